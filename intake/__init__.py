@@ -1,0 +1,1 @@
+"""Intake service for scanned vaccination pre-screening forms (予診票)."""

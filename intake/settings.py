@@ -1,0 +1,60 @@
+"""One settings object for the whole service, read from INTAKE_* environment variables.
+
+Nothing reads it at import time: the API, the worker and the CLI each build it once at start-up
+(``get_settings()``) and pass it down, so tests can inject their own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", env_file=None, extra="ignore")
+
+    # Storage. A SQLite file under ./var/ is the default; production sets a PostgreSQL URL.
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    queue_name: str = "pages"
+
+    # Ward identity printed on and checked against every form.
+    municipality_code: str = "131202"
+
+    # Upload limits (hostile-input defences; see ocr.decode).
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_pages_per_file: int = 500
+    max_pixels_per_page: int = 60_000_000
+    page_timeout_seconds: int = 120
+    job_max_attempts: int = 3
+
+    # Recognition.
+    template_version: str = "yoshin-v1"
+    auto_accept_confidence: float = 0.90
+
+    # Sessions (see intake.services.auth).
+    session_idle_minutes: int = 15
+    session_max_hours: int = 10
+    login_max_failures: int = 5
+
+    # Review locks expire so an abandoned form returns to the queue.
+    review_lock_seconds: int = 600
+
+    api_url: str = Field(default="http://127.0.0.1:8000", description="where review_ui finds the API")
+
+    @property
+    def store_dir(self) -> Path:
+        return self.var_dir / "store"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'intake.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Synthetic data: residents, masters, filled and scanned forms with their truth. Synthetic people only."""

@@ -1,0 +1,247 @@
+"""Fill forms as clinics do and degrade them as scanners do; write pages, batches and truth."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from intake.forms import FormContent, render_pdf
+from intake.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
+from intake.synth.people import RELATIONS, SURNAMES, SynthResident, make_lots, make_residents
+from ocr.codes import FormIdentity, make_form_no
+from ocr.template import load_template
+
+DPI = 200
+K = DPI / 25.4  # pixels per mm
+LAYOUT = "yoshin-v1"
+
+
+@dataclass
+class SynthPage:
+    kind: str  # form | blank | separator | foreign
+    image: Image.Image
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+def render_page(content: FormContent) -> Image.Image:
+    pdf = pdfium.PdfDocument(render_pdf([content]))
+    return pdf[0].render(scale=DPI / 72).to_pil().convert("RGB")
+
+
+def fill(img: Image.Image, rng: random.Random, vaccine_dose_ml: float, vdate: date, lot: str,
+         clinic_name: str) -> dict[str, Any]:
+    """Write the clinic's and guardian's entries; return the truth for every field."""
+    t = load_template(LAYOUT)
+    hand, doctor_hand = Hand(rng, K), Hand(rng, K)
+    truth: dict[str, Any] = {}
+    for f in t.fields:
+        if f.kind == "checkbox_pair" and f.box_yes and f.box_no:
+            answer = "yes" if (f.name == "q1") != (rng.random() < 0.08) else "no"
+            if rng.random() < 0.02:
+                answer = "both"
+            style = rng.choice(["tick", "tick", "cross", "fill"])
+            if answer in ("yes", "both"):
+                hand.tick(img, f.box_yes, style)
+            if answer in ("no", "both"):
+                hand.tick(img, f.box_no, style)
+            truth[f.name] = answer
+    temp = f"{rng.choice([36, 36, 36, 37])}{rng.randint(0, 9)}"
+    for ch, cell in zip(temp, t.field("temperature").cells, strict=True):
+        hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+    truth["temperature"] = f"{temp[:2]}.{temp[2]}"
+    hand.scribble(img, t.field("guardian_signature").box or (0, 0, 0, 0))
+    truth["guardian_signature"] = "present"
+    relation = rng.choice(RELATIONS)
+    hand.write(img, relation, t.field("guardian_relation").box or (0, 0, 0, 0), 7)
+    truth["guardian_relation"] = relation
+    deferred = rng.random() < 0.04
+    choice = t.field("screening_result").options[1 if deferred else 0]
+    doctor_hand.circle(img, choice.box)
+    truth["screening_result"] = choice.value
+    doctor_hand.scribble(img, t.field("doctor_signature").box or (0, 0, 0, 0))
+    truth["doctor_signature"] = "present"
+    if deferred:
+        for name in ("lot_number", "dose_ml", "vaccination_date"):
+            truth[name] = ""
+    else:
+        sticker(img, lot, t.field("lot_number").box or (0, 0, 0, 0), rng, K)
+        truth["lot_number"] = lot
+        dose = f"{vaccine_dose_ml:.2f}"
+        for ch, cell in zip(dose.replace(".", ""), t.field("dose_ml").cells, strict=True):
+            doctor_hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+        truth["dose_ml"] = dose
+        digits = f"{vdate.year - 2018:02d}{vdate.month:02d}{vdate.day:02d}"
+        for ch, cell in zip(digits, t.field("vaccination_date").cells, strict=True):
+            doctor_hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+        truth["vaccination_date"] = vdate.isoformat()
+    stamp(img, clinic_name, t.field("clinic_stamp").box or (0, 0, 0, 0), rng, K)
+    truth["clinic_stamp"] = "present"
+    doctor = rng.choice(SURNAMES)[0]
+    doctor_hand.write(img, doctor, t.field("doctor_name").box or (0, 0, 0, 0), 7)
+    truth["doctor_name"] = doctor
+    return truth
+
+
+def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Image, dict[str, Any]]:
+    """Scanner and handling damage. Returns the image and what was done (kept in the truth)."""
+    if level == "none":
+        return img.convert("L"), {}
+    heavy = level == "heavy"
+    done: dict[str, Any] = {}
+    a = np.asarray(img.convert("L"), dtype=np.float32)
+    h, w = a.shape
+    if heavy and rng.random() < 0.3:  # uneven lighting / fold shadow
+        grad = np.linspace(rng.uniform(0.75, 0.9), 1.0, w, dtype=np.float32)[None, :]
+        a = a * grad
+        fold = int(rng.uniform(0.3, 0.7) * h)
+        a[fold - 6: fold + 6, :] *= 0.85
+        done["shadow"] = True
+    angle = rng.uniform(-3, 3) if heavy else rng.uniform(-1, 1)
+    scale = rng.uniform(0.8, 1.2) if heavy else 1.0  # 160-240 dpi effective
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    if heavy and rng.random() < 0.3:  # perspective
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        d = 0.015 * w
+        dst = np.float32([[rng.uniform(0, d), rng.uniform(0, d)], [w - rng.uniform(0, d), rng.uniform(0, d)],
+                          [w - rng.uniform(0, d), h - rng.uniform(0, d)], [rng.uniform(0, d), h - rng.uniform(0, d)]])
+        a = cv2.warpPerspective(a, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=255)
+        done["perspective"] = True
+    a = cv2.warpAffine(a, m, (w, h), borderValue=255)
+    done.update(skew=round(angle, 2), scale=round(scale, 2))
+    if heavy and rng.random() < 0.25:  # punched holes in the margin
+        for yy in (h // 3, 2 * h // 3):
+            cv2.circle(a, (int(0.025 * w), yy), int(0.012 * w), 40, -1)
+        done["holes"] = True
+    if rng.random() < (0.6 if heavy else 0.3):
+        a = cv2.GaussianBlur(a, (0, 0), rng.uniform(0.5, 1.3 if heavy else 0.8))
+    a = a + np.random.default_rng(rng.randint(0, 2**31)).normal(0, 8 if heavy else 3, a.shape)
+    out = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    if heavy and rng.random() < 0.4:
+        buf = io.BytesIO()
+        out.save(buf, "JPEG", quality=rng.randint(35, 60))
+        out = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+        done["jpeg"] = True
+    if heavy and rng.random() < 0.3:
+        out = out.point(lambda v: 255 if v > 150 else 0).convert("1").convert("L")
+        done["bitonal"] = True
+    if heavy and rng.random() < 0.12:
+        turn = rng.choice([90, 180, 180, 270])
+        out = out.rotate(turn, expand=True)
+        done["turned"] = turn
+    return out, done
+
+
+def separator_sheet() -> Image.Image:
+    img = Image.new("L", (int(210 * K), int(297 * K)), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(PRINT_FONT), int(14 * K))
+    d.text((img.width // 2, img.height // 2), "区切り紙", font=font, fill=0, anchor="mm")
+    for i in range(6):  # heavy bars: a patch-code-like pattern triage can see without OCR
+        d.rectangle([int((30 + i * 26) * K), int(40 * K), int((40 + i * 26) * K), int(110 * K)], fill=0)
+    return img
+
+
+def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date | None = None) -> list[SynthPage]:
+    """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms."""
+    today = today or date(2026, 11, 20)
+    rng = random.Random(seed)
+    residents = make_residents(max(50, n * 2), seed, today=today)
+    vaccines = _vaccines()
+    lots = make_lots(list(vaccines), seed, today=today)
+    pages: list[SynthPage] = []
+    for i in range(n):
+        roll = rng.random()
+        if i > 0 and roll < 0.04:
+            pages.append(SynthPage("blank", degrade(Image.new("RGB", (int(210 * K), int(297 * K)), "white"), rng,
+                                                   degrade_level)[0], {"kind": "blank"}))
+            continue
+        if i > 0 and roll < 0.07:
+            pages.append(SynthPage("separator", degrade(separator_sheet().convert("RGB"), rng, degrade_level)[0],
+                                   {"kind": "separator"}))
+            continue
+        foreign = roll > 0.97
+        pages.append(_form_page(rng, residents, vaccines, lots, today, degrade_level, foreign, serial=seed * 100000 + i))
+    _write(out, pages, residents, lots)
+    return pages
+
+
+def _vaccines() -> dict[str, tuple[str, float]]:
+    import csv
+
+    path = Path(__file__).resolve().parent.parent / "data" / "vaccines.csv"
+    with path.open(encoding="utf-8") as fh:
+        return {r["接種種類コード"]: (r["ワクチン名"], float(r["接種量"])) for r in csv.DictReader(fh)}
+
+
+def _form_page(rng: random.Random, residents: list[SynthResident], vaccines: dict[str, tuple[str, float]],
+               lots: list[tuple[str, str, date]], today: date, level: str, foreign: bool, serial: int) -> SynthPage:
+    r = rng.choice(residents)
+    code = rng.choice(list(vaccines))
+    vname, dose_ml = vaccines[code]
+    lot = rng.choice([lt for lt in lots if lt[1] == code])[0]
+    muni = ("220001", "静岡県") if foreign else ("131202", "練馬区")
+    ident = FormIdentity(muni[0], r.atena_no, code, rng.randint(1, 2), make_form_no(serial), LAYOUT)
+    content = FormContent(ident, muni[1], vname, r.name, r.name_kana, r.birth_date, r.sex, r.address, r.guardian_name)
+    img = render_page(content)
+    if foreign:  # another municipality's form carries no QR: blank it out
+        q = load_template(LAYOUT).qr["box"]
+        ImageDraw.Draw(img).rectangle([int(q[0] * K), int(q[1] * K), int((q[0] + q[2]) * K), int((q[1] + q[3]) * K)],
+                                      fill="white")
+    vdate = today - timedelta(days=rng.randint(1, 60))
+    fields = fill(img, rng, dose_ml, vdate, lot, "豊玉こどもクリニック")
+    scanned, damage = degrade(img, rng, level)
+    truth = {
+        "kind": "foreign" if foreign else "form",
+        "identity": None if foreign else {"municipality_code": ident.municipality_code, "atena_no": ident.atena_no,
+                                          "vaccine_code": code, "dose_no": ident.dose_no, "form_no": ident.form_no,
+                                          "layout": LAYOUT},
+        "resident": {"atena_no": r.atena_no, "name": r.name, "name_kana": r.name_kana,
+                     "birth_date": r.birth_date.isoformat(), "sex": r.sex},
+        "fields": fields, "degradation": damage,
+    }
+    return SynthPage(truth["kind"], scanned, truth)
+
+
+def _write(out: Path, pages: list[SynthPage], residents: list[SynthResident], lots: list[tuple[str, str, date]]) -> None:
+    from intake.synth.people import write_residents_csv
+
+    (out / "pages").mkdir(parents=True, exist_ok=True)
+    for i, p in enumerate(pages):
+        stem = f"page_{i:04d}"
+        p.image.save(out / "pages" / f"{stem}.png", optimize=True)
+        (out / "pages" / f"{stem}.json").write_text(json.dumps(p.truth, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_residents_csv(residents, out / "residents.csv")
+    with (out / "lots.csv").open("w", encoding="utf-8") as fh:
+        fh.write("ロット番号,接種種類コード,ワクチンメーカー,有効期限\n")
+        for lot, code, expiry in lots:
+            fh.write(f"{lot},{code},,{expiry.isoformat()}\n")
+
+
+def write_batches(out: Path, pages: list[SynthPage], size: int) -> list[Path]:
+    """Group pages into scanner batches: alternately a multi-page PDF and a CCITT G4 TIFF."""
+    (out / "batches").mkdir(parents=True, exist_ok=True)
+    paths = []
+    for b, start in enumerate(range(0, len(pages), size)):
+        imgs = [p.image.convert("L") for p in pages[start:start + size]]
+        if b % 2 == 0:
+            path = out / "batches" / f"batch_{b:02d}.pdf"
+            imgs[0].convert("RGB").save(path, save_all=True, append_images=[i.convert("RGB") for i in imgs[1:]],
+                                        resolution=DPI)
+        else:
+            path = out / "batches" / f"batch_{b:02d}.tif"
+            bw = [i.point(lambda v: 255 if v > 160 else 0).convert("1") for i in imgs]
+            bw[0].save(path, save_all=True, append_images=bw[1:], compression="group4", dpi=(DPI, DPI))
+        manifest = [f"page_{i:04d}" for i in range(start, start + len(imgs))]
+        path.with_suffix(".pages.json").write_text(json.dumps(manifest), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,23 @@
+"""SQLModel tables and enums. Import the tables from here so Alembic sees all of them."""
+
+from models.enums import PageStatus, Role, Sex
+from models.tables import (
+    ApiKey,
+    AuditEvent,
+    Batch,
+    Clinic,
+    Lot,
+    Original,
+    Page,
+    Resident,
+    ReviewAction,
+    UserAccount,
+    UserSession,
+    Vaccine,
+    VaccinationRecord,
+)
+
+__all__ = [
+    "ApiKey", "AuditEvent", "Batch", "Clinic", "Lot", "Original", "Page", "PageStatus", "Resident",
+    "ReviewAction", "Role", "Sex", "UserAccount", "UserSession", "Vaccine", "VaccinationRecord",
+]

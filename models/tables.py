@@ -1,0 +1,198 @@
+"""Tables. Field names are English; the ward's standardized names (別添2) are in the comments and in
+the CSV importers, which map one to the other."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.enums import PageStatus, Role
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ---- masters ---------------------------------------------------------------------------------
+class Clinic(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=10)  # 実施機関コード
+    name: str  # 実施機関名
+
+
+class Vaccine(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=20)  # 接種種類コード
+    name: str  # ワクチン名
+    maker: str = ""  # ワクチンメーカー
+    dose_ml: float | None = None  # 標準接種量
+    legal_class: str = "定期"  # 法定区分
+    doses: int = 1  # number of doses in the routine series
+
+
+class Lot(SQLModel, table=True):
+    lot_number: str = Field(primary_key=True, max_length=30)  # ロット番号
+    vaccine_code: str = Field(foreign_key="vaccine.code", index=True)
+    maker: str = ""
+    expiry: date | None = None
+
+
+# ---- resident register (住民情報) -------------------------------------------------------------
+class Resident(SQLModel, table=True):
+    atena_no: str = Field(primary_key=True, max_length=15)  # 宛名番号
+    household_no: str = Field(default="", index=True)  # 世帯番号
+    name: str  # 氏名
+    name_kana: str = ""  # 氏名_振り仮名
+    kana_key: str = Field(default="", index=True)  # folded kana, for blocking (see intake.services.kana)
+    birth_date: date | None = Field(default=None, index=True)  # 生年月日
+    birth_date_unknown: bool = False  # 生年月日_不詳フラグ
+    sex: str = ""  # 性別 1/2
+    address: str = ""  # 住所
+    postal_code: str = ""  # 住所_郵便番号
+    move_reason: str = ""  # 異動事由 (転出, 死亡, …): stays matchable, flagged
+    move_date: date | None = None  # 異動年月日
+    deleted: bool = False  # 削除フラグ
+    # 個人番号: stored only where the law requires; never leaves the API for a contractor role and never
+    # appears in a CSV export (see intake.api.schemas: no public model carries it).
+    my_number: str | None = Field(default=None, max_length=12)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (Index("ix_resident_kana_birth", "kana_key", "birth_date"),)
+
+
+# ---- intake -----------------------------------------------------------------------------------
+class Batch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_code: str = Field(foreign_key="clinic.code", index=True)
+    uploaded_by: str  # api key label or user name
+    created_at: datetime = Field(default_factory=utcnow)
+    file_count: int = 0
+    page_count: int = 0
+
+
+class Original(SQLModel, table=True):
+    """An uploaded file, stored immutably under its SHA-256. Never deleted by the pipeline."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    filename: str
+    media_type: str
+    size: int
+    page_count: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Page(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    original_sha256: str = Field(foreign_key="original.sha256")
+    page_index: int  # 0-based page within the original file
+    status: PageStatus = Field(default=PageStatus.received, index=True)
+    reason: str = ""  # why failed / why routed to review, in a reviewer's words
+    attempts: int = 0
+    deadline: datetime | None = None  # the reconciler re-queues pages stuck past it
+    image_sha256: str | None = None  # the normalized, registered page image in the store
+    layout: str | None = None
+    form_no: str | None = None  # 予診票番号 read from the QR or the printed digits
+    atena_no_read: str | None = None  # 宛名番号 read from the form
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    match: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    resident_atena_no: str | None = None  # the resident the reviewer confirmed
+    needs_review_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = 0  # optimistic concurrency for review saves
+    locked_by: int | None = None
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("original_sha256", "page_index", name="uq_page_original_index"),)
+
+
+class ReviewAction(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="page.id", index=True)
+    user_id: int = Field(foreign_key="useraccount.id")
+    action: str  # take, save, accept, reject, defer
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow)
+
+
+# ---- ledger (予防接種情報) -------------------------------------------------------------------------
+class VaccinationRecord(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    lineage_id: int | None = Field(default=None, index=True)  # first version's id; corrections share it
+    version: int = 1
+    is_current: bool = Field(default=True, index=True)
+    change_reason: str = ""
+    page_id: int | None = Field(default=None, foreign_key="page.id")
+    municipality_code: str  # 市区町村コード
+    atena_no: str = Field(index=True)  # 宛名番号
+    vaccine_code: str = Field(index=True)  # 接種種類コード
+    dose_no: int  # 回数
+    performed_on: date = Field(index=True)  # 実施日
+    screened_only: bool = False  # 予診のみ (見合わせ): not a dose
+    legal_class: str = "定期"  # 法定区分
+    clinic_code: str = Field(index=True)  # 実施機関コード
+    clinic_name: str = ""  # 実施機関名
+    doctor_name: str = ""  # 医師名
+    lot_number: str = Field(default="", index=True)  # ロット番号
+    dose_ml: float | None = None  # 接種量
+    maker: str = ""  # ワクチンメーカー
+    vaccine_name: str = ""  # ワクチン名
+    form_no: str = ""  # 予診票番号
+    fee_class: str = ""  # 負担金区分
+    operator_id: int | None = None  # 操作者ID
+    created_at: datetime = Field(default_factory=utcnow)  # 操作年月日・時刻
+    deleted: bool = False  # 削除フラグ
+
+    __table_args__ = (
+        # One committed row per page and version: a retried commit writes nothing new.
+        UniqueConstraint("page_id", "version", name="uq_record_page_version"),
+        Index("ix_record_resident_vaccine", "atena_no", "vaccine_code", "dose_no"),
+    )
+
+
+# ---- identity and audit -------------------------------------------------------------------------
+class UserAccount(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    password_hash: str
+    role: Role
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserSession(SQLModel, table=True):
+    """Server-side session; the browser holds only the opaque token, whose hash is stored here."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="useraccount.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+    revoked: bool = False
+
+
+class ApiKey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    label: str  # the scanner workstation
+    key_hash: str = Field(unique=True, max_length=64)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained: each row's hash covers the previous row's hash. Ids only, no names."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(index=True)  # user:ID or key:ID or system
+    action: str
+    object_type: str = ""
+    object_id: str = Field(default="", index=True)
+    outcome: str = "ok"
+    remote: str = ""
+    prev_hash: str = ""
+    hash: str = ""

@@ -1,0 +1,91 @@
+"""Typed view of a form layout template (ocr/templates/*.yaml)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+Box = tuple[float, float, float, float]  # x, y, w, h in mm
+FieldKind = Literal["checkbox_pair", "choice", "digits", "date", "dose", "lot", "text", "kana", "signature", "stamp"]
+
+
+class ChoiceOption(BaseModel):
+    value: str
+    box: Box
+
+
+class FieldSpec(BaseModel):
+    name: str
+    kind: FieldKind
+    label: str = ""
+    label_pos: tuple[float, float] | None = None
+    row_y: float | None = None
+    box: Box | None = None
+    box_yes: Box | None = None
+    box_no: Box | None = None
+    cells: list[Box] = []
+    options: list[ChoiceOption] = []
+    format: str = ""
+    suffix: str = ""
+    era: str = ""
+    separators: list[tuple[float, str]] = []
+    validators: dict[str, float] = {}
+    critical: bool = False
+
+    def region(self) -> Box:
+        """The whole area the field occupies (for crops shown to reviewers)."""
+        boxes: list[Box] = [b for b in (self.box, self.box_yes, self.box_no) if b is not None]
+        boxes += self.cells + [o.box for o in self.options]
+        x0 = min(b[0] for b in boxes)
+        y0 = min(b[1] for b in boxes)
+        x1 = max(b[0] + b[2] for b in boxes)
+        y1 = max(b[1] + b[3] for b in boxes)
+        return (x0, y0, x1 - x0, y1 - y0)
+
+
+class Markers(BaseModel):
+    dictionary: str
+    size_mm: float
+    positions: dict[int, tuple[float, float]]
+
+
+class Template(BaseModel):
+    layout: str
+    page: dict[str, float]
+    markers: Markers
+    qr: dict[str, Box]
+    id_digits: dict[str, Box]
+    title: dict[str, Any]
+    subtitle: dict[str, Any]
+    resident_block: list[dict[str, Any]]
+    questions_header: dict[str, Any]
+    fields: list[FieldSpec]
+
+    @property
+    def width_mm(self) -> float:
+        return self.page["width_mm"]
+
+    @property
+    def height_mm(self) -> float:
+        return self.page["height_mm"]
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@lru_cache(maxsize=8)
+def load_template(layout: str) -> Template:
+    path = TEMPLATE_DIR / f"{layout}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml")))
+        raise FileNotFoundError(f"no template for layout {layout!r}; known layouts: {known}")
+    return Template.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
