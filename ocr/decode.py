@@ -1,0 +1,145 @@
+"""Decode stage: uploaded bytes → grayscale page images, with limits against hostile files.
+
+The file type is decided by magic bytes, never by name or declared MIME type.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ocr.types import Gray, PageUnreadable
+
+MEDIA_TYPES = {
+    b"%PDF-": "application/pdf",
+    b"II*\x00": "image/tiff",
+    b"MM\x00*": "image/tiff",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+}
+REFUSED = {b"%!PS": "PostScript/EPS", b"\xc5\xd0\xd3\xc6": "EPS", b"PK\x03\x04": "ZIP archive",
+           b"\x7fELF": "executable", b"MZ": "Windows executable"}
+
+
+class DecodeError(PageUnreadable):
+    """A file that is not a readable scan. `fix` says what the scanner operator should do."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pages: int = 500
+    max_pixels: int = 60_000_000
+
+
+@dataclass(frozen=True)
+class FileProbe:
+    media_type: str
+    page_count: int
+
+
+def sniff(data: bytes) -> str:
+    if not data:
+        raise DecodeError("the file is empty (0 bytes)", "scan the bundle again and upload the file it writes")
+    for magic, name in REFUSED.items():
+        if data.startswith(magic):
+            raise DecodeError(f"this is a {name}, not a scan", "upload PDF, TIFF, PNG or JPEG files from the scanner")
+    for magic, media in MEDIA_TYPES.items():
+        if data.startswith(magic):
+            return media
+    raise DecodeError("unrecognised file type", "upload PDF, TIFF, PNG or JPEG files from the scanner")
+
+
+def probe(data: bytes, limits: Limits) -> FileProbe:
+    """Check the whole file cheaply (type, page count, page sizes) before anything is stored."""
+    media = sniff(data)
+    if media == "application/pdf":
+        count = _pdf_page_count(data, limits)
+    else:
+        count = _image_page_count(data, media, limits)
+    return FileProbe(media, count)
+
+
+def _pdf_page_count(data: bytes, limits: Limits) -> int:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise DecodeError("the PDF is encrypted", "save it from the scanner without a password") from exc
+        raise DecodeError(f"the PDF cannot be read ({exc})", "the file may be truncated: upload it again") from exc
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise DecodeError("the PDF has no pages", "scan the bundle again")
+        if n > limits.max_pages:
+            raise DecodeError(f"the PDF has {n} pages; at most {limits.max_pages} per file",
+                              "split the bundle into smaller files")
+        for i in range(n):
+            w, h = pdf[i].get_size()  # points
+            if (w / 72 * 200) * (h / 72 * 200) > limits.max_pixels:
+                raise DecodeError(f"page {i + 1} is too large ({w / 72:.0f}×{h / 72:.0f} in)",
+                                  "scan at A4 or A3 size")
+        return n
+    finally:
+        pdf.close()
+
+
+def _open_image(data: bytes, limits: Limits) -> Image.Image:
+    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DecodeError("the image has too many pixels", f"scan at 200–400 dpi (limit {limits.max_pixels:,} pixels)") from exc
+    except Exception as exc:  # PIL raises many types for broken files
+        raise DecodeError(f"the image cannot be read ({type(exc).__name__})", "upload the file again") from exc
+
+
+def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
+    img = _open_image(data, limits)
+    n = getattr(img, "n_frames", 1)
+    if n > limits.max_pages:
+        raise DecodeError(f"the TIFF has {n} pages; at most {limits.max_pages} per file", "split the bundle")
+    for i in range(n):
+        img.seek(i)
+        if img.width * img.height > limits.max_pixels:
+            raise DecodeError(f"page {i + 1} has too many pixels ({img.width}×{img.height})", "scan at 200–400 dpi")
+    try:  # decode the first frame fully: catches truncated files now, not in the worker
+        img.seek(0)
+        img.load()
+        if n > 1:
+            img.seek(n - 1)
+            img.load()
+    except Exception as exc:
+        raise DecodeError(f"the image data is damaged ({type(exc).__name__})", "the file may be truncated: upload it again") from exc
+    return int(n)
+
+
+def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 200) -> Gray:
+    """One page as 8-bit grayscale."""
+    if media == "application/pdf":
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(data)
+        try:
+            pil = pdf[index].render(scale=dpi / 72, grayscale=True).to_pil()
+        finally:
+            pdf.close()
+    else:
+        img = _open_image(data, limits)
+        try:
+            img.seek(index)
+            pil = img.convert("L")
+        except Exception as exc:
+            raise DecodeError(f"page {index + 1} cannot be decoded ({type(exc).__name__})", "rescan this page") from exc
+    return np.asarray(pil.convert("L"), dtype=np.uint8)

@@ -1,0 +1,256 @@
+"""Field stage: read every field of a registered page, per the template, with confidence and evidence.
+
+A field is auto-accepted (`auto_ok`) only when it is confident AND passes its validators; two
+independent engines agreeing counts as confidence. Everything else is highlighted for review.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import cv2
+import numpy as np
+
+from ocr import engines
+from ocr.normalize import DateProblem, clean_lot, era_to_date, nearest_lot
+from ocr.register import PX_PER_MM, crop_mm
+from ocr.template import FieldSpec, Template
+from ocr.types import FieldReading, Gray
+
+MARK_INK = 0.06  # share of dark pixels inside a checkbox that counts as a mark
+PRESENT_INK = 0.006  # signature / stamp present (a signature's thin strokes cover ~1% of its box)
+AUTO_CONFIDENCE = 0.90
+DIGITS = "0123456789"
+
+
+@dataclass
+class ReadContext:
+    """What recognition may check against; filled by the caller from the masters and the register."""
+
+    known_lots: dict[str, str] = field(default_factory=dict)  # lot number → vaccine code
+    vaccine_code: str | None = None
+    expected_dose_ml: float | None = None
+    birth_date: date | None = None
+    today: date = field(default_factory=date.today)
+    max_age_days: int = 400  # forms arrive up to a year late (six-month bundles, late clinics)
+
+
+def ink(img: Gray, threshold: int = 140) -> float:
+    return float(np.count_nonzero(img < threshold)) / img.size if img.size else 0.0
+
+
+def read_checkbox_pair(img: Gray, f: FieldSpec) -> FieldReading:
+    assert f.box_yes and f.box_no
+    yes, no = ink(crop_mm(img, f.box_yes, 0.9)), ink(crop_mm(img, f.box_no, 0.9))
+    marked_yes, marked_no = yes > MARK_INK, no > MARK_INK
+    value = "both" if marked_yes and marked_no else "yes" if marked_yes else "no" if marked_no else ""
+    # Confidence: how far the weaker decision is from the threshold, scaled to the mark strength.
+    margin = min(abs(yes - MARK_INK), abs(no - MARK_INK)) / MARK_INK
+    conf = float(min(1.0, margin))
+    r = FieldReading(f.name, f.kind, value, conf, "ink", {"ink_yes": round(yes, 3), "ink_no": round(no, 3)})
+    if value == "both":
+        r.messages.append("both はい and いいえ are marked")
+    elif value == "":
+        r.messages.append("neither はい nor いいえ is marked")
+    r.auto_ok = value in ("yes", "no") and conf >= AUTO_CONFIDENCE
+    return r
+
+
+def read_choice(img: Gray, f: FieldSpec) -> FieldReading:
+    """A circled option: ink in a ring around each option's box (the printed word sits inside it)."""
+    rings = []
+    for opt in f.options:
+        x, y, w, h = opt.box
+        outer = crop_mm(img, (x - 2.5, y - 2.5, w + 5, h + 5))
+        inner = crop_mm(img, (x + 0.6, y + 0.6, w - 1.2, h - 1.2))
+        dark_outer = np.count_nonzero(outer < 140)
+        dark_inner = np.count_nonzero(inner < 140)
+        rings.append((dark_outer - dark_inner) / max(1, outer.size - inner.size))
+    order = np.argsort(rings)[::-1]
+    best, second = rings[order[0]], rings[order[1]]
+    chosen = best > 0.02 and second < best / 3
+    value = f.options[order[0]].value if chosen else ""
+    conf = float(min(1.0, (best - second) / 0.06)) if chosen else 0.0
+    r = FieldReading(f.name, f.kind, value, conf, "ink", {"ring_ink": [round(v, 3) for v in rings]})
+    if not chosen:
+        r.messages.append("no option clearly circled" if best <= 0.02 else "more than one option circled")
+    r.auto_ok = chosen and conf >= AUTO_CONFIDENCE
+    return r
+
+
+def read_presence(img: Gray, f: FieldSpec) -> FieldReading:
+    assert f.box is not None
+    threshold = 215 if f.kind == "stamp" else 150  # red stamps are light in grayscale
+    share = ink(crop_mm(img, f.box, 1.2), threshold)
+    present = share > PRESENT_INK
+    conf = float(min(1.0, abs(share - PRESENT_INK) / PRESENT_INK))
+    r = FieldReading(f.name, f.kind, "present" if present else "absent", conf, "ink", {"ink": round(share, 4)})
+    if not present:
+        r.messages.append("signature missing" if f.kind == "signature" else "clinic stamp missing")
+    r.auto_ok = present and conf >= AUTO_CONFIDENCE
+    return r
+
+
+def _cell(img: Gray, box: tuple[float, float, float, float]) -> Gray:
+    """A digit cell without its printed border: inset, then clear what touches the edge."""
+    c = crop_mm(img, box, 0.7).copy()
+    c[:2, :] = 255
+    c[-2:, :] = 255
+    c[:, :2] = 255
+    c[:, -2:] = 255
+    return c
+
+
+def _strip(cells: list[Gray]) -> Gray:
+    h = max(c.shape[0] for c in cells)
+    gap = np.full((h, int(2 * PX_PER_MM)), 255, dtype=np.uint8)
+    parts: list[Gray] = [gap]
+    for c in cells:
+        padded = np.full((h, c.shape[1]), 255, dtype=np.uint8)
+        padded[: c.shape[0], :] = c
+        parts += [padded, gap]
+    strip = np.hstack(parts)
+    return cv2.copyMakeBorder(strip, 8, 8, 0, 0, cv2.BORDER_CONSTANT, value=255)
+
+
+def read_cells(img: Gray, f: FieldSpec) -> tuple[str, float, str, dict[str, object], list[str]]:
+    """Hand-written digits in boxes → (digits, confidence, engine, evidence, messages)."""
+    cells = [_cell(img, b) for b in f.cells]
+    filled = [ink(c) > 0.015 for c in cells]
+    if not any(filled):
+        return "", 1.0, "ink", {"filled": filled}, []
+    if not all(filled):
+        return "", 0.0, "ink", {"filled": filled}, [f"{filled.count(False)} of {len(cells)} boxes are empty"]
+    strip = _strip(cells)
+    a = engines.ppocr().recognize(strip)
+    b = engines.tesseract("eng").recognize(strip, charset=DIGITS)
+    a_digits = "".join(ch for ch in unicodedata.normalize("NFKC", a.text) if ch in DIGITS)
+    b_digits = "".join(ch for ch in unicodedata.normalize("NFKC", b.text) if ch in DIGITS)
+    evidence: dict[str, object] = {"ppocr": a.text, "ppocr_conf": round(a.confidence, 3),
+                                   "tesseract": b.text, "tesseract_conf": round(b.confidence, 3)}
+    n = len(cells)
+    if len(a_digits) == n and a_digits == b_digits:
+        return a_digits, max(a.confidence, b.confidence), "ppocr+tesseract", evidence, []
+    if len(a_digits) == n:
+        # One engine only: PP-OCR reads handwriting far better; its own score must carry the field.
+        return a_digits, a.confidence * 0.85, "ppocr", evidence, ["engines disagree"]
+    if len(b_digits) == n:
+        return b_digits, b.confidence * 0.6, "tesseract", evidence, ["engines disagree"]
+    return a_digits, 0.0, "ppocr", evidence, [f"expected {n} digits"]
+
+
+def read_number(img: Gray, f: FieldSpec) -> FieldReading:
+    digits, conf, engine, evidence, messages = read_cells(img, f)
+    value = f.format.format(*digits) if digits and len(digits) == len(f.cells) else ""
+    r = FieldReading(f.name, f.kind, value, conf, engine, evidence, messages)
+    if value:
+        num = float(value)
+        lo, hi = f.validators.get("min"), f.validators.get("max")
+        if (lo is not None and num < lo) or (hi is not None and num > hi):
+            r.messages.append(f"{value}{f.suffix} is outside {lo}–{hi}{f.suffix}")
+    r.auto_ok = bool(value) and conf >= AUTO_CONFIDENCE and not r.messages
+    return r
+
+
+def read_date(img: Gray, f: FieldSpec, ctx: ReadContext) -> FieldReading:
+    digits, conf, engine, evidence, messages = read_cells(img, f)
+    r = FieldReading(f.name, f.kind, "", conf, engine, evidence, messages)
+    if len(digits) != 6:
+        r.auto_ok = False
+        return r
+    try:
+        d = era_to_date(f.era, int(digits[:2]), int(digits[2:4]), int(digits[4:]))
+    except (DateProblem, ValueError) as exc:
+        r.messages.append(str(exc))
+        r.value = ""
+        return r
+    r.value = d.isoformat()
+    if d > ctx.today:
+        r.messages.append("the vaccination date is in the future")
+    elif d < ctx.today - timedelta(days=ctx.max_age_days):
+        r.messages.append("the vaccination date is more than a year ago")
+    if ctx.birth_date and d < ctx.birth_date:
+        r.messages.append("the vaccination date is before the birth date")
+    r.auto_ok = conf >= AUTO_CONFIDENCE and not r.messages
+    return r
+
+
+def read_dose(img: Gray, f: FieldSpec, ctx: ReadContext) -> FieldReading:
+    r = read_number(img, f)
+    if r.value and ctx.expected_dose_ml is not None and abs(float(r.value) - ctx.expected_dose_ml) > 1e-6:
+        r.messages.append(f"{r.value} mL differs from this vaccine's {ctx.expected_dose_ml:.2f} mL")
+        r.auto_ok = False
+    return r
+
+
+def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext) -> FieldReading:
+    assert f.box is not None
+    reading = engines.ppocr().recognize(crop_mm(img, f.box, 1.0))
+    raw = clean_lot(reading.text)
+    r = FieldReading(f.name, f.kind, raw, reading.confidence, reading.engine, {"ppocr": reading.text})
+    if not raw:
+        r.messages.append("no lot number found")
+        return r
+    if ctx.known_lots:
+        lot, dist = nearest_lot(raw, list(ctx.known_lots))
+        r.evidence["nearest_lot"] = lot
+        r.evidence["distance"] = dist
+        if dist == 0:
+            pass
+        elif lot is not None and dist <= 0.6:
+            r.value = lot  # an OCR-confusion away from a known lot: propose it, but a person confirms
+            r.messages.append(f"read {raw}, corrected to the known lot {lot}")
+        else:
+            r.messages.append(f"lot {raw} is not in the lot master")
+        if lot is not None and dist <= 0.6 and ctx.vaccine_code and ctx.known_lots.get(lot) != ctx.vaccine_code:
+            r.messages.append(f"lot {lot} belongs to {ctx.known_lots.get(lot)}, not {ctx.vaccine_code}")
+    r.auto_ok = r.confidence >= AUTO_CONFIDENCE and not r.messages
+    return r
+
+
+def read_text(img: Gray, f: FieldSpec) -> FieldReading:
+    assert f.box is not None
+    crop = crop_mm(img, f.box, 1.0)
+    if ink(crop) < 0.004:
+        return FieldReading(f.name, f.kind, "", 1.0, "ink", {}, ["empty"], auto_ok=False)
+    reading = engines.ppocr().recognize(crop)
+    r = FieldReading(f.name, f.kind, unicodedata.normalize("NFKC", reading.text).replace(" ", ""), reading.confidence, reading.engine,
+                     {"ppocr": reading.text})
+    # Free text has no validator but plausibility; ask for a very high score before skipping it.
+    r.auto_ok = bool(r.value) and reading.confidence >= 0.98
+    return r
+
+
+def read_fields(img: Gray, template: Template, ctx: ReadContext) -> dict[str, FieldReading]:
+    out: dict[str, FieldReading] = {}
+    for f in template.fields:
+        if f.kind == "checkbox_pair":
+            out[f.name] = read_checkbox_pair(img, f)
+        elif f.kind == "choice":
+            out[f.name] = read_choice(img, f)
+        elif f.kind in ("signature", "stamp"):
+            out[f.name] = read_presence(img, f)
+        elif f.kind == "digits":
+            out[f.name] = read_number(img, f)
+        elif f.kind == "dose":
+            out[f.name] = read_dose(img, f, ctx)
+        elif f.kind == "date":
+            out[f.name] = read_date(img, f, ctx)
+        elif f.kind == "lot":
+            out[f.name] = read_lot(img, f, ctx)
+        else:
+            out[f.name] = read_text(img, f)
+    _cross_checks(out)
+    return out
+
+
+def _cross_checks(out: dict[str, FieldReading]) -> None:
+    """A deferred form (見合わせ) records no dose: empty dose fields are then correct, not doubtful."""
+    result = out.get("screening_result")
+    if result is not None and result.value == "見合わせ":
+        for name in ("lot_number", "dose_ml", "vaccination_date"):
+            r = out.get(name)
+            if r is not None and not r.value:
+                r.messages = [m for m in r.messages if m != "no lot number found"]

@@ -1,0 +1,50 @@
+"""The page pipeline: triage → registration → identity → fields. Pure: image in, PageResult out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ocr.codes import FormIdentity
+from ocr.fields import ReadContext, read_fields
+from ocr.identity import read_identity
+from ocr.register import register
+from ocr.template import Template
+from ocr.triage import is_blank, is_separator
+from ocr.types import Gray, PageResult
+
+ContextFor = Callable[[FormIdentity | None], ReadContext]
+
+
+def process_page(img: Gray, template: Template, context_for: ContextFor) -> PageResult:
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = round((now - t0) * 1000, 1)
+        t0 = now
+
+    if is_blank(img):
+        lap("triage")
+        return PageResult("blank", review_reasons=[], timings_ms=timings)
+    reg = register(img, template)
+    lap("register")
+    identity, source, problem = read_identity(reg.image, img, template)
+    lap("identity")
+    if not reg.ok and identity is None and is_separator(img):
+        return PageResult("separator", registration=reg, timings_ms=timings)
+    result = PageResult("form" if reg.ok or identity else "unknown", registration=reg, identity=identity,
+                        identity_source=source, identity_problem=problem, timings_ms=timings)
+    if not reg.ok:
+        result.review_reasons.append(reg.reason)
+        return result
+    if identity is None:
+        result.review_reasons.append(f"identity not read: {problem}")
+    elif identity.layout != template.layout:
+        result.review_reasons.append(f"form layout {identity.layout} is not {template.layout}")
+    assert reg.image is not None
+    result.fields = read_fields(reg.image, template, context_for(identity))
+    lap("fields")
+    return result

@@ -1,0 +1,69 @@
+"""Registration: find the corner markers and warp the page onto the template.
+
+ArUco ids tell which corner is which, so 90/180/270° turns are corrected by the same homography.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr.template import Template
+from ocr.types import Gray, Registration
+
+PX_PER_MM = 8.0  # working resolution of the registered page (≈203 dpi)
+MAX_ERROR_MM = 1.5  # above this the field boxes no longer line up: send to review
+
+
+def _detector(template: Template) -> cv2.aruco.ArucoDetector:
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, template.markers.dictionary))
+    return cv2.aruco.ArucoDetector(dictionary, params)
+
+
+def _template_corners(template: Template, marker_id: int) -> np.ndarray:
+    x, y = template.markers.positions[marker_id]
+    s = template.markers.size_mm
+    return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], dtype=np.float32) * PX_PER_MM
+
+
+def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
+    # Markers are large; detect on a half-size copy for speed, then scale corners back.
+    scale = 0.5 if img.shape[1] > 1400 else 1.0
+    small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale != 1 else img
+    corners, ids, _ = _detector(template).detectMarkers(small)
+    found: dict[int, np.ndarray] = {}
+    if ids is None:
+        return found
+    for c, i in zip(corners, ids.flatten(), strict=True):
+        if int(i) in template.markers.positions and int(i) not in found:
+            found[int(i)] = c.reshape(4, 2) / scale
+    return found
+
+
+def register(img: Gray, template: Template) -> Registration:
+    found = find_markers(img, template)
+    if len(found) < 3:
+        return Registration(False, None, len(found), float("inf"),
+                            f"markers not found ({len(found)} of 4): the page may be cut, folded or not a ward form")
+    src = np.concatenate([found[i] for i in sorted(found)])
+    dst = np.concatenate([_template_corners(template, i) for i in sorted(found)])
+    h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
+    if h_mat is None:
+        return Registration(False, None, len(found), float("inf"), "markers found but inconsistent")
+    projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), h_mat).reshape(-1, 2)
+    error_mm = float(np.sqrt(np.mean(np.sum((projected - dst) ** 2, axis=1)))) / PX_PER_MM
+    size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
+    warped = cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255)
+    ok = error_mm <= MAX_ERROR_MM
+    reason = "" if ok else f"registration is off by {error_mm:.1f} mm: check the page by eye"
+    return Registration(ok, warped, len(found), error_mm, reason)
+
+
+def crop_mm(img: Gray, box: tuple[float, float, float, float], inset_mm: float = 0.0) -> Gray:
+    x, y, w, h = box
+    k = PX_PER_MM
+    x0, y0 = int((x + inset_mm) * k), int((y + inset_mm) * k)
+    x1, y1 = int((x + w - inset_mm) * k), int((y + h - inset_mm) * k)
+    return img[max(0, y0): max(0, y1), max(0, x0): max(0, x1)]

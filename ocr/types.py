@@ -1,0 +1,54 @@
+"""Typed values passed between the recognition stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ocr.codes import FormIdentity
+
+Gray = npt.NDArray[np.uint8]
+
+
+class PageUnreadable(Exception):
+    """The page cannot be processed at all; the message is what a reviewer or operator reads."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    ok: bool
+    image: Gray | None  # warped onto the template at ocr.register.PX_PER_MM
+    markers_found: int
+    error_mm: float  # RMS reprojection error of the marker corners
+    reason: str = ""
+
+
+@dataclass
+class FieldReading:
+    name: str
+    kind: str
+    value: str
+    confidence: float
+    engine: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    auto_ok: bool = False  # confident and validated: needs no stop in review
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value, "confidence": round(self.confidence, 4),
+                "engine": self.engine, "evidence": self.evidence, "messages": self.messages, "auto_ok": self.auto_ok}
+
+
+@dataclass
+class PageResult:
+    page_kind: str  # form | blank | separator | unknown
+    registration: Registration | None = None
+    identity: FormIdentity | None = None
+    identity_source: str = ""  # qr | digits | none
+    identity_problem: str = ""
+    fields: dict[str, FieldReading] = field(default_factory=dict)
+    review_reasons: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
