@@ -94,6 +94,8 @@ def fill(img: Image.Image, rng: random.Random, vaccine_dose_ml: float, vdate: da
 
 def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Image, dict[str, Any]]:
     """Scanner and handling damage. Returns the image and what was done (kept in the truth)."""
+    if level == "mixed":  # the committed sample: some clean, some light, some heavy
+        level = rng.choice(["none", "light", "light", "heavy", "heavy"])
     if level == "none":
         return img.convert("L"), {}
     heavy = level == "heavy"
@@ -218,13 +220,29 @@ def _write(out: Path, pages: list[SynthPage], residents: list[SynthResident], lo
     (out / "pages").mkdir(parents=True, exist_ok=True)
     for i, p in enumerate(pages):
         stem = f"page_{i:04d}"
-        p.image.save(out / "pages" / f"{stem}.png", optimize=True)
+        _save_page(p.image, out / "pages" / stem)
         (out / "pages" / f"{stem}.json").write_text(json.dumps(p.truth, ensure_ascii=False, indent=1), encoding="utf-8")
     write_residents_csv(residents, out / "residents.csv")
     with (out / "lots.csv").open("w", encoding="utf-8") as fh:
         fh.write("ロット番号,接種種類コード,ワクチンメーカー,有効期限\n")
         for lot, code, expiry in lots:
             fh.write(f"{lot},{code},,{expiry.isoformat()}\n")
+
+
+def _save_page(img: Image.Image, stem: Path) -> Path:
+    """Two-level pages as 1-bit PNG (tiny, lossless); gray pages as JPEG, as many scanners write them."""
+    values = np.unique(np.asarray(img.convert("L"))[::7, ::7])
+    if len(values) <= 2:
+        path = stem.with_suffix(".png")
+        img.convert("L").point(lambda v: 255 if v > 127 else 0).convert("1").save(path, optimize=True)
+    else:
+        path = stem.with_suffix(".jpg")
+        img.convert("L").save(path, "JPEG", quality=85)
+    return path
+
+
+def page_images(corpus: Path) -> list[Path]:
+    return sorted(p for p in (corpus / "pages").iterdir() if p.suffix in (".png", ".jpg", ".tif"))
 
 
 def write_batches(out: Path, pages: list[SynthPage], size: int) -> list[Path]:

@@ -1,0 +1,39 @@
+"""The FastAPI application. Errors are mapped to HTTP once, here."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from intake.api.routes import auth, batches, records, review
+from intake.errors import IntakeError
+from intake.settings import Settings, get_settings
+
+log = logging.getLogger("intake.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(title="予診票 intake", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.settings = settings or get_settings()
+    for r in (batches.router, auth.router, review.router, records.router):
+        app.include_router(r, prefix="/api/v1")
+
+    @app.exception_handler(IntakeError)
+    async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
+        log.info("path=%s status=%s code=%s", request.url.path, exc.http_status, exc.code)
+        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return JSONResponse({"code": "bad_request", "message": where, "fix": "correct the request fields named"},
+                            status_code=422)
+
+    @app.get("/api/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

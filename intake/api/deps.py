@@ -1,0 +1,72 @@
+"""FastAPI dependencies as Annotated aliases: settings, DB session, content store, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from intake.db import get_engine
+from intake.errors import Forbidden, Unauthenticated
+from intake.services import audit, auth
+from intake.services.auth import Principal
+from intake.settings import Settings
+from intake.store import ContentStore
+from models import Role
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    with Session(get_engine(settings.effective_database_url), expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_store(settings: SettingsDep) -> ContentStore:
+    return ContentStore(settings.store_dir)
+
+
+StoreDep = Annotated[ContentStore, Depends(get_store)]
+
+
+def get_principal(session: SessionDep, settings: SettingsDep, authorization: Annotated[str, Header()] = "",
+                  x_api_key: Annotated[str, Header()] = "") -> Principal:
+    if authorization.lower().startswith("bearer "):
+        return auth.principal_for_token(session, settings, authorization[7:].strip())
+    if x_api_key:
+        return auth.principal_for_api_key(session, x_api_key)
+    raise Unauthenticated("not logged in", fix="log in (users) or send the workstation's X-API-Key (scanners)")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting only the given roles; a denial is written to the audit log."""
+
+    def check(who: PrincipalDep, session: SessionDep, request: Request) -> Principal:
+        if who.role not in roles:
+            audit.record(session, who.actor, f"{request.method} {request.url.path}", "route", "", "denied",
+                         request.client.host if request.client else "")
+            session.commit()
+            raise Forbidden(f"the {who.role} role may not do this", fix="ask an admin if your work needs it")
+        return who
+
+    return check
+
+
+ScannerDep = Annotated[Principal, Depends(require(Role.scanner, Role.admin))]
+ReviewerDep = Annotated[Principal, Depends(require(Role.reviewer, Role.supervisor))]
+StaffDep = Annotated[Principal, Depends(require(Role.staff, Role.admin))]
+OverseerDep = Annotated[Principal, Depends(require(Role.supervisor, Role.staff, Role.admin))]

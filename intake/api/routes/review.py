@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Response
+
+from intake.api.deps import PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
+from intake.api.schemas import AcceptIn, CandidateOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
+from intake.api.routes.records import record_out
+from intake.errors import Forbidden, NotFound
+from intake.services import audit, review
+from intake.services.matching import search_candidates
+from models import Page, Resident, Role
+from ocr.register import PX_PER_MM
+from ocr.template import load_template
+
+router = APIRouter(prefix="/review", tags=["review"])
+
+
+def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
+    return CandidateOut(atena_no=r.atena_no, name=r.name, name_kana=r.name_kana, birth_date=r.birth_date, sex=r.sex,
+                        address=r.address, score=float(c.get("score", 0.0)),  # type: ignore[arg-type]
+                        agree=c.get("agree", {}), flags=c.get("flags", []))  # type: ignore[arg-type]
+
+
+def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who: PrincipalDep) -> ReviewPageOut:
+    template = load_template(page.layout or settings.template_version)
+    fields = []
+    for spec in template.fields:
+        f = page.fields.get(spec.name, {})
+        fields.append(FieldOut(name=spec.name, kind=spec.kind, label=spec.label, value=str(f.get("value", "")),
+                               confidence=float(f.get("confidence", 0.0)), engine=str(f.get("engine", "")),
+                               messages=list(f.get("messages", [])), auto_ok=bool(f.get("auto_ok", False)),
+                               critical=spec.critical, region_mm=spec.region()))
+    candidates = []
+    for c in page.match.get("candidates", []):
+        r = session.get(Resident, c["atena_no"])
+        if r is not None:
+            candidates.append(_candidate(r, c))
+            audit.record(session, who.actor, "resident.read", "resident", r.atena_no)
+    session.commit()
+    return ReviewPageOut(id=page.id or 0, batch_id=page.batch_id, version=page.version, status=page.status,
+                         reasons=page.needs_review_reasons, identity=page.fields.get("_identity", {}), fields=fields,
+                         match_decision=page.match.get("decision", "none"),
+                         match_explanation=page.match.get("explanation", ""), candidates=candidates,
+                         px_per_mm=PX_PER_MM)
+
+
+@router.post("/next", response_model=ReviewPageOut | None)
+def take_next(session: SessionDep, settings: SettingsDep, who: ReviewerDep, batch_id: int | None = None) -> ReviewPageOut | None:
+    page = review.take_next(session, who, settings, batch_id)
+    return review_page_out(session, settings, page, who) if page else None
+
+
+@router.get("/pages/{page_id}", response_model=ReviewPageOut)
+def get_page(page_id: int, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> ReviewPageOut:
+    return review_page_out(session, settings, review.page_for(session, who, page_id), who)
+
+
+@router.get("/pages/{page_id}/image", response_class=Response)
+def page_image(page_id: int, session: SessionDep, store: StoreDep, who: PrincipalDep) -> Response:
+    if who.role not in (Role.reviewer, Role.supervisor, Role.staff, Role.admin):
+        raise Forbidden("the scanner role may not view pages")
+    page = review.page_for(session, who, page_id)
+    if page.image_sha256 is None:
+        raise NotFound(f"page {page_id} has no image yet", fix="wait until it is processed")
+    audit.record(session, who.actor, "page.image", "page", str(page_id))
+    session.commit()
+    return Response(store.get(page.image_sha256), media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/pages/{page_id}/candidates", response_model=list[CandidateOut])
+def candidates(page_id: int, session: SessionDep, who: ReviewerDep, kana: str = "", birth_date: date | None = None,
+               atena_no: str = "") -> list[CandidateOut]:
+    """Candidate search for the form the reviewer holds: id, or kana + birth date. No free browsing."""
+    page = review.page_for(session, who, page_id)
+    found = search_candidates(session, kana=kana, birth_date=birth_date, atena_no=atena_no)
+    page.match = {**page.match, "searched": sorted({*page.match.get("searched", []), *(r.atena_no for r in found)})}
+    session.add(page)
+    for r in found:
+        audit.record(session, who.actor, "resident.search", "resident", r.atena_no)
+    session.commit()
+    return [_candidate(r, {"score": 0.0, "agree": {}, "flags": [r.move_reason] if r.move_reason else []}) for r in found]
+
+
+@router.post("/pages/{page_id}/accept", response_model=RecordOut)
+def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> RecordOut:
+    page = review.page_for(session, who, page_id)
+    if not review.candidates_allowed(session, who, page, body.atena_no):
+        raise Forbidden(f"宛名番号 {body.atena_no} is not a candidate of this form", fix="search for the resident first")
+    rec = review.accept(session, who, settings, page_id,
+                        review.Decision(version=body.version, values=body.values, atena_no=body.atena_no))
+    return record_out(rec)
+
+
+@router.post("/pages/{page_id}/reject", status_code=204)
+def reject(page_id: int, body: RejectIn, session: SessionDep, who: ReviewerDep) -> None:
+    review.reject(session, who, page_id, body.version, body.reason)

@@ -1,0 +1,120 @@
+"""Response and request models. No table model is returned, and none of these carries 個人番号."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+    fix: str
+
+
+class BatchReceiptOut(BaseModel):
+    batch_id: int
+    page_ids: list[int]
+    new_page_ids: list[int]
+    duplicate_page_ids: list[int]
+    queued: int
+
+
+class PageStateOut(BaseModel):
+    id: int
+    batch_id: int
+    page_index: int
+    status: str
+    reason: str
+    attempts: int
+    updated_at: datetime
+
+
+class BatchOut(BaseModel):
+    id: int
+    clinic_code: str
+    created_at: datetime
+    page_count: int
+    status_counts: dict[str, int]
+    pages: list[PageStateOut] = []
+
+
+class LoginIn(BaseModel):
+    username: str
+    password: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    username: str
+    role: str
+
+
+class CandidateOut(BaseModel):
+    atena_no: str
+    name: str
+    name_kana: str
+    birth_date: date | None
+    sex: str
+    address: str
+    score: float
+    agree: dict[str, bool]
+    flags: list[str]
+
+
+class FieldOut(BaseModel):
+    name: str
+    kind: str
+    label: str
+    value: str
+    confidence: float
+    engine: str
+    messages: list[str]
+    auto_ok: bool
+    critical: bool
+    region_mm: tuple[float, float, float, float]
+
+
+class ReviewPageOut(BaseModel):
+    id: int
+    batch_id: int
+    version: int
+    status: str
+    reasons: list[str]
+    identity: dict[str, Any]
+    fields: list[FieldOut]
+    match_decision: str
+    match_explanation: str
+    candidates: list[CandidateOut]
+    px_per_mm: float
+
+
+class AcceptIn(BaseModel):
+    version: int
+    atena_no: str
+    values: dict[str, str]
+
+
+class RejectIn(BaseModel):
+    version: int
+    reason: str
+
+
+class RecordOut(BaseModel):
+    id: int
+    atena_no: str
+    vaccine_code: str
+    vaccine_name: str
+    dose_no: int
+    performed_on: date
+    screened_only: bool
+    clinic_code: str
+    clinic_name: str
+    doctor_name: str
+    lot_number: str
+    dose_ml: float | None
+    form_no: str
+    page_id: int | None
+    version: int

@@ -1,0 +1,251 @@
+"""`intake` command line. Errors map to exit codes once, in main()."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from intake.errors import IntakeError
+from intake.settings import get_settings
+
+app = typer.Typer(help="Intake of scanned vaccination pre-screening forms (予診票).", no_args_is_help=True,
+                  add_completion=False)
+residents_app = typer.Typer(help="The resident register.", no_args_is_help=True)
+masters_app = typer.Typer(help="Masters: vaccines, lots, clinics.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts and scanner keys.", no_args_is_help=True)
+forms_app = typer.Typer(help="Print the ward's forms.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+for sub, name in ((residents_app, "residents"), (masters_app, "masters"), (users_app, "users"), (forms_app, "forms"),
+                  (audit_app, "audit")):
+    app.add_typer(sub, name=name)
+
+SAMPLE = Path(__file__).resolve().parent.parent / "scans_sample"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from intake.db import session_scope
+
+    return session_scope(get_settings().effective_database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema.  Example: intake migrate"""
+    from intake.migrate import upgrade
+
+    upgrade(get_settings().effective_database_url)
+    typer.echo("schema is up to date")
+
+
+@residents_app.command("import")
+def residents_import(file: Path) -> None:
+    """Import or update residents from the ward's CSV.  Example: intake residents import residents.csv"""
+    from intake.services.masters import import_residents
+
+    t = time.perf_counter()
+    with _session() as s:
+        summary = import_residents(s, file, progress=lambda n: typer.echo(f"  {n:,} rows…", err=True))
+    if not summary.ok:
+        for e in summary.errors[:20]:
+            typer.echo(e, err=True)
+        typer.echo(f"nothing imported: {len(summary.errors)} bad row(s); fix them and run again", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"residents: {summary.created} new, {summary.updated} updated in {time.perf_counter() - t:.1f}s")
+
+
+@masters_app.command("import")
+def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | clinics")], file: Path) -> None:
+    """Import a master CSV.  Example: intake masters import lots lots.csv"""
+    from intake.services import masters
+
+    fn = {"vaccines": masters.import_vaccines, "lots": masters.import_lots, "clinics": masters.import_clinics}.get(kind)
+    if fn is None:
+        raise typer.BadParameter("kind must be vaccines, lots or clinics")
+    with _session() as s:
+        summary = fn(s, file)
+    for e in summary.errors[:20]:
+        typer.echo(e, err=True)
+    if summary.errors:
+        raise typer.Exit(2)
+    typer.echo(f"{kind}: {summary.created} new, {summary.updated} updated")
+
+
+@users_app.command("create")
+def users_create(username: str, role: Annotated[str, typer.Option(help="scanner|reviewer|supervisor|staff|admin")],
+                 password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="INTAKE_NEW_PASSWORD")]) -> None:
+    """Create a user.  Example: intake users create sato --role reviewer"""
+    from intake.services.auth import create_user
+    from models import Role
+
+    with _session() as s:
+        create_user(s, username, password, Role(role))
+        s.commit()
+    typer.echo(f"user {username} ({role}) created")
+
+
+@users_app.command("create-key")
+def users_create_key(label: str) -> None:
+    """Issue a scanner workstation API key (shown once).  Example: intake users create-key scanner-3F-01"""
+    from intake.services.auth import create_api_key
+
+    with _session() as s:
+        key = create_api_key(s, label)
+        s.commit()
+    typer.echo(key)
+
+
+@app.command()
+def upload(files: list[Path], clinic: Annotated[str, typer.Option(help="実施機関コード")],
+           api_url: Annotated[str, typer.Option(envvar="INTAKE_API_URL")] = "http://127.0.0.1:8000",
+           api_key: Annotated[str, typer.Option(envvar="INTAKE_API_KEY")] = "") -> None:
+    """Upload a clinic's bundle as one batch.  Example: intake upload bundle.pdf --clinic 1310001"""
+    import httpx
+
+    parts = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
+    r = httpx.post(f"{api_url}/api/v1/batches", data={"clinic_code": clinic}, files=parts,
+                   headers={"X-API-Key": api_key}, timeout=300)
+    if r.status_code >= 400:
+        body = r.json()
+        typer.echo(f"refused ({r.status_code}): {body.get('message')} — {body.get('fix')}", err=True)
+        raise typer.Exit(2)
+    body = r.json()
+    typer.echo(f"batch {body['batch_id']}: {len(body['new_page_ids'])} new page(s), "
+               f"{len(body['duplicate_page_ids'])} already received, {body['queued']} queued")
+
+
+@app.command()
+def worker(burst: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False) -> None:
+    """Run a page worker (rq).  Example: intake worker"""
+    from intake.worker import run_worker
+
+    run_worker(burst=burst)
+
+
+@app.command()
+def reconcile(minutes: int = 10) -> None:
+    """Re-queue pages stuck in received/queued/processing.  Example: intake reconcile --minutes 10"""
+    from datetime import timedelta
+
+    from intake.queue import enqueue_pages
+    from intake.services.processing import stuck_pages
+
+    with _session() as s:
+        ids = stuck_pages(s, timedelta(minutes=minutes))
+    n = enqueue_pages(get_settings(), ids)
+    typer.echo(f"re-queued {n} of {len(ids)} stuck page(s)")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API.  Example: intake serve --port 8000"""
+    import uvicorn
+
+    from intake.api.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def ui(port: int = 8501) -> None:
+    """Serve the review UI (Streamlit).  Example: intake ui"""
+    import subprocess
+
+    script = Path(__file__).resolve().parent.parent / "review_ui" / "app.py"
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                                      "--server.headless", "true", "--browser.gatherUsageStats", "false"]))
+
+
+@forms_app.command("print")
+def forms_print(resident: Annotated[str, typer.Option(help="宛名番号")], vaccine: str, dose: int,
+                out: Path, serial: int = 1) -> None:
+    """Print one form.  Example: intake forms print --resident 000100000007 --vaccine MR --dose 1 --out form.pdf"""
+    from intake.forms import FormContent, render_pdf
+    from intake.errors import NotFound
+    from models import Resident, Vaccine
+    from ocr.codes import FormIdentity, make_form_no
+
+    settings = get_settings()
+    with _session() as s:
+        r, v = s.get(Resident, resident), s.get(Vaccine, vaccine)
+        if r is None or v is None:
+            raise NotFound(f"{'resident ' + resident if r is None else 'vaccine ' + vaccine} not found",
+                           fix="import the register and masters first")
+        ident = FormIdentity(settings.municipality_code, r.atena_no, v.code, dose, make_form_no(serial),
+                             settings.template_version)
+        content = FormContent(ident, "練馬区", v.name, r.name, r.name_kana, r.birth_date or date(1900, 1, 1), r.sex,
+                              r.address, "")
+    out.write_bytes(render_pdf([content]))
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def synth(out: Path, n: int = 30, seed: int = 1, degrade: str = "light", batch_size: int = 10) -> None:
+    """Generate a synthetic scanned corpus with truth.  Example: intake synth --n 500 --seed 7 --degrade heavy --out corpus/"""
+    from intake.synth.scan import make_corpus, write_batches
+
+    if degrade not in ("none", "light", "heavy", "mixed"):
+        raise typer.BadParameter("--degrade must be none, light, heavy or mixed")
+    t = time.perf_counter()
+    pages = make_corpus(out, n, seed, degrade)
+    batches = write_batches(out, pages, batch_size)
+    typer.echo(f"{len(pages)} pages, {len(batches)} batches in {out} ({time.perf_counter() - t:.0f}s)")
+
+
+@app.command("eval")
+def eval_cmd(corpus: Path, out: Annotated[Path | None, typer.Option("--out")] = None,
+             workers: int = 2) -> None:
+    """Run recognition on a corpus and report accuracy and speed.  Example: intake eval scans_sample --out m.json"""
+    from intake.evaluate import evaluate, print_table
+
+    metrics = evaluate(corpus, workers=workers)
+    print_table(metrics)
+    if out:
+        out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@app.command("ocr-field")
+def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
+    """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
+    from intake.evaluate import read_field_image
+
+    for img in images:
+        typer.echo(json.dumps(read_field_image(img, kind), ensure_ascii=False))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-compute the audit hash chain.  Example: intake audit verify"""
+    from intake.services.audit import verify_chain
+
+    with _session() as s:
+        rep = verify_chain(s)
+    if not rep.ok:
+        typer.echo(f"BROKEN after {rep.rows} rows: {rep.problem}", err=True)
+        raise typer.Exit(8)
+    typer.echo(f"audit chain intact: {rep.rows} rows")
+
+
+@app.command("demo-setup")
+def demo_setup() -> None:
+    """Migrate, load sample residents and masters, create demo users and the demo scanner key."""
+    from intake.demo import setup_demo
+
+    for line in setup_demo(get_settings(), SAMPLE):
+        typer.echo(line)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        app()
+    except IntakeError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}" + (f"\n  fix: {exc.fix}" if exc.fix else ""), err=True)
+        sys.exit(exc.exit_code)

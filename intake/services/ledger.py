@@ -1,0 +1,105 @@
+"""The vaccination ledger: commit an accepted form exactly once; search committed records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from intake.errors import BadInput
+from intake.services import audit
+from intake.services.kana import fold_kana
+from models import Batch, Clinic, Page, PageStatus, Resident, Vaccine, VaccinationRecord
+from models.tables import utcnow
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What review decided for a form: the values that go into the ledger."""
+
+    atena_no: str
+    vaccine_code: str
+    dose_no: int
+    performed_on: date
+    lot_number: str
+    dose_ml: float | None
+    doctor_name: str
+    screened_only: bool
+
+
+def commit_page(session: Session, page: Page, entry: Entry, operator_id: int, municipality_code: str) -> VaccinationRecord:
+    """Write one ledger row for the page, in the caller's transaction. Idempotent: if the page already
+    has its row, that row is returned and nothing new is written."""
+    assert page.id is not None
+    existing = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page.id)
+                            .where(VaccinationRecord.version == 1)).first()
+    if existing is not None:
+        return existing
+    vaccine = session.get(Vaccine, entry.vaccine_code)
+    if vaccine is None:
+        raise BadInput(f"vaccine {entry.vaccine_code!r} is not in the vaccine master", fix="correct 接種種類")
+    batch = session.get(Batch, page.batch_id)
+    clinic = session.get(Clinic, batch.clinic_code) if batch else None
+    record = VaccinationRecord(
+        page_id=page.id, municipality_code=municipality_code, atena_no=entry.atena_no,
+        vaccine_code=entry.vaccine_code, dose_no=entry.dose_no, performed_on=entry.performed_on,
+        screened_only=entry.screened_only, legal_class=vaccine.legal_class,
+        clinic_code=clinic.code if clinic else "", clinic_name=clinic.name if clinic else "",
+        doctor_name=entry.doctor_name, lot_number=entry.lot_number, dose_ml=entry.dose_ml, maker=vaccine.maker,
+        vaccine_name=vaccine.name, form_no=page.form_no or "", operator_id=operator_id,
+    )
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent commit of the same page won the race: return its row
+        session.rollback()
+        row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page.id)).first()
+        assert row is not None
+        return row
+    record.lineage_id = record.id
+    page.status = PageStatus.committed
+    page.updated_at = utcnow()
+    session.add(page)
+    session.add(record)
+    audit.record(session, f"user:{operator_id}", "record.commit", "record", str(record.id))
+    return record
+
+
+@dataclass
+class RecordQuery:
+    atena_no: str = ""
+    kana: str = ""
+    birth_date: date | None = None
+    vaccine_code: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    clinic_code: str = ""
+    lot_number: str = ""
+    limit: int = 200
+
+
+def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
+    if not any([q.atena_no, q.kana and q.birth_date, q.vaccine_code, q.date_from, q.date_to, q.clinic_code,
+                q.lot_number]):
+        raise BadInput("no search condition", fix="give 宛名番号, kana + birth date, vaccine, date range, clinic or lot")
+    stmt = select(VaccinationRecord).where(col(VaccinationRecord.is_current)).where(~col(VaccinationRecord.deleted))
+    if q.atena_no:
+        stmt = stmt.where(VaccinationRecord.atena_no == q.atena_no)
+    if q.kana and q.birth_date:
+        ids = select(Resident.atena_no).where(Resident.kana_key == fold_kana(q.kana)) \
+            .where(Resident.birth_date == q.birth_date)
+        stmt = stmt.where(col(VaccinationRecord.atena_no).in_(ids))
+    if q.vaccine_code:
+        stmt = stmt.where(VaccinationRecord.vaccine_code == q.vaccine_code)
+    if q.date_from:
+        stmt = stmt.where(VaccinationRecord.performed_on >= q.date_from)
+    if q.date_to:
+        stmt = stmt.where(VaccinationRecord.performed_on <= q.date_to)
+    if q.clinic_code:
+        stmt = stmt.where(VaccinationRecord.clinic_code == q.clinic_code)
+    if q.lot_number:
+        stmt = stmt.where(VaccinationRecord.lot_number == q.lot_number)
+    stmt = stmt.order_by(col(VaccinationRecord.performed_on).desc()).limit(min(q.limit, 1000))
+    return list(session.exec(stmt).all())

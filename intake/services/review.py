@@ -1,0 +1,170 @@
+"""Review: take the next form (locked to one reviewer), correct, confirm the resident, accept or reject.
+
+Saves carry the version the reviewer saw; a stale one is refused with a message, never lost silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from intake.errors import BadInput, Forbidden, LockedByOther, NotFound, StaleVersion
+from intake.services import audit, ledger
+from intake.services.auth import Principal
+from intake.settings import Settings
+from models import Page, PageStatus, Resident, ReviewAction, Role, VaccinationRecord
+from models.enums import REVIEWABLE
+from models.tables import utcnow
+from ocr.normalize import DateProblem, parse_date
+
+
+@dataclass(frozen=True)
+class Decision:
+    version: int
+    values: dict[str, str]  # field name → value as the reviewer confirmed it
+    atena_no: str
+
+
+def take_next(session: Session, who: Principal, settings: Settings, batch_id: int | None = None) -> Page | None:
+    """Lock the oldest reviewable page for this reviewer. Atomic: two reviewers never get the same page."""
+    now = utcnow()
+    mine = session.exec(select(Page).where(Page.locked_by == who.id).where(col(Page.locked_until) > now)
+                        .where(col(Page.status).in_(REVIEWABLE))).first()
+    if mine is not None:
+        return mine
+    for _ in range(5):
+        stmt = select(Page.id).where(col(Page.status).in_(REVIEWABLE)).where(
+            or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now)).order_by(col(Page.id)).limit(1)
+        if batch_id is not None:
+            stmt = stmt.where(Page.batch_id == batch_id)
+        page_id = session.exec(stmt).first()
+        if page_id is None:
+            return None
+        res = session.execute(
+            update(Page).where(col(Page.id) == page_id)
+            .where(or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now))
+            .values(locked_by=who.id, locked_until=now + timedelta(seconds=settings.review_lock_seconds),
+                    status=PageStatus.in_review))
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            session.add(ReviewAction(page_id=page_id, user_id=who.id, action="take"))
+            audit.record(session, who.actor, "page.take", "page", str(page_id))
+            session.commit()
+            page = session.get(Page, page_id)
+            assert page is not None
+            session.refresh(page)
+            return page
+        session.rollback()  # someone else took it between select and update: try the next one
+    return None
+
+
+def page_for(session: Session, who: Principal, page_id: int) -> Page:
+    """A page the caller may see: a reviewer only the one they hold; supervisors and staff any."""
+    page = session.get(Page, page_id)
+    if page is None:
+        raise NotFound(f"page {page_id} does not exist")
+    if who.role == Role.reviewer and not (page.locked_by == who.id and page.locked_until and page.locked_until > utcnow()):
+        audit.record(session, who.actor, "page.read", "page", str(page_id), "denied")
+        session.commit()
+        raise Forbidden("this form is not assigned to you", fix="take the next form from the queue")
+    return page
+
+
+def candidates_allowed(session: Session, who: Principal, page: Page, atena_no: str) -> bool:
+    """A reviewer may open only residents proposed for the form they hold, or found by a candidate search."""
+    if who.role != Role.reviewer:
+        return True
+    proposed = {c["atena_no"] for c in page.match.get("candidates", [])}
+    searched = set(page.match.get("searched", []))
+    return atena_no in proposed | searched
+
+
+def _check_version(page: Page, version: int) -> None:
+    if page.version != version:
+        raise StaleVersion(f"form {page.id} was changed by someone else (version {page.version}, yours {version})",
+                           fix="reload the form; your entries were not saved")
+
+
+def _held(session: Session, who: Principal, page_id: int, version: int) -> Page:
+    page = page_for(session, who, page_id)
+    if page.status not in REVIEWABLE:
+        raise LockedByOther(f"form {page_id} is already {page.status}", fix="take the next form")
+    _check_version(page, version)
+    return page
+
+
+def _entry(page: Page, d: Decision) -> ledger.Entry:
+    ident = page.fields.get("_identity", {})
+    vaccine = d.values.get("vaccine_code") or ident.get("vaccine_code")
+    dose_no = d.values.get("dose_no") or ident.get("dose_no")
+    if not vaccine or not dose_no:
+        raise BadInput("接種種類 and 回数 are unknown for this form", fix="type the vaccine code and dose number")
+    try:
+        performed = parse_date(d.values.get("vaccination_date", ""))
+    except DateProblem as exc:
+        raise BadInput(f"接種年月日: {exc}", fix="type the date as YYYY-MM-DD or 令和8年11月5日") from exc
+    dose_text = d.values.get("dose_ml", "")
+    try:
+        dose_ml = float(dose_text) if dose_text else None
+    except ValueError:
+        raise BadInput(f"接種量 {dose_text!r} is not a number", fix="type e.g. 0.5") from None
+    screened_only = d.values.get("screening_result") == "見合わせ"
+    if not screened_only and not d.values.get("lot_number"):
+        raise BadInput("ロット番号 is empty", fix="type the lot number from the sticker")
+    return ledger.Entry(atena_no=d.atena_no, vaccine_code=str(vaccine), dose_no=int(dose_no), performed_on=performed,
+                        lot_number=d.values.get("lot_number", ""), dose_ml=dose_ml,
+                        doctor_name=d.values.get("doctor_name", ""), screened_only=screened_only)
+
+
+def accept(session: Session, who: Principal, settings: Settings, page_id: int, d: Decision) -> VaccinationRecord:
+    page = session.get(Page, page_id)
+    if page is not None and page.status == PageStatus.committed:  # a retried accept: the row exists already
+        row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).first()
+        if row is not None:
+            return row
+    page = _held(session, who, page_id, d.version)
+    if session.get(Resident, d.atena_no) is None:
+        raise BadInput(f"宛名番号 {d.atena_no!r} is not in the register", fix="choose a candidate or search again")
+    entry = _entry(page, d)
+    for name, value in d.values.items():
+        if name in page.fields and isinstance(page.fields[name], dict):
+            page.fields[name] = {**page.fields[name], "reviewed": value}
+    page.fields = dict(page.fields)  # reassign so the JSON column is saved
+    page.resident_atena_no = d.atena_no
+    page.status = PageStatus.accepted
+    page.version += 1
+    page.locked_by = None
+    page.locked_until = None
+    session.add(page)
+    session.add(ReviewAction(page_id=page_id, user_id=who.id, action="accept",
+                             detail={"changed": _changed(page, d.values), "atena_no": d.atena_no}))
+    record = ledger.commit_page(session, page, entry, who.id, settings.municipality_code)
+    session.commit()
+    return record
+
+
+def _changed(page: Page, values: dict[str, str]) -> list[str]:
+    return [n for n, v in values.items() if isinstance(page.fields.get(n), dict) and page.fields[n].get("value") != v]
+
+
+def reject(session: Session, who: Principal, page_id: int, version: int, reason: str) -> Page:
+    if not reason.strip():
+        raise BadInput("a rejection needs a reason", fix="say why the form cannot be entered")
+    page = _held(session, who, page_id, version)
+    page.status = PageStatus.rejected
+    page.reason = reason[:500]
+    page.version += 1
+    page.locked_by = None
+    page.locked_until = None
+    session.add(page)
+    session.add(ReviewAction(page_id=page_id, user_id=who.id, action="reject", detail={"reason": reason[:500]}))
+    audit.record(session, who.actor, "page.reject", "page", str(page_id))
+    session.commit()
+    return page
+
+
+def field_summary(page: Page) -> dict[str, Any]:
+    return {k: v for k, v in page.fields.items() if not k.startswith("_")}

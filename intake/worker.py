@@ -1,0 +1,44 @@
+"""rq job entry point and worker start-up. The job receives a page id only."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from intake.db import session_scope
+from intake.services import processing
+from intake.settings import get_settings
+from intake.store import ContentStore
+
+log = logging.getLogger("intake.worker")
+
+
+def process_page_job(page_id: int) -> str | None:
+    settings = get_settings()
+    url = settings.effective_database_url
+    with session_scope(url) as session:
+        try:
+            status = processing.process(session, ContentStore(settings.store_dir), settings, page_id)
+        except Exception as exc:  # a bug or a fault: the page is marked failed with the reason, never lost
+            session.rollback()
+            log.error("page=%s error=%s", page_id, type(exc).__name__)
+            log.debug(traceback.format_exc())
+            final = processing.record_error(
+                session, page_id, settings.job_max_attempts,
+                f"internal error while reading the page ({type(exc).__name__}); an operator can re-queue it")
+            if not final:
+                raise  # rq's Retry runs it again; the page is back in `queued`
+            return "failed"
+    return str(status) if status else None
+
+
+def run_worker(burst: bool = False) -> None:
+    from rq import Worker
+
+    from intake.queue import get_queue, redis_conn
+    from ocr import engines
+
+    settings = get_settings()
+    engines.warm_up()  # load models once in the parent; forked work horses inherit them
+    conn = redis_conn(settings)
+    Worker([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")
