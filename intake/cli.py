@@ -16,7 +16,7 @@ from intake.errors import IntakeError
 from intake.settings import get_settings
 
 app = typer.Typer(help="Intake of scanned vaccination pre-screening forms (予診票).", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, pretty_exceptions_enable=False)
 residents_app = typer.Typer(help="The resident register.", no_args_is_help=True)
 masters_app = typer.Typer(help="Masters: vaccines, lots, clinics.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and scanner keys.", no_args_is_help=True)
@@ -109,6 +109,11 @@ def upload(files: list[Path], clinic: Annotated[str, typer.Option(help="実施�
     """Upload a clinic's bundle as one batch.  Example: intake upload bundle.pdf --clinic 1310001"""
     import httpx
 
+    from intake.errors import BadInput
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise BadInput(f"no such file: {', '.join(missing)}", fix="give the paths of the scanned files")
     parts = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
     r = httpx.post(f"{api_url}/api/v1/batches", data={"clinic_code": clinic}, files=parts,
                    headers={"X-API-Key": api_key}, timeout=300)

@@ -13,7 +13,7 @@ from models.enums import PageStatus, Role
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 # ---- masters ---------------------------------------------------------------------------------

@@ -121,11 +121,16 @@ def _entry(page: Page, d: Decision) -> ledger.Entry:
 
 def accept(session: Session, who: Principal, settings: Settings, page_id: int, d: Decision) -> VaccinationRecord:
     page = session.get(Page, page_id)
-    if page is not None and page.status == PageStatus.committed:  # a retried accept: the row exists already
+    if page is not None and page.status == PageStatus.committed:
+        # A retried accept (lost reply, double key press) by the same reviewer: return the row, write nothing.
+        mine = session.exec(select(ReviewAction).where(ReviewAction.page_id == page_id)
+                            .where(ReviewAction.action == "accept").where(ReviewAction.user_id == who.id)).first()
         row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).first()
-        if row is not None:
+        if row is not None and (mine is not None or who.role != Role.reviewer):
             return row
     page = _held(session, who, page_id, d.version)
+    if not candidates_allowed(session, who, page, d.atena_no):
+        raise Forbidden(f"宛名番号 {d.atena_no} is not a candidate of this form", fix="search for the resident first")
     if session.get(Resident, d.atena_no) is None:
         raise BadInput(f"宛名番号 {d.atena_no!r} is not in the register", fix="choose a candidate or search again")
     entry = _entry(page, d)

@@ -1,0 +1,70 @@
+"""The review UI's only way to data: the API. Errors come back as (message, fix)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.fix = status, message, fix
+
+
+class Api:
+    def __init__(self, base_url: str, token: str = "") -> None:
+        self.base = base_url.rstrip("/") + "/api/v1"
+        self.token = token
+
+    def _req(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        r = httpx.request(method, self.base + path, headers=headers, timeout=30, **kw)
+        if r.status_code >= 400:
+            try:
+                body = r.json()
+            except ValueError:
+                body = {"message": r.text[:200]}
+            raise ApiError(r.status_code, body.get("message", "error"), body.get("fix", ""))
+        return r
+
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        body: dict[str, Any] = self._req("POST", "/auth/login", json={"username": username, "password": password}).json()
+        self.token = body["token"]
+        return body
+
+    def logout(self) -> None:
+        self._req("POST", "/auth/logout")
+
+    def next_form(self) -> dict[str, Any] | None:
+        out: dict[str, Any] | None = self._req("POST", "/review/next").json()
+        return out
+
+    def page(self, page_id: int) -> dict[str, Any]:
+        out: dict[str, Any] = self._req("GET", f"/review/pages/{page_id}").json()
+        return out
+
+    def image(self, page_id: int) -> bytes:
+        return self._req("GET", f"/review/pages/{page_id}/image").content
+
+    def candidates(self, page_id: int, kana: str = "", birth_date: str = "", atena_no: str = "") -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"kana": kana, "birth_date": birth_date, "atena_no": atena_no}.items() if v}
+        out: list[dict[str, Any]] = self._req("GET", f"/review/pages/{page_id}/candidates", params=params).json()
+        return out
+
+    def accept(self, page_id: int, version: int, atena_no: str, values: dict[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = self._req("POST", f"/review/pages/{page_id}/accept",
+                                        json={"version": version, "atena_no": atena_no, "values": values}).json()
+        return out
+
+    def reject(self, page_id: int, version: int, reason: str) -> None:
+        self._req("POST", f"/review/pages/{page_id}/reject", json={"version": version, "reason": reason})
+
+    def records(self, **params: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = self._req("GET", "/records", params={k: v for k, v in params.items() if v}).json()
+        return out
+
+    def batches(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = self._req("GET", "/batches").json()
+        return out
