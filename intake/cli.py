@@ -15,15 +15,24 @@ import typer
 from intake.errors import IntakeError
 from intake.settings import get_settings
 
-app = typer.Typer(help="Intake of scanned vaccination pre-screening forms (予診票).", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Intake of scanned vaccination pre-screening forms (予診票).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 residents_app = typer.Typer(help="The resident register.", no_args_is_help=True)
 masters_app = typer.Typer(help="Masters: vaccines, lots, clinics.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and scanner keys.", no_args_is_help=True)
 forms_app = typer.Typer(help="Print the ward's forms.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
-for sub, name in ((residents_app, "residents"), (masters_app, "masters"), (users_app, "users"), (forms_app, "forms"),
-                  (audit_app, "audit")):
+for sub, name in (
+    (residents_app, "residents"),
+    (masters_app, "masters"),
+    (users_app, "users"),
+    (forms_app, "forms"),
+    (audit_app, "audit"),
+):
     app.add_typer(sub, name=name)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "scans_sample"
@@ -79,8 +88,11 @@ def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | c
 
 
 @users_app.command("create")
-def users_create(username: str, role: Annotated[str, typer.Option(help="scanner|reviewer|supervisor|staff|admin")],
-                 password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="INTAKE_NEW_PASSWORD")]) -> None:
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="scanner|reviewer|supervisor|staff|admin")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="INTAKE_NEW_PASSWORD")],
+) -> None:
     """Create a user.  Example: intake users create sato --role reviewer"""
     from intake.services.auth import create_user
     from models import Role
@@ -103,9 +115,12 @@ def users_create_key(label: str) -> None:
 
 
 @app.command()
-def upload(files: list[Path], clinic: Annotated[str, typer.Option(help="実施機関コード")],
-           api_url: Annotated[str, typer.Option(envvar="INTAKE_API_URL")] = "http://127.0.0.1:8000",
-           api_key: Annotated[str, typer.Option(envvar="INTAKE_API_KEY")] = "") -> None:
+def upload(
+    files: list[Path],
+    clinic: Annotated[str, typer.Option(help="実施機関コード")],
+    api_url: Annotated[str, typer.Option(envvar="INTAKE_API_URL")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str, typer.Option(envvar="INTAKE_API_KEY")] = "",
+) -> None:
     """Upload a clinic's bundle as one batch.  Example: intake upload bundle.pdf --clinic 1310001"""
     import httpx
 
@@ -115,15 +130,18 @@ def upload(files: list[Path], clinic: Annotated[str, typer.Option(help="実施�
     if missing:
         raise BadInput(f"no such file: {', '.join(missing)}", fix="give the paths of the scanned files")
     parts = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
-    r = httpx.post(f"{api_url}/api/v1/batches", data={"clinic_code": clinic}, files=parts,
-                   headers={"X-API-Key": api_key}, timeout=300)
+    r = httpx.post(
+        f"{api_url}/api/v1/batches", data={"clinic_code": clinic}, files=parts, headers={"X-API-Key": api_key}, timeout=300
+    )
     if r.status_code >= 400:
         body = r.json()
         typer.echo(f"refused ({r.status_code}): {body.get('message')} — {body.get('fix')}", err=True)
         raise typer.Exit(2)
     body = r.json()
-    typer.echo(f"batch {body['batch_id']}: {len(body['new_page_ids'])} new page(s), "
-               f"{len(body['duplicate_page_ids'])} already received, {body['queued']} queued")
+    typer.echo(
+        f"batch {body['batch_id']}: {len(body['new_page_ids'])} new page(s), "
+        f"{len(body['duplicate_page_ids'])} already received, {body['queued']} queued"
+    )
 
 
 @app.command()
@@ -164,16 +182,32 @@ def ui(port: int = 8501) -> None:
     import subprocess
 
     script = Path(__file__).resolve().parent.parent / "review_ui" / "app.py"
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-                                      "--server.headless", "true", "--browser.gatherUsageStats", "false"]))
+    raise typer.Exit(
+        subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ]
+        )
+    )
 
 
 @forms_app.command("print")
-def forms_print(resident: Annotated[str, typer.Option(help="宛名番号")], vaccine: str, dose: int,
-                out: Path, serial: int = 1) -> None:
+def forms_print(
+    resident: Annotated[str, typer.Option(help="宛名番号")], vaccine: str, dose: int, out: Path, serial: int = 1
+) -> None:
     """Print one form.  Example: intake forms print --resident 000100000007 --vaccine MR --dose 1 --out form.pdf"""
-    from intake.forms import FormContent, render_pdf
     from intake.errors import NotFound
+    from intake.forms import FormContent, render_pdf
     from models import Resident, Vaccine
     from ocr.codes import FormIdentity, make_form_no
 
@@ -181,19 +215,23 @@ def forms_print(resident: Annotated[str, typer.Option(help="宛名番号")], vac
     with _session() as s:
         r, v = s.get(Resident, resident), s.get(Vaccine, vaccine)
         if r is None or v is None:
-            raise NotFound(f"{'resident ' + resident if r is None else 'vaccine ' + vaccine} not found",
-                           fix="import the register and masters first")
-        ident = FormIdentity(settings.municipality_code, r.atena_no, v.code, dose, make_form_no(serial),
-                             settings.template_version)
-        content = FormContent(ident, "練馬区", v.name, r.name, r.name_kana, r.birth_date or date(1900, 1, 1), r.sex,
-                              r.address, "")
+            raise NotFound(
+                f"{'resident ' + resident if r is None else 'vaccine ' + vaccine} not found",
+                fix="import the register and masters first",
+            )
+        ident = FormIdentity(
+            settings.municipality_code, r.atena_no, v.code, dose, make_form_no(serial), settings.template_version
+        )
+        content = FormContent(
+            ident, "練馬区", v.name, r.name, r.name_kana, r.birth_date or date(1900, 1, 1), r.sex, r.address, ""
+        )
     out.write_bytes(render_pdf([content]))
     typer.echo(f"wrote {out}")
 
 
 @app.command()
 def synth(out: Path, n: int = 30, seed: int = 1, degrade: str = "light", batch_size: int = 10) -> None:
-    """Generate a synthetic scanned corpus with truth.  Example: intake synth --n 500 --seed 7 --degrade heavy --out corpus/"""
+    """Generate a synthetic corpus with truth.  Example: intake synth corpus/ --n 500 --seed 7 --degrade heavy"""
     from intake.synth.scan import make_corpus, write_batches
 
     if degrade not in ("none", "light", "heavy", "mixed"):
@@ -205,8 +243,7 @@ def synth(out: Path, n: int = 30, seed: int = 1, degrade: str = "light", batch_s
 
 
 @app.command("eval")
-def eval_cmd(corpus: Path, out: Annotated[Path | None, typer.Option("--out")] = None,
-             workers: int = 2) -> None:
+def eval_cmd(corpus: Path, out: Annotated[Path | None, typer.Option("--out")] = None, workers: int = 2) -> None:
     """Run recognition on a corpus and report accuracy and speed.  Example: intake eval scans_sample --out m.json"""
     from intake.evaluate import evaluate, print_table
 

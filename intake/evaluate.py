@@ -48,17 +48,25 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str]
     birth = truth.get("resident", {}).get("birth_date")
 
     def ctx(identity: Any) -> ReadContext:
-        return ReadContext(known_lots=lots, vaccine_code=identity.vaccine_code if identity else None,
-                           expected_dose_ml=doses.get(identity.vaccine_code) if identity else None,
-                           birth_date=date.fromisoformat(birth) if birth else None, today=date.fromisoformat(today))
+        return ReadContext(
+            known_lots=lots,
+            vaccine_code=identity.vaccine_code if identity else None,
+            expected_dose_ml=doses.get(identity.vaccine_code) if identity else None,
+            birth_date=date.fromisoformat(birth) if birth else None,
+            today=date.fromisoformat(today),
+        )
 
     t = time.perf_counter()
     r = process_page(img, load_template("yoshin-v1"), ctx)
-    return {"path": path, "seconds": time.perf_counter() - t, "kind": r.page_kind,
-            "identity": r.identity.form_no if r.identity else None,
-            "registered": bool(r.registration and r.registration.ok),
-            "fields": {n: {"value": f.value, "auto_ok": f.auto_ok, "kind": f.kind} for n, f in r.fields.items()},
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "path": path,
+        "seconds": time.perf_counter() - t,
+        "kind": r.page_kind,
+        "identity": r.identity.form_no if r.identity else None,
+        "registered": bool(r.registration and r.registration.ok),
+        "fields": {n: {"value": f.value, "auto_ok": f.auto_ok, "kind": f.kind} for n, f in r.fields.items()},
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def cer(a: str, b: str) -> float:
@@ -115,12 +123,21 @@ def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20") -> dict[
                 s["auto_right"] += right
             clean = clean and right
         forms_clean += clean
-    kinds = {k: {"n": int(s["n"]), "exact": s["exact"] / s["n"], "cer": s["cer"] / s["n"],
-                 "auto_share": s["auto"] / s["n"], "auto_precision": (s["auto_right"] / s["auto"]) if s["auto"] else None}
-             for k, s in sorted(by_kind.items())}
+    kinds = {
+        k: {
+            "n": int(s["n"]),
+            "exact": s["exact"] / s["n"],
+            "cer": s["cer"] / s["n"],
+            "auto_share": s["auto"] / s["n"],
+            "auto_precision": (s["auto_right"] / s["auto"]) if s["auto"] else None,
+        }
+        for k, s in sorted(by_kind.items())
+    }
     secs = sorted(r["seconds"] for r in results)
     return {
-        "pages": len(results), "forms": forms, "wall_seconds": round(wall, 2),
+        "pages": len(results),
+        "forms": forms,
+        "wall_seconds": round(wall, 2),
         "pages_per_second": round(len(results) / wall, 2) if wall else None,
         "median_page_ms": round(1000 * secs[len(secs) // 2], 1) if secs else None,
         "peak_worker_rss_mb": round(max((r["maxrss_mb"] for r in results), default=0), 1),
@@ -140,14 +157,25 @@ def _pct(v: float | None) -> str:
 
 
 def print_table(m: dict[str, Any]) -> None:
-    print(f"pages {m['pages']}  forms {m['forms']}  {m['pages_per_second']} pages/s  median {m['median_page_ms']} ms/page"
-          f"  peak worker RSS {m['peak_worker_rss_mb']} MB")
-    for key in ("triage_accuracy", "qr_read_rate", "registration_failures", "field_exact", "auto_accepted_share",
-                "auto_accepted_precision", "forms_no_correction"):
+    print(
+        f"pages {m['pages']}  forms {m['forms']}  {m['pages_per_second']} pages/s  median {m['median_page_ms']} ms/page"
+        f"  peak worker RSS {m['peak_worker_rss_mb']} MB"
+    )
+    for key in (
+        "triage_accuracy",
+        "qr_read_rate",
+        "registration_failures",
+        "field_exact",
+        "auto_accepted_share",
+        "auto_accepted_precision",
+        "forms_no_correction",
+    ):
         print(f"  {key:26s} {_pct(m[key])}")
     print(f"  {'field kind':14s} {'n':>5s} {'exact':>8s} {'CER':>8s} {'auto':>8s} {'auto prec':>9s}")
     for k, s in m["by_kind"].items():
-        print(f"  {k:14s} {s['n']:5d} {_pct(s['exact'])} {_pct(s['cer'])} {_pct(s['auto_share'])} {_pct(s['auto_precision'])}")
+        print(
+            f"  {k:14s} {s['n']:5d} {_pct(s['exact'])} {_pct(s['cer'])} {_pct(s['auto_share'])} {_pct(s['auto_precision'])}"
+        )
 
 
 def read_field_image(path: Path, kind: str) -> dict[str, Any]:
@@ -160,8 +188,11 @@ def read_field_image(path: Path, kind: str) -> dict[str, Any]:
         a = engines.ppocr().recognize(img)
         b = engines.tesseract("eng").recognize(img, charset="0123456789.")
         agree = a.text.replace(" ", "") == b.text
-        return {"text": a.text, "confidence": round(a.confidence if agree else a.confidence * 0.85, 4),
-                "engine": "ppocr+tesseract" if agree else "ppocr"}
+        return {
+            "text": a.text,
+            "confidence": round(a.confidence if agree else a.confidence * 0.85, 4),
+            "engine": "ppocr+tesseract" if agree else "ppocr",
+        }
     r = engines.ppocr().recognize(img)
     text = r.text
     if kind == "lot":

@@ -91,8 +91,14 @@ class _Page:
         for r in range(n):
             for col in range(n):
                 if bits[r, col]:
-                    self.c.rect((x + col * cell) * mm, (self.h - y - (r + 1) * cell) * mm,
-                                cell * mm + 0.05, cell * mm + 0.05, stroke=0, fill=1)
+                    self.c.rect(
+                        (x + col * cell) * mm,
+                        (self.h - y - (r + 1) * cell) * mm,
+                        cell * mm + 0.05,
+                        cell * mm + 0.05,
+                        stroke=0,
+                        fill=1,
+                    )
 
 
 def aruco_bits(marker_id: int, dictionary: str) -> np.ndarray:
@@ -119,8 +125,12 @@ def draw_form(c: Canvas, template: Template, content: FormContent) -> None:
     p.text(dx, dy + dh - 1, ident.human_digits(), size=6)
 
     values = {
-        "vaccine_name": content.vaccine_name, "dose": ident.dose_no, "municipality_name": content.municipality_name,
-        "municipality_code": ident.municipality_code, "form_no": ident.form_no, "atena_no": ident.atena_no,
+        "vaccine_name": content.vaccine_name,
+        "dose": ident.dose_no,
+        "municipality_name": content.municipality_name,
+        "municipality_code": ident.municipality_code,
+        "form_no": ident.form_no,
+        "atena_no": ident.atena_no,
     }
     tx, ty = template.title["pos"]
     p.text(tx, ty, template.title["text"].format(**values), size=template.title["size"])
@@ -128,14 +138,16 @@ def draw_form(c: Canvas, template: Template, content: FormContent) -> None:
     p.text(sx, sy, template.subtitle["text"].format(**values), size=template.subtitle["size"])
 
     printed = {
-        "name": content.name, "name_kana": content.name_kana,
+        "name": content.name,
+        "name_kana": content.name_kana,
         "birth_date_text": f"{era_text(content.birth_date)}（{content.birth_date.isoformat()}）",
-        "sex_text": {"1": "男", "2": "女"}.get(content.sex, ""), "address": content.address,
+        "sex_text": {"1": "男", "2": "女"}.get(content.sex, ""),
+        "address": content.address,
         "guardian_name": content.guardian_name,
     }
     for row in template.resident_block:
         box = tuple(row["box"])
-        p.rect(box, width=0.4)  # type: ignore[arg-type]
+        p.rect(box, width=0.4)
         p.text(box[0] + 1.5, box[1] + box[3] - 2, row["label"], size=7, color=GRAY)
         size = 13 if row["key"] == "name" else 10
         p.text(box[0] + 24, box[1] + box[3] - 2, printed[row["key"]], size=size)

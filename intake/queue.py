@@ -18,8 +18,9 @@ def redis_conn(settings: Settings) -> Redis:
 
 
 def get_queue(settings: Settings, connection: Redis | None = None) -> Queue:
-    return Queue(settings.queue_name, connection=connection or redis_conn(settings),
-                 default_timeout=settings.page_timeout_seconds)
+    return Queue(
+        settings.queue_name, connection=connection or redis_conn(settings), default_timeout=settings.page_timeout_seconds
+    )
 
 
 def enqueue_pages(settings: Settings, page_ids: Iterable[int], connection: Redis | None = None) -> int:
@@ -29,8 +30,14 @@ def enqueue_pages(settings: Settings, page_ids: Iterable[int], connection: Redis
     try:
         for pid in page_ids:
             # A page id as job id: re-enqueueing a page that is already waiting does not duplicate it.
-            q.enqueue_call(JOB, args=(pid,), job_id=f"page-{pid}", retry=Retry(max=settings.job_max_attempts - 1),
-                           result_ttl=600, failure_ttl=86400)
+            q.enqueue_call(
+                JOB,
+                args=(pid,),
+                job_id=f"page-{pid}",
+                retry=Retry(max=settings.job_max_attempts - 1),
+                result_ttl=600,
+                failure_ttl=86400,
+            )
             n += 1
     except RedisError:
         return n

@@ -24,8 +24,11 @@ def process_page_job(page_id: int) -> str | None:
             log.error("page=%s error=%s", page_id, type(exc).__name__)
             log.debug(traceback.format_exc())
             final = processing.record_error(
-                session, page_id, settings.job_max_attempts,
-                f"internal error while reading the page ({type(exc).__name__}); an operator can re-queue it")
+                session,
+                page_id,
+                settings.job_max_attempts,
+                f"internal error while reading the page ({type(exc).__name__}); an operator can re-queue it",
+            )
             if not final:
                 raise  # rq's Retry runs it again; the page is back in `queued`
             return "failed"

@@ -13,11 +13,25 @@ from models.tables import (
     ReviewAction,
     UserAccount,
     UserSession,
-    Vaccine,
     VaccinationRecord,
+    Vaccine,
 )
 
 __all__ = [
-    "ApiKey", "AuditEvent", "Batch", "Clinic", "Lot", "Original", "Page", "PageStatus", "Resident",
-    "ReviewAction", "Role", "Sex", "UserAccount", "UserSession", "Vaccine", "VaccinationRecord",
+    "ApiKey",
+    "AuditEvent",
+    "Batch",
+    "Clinic",
+    "Lot",
+    "Original",
+    "Page",
+    "PageStatus",
+    "Resident",
+    "ReviewAction",
+    "Role",
+    "Sex",
+    "UserAccount",
+    "UserSession",
+    "Vaccine",
+    "VaccinationRecord",
 ]

@@ -56,8 +56,15 @@ class FormIdentity:
 
     def payload(self) -> str:
         return ";".join(
-            [PAYLOAD_PREFIX, self.municipality_code, self.atena_no, self.vaccine_code, str(self.dose_no),
-             self.form_no, self.layout]
+            [
+                PAYLOAD_PREFIX,
+                self.municipality_code,
+                self.atena_no,
+                self.vaccine_code,
+                str(self.dose_no),
+                self.form_no,
+                self.layout,
+            ]
         )
 
     def human_digits(self) -> str:

@@ -21,8 +21,13 @@ MEDIA_TYPES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
 }
-REFUSED = {b"%!PS": "PostScript/EPS", b"\xc5\xd0\xd3\xc6": "EPS", b"PK\x03\x04": "ZIP archive",
-           b"\x7fELF": "executable", b"MZ": "Windows executable"}
+REFUSED = {
+    b"%!PS": "PostScript/EPS",
+    b"\xc5\xd0\xd3\xc6": "EPS",
+    b"PK\x03\x04": "ZIP archive",
+    b"\x7fELF": "executable",
+    b"MZ": "Windows executable",
+}
 
 
 class DecodeError(PageUnreadable):
@@ -81,13 +86,13 @@ def _pdf_page_count(data: bytes, limits: Limits) -> int:
         if n == 0:
             raise DecodeError("the PDF has no pages", "scan the bundle again")
         if n > limits.max_pages:
-            raise DecodeError(f"the PDF has {n} pages; at most {limits.max_pages} per file",
-                              "split the bundle into smaller files")
+            raise DecodeError(
+                f"the PDF has {n} pages; at most {limits.max_pages} per file", "split the bundle into smaller files"
+            )
         for i in range(n):
             w, h = pdf[i].get_size()  # points
             if (w / 72 * 200) * (h / 72 * 200) > limits.max_pixels:
-                raise DecodeError(f"page {i + 1} is too large ({w / 72:.0f}×{h / 72:.0f} in)",
-                                  "scan at A4 or A3 size")
+                raise DecodeError(f"page {i + 1} is too large ({w / 72:.0f}×{h / 72:.0f} in)", "scan at A4 or A3 size")
         return n
     finally:
         pdf.close()
@@ -100,7 +105,9 @@ def _open_image(data: bytes, limits: Limits) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise DecodeError("the image has too many pixels", f"scan at 200–400 dpi (limit {limits.max_pixels:,} pixels)") from exc
+        raise DecodeError(
+            "the image has too many pixels", f"scan at 200–400 dpi (limit {limits.max_pixels:,} pixels)"
+        ) from exc
     except Exception as exc:  # PIL raises many types for broken files
         raise DecodeError(f"the image cannot be read ({type(exc).__name__})", "upload the file again") from exc
 
@@ -121,7 +128,9 @@ def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
             img.seek(n - 1)
             img.load()
     except Exception as exc:
-        raise DecodeError(f"the image data is damaged ({type(exc).__name__})", "the file may be truncated: upload it again") from exc
+        raise DecodeError(
+            f"the image data is damaged ({type(exc).__name__})", "the file may be truncated: upload it again"
+        ) from exc
     return int(n)
 
 

@@ -43,13 +43,19 @@ class RapidRec:
     name = "ppocr"
 
     def __init__(self) -> None:
+        import rapidocr
         from rapidocr import RapidOCR
 
-        models = Path(__import__("rapidocr").__file__).parent / "models"
+        models = Path(str(rapidocr.__file__)).parent / "models"
         if not any(models.glob("*rec*.onnx")):
             raise RuntimeError(f"the rapidocr wheel has no recognition model in {models}; reinstall rapidocr")
-        self._ocr = RapidOCR(params={"Global.log_level": "error", "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                                     "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+        self._ocr = RapidOCR(
+            params={
+                "Global.log_level": "error",
+                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            }
+        )
 
     def recognize(self, image: Gray, *, charset: str = "") -> Reading:
         if image.size == 0:
@@ -57,7 +63,7 @@ class RapidRec:
         bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         out: Any = self._ocr(bgr, use_det=False, use_cls=False, use_rec=True)
         txts, scores = getattr(out, "txts", None), getattr(out, "scores", None)
-        if not txts:
+        if not txts or scores is None:
             return Reading("", 0.0, self.name)
         return Reading(str(txts[0]).strip(), float(scores[0]), self.name)
 

@@ -112,7 +112,7 @@ def _strip(cells: list[Gray]) -> Gray:
         padded[: c.shape[0], :] = c
         parts += [padded, gap]
     strip = np.hstack(parts)
-    return cv2.copyMakeBorder(strip, 8, 8, 0, 0, cv2.BORDER_CONSTANT, value=255)
+    return np.asarray(cv2.copyMakeBorder(strip, 8, 8, 0, 0, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8)
 
 
 def read_cells(img: Gray, f: FieldSpec) -> tuple[str, float, str, dict[str, object], list[str]]:
@@ -128,8 +128,12 @@ def read_cells(img: Gray, f: FieldSpec) -> tuple[str, float, str, dict[str, obje
     b = engines.tesseract("eng").recognize(strip, charset=DIGITS)
     a_digits = "".join(ch for ch in unicodedata.normalize("NFKC", a.text) if ch in DIGITS)
     b_digits = "".join(ch for ch in unicodedata.normalize("NFKC", b.text) if ch in DIGITS)
-    evidence: dict[str, object] = {"ppocr": a.text, "ppocr_conf": round(a.confidence, 3),
-                                   "tesseract": b.text, "tesseract_conf": round(b.confidence, 3)}
+    evidence: dict[str, object] = {
+        "ppocr": a.text,
+        "ppocr_conf": round(a.confidence, 3),
+        "tesseract": b.text,
+        "tesseract_conf": round(b.confidence, 3),
+    }
     n = len(cells)
     if len(a_digits) == n and a_digits == b_digits:
         return a_digits, max(a.confidence, b.confidence), "ppocr+tesseract", evidence, []
@@ -216,8 +220,14 @@ def read_text(img: Gray, f: FieldSpec) -> FieldReading:
     if ink(crop) < 0.004:
         return FieldReading(f.name, f.kind, "", 1.0, "ink", {}, ["empty"], auto_ok=False)
     reading = engines.ppocr().recognize(crop)
-    r = FieldReading(f.name, f.kind, unicodedata.normalize("NFKC", reading.text).replace(" ", ""), reading.confidence, reading.engine,
-                     {"ppocr": reading.text})
+    r = FieldReading(
+        f.name,
+        f.kind,
+        unicodedata.normalize("NFKC", reading.text).replace(" ", ""),
+        reading.confidence,
+        reading.engine,
+        {"ppocr": reading.text},
+    )
     # Free text has no validator but plausibility; ask for a very high score before skipping it.
     r.auto_ok = bool(r.value) and reading.confidence >= 0.98
     return r

@@ -19,7 +19,8 @@ def read_identity(registered: Gray | None, original: Gray, template: Template) -
         images.append(crop_mm(registered, template.qr["box"], inset_mm=-4))
     images.append(original)
     for img in images:
-        for result in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode):
+        found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+        for result in found:
             try:
                 return parse_payload(result.text), "qr", ""
             except IdentityError as exc:

@@ -18,9 +18,20 @@ ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正"}
 
 # Pairs OCR and people confuse (field reports on the national ticket: 5→3, 3→8, 1↔4).
 CONFUSABLE = {
-    frozenset("17"), frozenset("53"), frozenset("38"), frozenset("14"), frozenset("0O"), frozenset("1I"),
-    frozenset("8B"), frozenset("5S"), frozenset("2Z"), frozenset("6G"), frozenset("0D"), frozenset("0Q"),
-    frozenset("49"), frozenset("69"),
+    frozenset("17"),
+    frozenset("53"),
+    frozenset("38"),
+    frozenset("14"),
+    frozenset("0O"),
+    frozenset("1I"),
+    frozenset("8B"),
+    frozenset("5S"),
+    frozenset("2Z"),
+    frozenset("6G"),
+    frozenset("0D"),
+    frozenset("0Q"),
+    frozenset("49"),
+    frozenset("69"),
 }
 
 

@@ -35,8 +35,14 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
     lap("identity")
     if not reg.ok and identity is None and is_separator(img):
         return PageResult("separator", registration=reg, timings_ms=timings)
-    result = PageResult("form" if reg.ok or identity else "unknown", registration=reg, identity=identity,
-                        identity_source=source, identity_problem=problem, timings_ms=timings)
+    result = PageResult(
+        "form" if reg.ok or identity else "unknown",
+        registration=reg,
+        identity=identity,
+        identity_source=source,
+        identity_problem=problem,
+        timings_ms=timings,
+    )
     if not reg.ok:
         result.review_reasons.append(reg.reason)
         return result

@@ -45,8 +45,13 @@ def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
 def register(img: Gray, template: Template) -> Registration:
     found = find_markers(img, template)
     if len(found) < 3:
-        return Registration(False, None, len(found), float("inf"),
-                            f"markers not found ({len(found)} of 4): the page may be cut, folded or not a ward form")
+        return Registration(
+            False,
+            None,
+            len(found),
+            float("inf"),
+            f"markers not found ({len(found)} of 4): the page may be cut, folded or not a ward form",
+        )
     src = np.concatenate([found[i] for i in sorted(found)])
     dst = np.concatenate([_template_corners(template, i) for i in sorted(found)])
     h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
@@ -55,7 +60,7 @@ def register(img: Gray, template: Template) -> Registration:
     projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), h_mat).reshape(-1, 2)
     error_mm = float(np.sqrt(np.mean(np.sum((projected - dst) ** 2, axis=1)))) / PX_PER_MM
     size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
-    warped = cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255)
+    warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
     ok = error_mm <= MAX_ERROR_MM
     reason = "" if ok else f"registration is off by {error_mm:.1f} mm: check the page by eye"
     return Registration(ok, warped, len(found), error_mm, reason)
@@ -66,4 +71,4 @@ def crop_mm(img: Gray, box: tuple[float, float, float, float], inset_mm: float =
     k = PX_PER_MM
     x0, y0 = int((x + inset_mm) * k), int((y + inset_mm) * k)
     x1, y1 = int((x + w - inset_mm) * k), int((y + h - inset_mm) * k)
-    return img[max(0, y0): max(0, y1), max(0, x0): max(0, x1)]
+    return img[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]

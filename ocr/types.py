@@ -38,8 +38,15 @@ class FieldReading:
     auto_ok: bool = False  # confident and validated: needs no stop in review
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "value": self.value, "confidence": round(self.confidence, 4),
-                "engine": self.engine, "evidence": self.evidence, "messages": self.messages, "auto_ok": self.auto_ok}
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "confidence": round(self.confidence, 4),
+            "engine": self.engine,
+            "evidence": self.evidence,
+            "messages": self.messages,
+            "auto_ok": self.auto_ok,
+        }
 
 
 @dataclass

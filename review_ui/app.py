@@ -15,8 +15,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from review_ui.client import Api, ApiError  # noqa: E402
 
 API_URL = os.environ.get("INTAKE_API_URL", "http://127.0.0.1:8000")
-EDITABLE = ("temperature", "guardian_relation", "screening_result", "lot_number", "dose_ml", "vaccination_date",
-            "doctor_name")
+EDITABLE = (
+    "temperature",
+    "guardian_relation",
+    "screening_result",
+    "lot_number",
+    "dose_ml",
+    "vaccination_date",
+    "doctor_name",
+)
 SEX = {"1": "男", "2": "女"}
 
 st.set_page_config(page_title="予診票 審査", layout="wide")
@@ -88,8 +95,10 @@ def review_page() -> None:
     ident = form["identity"]
     fields = {f["name"]: f for f in form["fields"]}
     with right:
-        st.caption(f"接種種類 {ident.get('vaccine_code', '?')}　第{ident.get('dose_no', '?')}回　"
-                   f"予診票番号 {ident.get('form_no', '—')}　（読取: {ident.get('source', '')}）")
+        st.caption(
+            f"接種種類 {ident.get('vaccine_code', '?')}　第{ident.get('dose_no', '?')}回　"
+            f"予診票番号 {ident.get('form_no', '—')}　（読取: {ident.get('source', '')}）"
+        )
         candidates = form["candidates"] + st.session_state.get("searched", [])
         with st.form("review", clear_on_submit=False):
             values: dict[str, str] = {}
@@ -97,13 +106,21 @@ def review_page() -> None:
                 f = fields[name]
                 c1, c2 = st.columns([2, 3])
                 c1.image(crop(img, f["region_mm"], form["px_per_mm"]), use_container_width=True)
-                label = f"{confidence_badge(f)} {f['label'] or name}" + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
+                label = f"{confidence_badge(f)} {f['label'] or name}" + (
+                    " ⚠ " + "; ".join(f["messages"]) if f["messages"] else ""
+                )
                 values[name] = c2.text_input(label, value=f["value"], key=f"f_{form['id']}_{name}")
             options = [c["atena_no"] for c in candidates]
-            labels = {c["atena_no"]: f"{c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
-                                     f"{SEX.get(c['sex'], '')} {' '.join(c['flags'])}" for c in candidates}
-            chosen = st.radio("住民（宛名番号）", options, format_func=lambda a: labels.get(a, a),
-                              key=f"resident_{form['id']}") if options else None
+            labels = {
+                c["atena_no"]: f"{c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
+                f"{SEX.get(c['sex'], '')} {' '.join(c['flags'])}"
+                for c in candidates
+            }
+            chosen = (
+                st.radio("住民（宛名番号）", options, format_func=lambda a: labels.get(a, a), key=f"resident_{form['id']}")
+                if options
+                else None
+            )
             if not options:
                 st.info("候補がありません。下の検索で住民を探してください。")
             submitted = st.form_submit_button("確定して次へ (Enter)", type="primary")
@@ -116,31 +133,30 @@ def review_page() -> None:
                 except ApiError as e:
                     show_error(e)
                 else:
-                    st.session_state.update(last_saved=True, form=None, searched=[],
-                                            last_message=f"台帳に登録しました（記録 #{rec['id']}）")
+                    st.session_state.update(
+                        last_saved=True, form=None, searched=[], last_message=f"台帳に登録しました（記録 #{rec['id']}）"
+                    )
                     st.rerun()
-        with st.expander("住民検索（カナ＋生年月日、または宛名番号）"):
-            with st.form("search"):
-                kana = st.text_input("氏名カナ")
-                birth = st.text_input("生年月日 (YYYY-MM-DD)")
-                atena = st.text_input("宛名番号")
-                if st.form_submit_button("検索"):
-                    try:
-                        st.session_state["searched"] = api().candidates(form["id"], kana, birth, atena)
-                    except ApiError as e:
-                        show_error(e)
+        with st.expander("住民検索（カナ＋生年月日、または宛名番号）"), st.form("search"):
+            kana = st.text_input("氏名カナ")
+            birth = st.text_input("生年月日 (YYYY-MM-DD)")
+            atena = st.text_input("宛名番号")
+            if st.form_submit_button("検索"):
+                try:
+                    st.session_state["searched"] = api().candidates(form["id"], kana, birth, atena)
+                except ApiError as e:
+                    show_error(e)
+                st.rerun()
+        with st.expander("返戻（却下）"), st.form("reject"):
+            reason = st.text_input("理由")
+            if st.form_submit_button("却下する"):
+                try:
+                    api().reject(form["id"], form["version"], reason)
+                except ApiError as e:
+                    show_error(e)
+                else:
+                    st.session_state.update(form=None, searched=[])
                     st.rerun()
-        with st.expander("返戻（却下）"):
-            with st.form("reject"):
-                reason = st.text_input("理由")
-                if st.form_submit_button("却下する"):
-                    try:
-                        api().reject(form["id"], form["version"], reason)
-                    except ApiError as e:
-                        show_error(e)
-                    else:
-                        st.session_state.update(form=None, searched=[])
-                        st.rerun()
 
 
 def records_page() -> None:
@@ -158,8 +174,9 @@ def records_page() -> None:
         go = st.form_submit_button("検索")
     if go:
         try:
-            rows = api().records(atena_no=atena, kana=kana, birth_date=birth, vaccine=vaccine, date_from=date_from,
-                                 date_to=date_to, lot=lot)
+            rows = api().records(
+                atena_no=atena, kana=kana, birth_date=birth, vaccine=vaccine, date_from=date_from, date_to=date_to, lot=lot
+            )
         except ApiError as e:
             show_error(e)
             return

@@ -54,8 +54,9 @@ class Api:
         return out
 
     def accept(self, page_id: int, version: int, atena_no: str, values: dict[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = self._req("POST", f"/review/pages/{page_id}/accept",
-                                        json={"version": version, "atena_no": atena_no, "values": values}).json()
+        out: dict[str, Any] = self._req(
+            "POST", f"/review/pages/{page_id}/accept", json={"version": version, "atena_no": atena_no, "values": values}
+        ).json()
         return out
 
     def reject(self, page_id: int, version: int, reason: str) -> None:

@@ -3,8 +3,15 @@ from datetime import date
 import pytest
 
 from intake.services.kana import fold_kana
-from ocr.codes import (FormIdentity, IdentityError, form_no_valid, make_form_no, municipality_check_digit,
-                       municipality_code_valid, parse_payload)
+from ocr.codes import (
+    FormIdentity,
+    IdentityError,
+    form_no_valid,
+    make_form_no,
+    municipality_check_digit,
+    municipality_code_valid,
+    parse_payload,
+)
 from ocr.normalize import DateProblem, confusion_distance, nearest_lot, parse_date
 
 
@@ -25,7 +32,7 @@ def test_form_number_catches_every_single_digit_misread() -> None:
     for i in range(11):
         for d in "0123456789":
             if d != no[i]:
-                assert not form_no_valid(no[:i] + d + no[i + 1:])
+                assert not form_no_valid(no[:i] + d + no[i + 1 :])
 
 
 def test_payload_round_trip_and_rejections() -> None:
@@ -39,17 +46,26 @@ def test_payload_round_trip_and_rejections() -> None:
         parse_payload("https://example.invalid/")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("昭和64年1月7日", date(1989, 1, 7)), ("平成元年1月8日", date(1989, 1, 8)),
-    ("平成31年4月30日", date(2019, 4, 30)), ("令和元年5月1日", date(2019, 5, 1)),
-    ("R3.4.15", date(2021, 4, 15)), ("H1.1.8", date(1989, 1, 8)), ("2024-02-29", date(2024, 2, 29)),
-    ("令和３年４月１５日", date(2021, 4, 15)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("昭和64年1月7日", date(1989, 1, 7)),
+        ("平成元年1月8日", date(1989, 1, 8)),
+        ("平成31年4月30日", date(2019, 4, 30)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("R3.4.15", date(2021, 4, 15)),
+        ("H1.1.8", date(1989, 1, 8)),
+        ("2024-02-29", date(2024, 2, 29)),
+        ("令和３年４月１５日", date(2021, 4, 15)),
+    ],
+)
 def test_era_dates(text: str, expected: date) -> None:
     assert parse_date(text) == expected
 
 
-@pytest.mark.parametrize("text", ["昭和64年1月8日", "平成31年5月1日", "令和元年4月30日", "平成元年1月7日", "2023-02-29", "", "abc"])
+@pytest.mark.parametrize(
+    "text", ["昭和64年1月8日", "平成31年5月1日", "令和元年4月30日", "平成元年1月7日", "2023-02-29", "", "abc"]
+)
 def test_impossible_era_dates_are_refused(text: str) -> None:
     with pytest.raises(DateProblem):
         parse_date(text)
@@ -62,8 +78,17 @@ def test_lot_confusions_are_cheap_but_other_changes_are_not() -> None:
     assert nearest_lot("AB7Z35", ["AB1235", "CD0001"])[0] == "AB1235"
 
 
-@pytest.mark.parametrize("a,b", [("さとう はなこ", "サトウ ハナコ"), ("ｻﾄｳ ﾊﾅｺ", "サトウハナコ"), ("サトー", "サト"),
-                                 ("キョウコ", "キヨウコ"), ("ヂュン", "ジユン"), ("イトウ　ユイナ", "イトウユイナ")])
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("さとう はなこ", "サトウ ハナコ"),
+        ("ｻﾄｳ ﾊﾅｺ", "サトウハナコ"),
+        ("サトー", "サト"),
+        ("キョウコ", "キヨウコ"),
+        ("ヂュン", "ジユン"),
+        ("イトウ　ユイナ", "イトウユイナ"),
+    ],
+)
 def test_kana_folds(a: str, b: str) -> None:
     assert fold_kana(a) == fold_kana(b)
 

@@ -65,8 +65,11 @@ def test_scan_to_ledger(client: TestClient, settings: Settings, session: Session
     staff = login(client, "staff1")
     found = client.get("/api/v1/records", params={"atena_no": rec["atena_no"]}, headers=staff).json()
     assert [f["id"] for f in found] == [rec["id"]]
-    by_kana = client.get("/api/v1/records", params={"kana": truth["resident"]["name_kana"].replace("ア", "あ"),
-                                                     "birth_date": truth["resident"]["birth_date"]}, headers=staff).json()
+    by_kana = client.get(
+        "/api/v1/records",
+        params={"kana": truth["resident"]["name_kana"].replace("ア", "あ"), "birth_date": truth["resident"]["birth_date"]},
+        headers=staff,
+    ).json()
     assert rec["id"] in [f["id"] for f in by_kana]
     assert client.get("/api/v1/records", params={"atena_no": rec["atena_no"]}, headers=reviewer).status_code == 403
 
@@ -78,11 +81,14 @@ def test_same_file_twice_makes_no_second_page(client: TestClient, session: Sessi
     assert len(session.exec(select(Page)).all()) == 10
 
 
-def test_bad_uploads_are_refused_and_nothing_is_half_stored(client: TestClient, settings: Settings, session: Session,
-                                                           scanner_headers: dict[str, str]) -> None:
+def test_bad_uploads_are_refused_and_nothing_is_half_stored(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
     good = BATCH.read_bytes()
     cases = {
-        "empty": (b"", 422), "text": (b"hello, not a scan", 415), "eps": (b"%!PS-Adobe-3.0 EPSF-3.0\n", 415),
+        "empty": (b"", 422),
+        "text": (b"hello, not a scan", 415),
+        "eps": (b"%!PS-Adobe-3.0 EPSF-3.0\n", 415),
         "truncated pdf": (good[: len(good) // 3], 422),
     }
     for name, (data, status) in cases.items():
@@ -90,19 +96,25 @@ def test_bad_uploads_are_refused_and_nothing_is_half_stored(client: TestClient, 
         r = client.post("/api/v1/batches", data={"clinic_code": "1310001"}, files=files, headers=scanner_headers)
         assert r.status_code == status, (name, r.text)
         assert r.json()["fix"], name
-    r = client.post("/api/v1/batches", data={"clinic_code": "0000000"}, files=[("files", ("a.pdf", good))],
-                    headers=scanner_headers)
+    r = client.post(
+        "/api/v1/batches", data={"clinic_code": "0000000"}, files=[("files", ("a.pdf", good))], headers=scanner_headers
+    )
     assert r.status_code == 422 and "clinic" in r.json()["message"]
-    r = client.post("/api/v1/batches", data={"clinic_code": "1310001"}, files=[("files", ("a.pdf", good))],
-                    headers={"X-API-Key": "wrong"})
+    r = client.post(
+        "/api/v1/batches",
+        data={"clinic_code": "1310001"},
+        files=[("files", ("a.pdf", good))],
+        headers={"X-API-Key": "wrong"},
+    )
     assert r.status_code == 401
     session.expire_all()
     assert session.exec(select(Batch)).all() == [] and session.exec(select(Original)).all() == []
     assert not ContentStore(settings.store_dir).exists(sha256_of(good))
 
 
-def test_worker_fault_marks_page_failed_and_keeps_original(client: TestClient, settings: Settings, session: Session,
-                                                          scanner_headers: dict[str, str], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_worker_fault_marks_page_failed_and_keeps_original(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     # A mock, because a recognition crash cannot be caused for real on a valid page: the stage raises.
     import intake.services.processing as processing
 

@@ -29,8 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        return JSONResponse({"code": "bad_request", "message": where, "fix": "correct the request fields named"},
-                            status_code=422)
+        return JSONResponse(
+            {"code": "bad_request", "message": where, "fix": "correct the request fields named"}, status_code=422
+        )
 
     @app.get("/api/v1/health")
     def health() -> dict[str, str]:

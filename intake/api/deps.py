@@ -40,8 +40,12 @@ def get_store(settings: SettingsDep) -> ContentStore:
 StoreDep = Annotated[ContentStore, Depends(get_store)]
 
 
-def get_principal(session: SessionDep, settings: SettingsDep, authorization: Annotated[str, Header()] = "",
-                  x_api_key: Annotated[str, Header()] = "") -> Principal:
+def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: Annotated[str, Header()] = "",
+    x_api_key: Annotated[str, Header()] = "",
+) -> Principal:
     if authorization.lower().startswith("bearer "):
         return auth.principal_for_token(session, settings, authorization[7:].strip())
     if x_api_key:
@@ -57,8 +61,15 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
     def check(who: PrincipalDep, session: SessionDep, request: Request) -> Principal:
         if who.role not in roles:
-            audit.record(session, who.actor, f"{request.method} {request.url.path}", "route", "", "denied",
-                         request.client.host if request.client else "")
+            audit.record(
+                session,
+                who.actor,
+                f"{request.method} {request.url.path}",
+                "route",
+                "",
+                "denied",
+                request.client.host if request.client else "",
+            )
             session.commit()
             raise Forbidden(f"the {who.role} role may not do this", fix="ask an admin if your work needs it")
         return who

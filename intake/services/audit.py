@@ -19,19 +19,30 @@ AUDIT_LOCK_KEY = 727_001  # arbitrary constant for pg_advisory_xact_lock
 
 
 def _digest(prev_hash: str, ev: AuditEvent) -> str:
-    body = json.dumps([prev_hash, ev.at.isoformat(), ev.actor, ev.action, ev.object_type, ev.object_id,
-                       ev.outcome, ev.remote], ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(
+        [prev_hash, ev.at.isoformat(), ev.actor, ev.action, ev.object_type, ev.object_id, ev.outcome, ev.remote],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def record(session: Session, actor: str, action: str, object_type: str = "", object_id: str = "",
-           outcome: str = "ok", remote: str = "") -> None:
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    outcome: str = "ok",
+    remote: str = "",
+) -> None:
     """Append one event in the caller's transaction (committed with the change it describes)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
     last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
-    ev = AuditEvent(actor=actor, action=action, object_type=object_type, object_id=str(object_id),
-                    outcome=outcome, remote=remote)
+    ev = AuditEvent(
+        actor=actor, action=action, object_type=object_type, object_id=str(object_id), outcome=outcome, remote=remote
+    )
     ev.prev_hash = last.hash if last else ""
     ev.hash = _digest(ev.prev_hash, ev)
     session.add(ev)

@@ -53,7 +53,9 @@ def create_user(session: Session, username: str, password: str, role: Role) -> U
 def login(session: Session, settings: Settings, username: str, password: str, remote: str = "") -> tuple[str, UserAccount]:
     user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
     now = utcnow()
-    failure = Unauthenticated("user name or password is wrong", fix="check both; after 5 failures the account locks for 15 minutes")
+    failure = Unauthenticated(
+        "user name or password is wrong", fix="check both; after 5 failures the account locks for 15 minutes"
+    )
     if user is None or not user.active:
         audit.record(session, "anonymous", "login", "user", username if user is None else str(user.id), "denied", remote)
         session.commit()
@@ -89,8 +91,9 @@ def principal_for_token(session: Session, settings: Settings, token: str) -> Pri
     expired = Unauthenticated("your session has ended", fix="log in again")
     if s is None or s.revoked:
         raise expired
-    if now - s.last_seen > timedelta(minutes=settings.session_idle_minutes) or \
-            now - s.created_at > timedelta(hours=settings.session_max_hours):
+    if now - s.last_seen > timedelta(minutes=settings.session_idle_minutes) or now - s.created_at > timedelta(
+        hours=settings.session_max_hours
+    ):
         s.revoked = True
         session.add(s)
         session.commit()
@@ -132,6 +135,8 @@ def register_api_key(session: Session, label: str, key: str) -> None:
 def principal_for_api_key(session: Session, key: str) -> Principal:
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == _token_hash(key))).first()
     if row is None or not row.active:
-        raise Unauthenticated("the scanner API key is missing, wrong or revoked",
-                              fix="set the workstation's key (X-API-Key header / INTAKE_API_KEY); ask an admin for a new one")
+        raise Unauthenticated(
+            "the scanner API key is missing, wrong or revoked",
+            fix="set the workstation's key (X-API-Key header / INTAKE_API_KEY); ask an admin for a new one",
+        )
     return Principal("key", row.id or 0, Role.scanner, row.label)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, TooLarge, UnknownClinic, UnreadableFile, UnsupportedFile
 from intake.services import audit
@@ -45,8 +45,10 @@ def probe_all(files: list[UploadedFile], settings: Settings) -> list[FileProbe]:
     probes = []
     for f in files:
         if len(f.data) > settings.max_upload_bytes:
-            raise TooLarge(f"{f.filename} is {len(f.data) // 1_000_000} MB; the limit is "
-                           f"{settings.max_upload_bytes // 1_000_000} MB", fix="split the bundle into smaller files")
+            raise TooLarge(
+                f"{f.filename} is {len(f.data) // 1_000_000} MB; the limit is {settings.max_upload_bytes // 1_000_000} MB",
+                fix="split the bundle into smaller files",
+            )
         try:
             probes.append(probe(f.data, limits_of(settings)))
         except DecodeError as exc:
@@ -55,11 +57,14 @@ def probe_all(files: list[UploadedFile], settings: Settings) -> list[FileProbe]:
     return probes
 
 
-def create_batch(session: Session, store: ContentStore, settings: Settings, clinic_code: str,
-                 files: list[UploadedFile], uploaded_by: str) -> BatchReceipt:
+def create_batch(
+    session: Session, store: ContentStore, settings: Settings, clinic_code: str, files: list[UploadedFile], uploaded_by: str
+) -> BatchReceipt:
     if session.get(Clinic, clinic_code) is None:
-        raise UnknownClinic(f"clinic code {clinic_code!r} is not in the clinic master",
-                            fix="check the 実施機関コード on the bundle's cover sheet, or ask an admin to add the clinic")
+        raise UnknownClinic(
+            f"clinic code {clinic_code!r} is not in the clinic master",
+            fix="check the 実施機関コード on the bundle's cover sheet, or ask an admin to add the clinic",
+        )
     probes = probe_all(files, settings)
     batch = Batch(clinic_code=clinic_code, uploaded_by=uploaded_by, file_count=len(files))
     session.add(batch)
@@ -70,13 +75,21 @@ def create_batch(session: Session, store: ContentStore, settings: Settings, clin
         digest = sha256_of(f.data)
         existing = session.get(Original, digest)
         if existing is not None:
-            ids = session.exec(select(Page.id).where(Page.original_sha256 == digest).order_by(Page.page_index)).all()
+            ids = session.exec(select(Page.id).where(Page.original_sha256 == digest).order_by(col(Page.page_index))).all()
             receipt.duplicate_page_ids += [i for i in ids if i is not None]
             receipt.page_ids += [i for i in ids if i is not None]
             continue
         store.put(f.data)  # stored before the row that points to it; a crash leaves an orphan file, never a dangling row
-        session.add(Original(sha256=digest, batch_id=batch.id, filename=f.filename[:200], media_type=p.media_type,
-                             size=len(f.data), page_count=p.page_count))
+        session.add(
+            Original(
+                sha256=digest,
+                batch_id=batch.id,
+                filename=f.filename[:200],
+                media_type=p.media_type,
+                size=len(f.data),
+                page_count=p.page_count,
+            )
+        )
         for i in range(p.page_count):
             page = Page(batch_id=batch.id, original_sha256=digest, page_index=i, status=PageStatus.queued)
             session.add(page)
@@ -88,6 +101,12 @@ def create_batch(session: Session, store: ContentStore, settings: Settings, clin
     session.add(batch)
     audit.record(session, uploaded_by, "batch.upload", "batch", str(batch.id))
     session.commit()
-    log.info("batch=%s clinic=%s files=%d new_pages=%d duplicate_pages=%d", batch.id, clinic_code, len(files),
-             len(receipt.new_page_ids), len(receipt.duplicate_page_ids))
+    log.info(
+        "batch=%s clinic=%s files=%d new_pages=%d duplicate_pages=%d",
+        batch.id,
+        clinic_code,
+        len(files),
+        len(receipt.new_page_ids),
+        len(receipt.duplicate_page_ids),
+    )
     return receipt

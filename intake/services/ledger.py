@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from intake.errors import BadInput
 from intake.services import audit
 from intake.services.kana import fold_kana
-from models import Batch, Clinic, Page, PageStatus, Resident, Vaccine, VaccinationRecord
+from models import Batch, Clinic, Page, PageStatus, Resident, VaccinationRecord, Vaccine
 from models.tables import utcnow
 
 
@@ -33,8 +33,9 @@ def commit_page(session: Session, page: Page, entry: Entry, operator_id: int, mu
     """Write one ledger row for the page, in the caller's transaction. Idempotent: if the page already
     has its row, that row is returned and nothing new is written."""
     assert page.id is not None
-    existing = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page.id)
-                            .where(VaccinationRecord.version == 1)).first()
+    existing = session.exec(
+        select(VaccinationRecord).where(VaccinationRecord.page_id == page.id).where(VaccinationRecord.version == 1)
+    ).first()
     if existing is not None:
         return existing
     vaccine = session.get(Vaccine, entry.vaccine_code)
@@ -43,12 +44,23 @@ def commit_page(session: Session, page: Page, entry: Entry, operator_id: int, mu
     batch = session.get(Batch, page.batch_id)
     clinic = session.get(Clinic, batch.clinic_code) if batch else None
     record = VaccinationRecord(
-        page_id=page.id, municipality_code=municipality_code, atena_no=entry.atena_no,
-        vaccine_code=entry.vaccine_code, dose_no=entry.dose_no, performed_on=entry.performed_on,
-        screened_only=entry.screened_only, legal_class=vaccine.legal_class,
-        clinic_code=clinic.code if clinic else "", clinic_name=clinic.name if clinic else "",
-        doctor_name=entry.doctor_name, lot_number=entry.lot_number, dose_ml=entry.dose_ml, maker=vaccine.maker,
-        vaccine_name=vaccine.name, form_no=page.form_no or "", operator_id=operator_id,
+        page_id=page.id,
+        municipality_code=municipality_code,
+        atena_no=entry.atena_no,
+        vaccine_code=entry.vaccine_code,
+        dose_no=entry.dose_no,
+        performed_on=entry.performed_on,
+        screened_only=entry.screened_only,
+        legal_class=vaccine.legal_class,
+        clinic_code=clinic.code if clinic else "",
+        clinic_name=clinic.name if clinic else "",
+        doctor_name=entry.doctor_name,
+        lot_number=entry.lot_number,
+        dose_ml=entry.dose_ml,
+        maker=vaccine.maker,
+        vaccine_name=vaccine.name,
+        form_no=page.form_no or "",
+        operator_id=operator_id,
     )
     session.add(record)
     try:
@@ -81,15 +93,17 @@ class RecordQuery:
 
 
 def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
-    if not any([q.atena_no, q.kana and q.birth_date, q.vaccine_code, q.date_from, q.date_to, q.clinic_code,
-                q.lot_number]):
+    if not any([q.atena_no, q.kana and q.birth_date, q.vaccine_code, q.date_from, q.date_to, q.clinic_code, q.lot_number]):
         raise BadInput("no search condition", fix="give 宛名番号, kana + birth date, vaccine, date range, clinic or lot")
     stmt = select(VaccinationRecord).where(col(VaccinationRecord.is_current)).where(~col(VaccinationRecord.deleted))
     if q.atena_no:
         stmt = stmt.where(VaccinationRecord.atena_no == q.atena_no)
     if q.kana and q.birth_date:
-        ids = select(Resident.atena_no).where(Resident.kana_key == fold_kana(q.kana)) \
+        ids = (
+            select(Resident.atena_no)
+            .where(Resident.kana_key == fold_kana(q.kana))
             .where(Resident.birth_date == q.birth_date)
+        )
         stmt = stmt.where(col(VaccinationRecord.atena_no).in_(ids))
     if q.vaccine_code:
         stmt = stmt.where(VaccinationRecord.vaccine_code == q.vaccine_code)

@@ -40,8 +40,10 @@ def _rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
-        raise BadInput(f"{path.name} lacks column(s) {', '.join(missing)}",
-                       fix=f"the header must name {', '.join(required)} (standardized names)")
+        raise BadInput(
+            f"{path.name} lacks column(s) {', '.join(missing)}",
+            fix=f"the header must name {', '.join(required)} (standardized names)",
+        )
     for i, row in enumerate(reader, start=2):
         yield i, {k: (v or "").strip() for k, v in row.items() if k}
 
@@ -66,14 +68,23 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                 raise BadInput(f"line {line}: 性別 must be 1 or 2, got {sex!r}")
             if not row["宛名番号"]:
                 raise BadInput(f"line {line}: 宛名番号 is empty")
-            parsed.append(Resident(
-                atena_no=row["宛名番号"], household_no=row.get("世帯番号", ""), name=row["氏名"],
-                name_kana=row["氏名_振り仮名"], kana_key=fold_kana(row["氏名_振り仮名"]),
-                birth_date=_date(row["生年月日"], line, "生年月日"), birth_date_unknown=not row["生年月日"],
-                sex=sex, address=row.get("住所", ""), postal_code=row.get("住所_郵便番号", ""),
-                move_reason=row.get("異動事由", ""), move_date=_date(row.get("異動年月日", ""), line, "異動年月日"),
-                deleted=row.get("削除フラグ", "0") == "1",
-            ))
+            parsed.append(
+                Resident(
+                    atena_no=row["宛名番号"],
+                    household_no=row.get("世帯番号", ""),
+                    name=row["氏名"],
+                    name_kana=row["氏名_振り仮名"],
+                    kana_key=fold_kana(row["氏名_振り仮名"]),
+                    birth_date=_date(row["生年月日"], line, "生年月日"),
+                    birth_date_unknown=not row["生年月日"],
+                    sex=sex,
+                    address=row.get("住所", ""),
+                    postal_code=row.get("住所_郵便番号", ""),
+                    move_reason=row.get("異動事由", ""),
+                    move_date=_date(row.get("異動年月日", ""), line, "異動年月日"),
+                    deleted=row.get("削除フラグ", "0") == "1",
+                )
+            )
         except BadInput as exc:
             summary.errors.append(exc.message)
     if summary.errors:
@@ -84,8 +95,20 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
             session.add(r)
             summary.created += 1
         else:
-            for name in ("household_no", "name", "name_kana", "kana_key", "birth_date", "birth_date_unknown", "sex",
-                         "address", "postal_code", "move_reason", "move_date", "deleted"):
+            for name in (
+                "household_no",
+                "name",
+                "name_kana",
+                "kana_key",
+                "birth_date",
+                "birth_date_unknown",
+                "sex",
+                "address",
+                "postal_code",
+                "move_reason",
+                "move_date",
+                "deleted",
+            ):
                 setattr(existing, name, getattr(r, name))
             existing.updated_at = utcnow()
             session.add(existing)
@@ -103,8 +126,13 @@ def import_vaccines(session: Session, path: Path) -> ImportSummary:
     for line, row in _rows(path, ["接種種類コード", "ワクチン名"]):
         v = session.get(Vaccine, row["接種種類コード"])
         dose = float(row["接種量"]) if row.get("接種量") else None
-        values = dict(name=row["ワクチン名"], maker=row.get("ワクチンメーカー", ""), dose_ml=dose,
-                      legal_class=row.get("法定区分", "定期") or "定期", doses=int(row.get("回数") or 1))
+        values = dict(
+            name=row["ワクチン名"],
+            maker=row.get("ワクチンメーカー", ""),
+            dose_ml=dose,
+            legal_class=row.get("法定区分", "定期") or "定期",
+            doses=int(row.get("回数") or 1),
+        )
         if v is None:
             session.add(Vaccine(code=row["接種種類コード"], **values))  # type: ignore[arg-type]
             s.created += 1
@@ -140,8 +168,14 @@ def import_lots(session: Session, path: Path) -> ImportSummary:
         lot = session.get(Lot, row["ロット番号"])
         expiry = _date(row.get("有効期限", ""), line, "有効期限")
         if lot is None:
-            session.add(Lot(lot_number=row["ロット番号"], vaccine_code=row["接種種類コード"],
-                            maker=row.get("ワクチンメーカー", ""), expiry=expiry))
+            session.add(
+                Lot(
+                    lot_number=row["ロット番号"],
+                    vaccine_code=row["接種種類コード"],
+                    maker=row.get("ワクチンメーカー", ""),
+                    expiry=expiry,
+                )
+            )
             s.created += 1
         else:
             lot.vaccine_code, lot.expiry = row["接種種類コード"], expiry

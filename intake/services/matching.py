@@ -30,26 +30,47 @@ def candidate_json(r: Resident, score: float, agree: dict[str, bool]) -> dict[st
 
 def match_identity(session: Session, identity: FormIdentity | None, municipality_code: str) -> dict[str, Any]:
     if identity is None:
-        return {"decision": "none", "atena_no": None, "score": 0.0, "candidates": [],
-                "explanation": "no form id was read: search by kana and birth date"}
+        return {
+            "decision": "none",
+            "atena_no": None,
+            "score": 0.0,
+            "candidates": [],
+            "explanation": "no form id was read: search by kana and birth date",
+        }
     if identity.municipality_code != municipality_code:
-        return {"decision": "none", "atena_no": None, "score": 0.0, "candidates": [],
-                "explanation": f"form of another municipality ({identity.municipality_code}): handle by hand"}
+        return {
+            "decision": "none",
+            "atena_no": None,
+            "score": 0.0,
+            "candidates": [],
+            "explanation": f"form of another municipality ({identity.municipality_code}): handle by hand",
+        }
     r = session.get(Resident, identity.atena_no)
     if r is None:
-        return {"decision": "none", "atena_no": None, "score": 0.0, "candidates": [],
-                "explanation": f"宛名番号 {identity.atena_no} is not in the register"}
+        return {
+            "decision": "none",
+            "atena_no": None,
+            "score": 0.0,
+            "candidates": [],
+            "explanation": f"宛名番号 {identity.atena_no} is not in the register",
+        }
     agree = {"atena_no": True}
     decision = "review" if (r.deleted or r.move_reason) else "auto"
     explanation = "QR 宛名番号 found in the register"
     if decision == "review":
         explanation += f"; resident flagged ({r.move_reason or '削除'}): confirm by hand"
-    return {"decision": decision, "atena_no": r.atena_no, "score": 1.0,
-            "candidates": [candidate_json(r, 1.0, agree)], "explanation": explanation}
+    return {
+        "decision": decision,
+        "atena_no": r.atena_no,
+        "score": 1.0,
+        "candidates": [candidate_json(r, 1.0, agree)],
+        "explanation": explanation,
+    }
 
 
-def search_candidates(session: Session, *, kana: str = "", birth_date: date | None = None,
-                      atena_no: str = "") -> list[Resident]:
+def search_candidates(
+    session: Session, *, kana: str = "", birth_date: date | None = None, atena_no: str = ""
+) -> list[Resident]:
     """Candidate-finding only (id, or kana + birth date): never a free browse of the register."""
     if atena_no:
         r = session.get(Resident, atena_no)
@@ -57,8 +78,9 @@ def search_candidates(session: Session, *, kana: str = "", birth_date: date | No
     if not kana or birth_date is None:
         return []
     key = fold_kana(kana)
-    rows = session.exec(select(Resident).where(Resident.birth_date == birth_date)
-                        .where(col(Resident.kana_key).startswith(key[:2])).limit(50)).all()
+    rows = session.exec(
+        select(Resident).where(Resident.birth_date == birth_date).where(col(Resident.kana_key).startswith(key[:2])).limit(50)
+    ).all()
     exact = [r for r in rows if r.kana_key == key]
     rest = [r for r in rows if r.kana_key != key]
     return (exact + rest)[:MAX_CANDIDATES]

@@ -94,9 +94,15 @@ def process(session: Session, store: ContentStore, settings: Settings, page_id: 
 def _identity_json(ident: FormIdentity | None, source: str, problem: str) -> dict[str, Any]:
     if ident is None:
         return {"source": source, "problem": problem}
-    return {"source": source, "municipality_code": ident.municipality_code, "atena_no": ident.atena_no,
-            "vaccine_code": ident.vaccine_code, "dose_no": ident.dose_no, "form_no": ident.form_no,
-            "layout": ident.layout}
+    return {
+        "source": source,
+        "municipality_code": ident.municipality_code,
+        "atena_no": ident.atena_no,
+        "vaccine_code": ident.vaccine_code,
+        "dose_no": ident.dose_no,
+        "form_no": ident.form_no,
+        "layout": ident.layout,
+    }
 
 
 def _png(img: np.ndarray) -> bytes:

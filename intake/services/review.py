@@ -32,23 +32,37 @@ class Decision:
 def take_next(session: Session, who: Principal, settings: Settings, batch_id: int | None = None) -> Page | None:
     """Lock the oldest reviewable page for this reviewer. Atomic: two reviewers never get the same page."""
     now = utcnow()
-    mine = session.exec(select(Page).where(Page.locked_by == who.id).where(col(Page.locked_until) > now)
-                        .where(col(Page.status).in_(REVIEWABLE))).first()
+    mine = session.exec(
+        select(Page)
+        .where(Page.locked_by == who.id)
+        .where(col(Page.locked_until) > now)
+        .where(col(Page.status).in_(REVIEWABLE))
+    ).first()
     if mine is not None:
         return mine
     for _ in range(5):
-        stmt = select(Page.id).where(col(Page.status).in_(REVIEWABLE)).where(
-            or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now)).order_by(col(Page.id)).limit(1)
+        stmt = (
+            select(Page.id)
+            .where(col(Page.status).in_(REVIEWABLE))
+            .where(or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now))
+            .order_by(col(Page.id))
+            .limit(1)
+        )
         if batch_id is not None:
             stmt = stmt.where(Page.batch_id == batch_id)
         page_id = session.exec(stmt).first()
         if page_id is None:
             return None
         res = session.execute(
-            update(Page).where(col(Page.id) == page_id)
+            update(Page)
+            .where(col(Page.id) == page_id)
             .where(or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now))
-            .values(locked_by=who.id, locked_until=now + timedelta(seconds=settings.review_lock_seconds),
-                    status=PageStatus.in_review))
+            .values(
+                locked_by=who.id,
+                locked_until=now + timedelta(seconds=settings.review_lock_seconds),
+                status=PageStatus.in_review,
+            )
+        )
         if res.rowcount == 1:  # type: ignore[attr-defined]
             session.add(ReviewAction(page_id=page_id, user_id=who.id, action="take"))
             audit.record(session, who.actor, "page.take", "page", str(page_id))
@@ -84,8 +98,10 @@ def candidates_allowed(session: Session, who: Principal, page: Page, atena_no: s
 
 def _check_version(page: Page, version: int) -> None:
     if page.version != version:
-        raise StaleVersion(f"form {page.id} was changed by someone else (version {page.version}, yours {version})",
-                           fix="reload the form; your entries were not saved")
+        raise StaleVersion(
+            f"form {page.id} was changed by someone else (version {page.version}, yours {version})",
+            fix="reload the form; your entries were not saved",
+        )
 
 
 def _held(session: Session, who: Principal, page_id: int, version: int) -> Page:
@@ -114,17 +130,28 @@ def _entry(page: Page, d: Decision) -> ledger.Entry:
     screened_only = d.values.get("screening_result") == "見合わせ"
     if not screened_only and not d.values.get("lot_number"):
         raise BadInput("ロット番号 is empty", fix="type the lot number from the sticker")
-    return ledger.Entry(atena_no=d.atena_no, vaccine_code=str(vaccine), dose_no=int(dose_no), performed_on=performed,
-                        lot_number=d.values.get("lot_number", ""), dose_ml=dose_ml,
-                        doctor_name=d.values.get("doctor_name", ""), screened_only=screened_only)
+    return ledger.Entry(
+        atena_no=d.atena_no,
+        vaccine_code=str(vaccine),
+        dose_no=int(dose_no),
+        performed_on=performed,
+        lot_number=d.values.get("lot_number", ""),
+        dose_ml=dose_ml,
+        doctor_name=d.values.get("doctor_name", ""),
+        screened_only=screened_only,
+    )
 
 
 def accept(session: Session, who: Principal, settings: Settings, page_id: int, d: Decision) -> VaccinationRecord:
     page = session.get(Page, page_id)
     if page is not None and page.status == PageStatus.committed:
         # A retried accept (lost reply, double key press) by the same reviewer: return the row, write nothing.
-        mine = session.exec(select(ReviewAction).where(ReviewAction.page_id == page_id)
-                            .where(ReviewAction.action == "accept").where(ReviewAction.user_id == who.id)).first()
+        mine = session.exec(
+            select(ReviewAction)
+            .where(ReviewAction.page_id == page_id)
+            .where(ReviewAction.action == "accept")
+            .where(ReviewAction.user_id == who.id)
+        ).first()
         row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).first()
         if row is not None and (mine is not None or who.role != Role.reviewer):
             return row
@@ -144,8 +171,14 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
     page.locked_by = None
     page.locked_until = None
     session.add(page)
-    session.add(ReviewAction(page_id=page_id, user_id=who.id, action="accept",
-                             detail={"changed": _changed(page, d.values), "atena_no": d.atena_no}))
+    session.add(
+        ReviewAction(
+            page_id=page_id,
+            user_id=who.id,
+            action="accept",
+            detail={"changed": _changed(page, d.values), "atena_no": d.atena_no},
+        )
+    )
     record = ledger.commit_page(session, page, entry, who.id, settings.municipality_code)
     session.commit()
     return record

@@ -68,8 +68,11 @@ class Hand:
         width = max(2, int(0.4 * self.k))
         j = self.rng.uniform
         if style == "tick":
-            d.line([(x + w * 0.1, y + h * 0.5), (x + w * 0.4, y + h * 0.9 + j(-2, 2)), (x + w * 1.1, y - h * 0.2)],
-                   fill=self.pen, width=width)
+            d.line(
+                [(x + w * 0.1, y + h * 0.5), (x + w * 0.4, y + h * 0.9 + j(-2, 2)), (x + w * 1.1, y - h * 0.2)],
+                fill=self.pen,
+                width=width,
+            )
         elif style == "cross":
             d.line([(x, y), (x + w, y + h)], fill=self.pen, width=width)
             d.line([(x + w, y), (x, y + h)], fill=self.pen, width=width)
@@ -78,14 +81,18 @@ class Hand:
 
     def circle(self, img: Image.Image, box: tuple[float, float, float, float]) -> None:
         x, y, w, h = (v * self.k for v in box)
-        ImageDraw.Draw(img).ellipse([x - 4 + self.rng.uniform(-3, 3), y - 3, x + w + 4, y + h + 3 + self.rng.uniform(-3, 3)],
-                                    outline=self.pen, width=max(2, int(0.35 * self.k)))
+        ImageDraw.Draw(img).ellipse(
+            [x - 4 + self.rng.uniform(-3, 3), y - 3, x + w + 4, y + h + 3 + self.rng.uniform(-3, 3)],
+            outline=self.pen,
+            width=max(2, int(0.35 * self.k)),
+        )
 
     def scribble(self, img: Image.Image, box: tuple[float, float, float, float]) -> None:
         """A signature: a few connected strokes, which is what 'signature present' has to detect."""
         x, y, w, h = box
-        pts = [((x + 3 + i * (w - 6) / 12) * self.k, (y + h / 2 + self.rng.uniform(-h / 3, h / 3)) * self.k)
-               for i in range(13)]
+        pts = [
+            ((x + 3 + i * (w - 6) / 12) * self.k, (y + h / 2 + self.rng.uniform(-h / 3, h / 3)) * self.k) for i in range(13)
+        ]
         ImageDraw.Draw(img).line(pts, fill=self.pen, width=max(2, int(0.35 * self.k)), joint="curve")
 
 

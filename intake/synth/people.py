@@ -10,18 +10,53 @@ from datetime import date, timedelta
 from pathlib import Path
 
 SURNAMES = [
-    ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"), ("伊藤", "イトウ"),
-    ("渡辺", "ワタナベ"), ("山本", "ヤマモト"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
-    ("吉田", "ヨシダ"), ("山田", "ヤマダ"), ("佐々木", "ササキ"), ("山口", "ヤマグチ"), ("松本", "マツモト"),
-    ("井上", "イノウエ"), ("木村", "キムラ"), ("林", "ハヤシ"), ("斎藤", "サイトウ"), ("清水", "シミズ"),
-    ("髙橋", "タカハシ"), ("渡邊", "ワタナベ"), ("長谷川", "ハセガワ"), ("大野", "オオノ"), ("小川", "オガワ"),
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("山本", "ヤマモト"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("山田", "ヤマダ"),
+    ("佐々木", "ササキ"),
+    ("山口", "ヤマグチ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("斎藤", "サイトウ"),
+    ("清水", "シミズ"),
+    ("髙橋", "タカハシ"),
+    ("渡邊", "ワタナベ"),
+    ("長谷川", "ハセガワ"),
+    ("大野", "オオノ"),
+    ("小川", "オガワ"),
 ]
 GIVEN = [
-    ("陽翔", "ハルト", "1"), ("蓮", "レン", "1"), ("湊", "ミナト", "1"), ("大和", "ヤマト", "1"),
-    ("悠真", "ユウマ", "1"), ("蒼", "アオイ", "1"), ("樹", "イツキ", "1"), ("翔太", "ショウタ", "1"),
-    ("健一", "ケンイチ", "1"), ("誠", "マコト", "1"), ("陽葵", "ヒマリ", "2"), ("凛", "リン", "2"),
-    ("結菜", "ユイナ", "2"), ("芽依", "メイ", "2"), ("葵", "アオイ", "2"), ("紬", "ツムギ", "2"),
-    ("さくら", "サクラ", "2"), ("美咲", "ミサキ", "2"), ("花子", "ハナコ", "2"), ("優子", "ユウコ", "2"),
+    ("陽翔", "ハルト", "1"),
+    ("蓮", "レン", "1"),
+    ("湊", "ミナト", "1"),
+    ("大和", "ヤマト", "1"),
+    ("悠真", "ユウマ", "1"),
+    ("蒼", "アオイ", "1"),
+    ("樹", "イツキ", "1"),
+    ("翔太", "ショウタ", "1"),
+    ("健一", "ケンイチ", "1"),
+    ("誠", "マコト", "1"),
+    ("陽葵", "ヒマリ", "2"),
+    ("凛", "リン", "2"),
+    ("結菜", "ユイナ", "2"),
+    ("芽依", "メイ", "2"),
+    ("葵", "アオイ", "2"),
+    ("紬", "ツムギ", "2"),
+    ("さくら", "サクラ", "2"),
+    ("美咲", "ミサキ", "2"),
+    ("花子", "ハナコ", "2"),
+    ("優子", "ユウコ", "2"),
 ]
 TOWNS = ["豊玉北", "豊玉南", "桜台", "練馬", "向山", "貫井", "石神井町", "大泉学園町", "光が丘", "関町北"]
 RELATIONS = ["母", "父", "祖母", "本人"]
@@ -71,17 +106,38 @@ def make_residents(n: int, seed: int, *, today: date) -> list[SynthResident]:
             g, g_kana, sex = rng.choice([x for x in GIVEN if x[0] not in used])
             used.add(g)
             seq = len(out) + 1
-            out.append(SynthResident(
-                atena_no=f"{100000000 + seq * 7:012d}", household_no=f"{500000 + household:010d}",
-                surname=sur, surname_kana=sur_kana, given=g, given_kana=g_kana, sex=sex, birth_date=birth,
-                address=address, postal_code=postal, guardian_name=guardian,
-                move_reason="転出" if rng.random() < 0.03 else "",
-            ))
+            out.append(
+                SynthResident(
+                    atena_no=f"{100000000 + seq * 7:012d}",
+                    household_no=f"{500000 + household:010d}",
+                    surname=sur,
+                    surname_kana=sur_kana,
+                    given=g,
+                    given_kana=g_kana,
+                    sex=sex,
+                    birth_date=birth,
+                    address=address,
+                    postal_code=postal,
+                    guardian_name=guardian,
+                    move_reason="転出" if rng.random() < 0.03 else "",
+                )
+            )
     return out[:n]
 
 
-RESIDENT_COLUMNS = ["宛名番号", "世帯番号", "氏名", "氏名_振り仮名", "生年月日", "性別", "住所", "住所_郵便番号",
-                    "異動事由", "異動年月日", "削除フラグ"]
+RESIDENT_COLUMNS = [
+    "宛名番号",
+    "世帯番号",
+    "氏名",
+    "氏名_振り仮名",
+    "生年月日",
+    "性別",
+    "住所",
+    "住所_郵便番号",
+    "異動事由",
+    "異動年月日",
+    "削除フラグ",
+]
 
 
 def write_residents_csv(residents: list[SynthResident], path: Path) -> None:
@@ -89,8 +145,21 @@ def write_residents_csv(residents: list[SynthResident], path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(RESIDENT_COLUMNS)
         for r in residents:
-            w.writerow([r.atena_no, r.household_no, r.name, r.name_kana, r.birth_date.isoformat(), r.sex,
-                        r.address, r.postal_code, r.move_reason, "", "0"])
+            w.writerow(
+                [
+                    r.atena_no,
+                    r.household_no,
+                    r.name,
+                    r.name_kana,
+                    r.birth_date.isoformat(),
+                    r.sex,
+                    r.address,
+                    r.postal_code,
+                    r.move_reason,
+                    "",
+                    "0",
+                ]
+            )
 
 
 def make_lots(vaccine_codes: list[str], seed: int, *, today: date) -> list[tuple[str, str, date]]:

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from intake.forms import FormContent, render_pdf
 from intake.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
@@ -35,11 +35,13 @@ class SynthPage:
 
 def render_page(content: FormContent) -> Image.Image:
     pdf = pdfium.PdfDocument(render_pdf([content]))
-    return pdf[0].render(scale=DPI / 72).to_pil().convert("RGB")
+    image: Image.Image = pdf[0].render(scale=DPI / 72).to_pil().convert("RGB")
+    return image
 
 
-def fill(img: Image.Image, rng: random.Random, vaccine_dose_ml: float, vdate: date, lot: str,
-         clinic_name: str) -> dict[str, Any]:
+def fill(
+    img: Image.Image, rng: random.Random, vaccine_dose_ml: float, vdate: date, lot: str, clinic_name: str
+) -> dict[str, Any]:
     """Write the clinic's and guardian's entries; return the truth for every field."""
     t = load_template(LAYOUT)
     hand, doctor_hand = Hand(rng, K), Hand(rng, K)
@@ -100,22 +102,29 @@ def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Ima
         return img.convert("L"), {}
     heavy = level == "heavy"
     done: dict[str, Any] = {}
-    a = np.asarray(img.convert("L"), dtype=np.float32)
+    a: Any = np.asarray(img.convert("L"), dtype=np.float32)  # cv2/numpy stubs widen dtypes; Any keeps it readable
     h, w = a.shape
     if heavy and rng.random() < 0.3:  # uneven lighting / fold shadow
         grad = np.linspace(rng.uniform(0.75, 0.9), 1.0, w, dtype=np.float32)[None, :]
         a = a * grad
         fold = int(rng.uniform(0.3, 0.7) * h)
-        a[fold - 6: fold + 6, :] *= 0.85
+        a[fold - 6 : fold + 6, :] *= 0.85
         done["shadow"] = True
     angle = rng.uniform(-3, 3) if heavy else rng.uniform(-1, 1)
     scale = rng.uniform(0.8, 1.2) if heavy else 1.0  # 160-240 dpi effective
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
     if heavy and rng.random() < 0.3:  # perspective
-        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
         d = 0.015 * w
-        dst = np.float32([[rng.uniform(0, d), rng.uniform(0, d)], [w - rng.uniform(0, d), rng.uniform(0, d)],
-                          [w - rng.uniform(0, d), h - rng.uniform(0, d)], [rng.uniform(0, d), h - rng.uniform(0, d)]])
+        dst = np.array(
+            [
+                [rng.uniform(0, d), rng.uniform(0, d)],
+                [w - rng.uniform(0, d), rng.uniform(0, d)],
+                [w - rng.uniform(0, d), h - rng.uniform(0, d)],
+                [rng.uniform(0, d), h - rng.uniform(0, d)],
+            ],
+            dtype=np.float32,
+        )
         a = cv2.warpPerspective(a, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=255)
         done["perspective"] = True
     a = cv2.warpAffine(a, m, (w, h), borderValue=255)
@@ -164,12 +173,20 @@ def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date
     for i in range(n):
         roll = rng.random()
         if i > 0 and roll < 0.04:
-            pages.append(SynthPage("blank", degrade(Image.new("RGB", (int(210 * K), int(297 * K)), "white"), rng,
-                                                   degrade_level)[0], {"kind": "blank"}))
+            pages.append(
+                SynthPage(
+                    "blank",
+                    degrade(Image.new("RGB", (int(210 * K), int(297 * K)), "white"), rng, degrade_level)[0],
+                    {"kind": "blank"},
+                )
+            )
             continue
         if i > 0 and roll < 0.07:
-            pages.append(SynthPage("separator", degrade(separator_sheet().convert("RGB"), rng, degrade_level)[0],
-                                   {"kind": "separator"}))
+            pages.append(
+                SynthPage(
+                    "separator", degrade(separator_sheet().convert("RGB"), rng, degrade_level)[0], {"kind": "separator"}
+                )
+            )
             continue
         foreign = roll > 0.97
         pages.append(_form_page(rng, residents, vaccines, lots, today, degrade_level, foreign, serial=seed * 100000 + i))
@@ -185,8 +202,16 @@ def _vaccines() -> dict[str, tuple[str, float]]:
         return {r["接種種類コード"]: (r["ワクチン名"], float(r["接種量"])) for r in csv.DictReader(fh)}
 
 
-def _form_page(rng: random.Random, residents: list[SynthResident], vaccines: dict[str, tuple[str, float]],
-               lots: list[tuple[str, str, date]], today: date, level: str, foreign: bool, serial: int) -> SynthPage:
+def _form_page(
+    rng: random.Random,
+    residents: list[SynthResident],
+    vaccines: dict[str, tuple[str, float]],
+    lots: list[tuple[str, str, date]],
+    today: date,
+    level: str,
+    foreign: bool,
+    serial: int,
+) -> SynthPage:
     r = rng.choice(residents)
     code = rng.choice(list(vaccines))
     vname, dose_ml = vaccines[code]
@@ -197,21 +222,35 @@ def _form_page(rng: random.Random, residents: list[SynthResident], vaccines: dic
     img = render_page(content)
     if foreign:  # another municipality's form carries no QR: blank it out
         q = load_template(LAYOUT).qr["box"]
-        ImageDraw.Draw(img).rectangle([int(q[0] * K), int(q[1] * K), int((q[0] + q[2]) * K), int((q[1] + q[3]) * K)],
-                                      fill="white")
+        ImageDraw.Draw(img).rectangle(
+            [int(q[0] * K), int(q[1] * K), int((q[0] + q[2]) * K), int((q[1] + q[3]) * K)], fill="white"
+        )
     vdate = today - timedelta(days=rng.randint(1, 60))
     fields = fill(img, rng, dose_ml, vdate, lot, "豊玉こどもクリニック")
     scanned, damage = degrade(img, rng, level)
     truth = {
         "kind": "foreign" if foreign else "form",
-        "identity": None if foreign else {"municipality_code": ident.municipality_code, "atena_no": ident.atena_no,
-                                          "vaccine_code": code, "dose_no": ident.dose_no, "form_no": ident.form_no,
-                                          "layout": LAYOUT},
-        "resident": {"atena_no": r.atena_no, "name": r.name, "name_kana": r.name_kana,
-                     "birth_date": r.birth_date.isoformat(), "sex": r.sex},
-        "fields": fields, "degradation": damage,
+        "identity": None
+        if foreign
+        else {
+            "municipality_code": ident.municipality_code,
+            "atena_no": ident.atena_no,
+            "vaccine_code": code,
+            "dose_no": ident.dose_no,
+            "form_no": ident.form_no,
+            "layout": LAYOUT,
+        },
+        "resident": {
+            "atena_no": r.atena_no,
+            "name": r.name,
+            "name_kana": r.name_kana,
+            "birth_date": r.birth_date.isoformat(),
+            "sex": r.sex,
+        },
+        "fields": fields,
+        "degradation": damage,
     }
-    return SynthPage(truth["kind"], scanned, truth)
+    return SynthPage(str(truth["kind"]), scanned, truth)
 
 
 def _write(out: Path, pages: list[SynthPage], residents: list[SynthResident], lots: list[tuple[str, str, date]]) -> None:
@@ -250,11 +289,12 @@ def write_batches(out: Path, pages: list[SynthPage], size: int) -> list[Path]:
     (out / "batches").mkdir(parents=True, exist_ok=True)
     paths = []
     for b, start in enumerate(range(0, len(pages), size)):
-        imgs = [p.image.convert("L") for p in pages[start:start + size]]
+        imgs = [p.image.convert("L") for p in pages[start : start + size]]
         if b % 2 == 0:
             path = out / "batches" / f"batch_{b:02d}.pdf"
-            imgs[0].convert("RGB").save(path, save_all=True, append_images=[i.convert("RGB") for i in imgs[1:]],
-                                        resolution=DPI)
+            imgs[0].convert("RGB").save(
+                path, save_all=True, append_images=[i.convert("RGB") for i in imgs[1:]], resolution=DPI
+            )
         else:
             path = out / "batches" / f"batch_{b:02d}.tif"
             bw = [i.point(lambda v: 255 if v > 160 else 0).convert("1") for i in imgs]

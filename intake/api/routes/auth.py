@@ -13,8 +13,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 @router.post("/login", response_model=LoginOut)
 def login(body: LoginIn, session: SessionDep, settings: SettingsDep, request: Request) -> LoginOut:
-    token, user = auth.login(session, settings, body.username, body.password,
-                             request.client.host if request.client else "")
+    token, user = auth.login(session, settings, body.username, body.password, request.client.host if request.client else "")
     return LoginOut(token=token, username=user.username, role=user.role)
 
 

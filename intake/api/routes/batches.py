@@ -17,8 +17,14 @@ router = APIRouter(prefix="/batches", tags=["batches"])
 
 
 @router.post("", response_model=BatchReceiptOut, status_code=201)
-async def upload_batch(session: SessionDep, settings: SettingsDep, store: StoreDep, who: ScannerDep,
-                       clinic_code: Annotated[str, Form()], files: Annotated[list[UploadFile], File()]) -> BatchReceiptOut:
+async def upload_batch(
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    who: ScannerDep,
+    clinic_code: Annotated[str, Form()],
+    files: Annotated[list[UploadFile], File()],
+) -> BatchReceiptOut:
     uploaded = []
     for f in files:
         data = await f.read(settings.max_upload_bytes + 1)
@@ -27,17 +33,37 @@ async def upload_batch(session: SessionDep, settings: SettingsDep, store: StoreD
         uploaded.append(UploadedFile(f.filename or "upload", data))
     receipt = create_batch(session, store, settings, clinic_code, uploaded, who.actor)
     queued = enqueue_pages(settings, receipt.new_page_ids)
-    return BatchReceiptOut(batch_id=receipt.batch_id, page_ids=receipt.page_ids, new_page_ids=receipt.new_page_ids,
-                           duplicate_page_ids=receipt.duplicate_page_ids, queued=queued)
+    return BatchReceiptOut(
+        batch_id=receipt.batch_id,
+        page_ids=receipt.page_ids,
+        new_page_ids=receipt.new_page_ids,
+        duplicate_page_ids=receipt.duplicate_page_ids,
+        queued=queued,
+    )
 
 
 def _batch_out(session: SessionDep, b: Batch, with_pages: bool) -> BatchOut:
     pages = session.exec(select(Page).where(Page.batch_id == b.id).order_by(col(Page.id))).all()
-    out = BatchOut(id=b.id or 0, clinic_code=b.clinic_code, created_at=b.created_at, page_count=len(pages),
-                   status_counts=dict(Counter(str(p.status) for p in pages)))
+    out = BatchOut(
+        id=b.id or 0,
+        clinic_code=b.clinic_code,
+        created_at=b.created_at,
+        page_count=len(pages),
+        status_counts=dict(Counter(str(p.status) for p in pages)),
+    )
     if with_pages:
-        out.pages = [PageStateOut(id=p.id or 0, batch_id=p.batch_id, page_index=p.page_index, status=p.status,
-                                  reason=p.reason, attempts=p.attempts, updated_at=p.updated_at) for p in pages]
+        out.pages = [
+            PageStateOut(
+                id=p.id or 0,
+                batch_id=p.batch_id,
+                page_index=p.page_index,
+                status=p.status,
+                reason=p.reason,
+                attempts=p.attempts,
+                updated_at=p.updated_at,
+            )
+            for p in pages
+        ]
     return out
 
 

@@ -14,20 +14,53 @@ router = APIRouter(prefix="/records", tags=["records"])
 
 
 def record_out(r: VaccinationRecord) -> RecordOut:
-    return RecordOut(id=r.id or 0, atena_no=r.atena_no, vaccine_code=r.vaccine_code, vaccine_name=r.vaccine_name,
-                     dose_no=r.dose_no, performed_on=r.performed_on, screened_only=r.screened_only,
-                     clinic_code=r.clinic_code, clinic_name=r.clinic_name, doctor_name=r.doctor_name,
-                     lot_number=r.lot_number, dose_ml=r.dose_ml, form_no=r.form_no, page_id=r.page_id,
-                     version=r.version)
+    return RecordOut(
+        id=r.id or 0,
+        atena_no=r.atena_no,
+        vaccine_code=r.vaccine_code,
+        vaccine_name=r.vaccine_name,
+        dose_no=r.dose_no,
+        performed_on=r.performed_on,
+        screened_only=r.screened_only,
+        clinic_code=r.clinic_code,
+        clinic_name=r.clinic_name,
+        doctor_name=r.doctor_name,
+        lot_number=r.lot_number,
+        dose_ml=r.dose_ml,
+        form_no=r.form_no,
+        page_id=r.page_id,
+        version=r.version,
+    )
 
 
 @router.get("", response_model=list[RecordOut])
-def search(session: SessionDep, who: StaffDep, atena_no: str = "", kana: str = "", birth_date: date | None = None,
-           vaccine: str = "", date_from: date | None = None, date_to: date | None = None, clinic: str = "",
-           lot: str = "", limit: int = 200) -> list[RecordOut]:
-    rows = search_records(session, RecordQuery(atena_no=atena_no, kana=kana, birth_date=birth_date, vaccine_code=vaccine,
-                                               date_from=date_from, date_to=date_to, clinic_code=clinic,
-                                               lot_number=lot, limit=limit))
+def search(
+    session: SessionDep,
+    who: StaffDep,
+    atena_no: str = "",
+    kana: str = "",
+    birth_date: date | None = None,
+    vaccine: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    clinic: str = "",
+    lot: str = "",
+    limit: int = 200,
+) -> list[RecordOut]:
+    rows = search_records(
+        session,
+        RecordQuery(
+            atena_no=atena_no,
+            kana=kana,
+            birth_date=birth_date,
+            vaccine_code=vaccine,
+            date_from=date_from,
+            date_to=date_to,
+            clinic_code=clinic,
+            lot_number=lot,
+            limit=limit,
+        ),
+    )
     for r in rows:  # every read of personal data is logged, by id
         audit.record(session, who.actor, "record.read", "record", str(r.id))
     session.commit()

@@ -5,8 +5,8 @@ from datetime import date
 from fastapi import APIRouter, Response
 
 from intake.api.deps import PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
-from intake.api.schemas import AcceptIn, CandidateOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
 from intake.api.routes.records import record_out
+from intake.api.schemas import AcceptIn, CandidateOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
 from intake.errors import Forbidden, NotFound
 from intake.services import audit, review
 from intake.services.matching import search_candidates
@@ -18,9 +18,17 @@ router = APIRouter(prefix="/review", tags=["review"])
 
 
 def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
-    return CandidateOut(atena_no=r.atena_no, name=r.name, name_kana=r.name_kana, birth_date=r.birth_date, sex=r.sex,
-                        address=r.address, score=float(c.get("score", 0.0)),  # type: ignore[arg-type]
-                        agree=c.get("agree", {}), flags=c.get("flags", []))  # type: ignore[arg-type]
+    return CandidateOut(
+        atena_no=r.atena_no,
+        name=r.name,
+        name_kana=r.name_kana,
+        birth_date=r.birth_date,
+        sex=r.sex,
+        address=r.address,
+        score=float(c.get("score", 0.0)),  # type: ignore[arg-type]
+        agree=c.get("agree", {}),
+        flags=c.get("flags", []),
+    )
 
 
 def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who: PrincipalDep) -> ReviewPageOut:
@@ -28,10 +36,20 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
     fields = []
     for spec in template.fields:
         f = page.fields.get(spec.name, {})
-        fields.append(FieldOut(name=spec.name, kind=spec.kind, label=spec.label, value=str(f.get("value", "")),
-                               confidence=float(f.get("confidence", 0.0)), engine=str(f.get("engine", "")),
-                               messages=list(f.get("messages", [])), auto_ok=bool(f.get("auto_ok", False)),
-                               critical=spec.critical, region_mm=spec.region()))
+        fields.append(
+            FieldOut(
+                name=spec.name,
+                kind=spec.kind,
+                label=spec.label,
+                value=str(f.get("value", "")),
+                confidence=float(f.get("confidence", 0.0)),
+                engine=str(f.get("engine", "")),
+                messages=list(f.get("messages", [])),
+                auto_ok=bool(f.get("auto_ok", False)),
+                critical=spec.critical,
+                region_mm=spec.region(),
+            )
+        )
     candidates = []
     for c in page.match.get("candidates", []):
         r = session.get(Resident, c["atena_no"])
@@ -39,15 +57,25 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
             candidates.append(_candidate(r, c))
             audit.record(session, who.actor, "resident.read", "resident", r.atena_no)
     session.commit()
-    return ReviewPageOut(id=page.id or 0, batch_id=page.batch_id, version=page.version, status=page.status,
-                         reasons=page.needs_review_reasons, identity=page.fields.get("_identity", {}), fields=fields,
-                         match_decision=page.match.get("decision", "none"),
-                         match_explanation=page.match.get("explanation", ""), candidates=candidates,
-                         px_per_mm=PX_PER_MM)
+    return ReviewPageOut(
+        id=page.id or 0,
+        batch_id=page.batch_id,
+        version=page.version,
+        status=page.status,
+        reasons=page.needs_review_reasons,
+        identity=page.fields.get("_identity", {}),
+        fields=fields,
+        match_decision=page.match.get("decision", "none"),
+        match_explanation=page.match.get("explanation", ""),
+        candidates=candidates,
+        px_per_mm=PX_PER_MM,
+    )
 
 
 @router.post("/next", response_model=ReviewPageOut | None)
-def take_next(session: SessionDep, settings: SettingsDep, who: ReviewerDep, batch_id: int | None = None) -> ReviewPageOut | None:
+def take_next(
+    session: SessionDep, settings: SettingsDep, who: ReviewerDep, batch_id: int | None = None
+) -> ReviewPageOut | None:
     page = review.take_next(session, who, settings, batch_id)
     return review_page_out(session, settings, page, who) if page else None
 
@@ -70,8 +98,9 @@ def page_image(page_id: int, session: SessionDep, store: StoreDep, who: Principa
 
 
 @router.get("/pages/{page_id}/candidates", response_model=list[CandidateOut])
-def candidates(page_id: int, session: SessionDep, who: ReviewerDep, kana: str = "", birth_date: date | None = None,
-               atena_no: str = "") -> list[CandidateOut]:
+def candidates(
+    page_id: int, session: SessionDep, who: ReviewerDep, kana: str = "", birth_date: date | None = None, atena_no: str = ""
+) -> list[CandidateOut]:
     """Candidate search for the form the reviewer holds: id, or kana + birth date. No free browsing."""
     page = review.page_for(session, who, page_id)
     found = search_candidates(session, kana=kana, birth_date=birth_date, atena_no=atena_no)
@@ -85,8 +114,9 @@ def candidates(page_id: int, session: SessionDep, who: ReviewerDep, kana: str = 
 
 @router.post("/pages/{page_id}/accept", response_model=RecordOut)
 def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> RecordOut:
-    rec = review.accept(session, who, settings, page_id,
-                        review.Decision(version=body.version, values=body.values, atena_no=body.atena_no))
+    rec = review.accept(
+        session, who, settings, page_id, review.Decision(version=body.version, values=body.values, atena_no=body.atena_no)
+    )
     return record_out(rec)
 
 

@@ -1,0 +1,65 @@
+import subprocess
+import sys
+
+import yaml
+from typer.testing import CliRunner
+
+from intake.cli import app
+from tests.conftest import ROOT
+
+
+def test_compose_parses_and_every_command_exists() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"postgres", "redis", "api", "worker", "ui"} <= set(compose["services"])
+    assert "noeviction" in compose["services"]["redis"]["command"] and "yes" in compose["services"]["redis"]["command"]
+    runner = CliRunner()
+    for name in ("api", "worker", "ui"):
+        cmd = compose["services"][name]["command"]
+        assert cmd[0] == "intake"
+        r = runner.invoke(app, [cmd[1], "--help"])
+        assert r.exit_code == 0, (name, r.output)
+
+
+def test_help_lists_every_command_with_an_example() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    for cmd in (
+        "upload",
+        "worker",
+        "serve",
+        "ui",
+        "residents",
+        "masters",
+        "synth",
+        "eval",
+        "ocr-field",
+        "reconcile",
+        "audit",
+        "forms",
+        "migrate",
+    ):
+        assert cmd in out, cmd
+    assert out.count("Example") >= 8
+
+
+def test_cli_errors_exit_with_the_error_code_and_a_fix(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from intake.cli import main; main()",
+            "upload",
+            str(tmp_path / "nope.pdf"),
+            "--clinic",
+            "1310001",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 2 and "fix:" in r.stderr
