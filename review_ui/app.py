@@ -55,9 +55,10 @@ def login_page() -> None:
 
 
 def confidence_badge(f: dict[str, Any]) -> str:
+    # Symbols from the CJK fonts reviewers' terminals have (no emoji font there): sure / doubtful / unread.
     if f["auto_ok"]:
-        return "🟢"
-    return "🟡" if f["confidence"] >= 0.6 else "🔴"
+        return "✓"
+    return "△" if f["confidence"] >= 0.6 else "✕"
 
 
 def crop(img: Image.Image, region: list[float], k: float) -> Image.Image:
