@@ -6,7 +6,6 @@ import json
 import logging
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -207,11 +206,10 @@ def forms_print(
 ) -> None:
     """Print one form.  Example: intake forms print --resident 000100000007 --vaccine MR --dose 1 --out form.pdf"""
     from intake.errors import NotFound
-    from intake.forms import FormContent, render_pdf
+    from intake.forms import render_pdf
+    from intake.services.mailing import form_content
     from models import Resident, Vaccine
-    from ocr.codes import FormIdentity, make_form_no
 
-    settings = get_settings()
     with _session() as s:
         r, v = s.get(Resident, resident), s.get(Vaccine, vaccine)
         if r is None or v is None:
@@ -219,14 +217,23 @@ def forms_print(
                 f"{'resident ' + resident if r is None else 'vaccine ' + vaccine} not found",
                 fix="import the register and masters first",
             )
-        ident = FormIdentity(
-            settings.municipality_code, r.atena_no, v.code, dose, make_form_no(serial), settings.template_version
-        )
-        content = FormContent(
-            ident, "練馬区", v.name, r.name, r.name_kana, r.birth_date or date(1900, 1, 1), r.sex, r.address, ""
-        )
+        content = form_content(get_settings(), r, v, dose, serial)
     out.write_bytes(render_pdf([content]))
     typer.echo(f"wrote {out}")
+
+
+@forms_app.command("print-bulk")
+def forms_print_bulk(targets: Path, out: Path, first_serial: int = 1) -> None:
+    """Monthly mailing: one PDF per post-office group (postal code's first 3 digits).
+    TARGETS.csv columns: 宛名番号,接種種類コード,回数.  Example: intake forms print-bulk targets.csv --out mail/"""
+    from intake.services.mailing import print_bulk
+
+    with _session() as s:
+        files = print_bulk(
+            s, get_settings(), targets, out, first_serial, progress=lambda n: typer.echo(f"  {n} forms…", err=True)
+        )
+    for path, count in files:
+        typer.echo(f"{path}: {count} form(s)")
 
 
 @app.command()

@@ -33,7 +33,7 @@ def enqueue_pages(settings: Settings, page_ids: Iterable[int], connection: Redis
             q.enqueue_call(
                 JOB,
                 args=(pid,),
-                job_id=f"page-{pid}",
+                job_id=f"{settings.queue_name}-page-{pid}",
                 retry=Retry(max=settings.job_max_attempts - 1),
                 result_ttl=600,
                 failure_ttl=86400,

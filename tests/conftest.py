@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "scans_sample"
 REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PG_ADMIN_URL = os.environ.get("INTAKE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_DB = "intake_test"
+PG_DB = f"intake_test_{os.getpid()}"  # per process: parallel runs (a developer and CI) never collide
+QUEUE = f"test-pages-{os.getpid()}"
 
 
 def _pg_url() -> str:
@@ -38,17 +39,36 @@ def _reset_pg() -> str:
     return _pg_url()
 
 
+def _empty_queue(name: str) -> None:
+    """Remove this run's queue and jobs only; other runs on the same Redis keep theirs."""
+    conn = Redis.from_url(REDIS_URL)
+    for key in conn.scan_iter(f"rq:*{name}*"):
+        conn.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_database() -> Iterator[None]:
+    yield
+    try:
+        admin = get_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+        dispose_engines()
+        with admin.connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+    except Exception as exc:  # PostgreSQL absent: nothing to drop
+        print(f"(no PostgreSQL test database dropped: {type(exc).__name__})")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     url = "" if request.param == "sqlite" else _reset_pg()
-    s = Settings(var_dir=tmp_path / "var", database_url=url, redis_url=REDIS_URL, queue_name="test-pages")
+    s = Settings(var_dir=tmp_path / "var", database_url=url, redis_url=REDIS_URL, queue_name=QUEUE)
     # the rq job builds its settings from the environment, as a real worker does
     monkeypatch.setenv("INTAKE_VAR_DIR", str(s.var_dir))
     monkeypatch.setenv("INTAKE_DATABASE_URL", url)
     monkeypatch.setenv("INTAKE_REDIS_URL", REDIS_URL)
-    monkeypatch.setenv("INTAKE_QUEUE_NAME", "test-pages")
+    monkeypatch.setenv("INTAKE_QUEUE_NAME", QUEUE)
     get_settings.cache_clear()
-    Redis.from_url(REDIS_URL).flushdb()
+    _empty_queue(QUEUE)
     list(setup_demo(s, SAMPLE))
     yield s
     dispose_engines()

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from redis import Redis
 
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
-from tests.conftest import REDIS_URL, ROOT, SAMPLE, run_worker
+from tests.conftest import QUEUE, REDIS_URL, ROOT, SAMPLE, run_worker
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.browser
@@ -44,24 +43,48 @@ def _wait(url: str, seconds: float = 60) -> None:
 
 @pytest.fixture
 def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, Settings]]:
-    env = {**os.environ, "INTAKE_VAR_DIR": str(tmp_path / "var"), "INTAKE_REDIS_URL": REDIS_URL,
-           "INTAKE_QUEUE_NAME": "ui-pages", "INTAKE_DATABASE_URL": ""}
+    env = {
+        **os.environ,
+        "INTAKE_VAR_DIR": str(tmp_path / "var"),
+        "INTAKE_REDIS_URL": REDIS_URL,
+        "INTAKE_QUEUE_NAME": f"ui-{QUEUE}",
+        "INTAKE_DATABASE_URL": "",
+    }
     for k, v in env.items():
         if k.startswith("INTAKE_"):
             monkeypatch.setenv(k, v)
     get_settings.cache_clear()
     settings = Settings()
-    Redis.from_url(REDIS_URL).flushdb()
     list(setup_demo(settings, SAMPLE))
     api_port, ui_port = _port(), _port()
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
     procs = [
-        subprocess.Popen([sys.executable, "-c", "from intake.cli import main; main()", "serve", "--port", str(api_port)],
-                         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "review_ui" / "app.py"), "--server.port",
-                          str(ui_port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                         env={**env, "INTAKE_API_URL": api_url}, cwd=ROOT, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [sys.executable, "-c", "from intake.cli import main; main()", "serve", "--port", str(api_port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "review_ui" / "app.py"),
+                "--server.port",
+                str(ui_port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            env={**env, "INTAKE_API_URL": api_url},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         _wait(api_url + "/api/v1/health")
@@ -81,15 +104,28 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
 
     api_url, ui_url, settings = stack
     batch = SAMPLE / "batches" / "batch_00.pdf"
-    r = httpx.post(api_url + "/api/v1/batches", data={"clinic_code": "1310001"},
-                   files=[("files", (batch.name, batch.read_bytes()))], headers={"X-API-Key": DEMO_SCANNER_KEY}, timeout=60)
+    r = httpx.post(
+        api_url + "/api/v1/batches",
+        data={"clinic_code": "1310001"},
+        files=[("files", (batch.name, batch.read_bytes()))],
+        headers={"X-API-Key": DEMO_SCANNER_KEY},
+        timeout=60,
+    )
     assert r.status_code == 201, r.text
     run_worker(settings)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.goto(ui_url)
         page.get_by_label("ユーザーID").fill("reviewer1")
@@ -107,7 +143,10 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
         browser.close()
 
     staff = httpx.post(api_url + "/api/v1/auth/login", json={"username": "staff1", "password": "staff-demo-pass"}).json()
-    rows = httpx.get(api_url + "/api/v1/records", params={"date_from": "2000-01-01"},
-                     headers={"Authorization": f"Bearer {staff['token']}"}).json()
+    rows = httpx.get(
+        api_url + "/api/v1/records",
+        params={"date_from": "2000-01-01"},
+        headers={"Authorization": f"Bearer {staff['token']}"},
+    ).json()
     mine = [row for row in rows if row["page_id"] == page_id]
     assert len(mine) == 1 and mine[0]["doctor_name"] == "校正 医師"

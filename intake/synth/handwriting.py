@@ -87,6 +87,17 @@ class Hand:
             width=max(2, int(0.35 * self.k)),
         )
 
+    def strike(self, img: Image.Image, box: tuple[float, float, float, float]) -> None:
+        """Two strokes through a wrong entry, as people cancel what they wrote."""
+        x, y, w, h = (v * self.k for v in box)
+        d = ImageDraw.Draw(img)
+        for dy in (0.42, 0.58):
+            d.line(
+                [(x, y + h * dy + self.rng.uniform(-2, 2)), (x + w, y + h * dy + self.rng.uniform(-2, 2))],
+                fill=self.pen,
+                width=max(2, int(0.3 * self.k)),
+            )
+
     def scribble(self, img: Image.Image, box: tuple[float, float, float, float]) -> None:
         """A signature: a few connected strokes, which is what 'signature present' has to detect."""
         x, y, w, h = box

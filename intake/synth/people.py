@@ -86,24 +86,95 @@ class SynthResident:
         return f"{self.surname_kana} {self.given_kana}"
 
 
+VARIANTS = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濵", "吉": "𠮷"}
+
+
+def _hira_to_kata(s: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in s)
+
+
+class NamePool:
+    """Surnames by their real frequency and given names with readings, from the japanese-personal-name-dataset
+    wheel (no download); the small built-in lists stand in where the package is missing."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.surnames: list[tuple[str, str]] = []
+        self.weights: list[float] = []
+        self.given: dict[str, list[tuple[str, str]]] = {"1": [], "2": []}
+        try:
+            import japanese_personal_name_dataset as jpnd
+
+            root = Path(jpnd.__file__).parent / "dataset"
+            with (root / "last_name_org.csv").open(encoding="utf-8") as fh:
+                for row in csv.reader(fh):
+                    if len(row) >= 3 and row[1].isdigit():
+                        self.surnames.append((row[0], _hira_to_kata(row[2])))
+                        self.weights.append(float(row[1]))
+            for sex, name in (("1", "first_name_man_opti.csv"), ("2", "first_name_woman_opti.csv")):
+                with (root / name).open(encoding="utf-8") as fh:
+                    for row in csv.reader(fh):
+                        if len(row) >= 3:
+                            self.given[sex] += [(k, _hira_to_kata(row[0])) for k in row[2:6] if k]
+        except (ImportError, OSError):
+            pass
+        if not self.surnames:
+            self.surnames, self.weights = list(SURNAMES), [1.0] * len(SURNAMES)
+        for sex in ("1", "2"):
+            if not self.given[sex]:
+                self.given[sex] = [(g, k) for g, k, s in GIVEN if s == sex]
+
+    def surname(self) -> tuple[str, str]:
+        kanji, kana = self.rng.choices(self.surnames, weights=self.weights)[0]
+        if self.rng.random() < 0.05:  # 異体字 in the register: 髙橋, 渡邊, 﨑…
+            kanji = "".join(VARIANTS.get(c, c) for c in kanji)
+        return kanji, kana
+
+    def given_name(self, sex: str) -> tuple[str, str]:
+        return self.rng.choice(self.given[sex])
+
+
 def make_residents(n: int, seed: int, *, today: date) -> list[SynthResident]:
-    """n residents in households; some households hold twins (same birth date, different given name)."""
+    """n residents in households, with real surname frequencies; some households hold twins (same birth
+    date, different given name), and some unrelated pairs share name and birth date."""
     rng = random.Random(seed)
+    names = NamePool(rng)
     out: list[SynthResident] = []
     household = 0
     while len(out) < n:
         household += 1
-        sur, sur_kana = rng.choice(SURNAMES)
+        if out and rng.random() < 0.02:  # same name + same birth date, another household
+            twin = rng.choice(out)
+            out.append(
+                SynthResident(
+                    atena_no=f"{100000000 + (len(out) + 1) * 7:012d}",
+                    household_no=f"{500000 + household:010d}",
+                    surname=twin.surname,
+                    surname_kana=twin.surname_kana,
+                    given=twin.given,
+                    given_kana=twin.given_kana,
+                    sex=twin.sex,
+                    birth_date=twin.birth_date,
+                    address=f"東京都練馬区{rng.choice(TOWNS)}1-{rng.randint(1, 30)}-1",
+                    postal_code="176-0001",
+                    guardian_name=f"{twin.surname} {names.given_name('2')[0]}",
+                )
+            )
+            continue
+        sur, sur_kana = names.surname()
         town = rng.choice(TOWNS)
         address = f"東京都練馬区{town}{rng.randint(1, 6)}-{rng.randint(1, 30)}-{rng.randint(1, 20)}"
         postal = f"17{rng.randint(6, 9)}-{rng.randint(0, 9999):04d}"
-        parent_given = rng.choice([g for g in GIVEN if g[2] == "2"])[0]
+        parent_given = names.given_name("2")[0]
         guardian = f"{sur} {parent_given}"
         kids = 2 if rng.random() < 0.08 else 1  # twins
         birth = today - timedelta(days=rng.randint(60, 365 * 13))
         used: set[str] = set()
         for _ in range(kids):
-            g, g_kana, sex = rng.choice([x for x in GIVEN if x[0] not in used])
+            sex = rng.choice("12")
+            g, g_kana = names.given_name(sex)
+            while g in used:
+                g, g_kana = names.given_name(sex)
             used.add(g)
             seq = len(out) + 1
             out.append(

@@ -58,13 +58,23 @@ def fill(
                 hand.tick(img, f.box_no, style)
             truth[f.name] = answer
     temp = f"{rng.choice([36, 36, 36, 37])}{rng.randint(0, 9)}"
-    for ch, cell in zip(temp, t.field("temperature").cells, strict=True):
-        hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
-    truth["temperature"] = f"{temp[:2]}.{temp[2]}"
+    if rng.random() < 0.03:  # left empty
+        truth["temperature"] = ""
+    else:
+        for ch, cell in zip(temp, t.field("temperature").cells, strict=True):
+            hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+        truth["temperature"] = f"{temp[:2]}.{temp[2]}"
     hand.scribble(img, t.field("guardian_signature").box or (0, 0, 0, 0))
     truth["guardian_signature"] = "present"
     relation = rng.choice(RELATIONS)
-    hand.write(img, relation, t.field("guardian_relation").box or (0, 0, 0, 0), 7)
+    rbox = t.field("guardian_relation").box or (0, 0, 0, 0)
+    if rng.random() < 0.05:  # crossed out and rewritten: a wrong word struck through, the right one after it
+        wrong = rng.choice([r for r in RELATIONS if r != relation])
+        hand.write(img, wrong, (rbox[0], rbox[1], rbox[2] / 2, rbox[3]), 6)
+        hand.strike(img, (rbox[0] + 1, rbox[1], len(wrong) * 6 + 3, rbox[3]))
+        hand.write(img, relation, (rbox[0] + rbox[2] / 2, rbox[1], rbox[2] / 2, rbox[3]), 6)
+    else:
+        hand.write(img, relation, rbox, 7)
     truth["guardian_relation"] = relation
     deferred = rng.random() < 0.04
     choice = t.field("screening_result").options[1 if deferred else 0]
@@ -89,6 +99,8 @@ def fill(
     stamp(img, clinic_name, t.field("clinic_stamp").box or (0, 0, 0, 0), rng, K)
     truth["clinic_stamp"] = "present"
     doctor = rng.choice(SURNAMES)[0]
+    if rng.random() < 0.03:  # the doctor relied on the stamp and wrote no name
+        doctor = ""
     doctor_hand.write(img, doctor, t.field("doctor_name").box or (0, 0, 0, 0), 7)
     truth["doctor_name"] = doctor
     return truth

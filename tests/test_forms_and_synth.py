@@ -1,0 +1,58 @@
+"""The printed form and the corpus generator."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+from sqlmodel import Session, select
+
+from intake.services.mailing import print_bulk
+from intake.settings import Settings
+from intake.synth.scan import make_corpus, write_batches
+from models import Resident
+from ocr.decode import Limits, probe
+from ocr.identity import read_identity
+from ocr.register import register
+from ocr.template import load_template
+
+
+def test_bulk_print_groups_by_post_office_and_every_form_reads_back(settings: Settings, session: Session,
+                                                                    tmp_path: Path) -> None:
+    residents = session.exec(select(Resident).where(Resident.move_reason == "")).all()[:6]
+    targets = tmp_path / "targets.csv"
+    with targets.open("w", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["宛名番号", "接種種類コード", "回数"])
+        for r in residents:
+            w.writerow([r.atena_no, "MR", 1])
+    files = print_bulk(session, settings, targets, tmp_path / "mail")
+    assert sum(n for _, n in files) == 6
+    assert {p.name for p, _ in files} == {f"mailing_{r.postal_code[:3]}.pdf" for r in residents}
+    template = load_template("yoshin-v1")
+    pdf_bytes = files[0][0].read_bytes()
+    assert b"IPAexGothic" in pdf_bytes  # the Japanese font is embedded
+    page = pdfium.PdfDocument(pdf_bytes)[0]
+    img = np.asarray(page.render(scale=200 / 72, grayscale=True).to_pil().convert("L"), dtype=np.uint8)
+    reg = register(img, template)
+    ident, source, _ = read_identity(reg.image, img, template)
+    assert reg.ok and reg.error_mm < 0.3 and ident is not None and ident.vaccine_code == "MR"
+    assert ident.atena_no in {r.atena_no for r in residents}
+
+
+def test_synth_is_reproducible_and_writes_truth_and_batches(tmp_path: Path) -> None:
+    a = make_corpus(tmp_path / "a", 6, 11, "heavy")
+    b = make_corpus(tmp_path / "b", 6, 11, "heavy")
+    assert [p.truth for p in a] == [p.truth for p in b]
+    assert all(np.array_equal(np.asarray(x.image), np.asarray(y.image)) for x, y in zip(a, b, strict=True))
+    batches = write_batches(tmp_path / "a", a, 3)
+    assert [probe(p.read_bytes(), Limits()).page_count for p in batches] == [3, 3]
+    assert probe(batches[1].read_bytes(), Limits()).media_type == "image/tiff"
+    truth = json.loads(next((tmp_path / "a" / "pages").glob("*.json")).read_text())
+    assert "kind" in truth
+    with (tmp_path / "a" / "residents.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["氏名_振り仮名"] for r in rows)
