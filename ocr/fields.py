@@ -41,9 +41,22 @@ def ink(img: Gray, threshold: int = 140) -> float:
     return float(np.count_nonzero(img < threshold)) / img.size if img.size else 0.0
 
 
+def paper_level(img: Gray, box: tuple[float, float, float, float], margin_mm: float = 3.0) -> float:
+    """Local paper brightness around a box (90th percentile of a neighbourhood larger than the box, so a
+    filled box does not become its own background). Shadows, yellowed paper and scanner gain move it."""
+    x, y, w, h = box
+    around = crop_mm(img, (x - margin_mm, y - margin_mm, w + 2 * margin_mm, h + 2 * margin_mm))
+    return float(np.percentile(around, 90)) if around.size else 255.0
+
+
+def local_ink(img: Gray, box: tuple[float, float, float, float], inset_mm: float, contrast: float = 60) -> float:
+    """Share of the box that is at least `contrast` grey levels darker than the local paper."""
+    return ink(crop_mm(img, box, inset_mm), int(paper_level(img, box) - contrast))
+
+
 def read_checkbox_pair(img: Gray, f: FieldSpec) -> FieldReading:
     assert f.box_yes and f.box_no
-    yes, no = ink(crop_mm(img, f.box_yes, 0.9)), ink(crop_mm(img, f.box_no, 0.9))
+    yes, no = local_ink(img, f.box_yes, 0.9), local_ink(img, f.box_no, 0.9)
     marked_yes, marked_no = yes > MARK_INK, no > MARK_INK
     value = "both" if marked_yes and marked_no else "yes" if marked_yes else "no" if marked_no else ""
     # Confidence: how far the weaker decision is from the threshold, scaled to the mark strength.
@@ -63,16 +76,18 @@ def read_choice(img: Gray, f: FieldSpec) -> FieldReading:
     rings = []
     for opt in f.options:
         x, y, w, h = opt.box
+        level = paper_level(img, opt.box) - 60
         outer = crop_mm(img, (x - 2.5, y - 2.5, w + 5, h + 5))
         inner = crop_mm(img, (x + 0.6, y + 0.6, w - 1.2, h - 1.2))
-        dark_outer = np.count_nonzero(outer < 140)
-        dark_inner = np.count_nonzero(inner < 140)
-        rings.append((dark_outer - dark_inner) / max(1, outer.size - inner.size))
+        dark_outer = np.count_nonzero(outer < level)
+        dark_inner = np.count_nonzero(inner < level)
+        rings.append(float(dark_outer - dark_inner) / max(1, outer.size - inner.size))
     order = np.argsort(rings)[::-1]
     best, second = rings[order[0]], rings[order[1]]
     chosen = best > 0.02 and second < best / 3
     value = f.options[order[0]].value if chosen else ""
-    conf = float(min(1.0, (best - second) / 0.06)) if chosen else 0.0
+    # Confidence: contrast between the circled option and the other, and the circle's own strength.
+    conf = float(min(1.0, (best - second) / best) * min(1.0, best / 0.025)) if chosen else 0.0
     r = FieldReading(f.name, f.kind, value, conf, "ink", {"ring_ink": [round(v, 3) for v in rings]})
     if not chosen:
         r.messages.append("no option clearly circled" if best <= 0.02 else "more than one option circled")
@@ -82,8 +97,8 @@ def read_choice(img: Gray, f: FieldSpec) -> FieldReading:
 
 def read_presence(img: Gray, f: FieldSpec) -> FieldReading:
     assert f.box is not None
-    threshold = 215 if f.kind == "stamp" else 150  # red stamps are light in grayscale
-    share = ink(crop_mm(img, f.box, 1.2), threshold)
+    contrast = 35 if f.kind == "stamp" else 60  # red stamps are light in grayscale
+    share = local_ink(img, f.box, 1.2, contrast)
     present = share > PRESENT_INK
     conf = float(min(1.0, abs(share - PRESENT_INK) / PRESENT_INK))
     r = FieldReading(f.name, f.kind, "present" if present else "absent", conf, "ink", {"ink": round(share, 4)})
@@ -228,8 +243,14 @@ def read_text(img: Gray, f: FieldSpec) -> FieldReading:
         reading.engine,
         {"ppocr": reading.text},
     )
-    # Free text has no validator but plausibility; ask for a very high score before skipping it.
-    r.auto_ok = bool(r.value) and reading.confidence >= 0.98
+    # A high engine score is not validation: a crossed-out word read together with its correction, or a
+    # name cut short, both score high. Only a value from the field's closed vocabulary may skip review.
+    if f.vocabulary:
+        if r.value not in f.vocabulary:
+            r.messages.append(f"{r.value} is not one of {'・'.join(f.vocabulary)}")
+        r.auto_ok = r.value in f.vocabulary and reading.confidence >= AUTO_CONFIDENCE
+    else:
+        r.auto_ok = False
     return r
 
 

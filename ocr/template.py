@@ -36,6 +36,7 @@ class FieldSpec(BaseModel):
     era: str = ""
     separators: list[tuple[float, str]] = []
     validators: dict[str, float] = {}
+    vocabulary: list[str] = []  # closed set of values (e.g. 続柄); a value outside it is never auto-accepted
     critical: bool = False
 
     def region(self) -> Box:

@@ -47,7 +47,7 @@ def test_triage_registration_and_identity(path: Path) -> None:
         return
     reg = register(img, T)
     if not reg.ok:  # a page scanned with its corners cut off: routed with a reason, never guessed
-        assert truth["degradation"].get("scale", 1) > 1.0 and "markers not found" in reg.reason
+        assert "cut" in truth["degradation"] and "markers not found" in reg.reason
     ident, source, _ = read_identity(reg.image, img, T)
     if truth["identity"] is None:
         assert ident is None

@@ -106,9 +106,13 @@ def fill(
     return truth
 
 
-def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Image, dict[str, Any]]:
-    """Scanner and handling damage. Returns the image and what was done (kept in the truth)."""
-    if level == "mixed":  # the committed sample: some clean, some light, some heavy
+def degrade(img: Image.Image, rng: random.Random, level: str, force: str = "") -> tuple[Image.Image, dict[str, Any]]:
+    """Scanner and handling damage. Returns the image and what was done (kept in the truth).
+    `force` names one damage that must happen (turned, cut, bitonal, holes, shadow): the small committed
+    sample uses it so that every case is in it."""
+    if force:
+        level = "heavy"
+    elif level == "mixed":  # the committed sample: some clean, some light, some heavy
         level = rng.choice(["none", "light", "light", "heavy", "heavy"])
     if level == "none":
         return img.convert("L"), {}
@@ -116,7 +120,7 @@ def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Ima
     done: dict[str, Any] = {}
     a: Any = np.asarray(img.convert("L"), dtype=np.float32)  # cv2/numpy stubs widen dtypes; Any keeps it readable
     h, w = a.shape
-    if heavy and rng.random() < 0.3:  # uneven lighting / fold shadow
+    if force == "shadow" or (heavy and rng.random() < 0.3):  # uneven lighting / fold shadow
         grad = np.linspace(rng.uniform(0.75, 0.9), 1.0, w, dtype=np.float32)[None, :]
         a = a * grad
         fold = int(rng.uniform(0.3, 0.7) * h)
@@ -124,7 +128,6 @@ def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Ima
         done["shadow"] = True
     angle = rng.uniform(-3, 3) if heavy else rng.uniform(-1, 1)
     scale = rng.uniform(0.8, 1.2) if heavy else 1.0  # 160-240 dpi effective
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
     if heavy and rng.random() < 0.3:  # perspective
         src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
         d = 0.015 * w
@@ -139,9 +142,22 @@ def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Ima
         )
         a = cv2.warpPerspective(a, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=255)
         done["perspective"] = True
-    a = cv2.warpAffine(a, m, (w, h), borderValue=255)
+    # The scanner bed is larger than the sheet (overscan), so a skewed page keeps its corners; a different
+    # resolution makes a larger or smaller image, not a cropped one.
+    pad = int(0.03 * w)
+    a = cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    ph, pw = a.shape
+    m = cv2.getRotationMatrix2D((pw / 2, ph / 2), angle, 1.0)
+    a = cv2.warpAffine(a, m, (pw, ph), borderValue=255)
+    if scale != 1.0:
+        a = cv2.resize(a, (int(pw * scale), int(ph * scale)), interpolation=cv2.INTER_AREA)
     done.update(skew=round(angle, 2), scale=round(scale, 2))
-    if heavy and rng.random() < 0.25:  # punched holes in the margin
+    if force == "cut" or (heavy and rng.random() < 0.03):  # a page fed crooked and cut at one edge: two markers lost
+        side = rng.choice(["top", "bottom"])
+        cut = int(a.shape[0] * 0.05)
+        a = a[cut:] if side == "top" else a[:-cut]
+        done["cut"] = side
+    if force == "holes" or (heavy and rng.random() < 0.25):  # punched holes in the margin
         for yy in (h // 3, 2 * h // 3):
             cv2.circle(a, (int(0.025 * w), yy), int(0.012 * w), 40, -1)
         done["holes"] = True
@@ -154,11 +170,11 @@ def degrade(img: Image.Image, rng: random.Random, level: str) -> tuple[Image.Ima
         out.save(buf, "JPEG", quality=rng.randint(35, 60))
         out = Image.open(io.BytesIO(buf.getvalue())).convert("L")
         done["jpeg"] = True
-    if heavy and rng.random() < 0.3:
+    if force == "bitonal" or (heavy and rng.random() < 0.3):
         out = out.point(lambda v: 255 if v > 150 else 0).convert("1").convert("L")
         done["bitonal"] = True
-    if heavy and rng.random() < 0.12:
-        turn = rng.choice([90, 180, 180, 270])
+    if force == "turned" or (heavy and rng.random() < 0.12):
+        turn = 90 if force == "turned" else rng.choice([90, 180, 180, 270])
         out = out.rotate(turn, expand=True)
         done["turned"] = turn
     return out, done
@@ -182,8 +198,22 @@ def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date
     vaccines = _vaccines()
     lots = make_lots(list(vaccines), seed, today=today)
     pages: list[SynthPage] = []
+    # A small sample (20–60 pages, like scans_sample/) holds every case at fixed places, whatever the draw;
+    # larger corpora keep the random mix.
+    sample = 20 <= n <= 60
+    forced_kind = {n // 3: "blank", 2 * n // 3: "separator", n - 3: "foreign"} if sample else {}
+    forced_damage = {1: "turned", 4: "cut", 7: "bitonal", 13: "holes", 16: "shadow"} if sample else {}
     for i in range(n):
         roll = rng.random()
+        kind = forced_kind.get(i)
+        if kind == "blank":
+            roll = 0.0
+        elif kind == "separator":
+            roll = 0.05
+        elif kind == "foreign":
+            roll = 0.99
+        elif sample and (roll < 0.07 or roll > 0.97):
+            roll = 0.5  # in a forced corpus, only the forced places hold the special kinds
         if i > 0 and roll < 0.04:
             pages.append(
                 SynthPage(
@@ -201,7 +231,19 @@ def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date
             )
             continue
         foreign = roll > 0.97
-        pages.append(_form_page(rng, residents, vaccines, lots, today, degrade_level, foreign, serial=seed * 100000 + i))
+        pages.append(
+            _form_page(
+                rng,
+                residents,
+                vaccines,
+                lots,
+                today,
+                degrade_level,
+                foreign,
+                serial=seed * 100000 + i,
+                force=forced_damage.get(i, ""),
+            )
+        )
     _write(out, pages, residents, lots)
     return pages
 
@@ -223,6 +265,7 @@ def _form_page(
     level: str,
     foreign: bool,
     serial: int,
+    force: str = "",
 ) -> SynthPage:
     r = rng.choice(residents)
     code = rng.choice(list(vaccines))
@@ -239,7 +282,7 @@ def _form_page(
         )
     vdate = today - timedelta(days=rng.randint(1, 60))
     fields = fill(img, rng, dose_ml, vdate, lot, "豊玉こどもクリニック")
-    scanned, damage = degrade(img, rng, level)
+    scanned, damage = degrade(img, rng, level, force)
     truth = {
         "kind": "foreign" if foreign else "form",
         "identity": None
