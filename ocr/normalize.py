@@ -75,8 +75,21 @@ def parse_date(text: str) -> date:
     raise DateProblem(f"cannot read {text!r} as a date")
 
 
+# Multi-character confusions: two glyphs read as one and back (VV→W, rn→m, cl→d).
+MULTI_CONFUSABLE = (("VV", "W"), ("RN", "M"), ("CL", "D"), ("NN", "M"))
+
+
 def confusion_distance(a: str, b: str) -> float:
-    """Edit distance where a known OCR confusion costs 0.3 instead of 1."""
+    """Edit distance where a known OCR confusion costs 0.3 instead of 1; a multi-character confusion
+    (VV↔W …) costs 0.3 as well."""
+    best = _single_distance(a, b)
+    for long, short in MULTI_CONFUSABLE:
+        if long in a or long in b:
+            best = min(best, 0.3 + _single_distance(a.replace(long, short), b.replace(long, short)))
+    return best
+
+
+def _single_distance(a: str, b: str) -> float:
     prev = [float(i) for i in range(len(b) + 1)]
     for i, ca in enumerate(a, 1):
         cur = [float(i)]

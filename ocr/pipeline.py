@@ -46,6 +46,8 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
     if not reg.ok:
         result.review_reasons.append(reg.reason)
         return result
+    if reg.reason:  # registered, with a caveat a reviewer should see (e.g. two markers only)
+        result.review_reasons.append(reg.reason)
     if identity is None:
         result.review_reasons.append(f"identity not read: {problem}")
     elif identity.layout != template.layout:

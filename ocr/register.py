@@ -44,7 +44,7 @@ def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
 
 def register(img: Gray, template: Template) -> Registration:
     found = find_markers(img, template)
-    if len(found) < 3:
+    if len(found) < 2:
         return Registration(
             False,
             None,
@@ -52,6 +52,8 @@ def register(img: Gray, template: Template) -> Registration:
             float("inf"),
             f"markers not found ({len(found)} of 4): the page may be cut, folded or not a ward form",
         )
+    if len(found) == 2:
+        return _register_two(img, template, found)
     src = np.concatenate([found[i] for i in sorted(found)])
     dst = np.concatenate([_template_corners(template, i) for i in sorted(found)])
     h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
@@ -64,6 +66,23 @@ def register(img: Gray, template: Template) -> Registration:
     ok = error_mm <= MAX_ERROR_MM
     reason = "" if ok else f"registration is off by {error_mm:.1f} mm: check the page by eye"
     return Registration(ok, warped, len(found), error_mm, reason)
+
+
+def _register_two(img: Gray, template: Template, found: dict[int, np.ndarray]) -> Registration:
+    """Two markers left (an edge cut off): a similarity transform (rotation, scale, shift) from their eight
+    corners. No perspective correction, so the residual decides whether the field boxes can be trusted."""
+    src = np.concatenate([found[i] for i in sorted(found)]).astype(np.float32)
+    dst = np.concatenate([_template_corners(template, i) for i in sorted(found)]).astype(np.float32)
+    m, _ = cv2.estimateAffinePartial2D(src, dst)
+    if m is None:
+        return Registration(False, None, 2, float("inf"), "only two markers found and they disagree")
+    projected = src @ m[:, :2].T + m[:, 2]
+    error_mm = float(np.sqrt(np.mean(np.sum((projected - dst) ** 2, axis=1)))) / PX_PER_MM
+    size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
+    warped = np.asarray(cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+    ok = error_mm <= MAX_ERROR_MM / 2  # stricter: two markers say less about the page than four
+    reason = "two markers only (an edge of the page is cut): fields near that edge may be missing"
+    return Registration(ok, warped, 2, error_mm, reason if ok else f"{reason}; registration off by {error_mm:.1f} mm")
 
 
 def crop_mm(img: Gray, box: tuple[float, float, float, float], inset_mm: float = 0.0) -> Gray:
