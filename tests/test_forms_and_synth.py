@@ -20,8 +20,9 @@ from ocr.register import register
 from ocr.template import load_template
 
 
-def test_bulk_print_groups_by_post_office_and_every_form_reads_back(settings: Settings, session: Session,
-                                                                    tmp_path: Path) -> None:
+def test_bulk_print_groups_by_post_office_and_every_form_reads_back(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
     residents = session.exec(select(Resident).where(Resident.move_reason == "")).all()[:6]
     targets = tmp_path / "targets.csv"
     with targets.open("w", encoding="utf-8") as fh:

@@ -72,10 +72,26 @@ def test_fields_on_a_clean_page_match_truth() -> None:
 
 
 def test_cut_page_is_routed_not_guessed() -> None:
-    img, _ = _load(next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"))
-    cut = img[: img.shape[0] // 2].copy()  # bottom half lost: two markers gone
-    res = process_page(cut, T, lambda i: ReadContext())
+    img, truth = _load(
+        next(
+            p
+            for p in PAGES
+            if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
+            and not json.loads(p.with_suffix(".json").read_text())["degradation"]
+        )
+    )
+    h = img.shape[0]
+    middle = img[h // 4 : 3 * h // 4].copy()  # no marker left
+    res = process_page(middle, T, lambda i: ReadContext())
     assert res.fields == {} and any("markers not found" in r for r in res.review_reasons)
+    top = img[: h // 2].copy()  # bottom half lost: two markers remain
+    res = process_page(top, T, lambda i: ReadContext(today=date(2026, 11, 20)))
+    assert any("two markers only" in r for r in res.review_reasons)
+    lost = [f for f in T.fields if f.region()[1] > 297 / 2]
+    assert lost and not any(res.fields[f.name].auto_ok for f in lost)
+    for f in T.fields:  # what is still on the page and auto-accepted must be right
+        if res.fields[f.name].auto_ok:
+            assert res.fields[f.name].value == truth["fields"][f.name], f.name
 
 
 def test_g4_tiff_batch_decodes_every_page() -> None:
