@@ -260,6 +260,19 @@ def eval_cmd(corpus: Path, out: Annotated[Path | None, typer.Option("--out")] = 
         out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+@app.command("bench-queue")
+def bench_queue_cmd(
+    corpus: Path,
+    workers: int = 2,
+    baseline_pages: int = 40,
+    database_url: Annotated[str, typer.Option(help="default: a fresh SQLite file")] = "",
+) -> None:
+    """Throughput through the real queue and workers vs full-page Tesseract.  Example: intake bench-queue corpus/"""
+    from intake.bench import bench_queue
+
+    typer.echo(json.dumps(bench_queue(corpus, workers, baseline_pages, database_url), ensure_ascii=False, indent=1))
+
+
 @app.command("ocr-field")
 def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""

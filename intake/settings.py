@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_pixels_per_page: int = 60_000_000
     page_timeout_seconds: int = 120
     job_max_attempts: int = 3
+    # rq forks a work horse per job (a crash or leak stays in that job); False runs jobs in the worker
+    # process itself, saving the fork (measure with `intake bench-queue`).
+    worker_fork: bool = True
 
     # Recognition.
     template_version: str = "yoshin-v1"

@@ -36,7 +36,7 @@ def process_page_job(page_id: int) -> str | None:
 
 
 def run_worker(burst: bool = False) -> None:
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from intake.queue import get_queue, redis_conn
     from ocr import engines
@@ -44,4 +44,5 @@ def run_worker(burst: bool = False) -> None:
     settings = get_settings()
     engines.warm_up()  # load models once in the parent; forked work horses inherit them
     conn = redis_conn(settings)
-    Worker([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")
+    worker_class = Worker if settings.worker_fork else SimpleWorker
+    worker_class([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")

@@ -71,7 +71,7 @@ def process(session: Session, store: ContentStore, settings: Settings, page_id: 
     if result.page_kind in ("blank", "separator"):
         return _finish(session, page, PageStatus.skipped, reason=f"page is {result.page_kind}")
     reg = result.registration
-    page.image_sha256 = store.put(_png(reg.image if reg is not None and reg.image is not None else img))
+    page.image_sha256 = store.put(_jpeg(reg.image if reg is not None and reg.image is not None else img))
     page.layout = settings.template_version if reg is not None and reg.ok else None
     ident = result.identity
     page.form_no = ident.form_no if ident else None
@@ -105,9 +105,11 @@ def _identity_json(ident: FormIdentity | None, source: str, problem: str) -> dic
     }
 
 
-def _png(img: np.ndarray) -> bytes:
+def _jpeg(img: np.ndarray) -> bytes:
+    """The registered page, for display and crops in review only (the original stays the evidence).
+    JPEG q90 costs ~5 ms where PNG cost ~120 ms per page."""
     buf = io.BytesIO()
-    Image.fromarray(img).save(buf, "PNG", optimize=False, compress_level=3)
+    Image.fromarray(img).save(buf, "JPEG", quality=90)
     return buf.getvalue()
 
 

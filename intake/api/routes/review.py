@@ -94,7 +94,7 @@ def page_image(page_id: int, session: SessionDep, store: StoreDep, who: Principa
         raise NotFound(f"page {page_id} has no image yet", fix="wait until it is processed")
     audit.record(session, who.actor, "page.image", "page", str(page_id))
     session.commit()
-    return Response(store.get(page.image_sha256), media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(store.get(page.image_sha256), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/pages/{page_id}/candidates", response_model=list[CandidateOut])
