@@ -248,6 +248,40 @@ def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date
     return pages
 
 
+CLINIC_NAMES = ["豊玉こどもクリニック", "石神井公園内科小児科", "光が丘ファミリークリニック", "大泉学園小児科医院"]
+
+# Routine vaccines by age at vaccination (months from, months to, code, dose number): the forms a clinic
+# plausibly returns for a child of that age (standard windows of the routine schedule, simplified).
+AGE_PLAN = [
+    (2, 7, "Hib", 1),
+    (2, 7, "PCV", 1),
+    (2, 7, "HepB", 1),
+    (2, 7, "DPT-IPV", 1),
+    (3, 8, "Hib", 2),
+    (3, 8, "PCV", 2),
+    (3, 8, "DPT-IPV", 2),
+    (5, 12, "BCG", 1),
+    (7, 12, "HepB", 3),
+    (12, 24, "MR", 1),
+    (12, 15, "VAR", 1),
+    (12, 18, "PCV", 4),
+    (12, 18, "Hib", 4),
+    (18, 36, "VAR", 2),
+    (36, 60, "JE", 1),
+    (37, 61, "JE", 2),
+    (60, 84, "MR", 2),
+    (108, 156, "JE", 3),
+]
+
+
+def vaccine_for_age(rng: random.Random, birth: date, when: date, sex: str) -> tuple[str, int]:
+    months = (when.year - birth.year) * 12 + when.month - birth.month - (when.day < birth.day)
+    fits = [(code, dose) for lo, hi, code, dose in AGE_PLAN if lo <= months < hi]
+    if sex == "2" and 144 <= months < 204:
+        fits.append(("HPV", 1 + rng.randint(0, 2)))
+    return rng.choice(fits) if fits else ("JE", 4)  # 9–13 years: 日本脳炎 第2期
+
+
 def _vaccines() -> dict[str, tuple[str, float]]:
     import csv
 
@@ -268,11 +302,12 @@ def _form_page(
     force: str = "",
 ) -> SynthPage:
     r = rng.choice(residents)
-    code = rng.choice(list(vaccines))
+    vdate = today - timedelta(days=rng.randint(1, 60))
+    code, dose_no = vaccine_for_age(rng, r.birth_date, vdate, r.sex)
     vname, dose_ml = vaccines[code]
     lot = rng.choice([lt for lt in lots if lt[1] == code])[0]
     muni = ("220001", "静岡県") if foreign else ("131202", "練馬区")
-    ident = FormIdentity(muni[0], r.atena_no, code, rng.randint(1, 2), make_form_no(serial), LAYOUT)
+    ident = FormIdentity(muni[0], r.atena_no, code, dose_no, make_form_no(serial), LAYOUT)
     content = FormContent(ident, muni[1], vname, r.name, r.name_kana, r.birth_date, r.sex, r.address, r.guardian_name)
     img = render_page(content)
     if foreign:  # another municipality's form carries no QR: blank it out
@@ -280,8 +315,7 @@ def _form_page(
         ImageDraw.Draw(img).rectangle(
             [int(q[0] * K), int(q[1] * K), int((q[0] + q[2]) * K), int((q[1] + q[3]) * K)], fill="white"
         )
-    vdate = today - timedelta(days=rng.randint(1, 60))
-    fields = fill(img, rng, dose_ml, vdate, lot, "豊玉こどもクリニック")
+    fields = fill(img, rng, dose_ml, vdate, lot, rng.choice(CLINIC_NAMES))
     scanned, damage = degrade(img, rng, level, force)
     truth = {
         "kind": "foreign" if foreign else "form",
