@@ -260,6 +260,29 @@ def eval_cmd(corpus: Path, out: Annotated[Path | None, typer.Option("--out")] = 
         out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+@app.command("ocr-overlay")
+def ocr_overlay(image: Path, out: Annotated[Path, typer.Option("--out")]) -> None:
+    """Draw a page's fields, coloured by confidence (green auto-accepted, amber doubtful, red unread).
+    Example: intake ocr-overlay scans_sample/pages/page_0000.jpg --out overlay.png"""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from ocr.fields import ReadContext
+    from ocr.overlay import outline_fields
+    from ocr.pipeline import process_page
+    from ocr.template import load_template
+
+    template = load_template(get_settings().template_version)
+    img = np.asarray(Image.open(image).convert("L"), dtype=np.uint8)
+    res = process_page(img, template, lambda _i: ReadContext())
+    if res.registration is None or res.registration.image is None:
+        typer.echo(f"page not registered: {'; '.join(res.review_reasons) or res.page_kind}", err=True)
+        raise typer.Exit(6)
+    cv2.imwrite(str(out), outline_fields(res.registration.image, template, res.fields))
+    typer.echo(f"wrote {out}")
+
+
 @app.command("bench-queue")
 def bench_queue_cmd(
     corpus: Path,

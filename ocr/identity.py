@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import cv2
+import numpy as np
 import zxingcpp
 
-from ocr.codes import FormIdentity, IdentityError, parse_payload
+from ocr.codes import FormIdentity, IdentityError, form_no_valid, municipality_code_valid, parse_payload
 from ocr.register import crop_mm
 from ocr.template import Template
 from ocr.types import Gray
@@ -25,4 +29,30 @@ def read_identity(registered: Gray | None, original: Gray, template: Template) -
                 return parse_payload(result.text), "qr", ""
             except IdentityError as exc:
                 problem = str(exc)
+    if registered is not None:
+        ident, digit_problem = read_printed_digits(registered, template)
+        if ident is not None:
+            return ident, "digits", problem or "no QR code found"
+        problem = f"{problem or 'no QR code found'}; {digit_problem}"
     return None, "none", problem or "no QR code found"
+
+
+_DIGITS_RE = re.compile(r"(\d{6})-(\d{12})-(\d{11})")
+
+
+def read_printed_digits(registered: Gray, template: Template) -> tuple[FormIdentity | None, str]:
+    """The id printed for people under the QR: 市区町村コード-宛名番号-予診票番号, both check digits verified.
+    It does not carry the vaccine or dose: those stay empty for the reviewer (the title names them)."""
+    from ocr.engines import tesseract
+
+    x, y, w, h = template.id_digits["box"]
+    crop = crop_mm(registered, (x - 1, y - 1, w + 2, h + 2))
+    big = np.asarray(cv2.resize(crop, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+    text = tesseract("eng").recognize(big, charset="0123456789-").text
+    m = _DIGITS_RE.search(text)
+    if m is None:
+        return None, "printed id digits not readable"
+    muni, atena, form_no = m.groups()
+    if not municipality_code_valid(muni) or not form_no_valid(form_no):
+        return None, "printed id digits fail their check digits"
+    return FormIdentity(muni, atena, "", 0, form_no, template.layout), ""

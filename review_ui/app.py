@@ -103,6 +103,10 @@ def review_page() -> None:
         candidates = form["candidates"] + st.session_state.get("searched", [])
         with st.form("review", clear_on_submit=False):
             values: dict[str, str] = {}
+            if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
+                c1, c2 = st.columns(2)
+                values["vaccine_code"] = c1.text_input("✕ 接種種類コード（表題を見て入力）", key=f"vc_{form['id']}")
+                values["dose_no"] = c2.text_input("✕ 回数", key=f"dn_{form['id']}")
             for name in EDITABLE:
                 f = fields[name]
                 c1, c2 = st.columns([2, 3])

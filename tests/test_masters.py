@@ -20,8 +20,11 @@ def test_reimport_updates_in_place_and_keeps_moved_residents(settings: Settings,
     first = session.exec(select(Resident).order_by(Resident.atena_no)).first()
     assert first is not None
     csv = tmp_path / "daily.csv"
-    csv.write_text(HEADER + f"{first.atena_no},{first.household_no},架空 改名,カクウ カイメイ,{first.birth_date},{first.sex},"
-                   "東京都練馬区架空1-1-1,176-0001,転出,2026-10-01,0\n", encoding="utf-8")
+    csv.write_text(
+        HEADER + f"{first.atena_no},{first.household_no},架空 改名,カクウ カイメイ,{first.birth_date},{first.sex},"
+        "東京都練馬区架空1-1-1,176-0001,転出,2026-10-01,0\n",
+        encoding="utf-8",
+    )
     summary = import_residents(session, csv)
     assert (summary.created, summary.updated, summary.errors) == (0, 1, [])
     session.expire_all()
@@ -33,8 +36,11 @@ def test_reimport_updates_in_place_and_keeps_moved_residents(settings: Settings,
 
 def test_a_bad_row_imports_nothing_and_says_which_line(settings: Settings, session: Session, tmp_path: Path) -> None:
     csv = tmp_path / "bad.csv"
-    csv.write_text(HEADER + "900000000001,1,架空 一,カクウ イチ,2020-01-01,1,,,,,0\n"
-                   "900000000002,1,架空 二,カクウ ニ,2020-13-01,1,,,,,0\n", encoding="utf-8")
+    csv.write_text(
+        HEADER + "900000000001,1,架空 一,カクウ イチ,2020-01-01,1,,,,,0\n"
+        "900000000002,1,架空 二,カクウ ニ,2020-13-01,1,,,,,0\n",
+        encoding="utf-8",
+    )
     summary = import_residents(session, csv)
     assert summary.errors and "line 3" in summary.errors[0] and "YYYY-MM-DD" in summary.errors[0]
     assert session.get(Resident, "900000000001") is None

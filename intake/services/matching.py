@@ -28,7 +28,9 @@ def candidate_json(r: Resident, score: float, agree: dict[str, bool]) -> dict[st
     return {"atena_no": r.atena_no, "score": round(score, 3), "agree": agree, "flags": flags}
 
 
-def match_identity(session: Session, identity: FormIdentity | None, municipality_code: str) -> dict[str, Any]:
+def match_identity(
+    session: Session, identity: FormIdentity | None, municipality_code: str, source: str = "qr"
+) -> dict[str, Any]:
     if identity is None:
         return {
             "decision": "none",
@@ -59,6 +61,10 @@ def match_identity(session: Session, identity: FormIdentity | None, municipality
     explanation = "QR 宛名番号 found in the register"
     if decision == "review":
         explanation += f"; resident flagged ({r.move_reason or '削除'}): confirm by hand"
+    if source != "qr":
+        # The printed digits carry no check digit on 宛名番号: a misread can name another resident.
+        decision = "review"
+        explanation = "宛名番号 read from the printed digits (no check digit): confirm name and birth date"
     return {
         "decision": decision,
         "atena_no": r.atena_no,
