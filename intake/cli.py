@@ -222,6 +222,21 @@ def forms_print(
     typer.echo(f"wrote {out}")
 
 
+@forms_app.command("reference")
+def forms_reference() -> None:
+    """Write the blank reference image recognition matches against when markers are damaged (after a
+    template change).  Example: intake forms reference"""
+    import cv2
+
+    from intake.forms import render_reference
+    from ocr.register import PX_PER_MM, reference_path
+
+    layout = get_settings().template_version
+    path = reference_path(layout)
+    cv2.imwrite(str(path), render_reference(layout, PX_PER_MM), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    typer.echo(f"wrote {path}")
+
+
 @forms_app.command("print-bulk")
 def forms_print_bulk(targets: Path, out: Path, first_serial: int = 1) -> None:
     """Monthly mailing: one PDF per post-office group (postal code's first 3 digits).

@@ -113,16 +113,17 @@ def qr_bits(payload: str) -> np.ndarray:
     return np.array(list(qr.matrix), dtype=np.uint8) > 0  # quiet zone is the white around the box
 
 
-def draw_form(c: Canvas, template: Template, content: FormContent) -> None:
+def draw_form(c: Canvas, template: Template, content: FormContent, *, with_identity: bool = True) -> None:
     _register_font()
     p = _Page(c, template)
     ident = content.identity
     for marker_id, (x, y) in template.markers.positions.items():
         p.bitmap(aruco_bits(marker_id, template.markers.dictionary), x, y, template.markers.size_mm)
-    qx, qy, qw, _ = template.qr["box"]
-    p.bitmap(qr_bits(ident.payload()), qx, qy, qw)
-    dx, dy, _, dh = template.id_digits["box"]
-    p.text(dx, dy + dh - 1, ident.human_digits(), size=6)
+    if with_identity:
+        qx, qy, qw, _ = template.qr["box"]
+        p.bitmap(qr_bits(ident.payload()), qx, qy, qw)
+        dx, dy, _, dh = template.id_digits["box"]
+        p.text(dx, dy + dh - 1, ident.human_digits(), size=6)
 
     values = {
         "vaccine_name": content.vaccine_name,
@@ -203,3 +204,23 @@ def render_pdf(contents: list[FormContent], template: Template | None = None) ->
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def render_reference(layout: str, px_per_mm: float) -> np.ndarray:
+    """The blank form (no person, no QR) at the recognizer's working resolution: the reference that
+    ocr.register matches features against when a page's markers are damaged."""
+    import pypdfium2 as pdfium
+
+    from ocr.codes import FormIdentity
+
+    template = load_template(layout)
+    blank = FormContent(FormIdentity("000000", "", "", 0, "", layout), "", "", "", "", date(2000, 1, 1), "", "", "")
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(template.width_mm * mm, template.height_mm * mm))
+    draw_form(c, template, blank, with_identity=False)
+    c.showPage()
+    c.save()
+    page = pdfium.PdfDocument(buf.getvalue())[0]
+    img = page.render(scale=px_per_mm * 25.4 / 72, grayscale=True).to_pil().convert("L")
+    w, h = int(template.width_mm * px_per_mm), int(template.height_mm * px_per_mm)
+    return np.asarray(img.resize((w, h)), dtype=np.uint8)

@@ -5,10 +5,14 @@ ArUco ids tell which corner is which, so 90/180/270° turns are corrected by the
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
 import cv2
 import numpy as np
 
-from ocr.template import Template
+from ocr.template import TEMPLATE_DIR, Template
 from ocr.types import Gray, Registration
 
 PX_PER_MM = 8.0  # working resolution of the registered page (≈203 dpi)
@@ -45,13 +49,7 @@ def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
 def register(img: Gray, template: Template) -> Registration:
     found = find_markers(img, template)
     if len(found) < 2:
-        return Registration(
-            False,
-            None,
-            len(found),
-            float("inf"),
-            f"markers not found ({len(found)} of 4): the page may be cut, folded or not a ward form",
-        )
+        return register_by_features(img, template, len(found))
     if len(found) == 2:
         return _register_two(img, template, found)
     src = np.concatenate([found[i] for i in sorted(found)])
@@ -83,6 +81,64 @@ def _register_two(img: Gray, template: Template, found: dict[int, np.ndarray]) -
     ok = error_mm <= MAX_ERROR_MM / 2  # stricter: two markers say less about the page than four
     reason = "two markers only (an edge of the page is cut): fields near that edge may be missing"
     return Registration(ok, warped, 2, error_mm, reason if ok else f"{reason}; registration off by {error_mm:.1f} mm")
+
+
+# ---- fallback: feature matching against the blank form ---------------------------------------------------
+MIN_INLIERS = 40
+
+
+def reference_path(layout: str) -> Path:
+    """The blank form rendered at PX_PER_MM, beside its template (written by `intake forms reference`)."""
+    return TEMPLATE_DIR / f"{layout}.reference.png"
+
+
+@lru_cache(maxsize=4)
+def _reference(layout: str) -> tuple[Any, Any]:
+    ref = cv2.imread(str(reference_path(layout)), cv2.IMREAD_GRAYSCALE)
+    if ref is None:
+        return (), None
+    kp, desc = cv2.ORB.create(nfeatures=4000).detectAndCompute(ref, None)
+    return kp, desc
+
+
+def register_by_features(img: Gray, template: Template, markers_found: int) -> Registration:
+    """Markers damaged (torn corner, stamp over a marker, heavy fold): match ORB features of the page to the
+    blank form (labels, boxes) and fit a homography. Always sent to review: a guess with evidence, never as
+    sure as the markers."""
+    why = f"markers not found ({markers_found} of 4)"
+
+    def fail(detail: str) -> Registration:
+        return Registration(False, None, markers_found, float("inf"), f"{why}: {detail}")
+
+    ref_kp, ref_desc = _reference(template.layout)
+    if ref_desc is None:
+        return fail("the page may be cut, folded or not a ward form")
+    scale = min(1.0, 1400 / max(img.shape))
+    small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else img
+    # Flatten uneven lighting and fold shadows first: they move features more than the page does.
+    background = cv2.GaussianBlur(small, (0, 0), 25)
+    ratio = np.asarray(cv2.divide(small, background, scale=255), dtype=np.float32)
+    flat = np.clip((ratio - ratio.min()) * 255.0 / max(1.0, float(np.ptp(ratio))), 0, 255).astype(np.uint8)
+    kp, desc = cv2.ORB.create(nfeatures=4000).detectAndCompute(flat, None)
+    if desc is None or len(kp) < MIN_INLIERS:
+        return fail("too little structure to match the form; not a ward form?")
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, ref_desc, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return fail("the page does not match the form layout")
+    src = np.array([kp[m.queryIdx].pt for m in good], dtype=np.float32) / scale
+    dst = np.array([ref_kp[m.trainIdx].pt for m in good], dtype=np.float32)
+    h_mat, mask = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
+    inliers = int(mask.sum()) if mask is not None else 0
+    if h_mat is None or inliers < MIN_INLIERS:
+        return fail("the page does not match the form layout")
+    keep = mask.ravel().astype(bool)
+    projected = cv2.perspectiveTransform(src[keep].reshape(-1, 1, 2), h_mat).reshape(-1, 2)
+    error_mm = float(np.median(np.linalg.norm(projected - dst[keep], axis=1))) / PX_PER_MM
+    size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
+    warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+    reason = f"{why}: placed by matching the printed form ({inliers} features); check the fields by eye"
+    return Registration(error_mm <= MAX_ERROR_MM, warped, markers_found, error_mm, reason)
 
 
 def crop_mm(img: Gray, box: tuple[float, float, float, float], inset_mm: float = 0.0) -> Gray:

@@ -25,7 +25,8 @@ def is_blank(img: Gray) -> bool:
 def is_separator(img: Gray) -> bool:
     """The ward's separator sheet: six heavy vertical bars in the upper part of the page."""
     small = cv2.resize(img, (420, int(420 * img.shape[0] / img.shape[1])), interpolation=cv2.INTER_AREA)
-    for candidate in (small, cv2.rotate(small, cv2.ROTATE_180)):
+    turns = (cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    for candidate in (small, *(cv2.rotate(small, t) for t in turns)):
         band = candidate[int(candidate.shape[0] * 0.12) : int(candidate.shape[0] * 0.38), :] < 100
         cols = band.mean(axis=0) > 0.8
         runs = np.count_nonzero(np.diff(cols.astype(np.int8)) == 1)
