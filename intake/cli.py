@@ -202,7 +202,11 @@ def ui(port: int = 8501) -> None:
 
 @forms_app.command("print")
 def forms_print(
-    resident: Annotated[str, typer.Option(help="宛名番号")], vaccine: str, dose: int, out: Path, serial: int = 1
+    resident: Annotated[str, typer.Option(help="宛名番号")],
+    vaccine: Annotated[str, typer.Option(help="接種種類コード")],
+    dose: Annotated[int, typer.Option(help="回数")],
+    out: Annotated[Path, typer.Option(help="PDF to write")],
+    serial: int = 1,
 ) -> None:
     """Print one form.  Example: intake forms print --resident 000100000007 --vaccine MR --dose 1 --out form.pdf"""
     from intake.errors import NotFound

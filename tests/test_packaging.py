@@ -63,3 +63,15 @@ def test_cli_errors_exit_with_the_error_code_and_a_fix(tmp_path) -> None:  # typ
         cwd=ROOT,
     )
     assert r.returncode == 2 and "fix:" in r.stderr
+
+
+def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from tests.conftest import SAMPLE
+
+    atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
+    out = tmp_path / "form.pdf"
+    r = CliRunner().invoke(app, ["forms", "print", "--resident", atena, "--vaccine", "MR", "--dose", "1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes().startswith(b"%PDF-")
