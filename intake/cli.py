@@ -102,6 +102,40 @@ def users_create(
     typer.echo(f"user {username} ({role}) created")
 
 
+@users_app.command("list")
+def users_list() -> None:
+    """Who has access: every account and scanner key, active or not.  Example: intake users list"""
+    from sqlmodel import select
+
+    from models import ApiKey, UserAccount
+
+    with _session() as s:
+        for u in s.exec(select(UserAccount).order_by(UserAccount.username)).all():
+            typer.echo(f"user {u.username:16s} {u.role:10s} {'active' if u.active else 'disabled'}")
+        for k in s.exec(select(ApiKey).order_by(ApiKey.label)).all():
+            typer.echo(f"key  {k.label:16s} scanner    {'active' if k.active else 'revoked'}")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account and end its sessions at once.  Example: intake users disable sato"""
+    from intake.services.auth import disable_user
+
+    with _session() as s:
+        disable_user(s, username)
+    typer.echo(f"user {username} disabled; its sessions are revoked")
+
+
+@users_app.command("revoke-key")
+def users_revoke_key(label: str) -> None:
+    """Revoke a workstation's keys; issue a new one with create-key.  Example: intake users revoke-key scanner-01"""
+    from intake.services.auth import revoke_api_keys
+
+    with _session() as s:
+        n = revoke_api_keys(s, label)
+    typer.echo(f"{n} key(s) of {label} revoked")
+
+
 @users_app.command("create-key")
 def users_create_key(label: str) -> None:
     """Issue a scanner workstation API key (shown once).  Example: intake users create-key scanner-3F-01"""

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from intake.api.routes import auth, batches, records, review
+from intake.api.routes import audit, auth, batches, records, review
 from intake.errors import IntakeError
 from intake.settings import Settings, get_settings
 
@@ -18,7 +18,7 @@ log = logging.getLogger("intake.api")
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="予診票 intake", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.settings = settings or get_settings()
-    for r in (batches.router, auth.router, review.router, records.router):
+    for r in (batches.router, auth.router, review.router, records.router, audit.router):
         app.include_router(r, prefix="/api/v1")
 
     @app.exception_handler(IntakeError)

@@ -117,6 +117,31 @@ def logout(session: Session, token: str) -> None:
         session.commit()
 
 
+def disable_user(session: Session, username: str) -> None:
+    from intake.errors import NotFound
+
+    user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}", fix="see `intake users list`")
+    user.active = False
+    session.add(user)
+    for s in session.exec(select(UserSession).where(UserSession.user_id == user.id)).all():
+        s.revoked = True
+        session.add(s)
+    audit.record(session, "system", "user.disable", "user", str(user.id))
+    session.commit()
+
+
+def revoke_api_keys(session: Session, label: str) -> int:
+    keys = session.exec(select(ApiKey).where(ApiKey.label == label).where(ApiKey.active == True)).all()  # noqa: E712
+    for k in keys:
+        k.active = False
+        session.add(k)
+        audit.record(session, "system", "apikey.revoke", "apikey", str(k.id))
+    session.commit()
+    return len(keys)
+
+
 def create_api_key(session: Session, label: str) -> str:
     key = "sk_" + secrets.token_urlsafe(24)
     session.add(ApiKey(label=label, key_hash=_token_hash(key)))

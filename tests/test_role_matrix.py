@@ -1,0 +1,114 @@
+"""Route × role matrix, asserted cell by cell; 個人番号 in no response to anyone."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from intake.settings import Settings
+from models import Page, Resident
+from tests.conftest import login, run_worker
+from tests.test_end_to_end import BATCH, upload
+
+ROLES = ("anonymous", "scanner", "reviewer", "supervisor", "staff", "admin")
+USER = {"reviewer": "reviewer1", "supervisor": "supervisor1", "staff": "staff1", "admin": "admin1"}
+ANY_USER = {"reviewer", "supervisor", "staff", "admin"}
+# The specification: which roles may call each route. Public routes list "anonymous".
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/v1/batches"): {"scanner", "admin"},
+    ("GET", "/api/v1/batches"): {"supervisor", "staff", "admin"},
+    ("GET", "/api/v1/batches/{batch_id}"): {"supervisor", "staff", "admin"},
+    ("POST", "/api/v1/auth/login"): set(ROLES),
+    ("POST", "/api/v1/auth/logout"): ANY_USER | {"scanner"},
+    ("GET", "/api/v1/auth/me"): ANY_USER | {"scanner"},
+    ("POST", "/api/v1/review/next"): {"reviewer", "supervisor"},
+    ("GET", "/api/v1/review/pages/{page_id}"): {"reviewer", "supervisor"},
+    ("GET", "/api/v1/review/pages/{page_id}/image"): {"reviewer", "supervisor", "staff", "admin"},
+    ("GET", "/api/v1/review/pages/{page_id}/candidates"): {"reviewer", "supervisor"},
+    ("POST", "/api/v1/review/pages/{page_id}/accept"): {"reviewer", "supervisor"},
+    ("POST", "/api/v1/review/pages/{page_id}/reject"): {"reviewer", "supervisor"},
+    ("GET", "/api/v1/records"): {"staff", "admin"},
+    ("GET", "/api/v1/audit"): {"staff", "admin"},
+    ("GET", "/api/v1/health"): set(ROLES),
+}
+MY_NUMBER = "123456789018"  # a synthetic 12-digit number planted on the form's resident
+
+
+def test_role_matrix_cell_by_cell(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    routes = {
+        (m, r["path"])
+        for r in [{"path": p, **v} for p, v in client.get("/api/openapi.json").json()["paths"].items()]
+        for m in ("GET", "POST")
+        if m.lower() in r
+    }
+    assert routes == set(MATRIX), f"routes without a matrix row: {routes - set(MATRIX)}; stale rows: {set(MATRIX) - routes}"
+
+    receipt = upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    headers = {"anonymous": {}, "scanner": scanner_headers} | {role: login(client, u) for role, u in USER.items()}
+    form = client.post("/api/v1/review/next", headers=headers["reviewer"]).json()  # the reviewer holds this page
+    page = session.get(Page, form["id"])
+    assert page is not None
+    resident = session.get(Resident, form["candidates"][0]["atena_no"])
+    assert resident is not None
+    resident.my_number = MY_NUMBER
+    session.add(resident)
+    session.commit()
+    pid, bid = form["id"], receipt["batch_id"]
+
+    def call(method: str, path: str, role: str):  # type: ignore[no-untyped-def]
+        url = path.replace("{page_id}", str(pid)).replace("{batch_id}", str(bid))
+        h = headers[role]
+        if (method, path) == ("POST", "/api/v1/batches"):
+            return client.post(
+                url, data={"clinic_code": "1310001"}, files=[("files", ("e.pdf", b"", "application/pdf"))], headers=h
+            )
+        if path.endswith("/login"):
+            return client.post(url, json={"username": "nobody", "password": "x" * 12})
+        if path.endswith(("/accept", "/reject")):
+            return client.post(
+                url, json={"version": -1, "atena_no": resident.atena_no, "values": {}, "reason": "x"}, headers=h
+            )
+        if path == "/api/v1/records":
+            return client.get(url, params={"atena_no": resident.atena_no}, headers=h)
+        if path.endswith("/candidates"):
+            return client.get(url, params={"atena_no": resident.atena_no}, headers=h)
+        return client.request(method, url, headers=h)
+
+    cells = 0
+    for (method, path), allowed in MATRIX.items():
+        for role in ROLES:
+            if path.endswith("/logout"):
+                continue  # checked last: it ends the session the other cells use
+            r = call(method, path, role)
+            assert r.status_code < 500, (method, path, role, r.text)
+            assert MY_NUMBER not in r.text, (method, path, role)
+            denied = r.status_code in (401, 403)
+            if role in allowed:
+                assert not denied or path.endswith("/login"), (method, path, role, r.status_code, r.text)
+            else:
+                assert denied, (method, path, role, r.status_code)
+            cells += 1
+    for role in ROLES:
+        r = client.post("/api/v1/auth/logout", headers=headers[role])
+        assert (r.status_code in (401, 403)) == (role not in MATRIX[("POST", "/api/v1/auth/logout")]), (role, r.status_code)
+        cells += 1
+    assert cells == len(MATRIX) * len(ROLES)
+
+
+def test_staff_can_ask_who_looked_at_a_resident(
+    client: TestClient, settings: Settings, scanner_headers: dict[str, str]
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    reviewer = login(client, "reviewer1")
+    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    atena = form["candidates"][0]["atena_no"]
+    staff = login(client, "staff1")
+    rows = client.get("/api/v1/audit", params={"object_id": atena}, headers=staff).json()
+    me = client.get("/api/v1/auth/me", headers=reviewer).json()
+    assert me["username"] == "reviewer1"
+    assert any(r["action"] == "resident.read" and r["actor"].startswith("user:") for r in rows)
+    assert all("name" not in r for r in rows)
