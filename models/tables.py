@@ -194,5 +194,5 @@ class AuditEvent(SQLModel, table=True):
     object_id: str = Field(default="", index=True)
     outcome: str = "ok"
     remote: str = ""
-    prev_hash: str = ""
+    prev_hash: str = Field(default="", unique=True)  # a fork in the chain fails at the database
     hash: str = ""

@@ -39,6 +39,10 @@ def record(
     """Append one event in the caller's transaction (committed with the change it describes)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+    else:
+        # SQLite: take the database's write lock before reading the last row (a no-op UPDATE does), so two
+        # writers cannot both chain onto the same row. Others wait on busy_timeout.
+        session.execute(text("UPDATE auditevent SET hash = hash WHERE 1 = 0"))
     last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     ev = AuditEvent(
         actor=actor, action=action, object_type=object_type, object_id=str(object_id), outcome=outcome, remote=remote
