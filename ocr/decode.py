@@ -38,6 +38,9 @@ class DecodeError(PageUnreadable):
         self.fix = fix
 
 
+MIN_SIDE_PX = 500  # an A4 sheet at 100 dpi is 827 px wide; anything smaller is not a scan of a form
+
+
 @dataclass(frozen=True)
 class Limits:
     max_pages: int = 500
@@ -114,24 +117,32 @@ def _open_image(data: bytes, limits: Limits) -> Image.Image:
 
 def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
     img = _open_image(data, limits)
-    n = getattr(img, "n_frames", 1)
-    if n > limits.max_pages:
-        raise DecodeError(f"the TIFF has {n} pages; at most {limits.max_pages} per file", "split the bundle")
-    for i in range(n):
-        img.seek(i)
-        if img.width * img.height > limits.max_pixels:
-            raise DecodeError(f"page {i + 1} has too many pixels ({img.width}×{img.height})", "scan at 200–400 dpi")
-    try:  # decode the first frame fully: catches truncated files now, not in the worker
+    try:
+        n = int(getattr(img, "n_frames", 1))
+        if n > limits.max_pages:
+            raise DecodeError(f"the TIFF has {n} pages; at most {limits.max_pages} per file", "split the bundle")
+        for i in range(n):
+            img.seek(i)
+            if img.width * img.height > limits.max_pixels:
+                raise DecodeError(f"page {i + 1} has too many pixels ({img.width}×{img.height})", "scan at 200–400 dpi")
+            if min(img.width, img.height) < MIN_SIDE_PX:
+                raise DecodeError(
+                    f"page {i + 1} is {img.width}×{img.height} pixels, too small to be a scanned form",
+                    "scan the whole A4 sheet at 200–400 dpi",
+                )
+        # decode the first and last frames fully: catches truncated files now, not in the worker
         img.seek(0)
         img.load()
         if n > 1:
             img.seek(n - 1)
             img.load()
-    except Exception as exc:
+    except DecodeError:
+        raise
+    except Exception as exc:  # Pillow raises KeyError, TypeError, OSError, EOFError… on malformed files
         raise DecodeError(
             f"the image data is damaged ({type(exc).__name__})", "the file may be truncated: upload it again"
         ) from exc
-    return int(n)
+    return n
 
 
 def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 200) -> Gray:
