@@ -190,13 +190,11 @@ def reconcile(minutes: int = 10) -> None:
     """Re-queue pages stuck in received/queued/processing.  Example: intake reconcile --minutes 10"""
     from datetime import timedelta
 
-    from intake.queue import enqueue_pages
-    from intake.services.processing import stuck_pages
+    from intake.services.processing import reconcile as run
 
     with _session() as s:
-        ids = stuck_pages(s, timedelta(minutes=minutes))
-    n = enqueue_pages(get_settings(), ids)
-    typer.echo(f"re-queued {n} of {len(ids)} stuck page(s)")
+        stuck, queued = run(s, get_settings(), timedelta(minutes=minutes))
+    typer.echo(f"re-queued {queued} of {stuck} stuck page(s)")
 
 
 @app.command()

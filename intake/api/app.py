@@ -7,9 +7,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from intake.api.routes import audit, auth, batches, records, review
-from intake.errors import IntakeError
+from intake.errors import IntakeError, ServiceUnavailable
 from intake.settings import Settings, get_settings
 
 log = logging.getLogger("intake.api")
@@ -25,6 +26,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
         log.info("path=%s status=%s code=%s", request.url.path, exc.http_status, exc.code)
         return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # Nothing was committed: the transaction failed as a whole, so the same request can simply be retried.
+        log.warning("path=%s database unavailable: %s", request.url.path, type(exc.orig).__name__)
+        err = ServiceUnavailable(
+            "the database is not reachable; nothing was saved", fix="wait a moment and press the same key again"
+        )
+        return JSONResponse(err.as_dict(), status_code=err.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,15 @@ def claim(session: Session, page_id: int, settings: Settings) -> Page | None:
     """Move a page to `processing` with a deadline; None if it is not ours to process (already done)."""
     page = session.get(Page, page_id)
     if page is None or page.status not in REQUEUEABLE:
+        return None
+    if page.attempts >= settings.job_max_attempts:
+        # killed or crashed mid-page that many times: stop, and say so where people look
+        _finish(
+            session,
+            page,
+            PageStatus.failed,
+            reason=f"stopped after {page.attempts} attempts (worker lost each time); re-scan or re-queue by hand",
+        )
         return None
     page.status = PageStatus.processing
     page.attempts += 1
@@ -141,13 +150,34 @@ def record_error(session: Session, page_id: int, max_attempts: int, reason: str)
     return False
 
 
-def stuck_pages(session: Session, older_than: timedelta) -> list[int]:
-    """Pages the queue may have lost: received/queued with no progress, or processing past the deadline."""
-    now = utcnow()
+def stuck_pages(session: Session, older_than: timedelta, now: datetime | None = None) -> list[int]:
+    """Pages the queue may have lost: received/queued with no progress, or processing past the deadline
+    (a worker killed mid-page, Redis restarted or flushed). `now` is injectable for tests."""
+    now = now or utcnow()
     ids: list[int] = []
     for page in session.exec(select(Page).where(Page.status.in_(REQUEUEABLE))):  # type: ignore[attr-defined]
-        late = page.deadline is not None and page.deadline < now
-        idle = page.status != PageStatus.processing and page.updated_at < now - older_than
+        late = page.deadline is not None and _aware(page.deadline) < now
+        idle = page.status != PageStatus.processing and _aware(page.updated_at) < now - older_than
         if (late or idle) and page.id is not None:
             ids.append(page.id)
     return ids
+
+
+def _aware(d: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def reconcile(session: Session, settings: Settings, older_than: timedelta, now: datetime | None = None) -> tuple[int, int]:
+    """Re-queue stuck pages; the database says which. Returns (stuck, re-queued)."""
+    from intake.queue import enqueue_pages
+
+    ids = stuck_pages(session, older_than, now)
+    for pid in ids:
+        page = session.get(Page, pid)
+        if page is not None and page.status == PageStatus.processing:
+            page.status = PageStatus.queued  # its worker is gone; the next claim counts another attempt
+            page.updated_at = utcnow()
+            session.add(page)
+    session.commit()
+    return len(ids), enqueue_pages(settings, ids)

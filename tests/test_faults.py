@@ -1,0 +1,209 @@
+"""Faults caused for real: workers killed with kill -9 mid-page, Redis killed and restarted empty mid-batch,
+PostgreSQL refusing connections during a commit. Nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from redis import Redis
+from sqlalchemy import text
+from sqlmodel import Session, col, func, select
+
+from intake.db import dispose_engines, get_engine, session_scope
+from intake.demo import setup_demo
+from intake.queue import enqueue_pages
+from intake.services.ingest import UploadedFile, create_batch
+from intake.services.processing import reconcile
+from intake.settings import Settings, get_settings
+from intake.store import ContentStore
+from intake.synth.scan import page_images
+from models import Page, PageStatus, VaccinationRecord
+from models.enums import REQUEUEABLE
+from models.tables import utcnow
+from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, login, run_worker
+from tests.test_end_to_end import BATCH, upload
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, so it can be killed and restarted for real."""
+
+    def __init__(self) -> None:
+        self.port = _port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                if Redis.from_url(self.url).ping():
+                    return
+            except Exception:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    r = PrivateRedis()
+    r.start()
+    yield r
+    r.kill()
+
+
+def _distinct_pages(n: int) -> list[UploadedFile]:
+    """n different single-page files from the sample's forms (re-encoded, so each has its own SHA-256)."""
+    forms = [p for p in page_images(SAMPLE) if '"kind": "form"' in p.with_suffix(".json").read_text()]
+    files = []
+    for q in (95, 90, 85, 80, 75):
+        for p in forms:
+            buf = io.BytesIO()
+            Image.open(p).convert("L").save(buf, "JPEG", quality=q)
+            files.append(UploadedFile(f"{p.stem}_q{q}.jpg", buf.getvalue()))
+    return files[:n]
+
+
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from intake.cli import main; main()", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def test_kills_and_a_redis_restart_lose_nothing(
+    tmp_path: Path, private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 5 attempts, not 3: ten random kills may hit the same page more than once, and this test is about loss.
+    settings = Settings(var_dir=tmp_path / "var", redis_url=private_redis.url, queue_name="chaos", job_max_attempts=5)
+    env = {
+        **os.environ,
+        "INTAKE_VAR_DIR": str(settings.var_dir),
+        "INTAKE_REDIS_URL": private_redis.url,
+        "INTAKE_QUEUE_NAME": "chaos",
+        "INTAKE_JOB_MAX_ATTEMPTS": "5",
+        "INTAKE_DATABASE_URL": "",
+    }
+    for k, v in env.items():
+        if k.startswith("INTAKE_"):
+            monkeypatch.setenv(k, v)  # the in-process burst worker at the end reads them, as a real worker does
+    get_settings.cache_clear()
+    list(setup_demo(settings, SAMPLE))
+    url = settings.effective_database_url
+    with session_scope(url) as s:
+        receipt = create_batch(s, ContentStore(settings.store_dir), settings, "1310001", _distinct_pages(100), "chaos")
+    assert len(receipt.new_page_ids) == 100
+    enqueue_pages(settings, receipt.new_page_ids)
+    # jobs carry page ids only: no name, kana or 宛名番号 of anyone is in Redis
+    import csv
+
+    people = list(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))
+    conn = Redis.from_url(private_redis.url)
+    dump = b"".join(conn.dump(k) or b"" for k in conn.scan_iter("*"))
+    assert dump and not any(p[c].encode() in dump for p in people for c in ("氏名", "氏名_振り仮名", "宛名番号"))
+    rng = random.Random(8)
+    workers = [_worker(env), _worker(env)]
+    kills = 0
+    try:
+        time.sleep(3)  # let both load their models and start on pages
+        while kills < 10:
+            time.sleep(rng.uniform(0.8, 2.0))
+            victim = workers.pop(rng.randrange(len(workers)))
+            os.killpg(victim.pid, signal.SIGKILL)  # the worker and the work horse it forked, mid-page
+            victim.wait()
+            kills += 1
+            if kills == 5:
+                private_redis.kill()  # every queued job is gone with it
+                private_redis.start()
+            workers.append(_worker(env))
+    finally:
+        for w in workers:
+            os.killpg(w.pid, signal.SIGKILL)
+            w.wait()
+    # The database says what is unfinished; the reconciler puts it back (clock moved past every deadline).
+    dispose_engines()
+    with session_scope(url) as s:
+        stuck, queued = reconcile(s, settings, timedelta(seconds=0), now=utcnow() + timedelta(hours=1))
+    assert queued == stuck
+    run_worker(settings)
+    with session_scope(url) as s:
+        pages = s.exec(select(Page).where(col(Page.id).in_(receipt.new_page_ids))).all()
+        by_status = {st: sum(p.status == st for p in pages) for st in PageStatus}
+        assert len(pages) == 100, "a page was lost"
+        assert by_status[PageStatus.extracted] + by_status[PageStatus.skipped] == 100, by_status
+        assert s.exec(select(func.count()).select_from(Page)).one() == 100, "a page was duplicated"
+        assert not any(p.status in REQUEUEABLE for p in pages)
+        print(f"10 kills, 1 Redis restart: {stuck} pages re-queued by the reconciler; statuses {by_status}")
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
+def test_database_down_during_commit_then_retry_commits_once(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    import json
+
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    reviewer = login(client, "reviewer1")
+    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    manifest = json.loads(BATCH.with_suffix(".pages.json").read_text())
+    truth = json.loads((SAMPLE / "pages" / f"{manifest[form['id'] - 1]}.json").read_text())
+    values = {f["name"]: f["value"] for f in form["fields"]}
+    values.update(
+        vaccination_date=truth["fields"]["vaccination_date"] or "2026-11-01",
+        lot_number=truth["fields"]["lot_number"] or "n/a",
+    )
+    body = {"version": form["version"], "atena_no": form["candidates"][0]["atena_no"], "values": values}
+    admin = get_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+
+    def database(allow: bool) -> None:
+        with admin.connect() as c:
+            c.execute(text(f"ALTER DATABASE {PG_DB} ALLOW_CONNECTIONS {'true' if allow else 'false'}"))
+            if not allow:
+                c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"), {"d": PG_DB})
+
+    database(False)
+    try:
+        r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
+        assert r.status_code == 503 and "again" in r.json()["fix"], r.text
+    finally:
+        database(True)
+    r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
+    assert r.status_code == 200, r.text
+    again = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
+    assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
+    session.expire_all()
+    rows = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == form["id"])).all()
+    assert len(rows) == 1
