@@ -369,6 +369,25 @@ def audit_verify() -> None:
     typer.echo(f"audit chain intact: {rep.rows} rows")
 
 
+@app.command()
+def backup(target: Path) -> None:
+    """Back up the database and the content store into a new folder (run daily; copy it off-site).
+    Example: intake backup /backups/2026-11-26"""
+    from intake.services.backup import backup as run
+
+    rep = run(get_settings(), target)
+    typer.echo(f"backed up the {rep.database} database and {rep.files} stored file(s) to {rep.directory}")
+
+
+@app.command()
+def restore(source: Path) -> None:
+    """Restore a backup into an EMPTY database and store.  Example: intake restore /backups/2026-11-26"""
+    from intake.services.backup import restore as run
+
+    rep = run(get_settings(), source)
+    typer.echo(f"restored the {rep.database} database and {rep.files} stored file(s); now run: intake audit verify")
+
+
 @app.command("demo-setup")
 def demo_setup() -> None:
     """Migrate, load sample residents and masters, create demo users and the demo scanner key."""

@@ -1,0 +1,141 @@
+"""Backup and restore of the database and the content store.
+
+- SQLite: the online backup API (a consistent copy while the service runs).
+- PostgreSQL: `pg_dump --format=custom`, restored with `pg_restore` (Debian postgresql-client).
+- Content store: every file copied and its SHA-256 checked on the way out and on the way back.
+A restore goes only into an empty database: it never merges into, or overwrites, live data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from intake.db import dispose_engines, get_engine
+from intake.errors import Conflict, IntakeError, NotFound
+from intake.settings import Settings
+from intake.store import ContentStore, sha256_of
+
+
+class BackupFailed(IntakeError):
+    code = "backup_failed"
+    exit_code = 9
+
+
+@dataclass
+class BackupReport:
+    directory: Path
+    database: str
+    files: int
+
+
+def _pg_args(url: str) -> tuple[list[str], str]:
+    u = make_url(url)
+    args = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    return args, u.database or ""
+
+
+def backup(settings: Settings, target: Path) -> BackupReport:
+    url = settings.effective_database_url
+    target.mkdir(parents=True, exist_ok=True)
+    if any(target.iterdir()):
+        raise Conflict(f"{target} is not empty", fix="give a new folder for each backup (e.g. one per day)")
+    if url.startswith("sqlite"):
+        db_file = target / "database.sqlite"
+        src = sqlite3.connect(url.removeprefix("sqlite:///"))
+        dst = sqlite3.connect(db_file)
+        with dst:
+            src.backup(dst)
+        src.close()
+        dst.close()
+        kind = "sqlite"
+    else:
+        args, name = _pg_args(url)
+        out = target / "database.pgdump"
+        r = subprocess.run(
+            ["pg_dump", *args, "--format=custom", "--no-owner", "-f", str(out), name], capture_output=True, text=True
+        )
+        if r.returncode != 0:
+            raise BackupFailed(
+                f"pg_dump failed: {r.stderr.strip()[:300]}", fix="check INTAKE_DATABASE_URL and pg_dump's version"
+            )
+        kind = "postgresql"
+    files = _copy_store(settings.store_dir, target / "store")
+    manifest = {"created_at": datetime.now(UTC).isoformat(), "database": kind, "files": files}
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return BackupReport(target, kind, len(files))
+
+
+def _copy_store(src_root: Path, dst_root: Path) -> list[str]:
+    digests = []
+    if src_root.exists():
+        for path in sorted(p for p in src_root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            data = path.read_bytes()
+            if sha256_of(data) != path.name:
+                raise BackupFailed(
+                    f"stored file {path.name[:12]}… does not match its hash", fix="restore it from an older backup"
+                )
+            dest = dst_root / path.relative_to(src_root)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+            digests.append(path.name)
+    return digests
+
+
+def _database_is_empty(url: str) -> bool:
+    engine = get_engine(url)
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    if not tables:
+        return True
+    with engine.connect() as c:
+        return all(c.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar() == 0 for t in tables)
+
+
+def restore(settings: Settings, source: Path) -> BackupReport:
+    manifest_path = source / "manifest.json"
+    if not manifest_path.exists():
+        raise NotFound(f"{source} holds no backup (manifest.json missing)", fix="give the folder `intake backup` wrote")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    url = settings.effective_database_url
+    if not _database_is_empty(url):
+        raise Conflict(
+            "the target database is not empty; a restore never overwrites data",
+            fix="point INTAKE_DATABASE_URL at a new, empty database",
+        )
+    dispose_engines()
+    if manifest["database"] == "sqlite":
+        if not url.startswith("sqlite"):
+            raise Conflict("this backup is of a SQLite database", fix="restore it into a SQLite INTAKE_DATABASE_URL")
+        target = Path(url.removeprefix("sqlite:///"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(source / "database.sqlite", target)
+    else:
+        args, name = _pg_args(url)
+        with get_engine(url).begin() as c:  # the empty schema an earlier `migrate` may have made
+            for t in reversed(inspect(c).get_table_names()):
+                c.execute(text(f'DROP TABLE IF EXISTS "{t}" CASCADE'))
+        dispose_engines()
+        r = subprocess.run(
+            ["pg_restore", *args, "--no-owner", "-d", name, str(source / "database.pgdump")], capture_output=True, text=True
+        )
+        if r.returncode != 0:
+            raise BackupFailed(
+                f"pg_restore failed: {r.stderr.strip()[:300]}", fix="check the target database and pg_restore's version"
+            )
+    store = ContentStore(settings.store_dir)
+    for digest in manifest["files"]:
+        data = (source / "store" / digest[:2] / digest[2:4] / digest).read_bytes()
+        if sha256_of(data) != digest:
+            raise BackupFailed(f"backup file {digest[:12]}… is damaged", fix="use another backup")
+        store.put(data)
+    return BackupReport(source, manifest["database"], len(manifest["files"]))
