@@ -105,3 +105,13 @@ def run_worker(settings: Settings) -> None:
 
     conn = redis_conn(settings)
     SimpleWorker([get_queue(settings, conn)], connection=conn).work(burst=True)
+
+
+def as_database_admin_disable_audit_guard(session: Session) -> None:
+    """What an insider with database rights would do before editing history: drop the append-only trigger.
+    The hash chain must still expose the edit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ALTER TABLE auditevent DISABLE TRIGGER auditevent_no_update"))
+    else:
+        session.execute(text("DROP TRIGGER auditevent_no_update"))
+    session.commit()

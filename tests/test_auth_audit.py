@@ -1,12 +1,14 @@
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from intake.services.audit import record, verify_chain
 from intake.settings import Settings
 from models import AuditEvent, UserSession
-from tests.conftest import login
+from tests.conftest import as_database_admin_disable_audit_guard, login
 
 
 def test_lockout_after_repeated_failures(client: TestClient) -> None:
@@ -50,6 +52,13 @@ def test_audit_chain_verifies_and_finds_an_altered_row(settings: Settings, sessi
         record(session, "user:1", "record.read", "record", str(i))
     session.commit()
     assert verify_chain(session).ok
+    ev = session.exec(select(AuditEvent).where(AuditEvent.object_id == "7")).one()
+    ev.actor = "user:2"  # the application cannot rewrite history: the database refuses
+    session.add(ev)
+    with pytest.raises(DBAPIError, match="append-only"):
+        session.commit()
+    session.rollback()
+    as_database_admin_disable_audit_guard(session)
     ev = session.exec(select(AuditEvent).where(AuditEvent.object_id == "7")).one()
     ev.actor = "user:2"  # tamper
     session.add(ev)

@@ -110,5 +110,5 @@ def test_staff_can_ask_who_looked_at_a_resident(
     rows = client.get("/api/v1/audit", params={"object_id": atena}, headers=staff).json()
     me = client.get("/api/v1/auth/me", headers=reviewer).json()
     assert me["username"] == "reviewer1"
-    assert any(r["action"] == "resident.read" and r["actor"].startswith("user:") for r in rows)
+    assert any(r["action"] == "resident.read" and r["actor"].startswith("user:") and r["remote"] for r in rows)
     assert all("name" not in r for r in rows)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from intake.api.routes import audit, auth, batches, records, review
 from intake.errors import IntakeError, ServiceUnavailable
+from intake.services import audit as audit_log
 from intake.settings import Settings, get_settings
 
 log = logging.getLogger("intake.api")
@@ -21,6 +22,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings or get_settings()
     for r in (batches.router, auth.router, review.router, records.router, audit.router):
         app.include_router(r, prefix="/api/v1")
+
+    @app.middleware("http")
+    async def remember_remote(request: Request, call_next):  # type: ignore[no-untyped-def]
+        token = audit_log.current_remote.set(request.client.host if request.client else "")
+        try:
+            return await call_next(request)
+        finally:
+            audit_log.current_remote.reset(token)
 
     @app.exception_handler(IntakeError)
     async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -16,6 +17,14 @@ from sqlmodel import Session, col, select
 from models import AuditEvent
 
 AUDIT_LOCK_KEY = 727_001  # arbitrary constant for pg_advisory_xact_lock
+
+# Where the current request comes from, set once per request by the API's middleware, so every audit row
+# says "from where" without each service having to carry the request.
+current_remote: ContextVar[str] = ContextVar("current_remote", default="")
+
+# Where the current request comes from, set once per request by the API's middleware, so every audit row
+# says "from where" without each service having to carry the request.
+current_remote: ContextVar[str] = ContextVar("current_remote", default="")
 
 
 def _digest(prev_hash: str, ev: AuditEvent) -> str:
@@ -45,7 +54,12 @@ def record(
         session.execute(text("UPDATE auditevent SET hash = hash WHERE 1 = 0"))
     last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     ev = AuditEvent(
-        actor=actor, action=action, object_type=object_type, object_id=str(object_id), outcome=outcome, remote=remote
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        outcome=outcome,
+        remote=remote or current_remote.get(),
     )
     ev.prev_hash = last.hash if last else ""
     ev.hash = _digest(ev.prev_hash, ev)
