@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import traceback
 
+from rq.timeouts import JobTimeoutException
+
 from intake.db import session_scope
 from intake.services import processing
 from intake.settings import get_settings
@@ -19,6 +21,18 @@ def process_page_job(page_id: int) -> str | None:
     with session_scope(url) as session:
         try:
             status = processing.process(session, ContentStore(settings.store_dir), settings, page_id)
+        except JobTimeoutException:
+            # rq interrupted the page at its time limit: a retry would hang the same way, so fail it now.
+            session.rollback()
+            log.error("page=%s error=timeout limit=%ss", page_id, settings.page_timeout_seconds)
+            processing.record_error(
+                session,
+                page_id,
+                0,
+                f"reading the page took longer than {settings.page_timeout_seconds} s "
+                "(damaged or oversized scan): re-scan it at 200–400 dpi",
+            )
+            return "failed"
         except Exception as exc:  # a bug or a fault: the page is marked failed with the reason, never lost
             session.rollback()
             log.error("page=%s error=%s", page_id, type(exc).__name__)

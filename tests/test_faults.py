@@ -207,3 +207,43 @@ def test_database_down_during_commit_then_retry_commits_once(
     session.expire_all()
     rows = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == form["id"])).all()
     assert len(rows) == 1
+
+
+def test_a_page_over_its_time_limit_is_stopped_and_failed_with_the_reason(
+    tmp_path: Path, private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real slow page (50 megapixels of noise: every stage has work) under a 1-second limit, in a real forking
+    worker: the work horse is interrupted, the page fails at once with a reason, the next page still runs."""
+    import numpy as np
+
+    settings = Settings(var_dir=tmp_path / "var", redis_url=private_redis.url, queue_name="slow", page_timeout_seconds=1)
+    env = {
+        **os.environ,
+        "INTAKE_VAR_DIR": str(settings.var_dir),
+        "INTAKE_REDIS_URL": private_redis.url,
+        "INTAKE_QUEUE_NAME": "slow",
+        "INTAKE_PAGE_TIMEOUT_SECONDS": "1",
+        "INTAKE_DATABASE_URL": "",
+    }
+    list(setup_demo(settings, SAMPLE))
+    noise = Image.fromarray((np.random.default_rng(1).random((8600, 5800)) > 0.5).astype(np.uint8) * 255).convert("1")
+    buf = io.BytesIO()
+    noise.save(buf, "TIFF", compression="group4")
+    files = [UploadedFile("slow.tif", buf.getvalue()), _distinct_pages(1)[0]]
+    with session_scope(settings.effective_database_url) as s:
+        receipt = create_batch(s, ContentStore(settings.store_dir), settings, "1310001", files, "slow")
+    enqueue_pages(settings, receipt.new_page_ids)
+    worker = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", "worker", "--burst"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0
+    dispose_engines()
+    with session_scope(settings.effective_database_url) as s:
+        slow, normal = (s.get(Page, pid) for pid in receipt.new_page_ids)
+        assert slow is not None and slow.status == PageStatus.failed and "longer than 1 s" in slow.reason, slow
+        assert slow.attempts == 1
+        assert normal is not None and normal.status == PageStatus.extracted

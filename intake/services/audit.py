@@ -22,10 +22,6 @@ AUDIT_LOCK_KEY = 727_001  # arbitrary constant for pg_advisory_xact_lock
 # says "from where" without each service having to carry the request.
 current_remote: ContextVar[str] = ContextVar("current_remote", default="")
 
-# Where the current request comes from, set once per request by the API's middleware, so every audit row
-# says "from where" without each service having to carry the request.
-current_remote: ContextVar[str] = ContextVar("current_remote", default="")
-
 
 def _digest(prev_hash: str, ev: AuditEvent) -> str:
     body = json.dumps(
