@@ -128,13 +128,19 @@ def review_page() -> None:
             )
             if not options:
                 st.info("候補がありません。下の検索で住民を探してください。")
+            checks = form.get("checks", [])
+            for c in checks:  # schedule checks, shown where the reviewer decides
+                (st.error if c["severity"] == "error" else st.warning)(f"接種スケジュール: {c['message']}")
+            acknowledged = any(c["severity"] == "error" for c in checks) and st.checkbox(
+                "確認して登録（スケジュールの指摘を確認済み）", key=f"ack_{form['id']}"
+            )
             submitted = st.form_submit_button("確定して次へ (Enter)", type="primary")
         if submitted:
             if not chosen:
                 st.error("住民を選んでください — 候補から選ぶか検索してください")
             else:
                 try:
-                    rec = api().accept(form["id"], form["version"], chosen, values)
+                    rec = api().accept(form["id"], form["version"], chosen, values, bool(acknowledged))
                 except ApiError as e:
                     show_error(e)
                 else:

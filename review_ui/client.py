@@ -53,10 +53,11 @@ class Api:
         out: list[dict[str, Any]] = self._req("GET", f"/review/pages/{page_id}/candidates", params=params).json()
         return out
 
-    def accept(self, page_id: int, version: int, atena_no: str, values: dict[str, str]) -> dict[str, Any]:
-        out: dict[str, Any] = self._req(
-            "POST", f"/review/pages/{page_id}/accept", json={"version": version, "atena_no": atena_no, "values": values}
-        ).json()
+    def accept(
+        self, page_id: int, version: int, atena_no: str, values: dict[str, str], acknowledged: bool = False
+    ) -> dict[str, Any]:
+        body = {"version": version, "atena_no": atena_no, "values": values, "acknowledged": acknowledged}
+        out: dict[str, Any] = self._req("POST", f"/review/pages/{page_id}/accept", json=body).json()
         return out
 
     def reject(self, page_id: int, version: int, reason: str) -> None:

@@ -131,3 +131,28 @@ def test_worker_fault_marks_page_failed_and_keeps_original(
     original = session.get(Original, pages[0].original_sha256)  # type: ignore[union-attr]
     data = ContentStore(settings.store_dir).get(original.sha256)  # type: ignore[union-attr]
     assert sha256_of(data) == original.sha256  # type: ignore[union-attr]
+
+
+def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    reviewer = login(client, "reviewer1")
+    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    assert "checks" in form
+    atena = form["candidates"][0]["atena_no"]
+    birth = form["candidates"][0]["birth_date"]
+    values = {f["name"]: f["value"] for f in form["fields"]}
+    values.update(
+        vaccination_date=birth, lot_number=values["lot_number"] or "n/a", screening_result="接種可"
+    )  # given at birth
+    body = {"version": form["version"], "atena_no": atena, "values": values}
+    r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
+    assert r.status_code == 409 and r.json()["code"] == "schedule_check", r.text
+    assert "eligible age" in r.json()["message"] and "確認して登録" in r.json()["fix"]
+    session.expire_all()
+    assert session.exec(select(VaccinationRecord)).all() == []  # nothing written
+    r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json={**body, "acknowledged": True}, headers=reviewer)
+    assert r.status_code == 200, r.text
+    assert any("eligible age" in f for f in r.json()["schedule_flags"])

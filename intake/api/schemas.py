@@ -77,6 +77,12 @@ class FieldOut(BaseModel):
     region_mm: tuple[float, float, float, float]
 
 
+class CheckOut(BaseModel):
+    rule: str
+    severity: str
+    message: str
+
+
 class ReviewPageOut(BaseModel):
     id: int
     batch_id: int
@@ -89,12 +95,14 @@ class ReviewPageOut(BaseModel):
     match_explanation: str
     candidates: list[CandidateOut]
     px_per_mm: float
+    checks: list[CheckOut] = []  # schedule, duplicate and lot checks for the proposed resident
 
 
 class AcceptIn(BaseModel):
     version: int
     atena_no: str
     values: dict[str, str]
+    acknowledged: bool = False  # schedule errors seen; record the dose as given anyway
 
 
 class RejectIn(BaseModel):
@@ -118,3 +126,4 @@ class RecordOut(BaseModel):
     form_no: str
     page_id: int | None
     version: int
+    schedule_flags: list[str] = []

@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 from intake.errors import BadInput
 from intake.services import audit
 from intake.services.kana import fold_kana
-from models import Batch, Clinic, Page, PageStatus, Resident, VaccinationRecord, Vaccine
+from intake.services.schedule import Check, PriorDose, check_dose
+from models import Batch, Clinic, Lot, Page, PageStatus, Resident, VaccinationRecord, Vaccine
 from models.tables import utcnow
 
 
@@ -29,7 +30,37 @@ class Entry:
     screened_only: bool
 
 
-def commit_page(session: Session, page: Page, entry: Entry, operator_id: int, municipality_code: str) -> VaccinationRecord:
+def schedule_checks(session: Session, entry: Entry) -> list[Check]:
+    """The schedule, duplicate and lot checks for an entry, against the resident's committed history."""
+    resident = session.get(Resident, entry.atena_no)
+    history = [
+        PriorDose(r.vaccine_code, r.dose_no, r.performed_on)
+        for r in session.exec(
+            select(VaccinationRecord)
+            .where(VaccinationRecord.atena_no == entry.atena_no)
+            .where(col(VaccinationRecord.is_current))
+            .where(~col(VaccinationRecord.deleted))
+            .where(~col(VaccinationRecord.screened_only))
+        ).all()
+    ]
+    if entry.screened_only:  # 予診のみ: no dose was given, so there is no schedule to break
+        return []
+    lot = session.get(Lot, entry.lot_number) if entry.lot_number else None
+    return check_dose(
+        entry.vaccine_code,
+        entry.dose_no,
+        entry.performed_on,
+        resident.birth_date if resident else None,
+        entry.dose_ml,
+        history,
+        (lot.vaccine_code, lot.expiry) if lot else None,
+        entry.lot_number,
+    )
+
+
+def commit_page(
+    session: Session, page: Page, entry: Entry, operator_id: int, municipality_code: str, flags: list[str] | None = None
+) -> VaccinationRecord:
     """Write one ledger row for the page, in the caller's transaction. Idempotent: if the page already
     has its row, that row is returned and nothing new is written."""
     assert page.id is not None
@@ -61,6 +92,7 @@ def commit_page(session: Session, page: Page, entry: Entry, operator_id: int, mu
         vaccine_name=vaccine.name,
         form_no=page.form_no or "",
         operator_id=operator_id,
+        schedule_flags=flags or [],
     )
     session.add(record)
     try:

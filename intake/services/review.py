@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from intake.errors import BadInput, Forbidden, LockedByOther, NotFound, StaleVersion
+from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
 from intake.services import audit, ledger
 from intake.services.auth import Principal
+from intake.services.schedule import Check
 from intake.settings import Settings
 from models import Page, PageStatus, Resident, ReviewAction, Role, VaccinationRecord
 from models.enums import REVIEWABLE
@@ -27,6 +28,11 @@ class Decision:
     version: int
     values: dict[str, str]  # field name → value as the reviewer confirmed it
     atena_no: str
+    acknowledged: bool = False  # the reviewer saw the schedule errors and records the dose anyway
+
+
+class ScheduleProblem(Conflict):
+    code = "schedule_check"
 
 
 def take_next(session: Session, who: Principal, settings: Settings, batch_id: int | None = None) -> Page | None:
@@ -161,6 +167,13 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
     if session.get(Resident, d.atena_no) is None:
         raise BadInput(f"宛名番号 {d.atena_no!r} is not in the register", fix="choose a candidate or search again")
     entry = _entry(page, d)
+    checks = ledger.schedule_checks(session, entry)
+    errors = [c.message for c in checks if c.severity == "error"]
+    if errors and not d.acknowledged:
+        raise ScheduleProblem(
+            "; ".join(errors),
+            fix="check the form against these; to record the dose as given anyway, confirm again with 確認して登録",
+        )
     for name, value in d.values.items():
         if name in page.fields and isinstance(page.fields[name], dict):
             page.fields[name] = {**page.fields[name], "reviewed": value}
@@ -179,7 +192,9 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
             detail={"changed": _changed(page, d.values), "atena_no": d.atena_no},
         )
     )
-    record = ledger.commit_page(session, page, entry, who.id, settings.municipality_code)
+    record = ledger.commit_page(
+        session, page, entry, who.id, settings.municipality_code, flags=[f"{c.severity}: {c.message}" for c in checks]
+    )
     session.commit()
     return record
 
@@ -202,6 +217,18 @@ def reject(session: Session, who: Principal, page_id: int, version: int, reason:
     audit.record(session, who.actor, "page.reject", "page", str(page_id))
     session.commit()
     return page
+
+
+def checks_for(session: Session, page: Page, atena_no: str | None) -> list[Check]:
+    """Schedule checks on what the form says now (shown where the reviewer decides); [] if not yet checkable."""
+    if not atena_no:
+        return []
+    values = {k: str(v.get("value", "")) for k, v in page.fields.items() if isinstance(v, dict) and "value" in v}
+    try:
+        entry = _entry(page, Decision(version=page.version, values=values, atena_no=atena_no))
+    except BadInput:
+        return []
+    return ledger.schedule_checks(session, entry)
 
 
 def field_summary(page: Page) -> dict[str, Any]:

@@ -251,7 +251,8 @@ def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date
 CLINIC_NAMES = ["豊玉こどもクリニック", "石神井公園内科小児科", "光が丘ファミリークリニック", "大泉学園小児科医院"]
 
 # Routine vaccines by age at vaccination (months from, months to, code, dose number): the forms a clinic
-# plausibly returns for a child of that age (standard windows of the routine schedule, simplified).
+# plausibly returns for a child of that age (standard windows, simplified). A dose is only drawn when the
+# schedule checker finds the age inside its legal window, so the corpus holds valid doses.
 AGE_PLAN = [
     (2, 7, "Hib", 1),
     (2, 7, "PCV", 1),
@@ -260,26 +261,35 @@ AGE_PLAN = [
     (3, 8, "Hib", 2),
     (3, 8, "PCV", 2),
     (3, 8, "DPT-IPV", 2),
+    (3, 8, "HepB", 2),
+    (4, 9, "DPT-IPV", 3),
     (5, 12, "BCG", 1),
     (7, 12, "HepB", 3),
     (12, 24, "MR", 1),
     (12, 15, "VAR", 1),
     (12, 18, "PCV", 4),
     (12, 18, "Hib", 4),
+    (12, 24, "DPT-IPV", 4),
     (18, 36, "VAR", 2),
     (36, 60, "JE", 1),
     (37, 61, "JE", 2),
+    (48, 89, "JE", 3),
     (60, 84, "MR", 2),
-    (108, 156, "JE", 3),
+    (108, 156, "JE", 4),
 ]
 
 
-def vaccine_for_age(rng: random.Random, birth: date, when: date, sex: str) -> tuple[str, int]:
+def vaccine_for_age(rng: random.Random, birth: date, when: date, sex: str) -> tuple[str, int] | None:
+    from intake.services.schedule import check_dose
+
     months = (when.year - birth.year) * 12 + when.month - birth.month - (when.day < birth.day)
     fits = [(code, dose) for lo, hi, code, dose in AGE_PLAN if lo <= months < hi]
     if sex == "2" and 144 <= months < 204:
         fits.append(("HPV", 1 + rng.randint(0, 2)))
-    return rng.choice(fits) if fits else ("JE", 4)  # 9–13 years: 日本脳炎 第2期
+    eligible = [
+        (c, d) for c, d in fits if not any(x.rule == "age_window" for x in check_dose(c, d, when, birth, None, [], None, ""))
+    ]
+    return rng.choice(eligible) if eligible else None
 
 
 def _vaccines() -> dict[str, tuple[str, float]]:
@@ -301,9 +311,14 @@ def _form_page(
     serial: int,
     force: str = "",
 ) -> SynthPage:
-    r = rng.choice(residents)
-    vdate = today - timedelta(days=rng.randint(1, 60))
-    code, dose_no = vaccine_for_age(rng, r.birth_date, vdate, r.sex)
+    for _ in range(50):  # a resident of an age some routine dose fits
+        r = rng.choice(residents)
+        vdate = today - timedelta(days=rng.randint(1, 60))
+        chosen = vaccine_for_age(rng, r.birth_date, vdate, r.sex)
+        if chosen is not None:
+            break
+    assert chosen is not None, "no resident of a vaccinable age in the synthetic register"
+    code, dose_no = chosen
     vname, dose_ml = vaccines[code]
     lot = rng.choice([lt for lt in lots if lt[1] == code])[0]
     muni = ("220001", "静岡県") if foreign else ("131202", "練馬区")

@@ -30,6 +30,7 @@ def record_out(r: VaccinationRecord) -> RecordOut:
         form_no=r.form_no,
         page_id=r.page_id,
         version=r.version,
+        schedule_flags=r.schedule_flags,
     )
 
 

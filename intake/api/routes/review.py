@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from intake.api.deps import PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
 from intake.api.routes.records import record_out
-from intake.api.schemas import AcceptIn, CandidateOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
+from intake.api.schemas import AcceptIn, CandidateOut, CheckOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
 from intake.errors import Forbidden, NotFound
 from intake.services import audit, review
 from intake.services.matching import search_candidates
@@ -68,6 +68,10 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
         match_decision=page.match.get("decision", "none"),
         match_explanation=page.match.get("explanation", ""),
         candidates=candidates,
+        checks=[
+            CheckOut(rule=c.rule, severity=c.severity, message=c.message)
+            for c in review.checks_for(session, page, page.match.get("atena_no"))
+        ],
         px_per_mm=PX_PER_MM,
     )
 
@@ -115,7 +119,11 @@ def candidates(
 @router.post("/pages/{page_id}/accept", response_model=RecordOut)
 def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> RecordOut:
     rec = review.accept(
-        session, who, settings, page_id, review.Decision(version=body.version, values=body.values, atena_no=body.atena_no)
+        session,
+        who,
+        settings,
+        page_id,
+        review.Decision(version=body.version, values=body.values, atena_no=body.atena_no, acknowledged=body.acknowledged),
     )
     return record_out(rec)
 
