@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -144,9 +145,8 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     atena = form["candidates"][0]["atena_no"]
     birth = form["candidates"][0]["birth_date"]
     values = {f["name"]: f["value"] for f in form["fields"]}
-    values.update(
-        vaccination_date=birth, lot_number=values["lot_number"] or "n/a", screening_result="接種可"
-    )  # given at birth
+    before_birth = (date.fromisoformat(birth) - timedelta(days=1)).isoformat()  # outside every vaccine's window
+    values.update(vaccination_date=before_birth, lot_number=values["lot_number"] or "n/a", screening_result="接種可")
     body = {"version": form["version"], "atena_no": atena, "values": values}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 409 and r.json()["code"] == "schedule_check", r.text
