@@ -370,6 +370,53 @@ def audit_verify() -> None:
 
 
 @app.command()
+def targets(month: Annotated[str, typer.Option(help="YYYY-MM")], out: Annotated[Path, typer.Option()]) -> None:
+    """Next month's mailing targets: residents for whom a dose becomes due and who lack it.
+    Example: intake targets --month 2026-12 --out targets.csv  (then: intake forms print-bulk targets.csv --out mail/)"""
+    from intake.services.reports import TARGET_COLUMNS, to_csv
+    from intake.services.reports import targets as find
+
+    with _session() as s:
+        rows = list(find(s, month))
+    out.write_text(to_csv(rows, TARGET_COLUMNS), encoding="utf-8")
+    typer.echo(f"{len(rows)} target(s) for {month} written to {out}")
+
+
+@app.command()
+def report(kind: Annotated[str, typer.Argument(help="yearly | clinics")], period: str, out: Path) -> None:
+    """Reports as CSV (no 個人番号, no names).  Example: intake report yearly 2026 yearly.csv"""
+    from intake.services import reports
+
+    with _session() as s:
+        if kind == "yearly":
+            rows, columns = reports.yearly_counts(s, int(period)), reports.YEARLY_COLUMNS
+        elif kind == "clinics":
+            rows, columns = reports.clinic_month(s, period), reports.CLINIC_COLUMNS
+        else:
+            raise typer.BadParameter("kind must be yearly or clinics")
+    out.write_text(reports.to_csv(rows, columns), encoding="utf-8")
+    typer.echo(f"{len(rows)} row(s) written to {out}")
+
+
+@app.command()
+def purge(years: int = 5, dry_run: Annotated[bool, typer.Option("--dry-run/--execute")] = True) -> None:
+    """Delete ledger rows, page images and originals older than the retention period (from the vaccination
+    date), recorded in the audit log. Dry run unless --execute.  Example: intake purge --years 5 --execute"""
+    from datetime import date
+
+    from intake.services.retention import purge as run
+    from intake.store import ContentStore
+
+    with _session() as s:
+        rep = run(s, ContentStore(get_settings().store_dir), date.today(), years, dry_run)
+    verb = "would delete" if rep.dry_run else "deleted"
+    typer.echo(
+        f"vaccinated before {rep.cutoff}: {verb} {rep.records} record(s), {rep.pages} page(s), "
+        f"{rep.originals} original file(s)" + (" — run again with --execute to delete" if rep.dry_run else "")
+    )
+
+
+@app.command()
 def backup(target: Path) -> None:
     """Back up the database and the content store into a new folder (run daily; copy it off-site).
     Example: intake backup /backups/2026-11-26"""

@@ -30,6 +30,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/records"): {"staff", "admin"},
     ("GET", "/api/v1/audit"): {"staff", "admin"},
     ("GET", "/api/v1/health"): set(ROLES),
+    ("POST", "/api/v1/records/{record_id}/correct"): {"staff", "admin"},
+    ("GET", "/api/v1/records/{record_id}/history"): {"staff", "admin"},
+    ("GET", "/api/v1/residents/{atena_no}/history"): {"staff", "admin"},
+    ("GET", "/api/v1/reports/yearly"): {"staff", "admin"},
+    ("GET", "/api/v1/reports/clinics"): {"staff", "admin"},
 }
 MY_NUMBER = "123456789018"  # a synthetic 12-digit number planted on the form's resident
 
@@ -59,7 +64,12 @@ def test_role_matrix_cell_by_cell(
     pid, bid = form["id"], receipt["batch_id"]
 
     def call(method: str, path: str, role: str):  # type: ignore[no-untyped-def]
-        url = path.replace("{page_id}", str(pid)).replace("{batch_id}", str(bid))
+        url = (
+            path.replace("{page_id}", str(pid))
+            .replace("{batch_id}", str(bid))
+            .replace("{record_id}", "999999")
+            .replace("{atena_no}", resident.atena_no)
+        )
         h = headers[role]
         if (method, path) == ("POST", "/api/v1/batches"):
             return client.post(
@@ -71,6 +81,12 @@ def test_role_matrix_cell_by_cell(
             return client.post(
                 url, json={"version": -1, "atena_no": resident.atena_no, "values": {}, "reason": "x"}, headers=h
             )
+        if path.endswith("/correct"):
+            return client.post(url, json={"changes": {"lot_number": "X"}, "reason": "test"}, headers=h)
+        if path.endswith("/yearly"):
+            return client.get(url, params={"fiscal_year": 2026, "format": "csv"}, headers=h)
+        if path.endswith("/clinics"):
+            return client.get(url, params={"month": "2026-11", "format": "csv"}, headers=h)
         if path == "/api/v1/records":
             return client.get(url, params={"atena_no": resident.atena_no}, headers=h)
         if path.endswith("/candidates"):

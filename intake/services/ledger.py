@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from intake.errors import BadInput
+from intake.errors import BadInput, Conflict, NotFound
 from intake.services import audit
 from intake.services.kana import fold_kana
 from intake.services.schedule import Check, PriorDose, check_dose
@@ -149,3 +149,57 @@ def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
         stmt = stmt.where(VaccinationRecord.lot_number == q.lot_number)
     stmt = stmt.order_by(col(VaccinationRecord.performed_on).desc()).limit(min(q.limit, 1000))
     return list(session.exec(stmt).all())
+
+
+CORRECTABLE = ("performed_on", "lot_number", "dose_ml", "doctor_name", "dose_no", "vaccine_code", "screened_only")
+
+
+def correct_record(
+    session: Session, record_id: int, changes: dict[str, object], reason: str, operator_id: int
+) -> VaccinationRecord:
+    """Staff correction: a new version with the reason; the old version stays, no longer current."""
+    if not reason.strip():
+        raise BadInput("a correction needs a reason", fix="say why the record is corrected (e.g. 医療機関からの訂正連絡)")
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise BadInput(f"cannot correct {', '.join(sorted(unknown))}", fix=f"correctable: {', '.join(CORRECTABLE)}")
+    old = session.get(VaccinationRecord, record_id)
+    if old is None:
+        raise NotFound(f"record {record_id} does not exist")
+    if not old.is_current:
+        raise Conflict(f"record {record_id} was already corrected", fix="correct the current version (see the history)")
+    new = VaccinationRecord(**old.model_dump(exclude={"id", "created_at", "version", "is_current", "change_reason"}))
+    for name, value in changes.items():
+        if name == "performed_on" and isinstance(value, str):
+            value = date.fromisoformat(value)
+        setattr(new, name, value)
+    new.version, new.is_current, new.change_reason, new.operator_id = old.version + 1, True, reason[:500], operator_id
+    old.is_current = False
+    session.add(old)
+    session.add(new)
+    session.flush()
+    audit.record(session, f"user:{operator_id}", "record.correct", "record", str(new.id))
+    session.commit()
+    return new
+
+
+def record_history(session: Session, lineage_id: int) -> list[VaccinationRecord]:
+    return list(
+        session.exec(
+            select(VaccinationRecord)
+            .where(VaccinationRecord.lineage_id == lineage_id)
+            .order_by(col(VaccinationRecord.version))
+        ).all()
+    )
+
+
+def resident_history(session: Session, atena_no: str) -> list[VaccinationRecord]:
+    return list(
+        session.exec(
+            select(VaccinationRecord)
+            .where(VaccinationRecord.atena_no == atena_no)
+            .where(col(VaccinationRecord.is_current))
+            .where(~col(VaccinationRecord.deleted))
+            .order_by(col(VaccinationRecord.performed_on))
+        ).all()
+    )

@@ -194,3 +194,42 @@ def check_dose(
             if expiry is not None and on > expiry:
                 add("lot", True, f"lot {lot_number} expired on {expiry}, before {on}")
     return out
+
+
+@dataclass(frozen=True)
+class Due:
+    vaccine_code: str
+    dose_no: int
+    earliest: date
+    latest: date
+    overdue: bool
+
+
+def next_due(birth: date, history: list[PriorDose], today: date) -> list[Due]:
+    """For each routine series with a window in the data: the next dose, when it may be given, and whether
+    the window is closing or closed. (Catch-up variants by age at first dose are not modelled yet.)"""
+    out: list[Due] = []
+    for code, v in _vaccines().items():
+        total = v.get("doses_total")
+        if not isinstance(total, int) or code in ("DPT-IPV", "IPV"):  # legacy series: only to finish one started
+            continue
+        given = sorted((p for p in history if p.vaccine_code == code), key=lambda p: p.dose_no)
+        dose = (given[-1].dose_no + 1) if given else 1
+        if dose > total:
+            continue
+        window = _window(v, dose, birth)
+        if window is None:
+            continue
+        first, last, _ = window
+        if given:
+            doses = v.get("doses") or []
+            row = doses[dose - 1] if dose <= len(doses) else {}
+            days, months = row.get("min_interval_days_from_prev"), row.get("min_interval_months_from_prev")
+            if isinstance(days, int):
+                first = max(first, given[-1].performed_on + timedelta(days=days + 1))
+            if isinstance(months, int):
+                first = max(first, add_months(given[-1].performed_on, months)[0])
+        if today > last and not given:
+            continue  # never started and the window has closed: nothing to mail
+        out.append(Due(code, dose, first, last, today > last))
+    return sorted(out, key=lambda d: d.earliest)

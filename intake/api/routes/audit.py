@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -43,7 +43,7 @@ def query(
     if outcome:
         stmt = stmt.where(AuditEvent.outcome == outcome)
     if day:
-        start = datetime.combine(day, time.min)
+        start = datetime.combine(day, time.min, tzinfo=UTC)
         stmt = stmt.where(col(AuditEvent.at) >= start).where(col(AuditEvent.at) < start + timedelta(days=1))
     rows = session.exec(stmt.order_by(col(AuditEvent.id)).limit(min(limit, 5000))).all()
     audit.record(session, who.actor, "audit.query", "audit", object_id or actor)

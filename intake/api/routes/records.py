@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from intake.api.deps import SessionDep, StaffDep
 from intake.api.schemas import RecordOut
-from intake.services import audit
-from intake.services.ledger import RecordQuery, search_records
+from intake.errors import NotFound
+from intake.services import audit, ledger
+from intake.services.ledger import RecordQuery
 from models import VaccinationRecord
 
 router = APIRouter(prefix="/records", tags=["records"])
@@ -48,7 +50,7 @@ def search(
     lot: str = "",
     limit: int = 200,
 ) -> list[RecordOut]:
-    rows = search_records(
+    rows = ledger.search_records(
         session,
         RecordQuery(
             atena_no=atena_no,
@@ -64,5 +66,26 @@ def search(
     )
     for r in rows:  # every read of personal data is logged, by id
         audit.record(session, who.actor, "record.read", "record", str(r.id))
+    session.commit()
+    return [record_out(r) for r in rows]
+
+
+class CorrectionIn(BaseModel):
+    changes: dict[str, str | int | float | bool]
+    reason: str
+
+
+@router.post("/{record_id}/correct", response_model=RecordOut)
+def correct(record_id: int, body: CorrectionIn, session: SessionDep, who: StaffDep) -> RecordOut:
+    return record_out(ledger.correct_record(session, record_id, dict(body.changes), body.reason, who.id))
+
+
+@router.get("/{record_id}/history", response_model=list[RecordOut])
+def history(record_id: int, session: SessionDep, who: StaffDep) -> list[RecordOut]:
+    rec = session.get(VaccinationRecord, record_id)
+    if rec is None or rec.lineage_id is None:
+        raise NotFound(f"record {record_id} does not exist")
+    rows = ledger.record_history(session, rec.lineage_id)
+    audit.record(session, who.actor, "record.history", "resident", rec.atena_no)
     session.commit()
     return [record_out(r) for r in rows]
