@@ -347,6 +347,21 @@ def bench_queue_cmd(
     typer.echo(json.dumps(bench_queue(corpus, workers, baseline_pages, database_url), ensure_ascii=False, indent=1))
 
 
+@app.command("bench-ledger")
+def bench_ledger_cmd(
+    residents: int = 740_000,
+    records: int = 5_000_000,
+    lots: int = 2000,
+    commits: int = 2000,
+    admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+) -> None:
+    """The ledger at ward scale on PostgreSQL (a scratch database, dropped after).
+    Example: intake bench-ledger --residents 740000 --records 5000000"""
+    from intake.bench_ledger import run
+
+    typer.echo(json.dumps(run(admin_url, residents, records, lots, commits), ensure_ascii=False, indent=1))
+
+
 @app.command("ocr-field")
 def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
