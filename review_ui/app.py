@@ -196,13 +196,55 @@ def records_page() -> None:
             st.dataframe(rows, use_container_width=True)
 
 
+def history_page() -> None:
+    st.title("住民の接種履歴")
+    with st.form("history"):
+        atena = st.text_input("宛名番号")
+        go = st.form_submit_button("表示")
+    if not go or not atena:
+        return
+    try:
+        h = api().resident_history(atena.strip())
+    except ApiError as e:
+        show_error(e)
+        return
+    st.subheader(f"{h['name']}（{h['name_kana']}） {h['birth_date']} {SEX.get(h['sex'], '')} {h['move_reason']}")
+    st.write("接種記録")
+    st.dataframe(h["records"], use_container_width=True)
+    st.write("次回の接種（スケジュール）")
+    st.dataframe(h["next_due"], use_container_width=True)
+
+
+def reports_page() -> None:
+    st.title("報告")
+    kind = st.radio(
+        "種類",
+        ["yearly", "clinics"],
+        format_func=lambda k: {"yearly": "年度別接種者数（施行令第7条）", "clinics": "医療機関別・月別 照合"}[k],
+    )
+    period = st.text_input("年度 (例 2026)" if kind == "yearly" else "月 (例 2026-11)")
+    if not period:
+        return
+    try:
+        rows = api().report(kind, period)
+        csv_text = api().report(kind, period, "csv")
+    except ApiError as e:
+        show_error(e)
+        return
+    st.dataframe(rows, use_container_width=True)
+    if rows and kind == "yearly":
+        st.bar_chart({f"{r['接種種類コード']} 第{r['回数']}回": r["接種者数"] for r in rows})
+    st.download_button("CSV（個人番号・氏名なし）", csv_text, file_name=f"{kind}_{period}.csv", mime="text/csv")
+
+
 def main() -> None:
     if not st.session_state.get("token"):
         login_page()
         return
     role = st.session_state.get("role")
     st.sidebar.write(f"{st.session_state.get('username')}（{role}）")
-    pages = {"reviewer": ["審査"], "supervisor": ["審査"], "staff": ["記録検索"], "admin": ["記録検索"]}.get(role or "", [])
+    staff_pages = ["記録検索", "住民履歴", "報告"]
+    pages = {"reviewer": ["審査"], "supervisor": ["審査"], "staff": staff_pages, "admin": staff_pages}.get(role or "", [])
     choice = st.sidebar.radio("画面", pages) if pages else None
     if st.sidebar.button("ログアウト"):
         try:
@@ -214,6 +256,10 @@ def main() -> None:
         review_page()
     elif choice == "記録検索":
         records_page()
+    elif choice == "住民履歴":
+        history_page()
+    elif choice == "報告":
+        reports_page()
     else:
         st.info("この役割で使える画面はありません。")
 

@@ -67,6 +67,15 @@ class Api:
         out: list[dict[str, Any]] = self._req("GET", "/records", params={k: v for k, v in params.items() if v}).json()
         return out
 
+    def resident_history(self, atena_no: str) -> dict[str, Any]:
+        out: dict[str, Any] = self._req("GET", f"/residents/{atena_no}/history").json()
+        return out
+
+    def report(self, kind: str, period: str, fmt: str = "json") -> Any:
+        key = "fiscal_year" if kind == "yearly" else "month"
+        r = self._req("GET", f"/reports/{kind}", params={key: period, "format": fmt})
+        return r.text if fmt == "csv" else r.json()
+
     def batches(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = self._req("GET", "/batches").json()
         return out
