@@ -362,6 +362,18 @@ def bench_ledger_cmd(
     typer.echo(json.dumps(run(admin_url, residents, records, lots, commits), ensure_ascii=False, indent=1))
 
 
+@app.command("bench-match")
+def bench_match_cmd(
+    residents: int = 740_000,
+    queries: int = 50_000,
+    database: Annotated[str, typer.Option(help="sqlite, or a PostgreSQL admin URL")] = "sqlite",
+) -> None:
+    """Matching quality and speed on a synthetic register.  Example: intake bench-match --residents 740000 --queries 50000"""
+    from intake.bench_match import run
+
+    typer.echo(json.dumps(run(residents, queries, database), ensure_ascii=False, indent=1))
+
+
 @app.command("ocr-field")
 def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
@@ -382,6 +394,23 @@ def audit_verify() -> None:
         typer.echo(f"BROKEN after {rep.rows} rows: {rep.problem}", err=True)
         raise typer.Exit(8)
     typer.echo(f"audit chain intact: {rep.rows} rows")
+
+
+@app.command("match-batch")
+def match_batch(queries: Path, out: Annotated[Path, typer.Option("--out")]) -> None:
+    """Match forms to residents from a CSV (columns form_id,宛名番号,氏名,氏名_振り仮名,生年月日,性別,住所,保護者_氏名).
+    Example: intake match-batch queries.csv --out matches.csv"""
+    from collections import Counter
+
+    from intake.services.match_batch import match_all, read_queries, write_matches
+
+    t = time.perf_counter()
+    qs = read_queries(queries)
+    with _session() as s:
+        decisions = match_all(s, qs, progress=lambda n: typer.echo(f"  {n:,} forms…", err=True))
+    write_matches(out, qs, decisions)
+    counts = Counter(d.decision for d in decisions)
+    typer.echo(f"{len(qs):,} forms in {time.perf_counter() - t:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
 
 @app.command()

@@ -45,6 +45,8 @@ class Resident(SQLModel, table=True):
     name: str  # 氏名
     name_kana: str = ""  # 氏名_振り仮名
     kana_key: str = Field(default="", index=True)  # folded kana, for blocking (see intake.services.kana)
+    name_key: str = Field(default="", index=True)  # folded kanji name, for blocking (see intake.services.names)
+    kana_loose: str = Field(default="", index=True)  # folded kana without voicing marks, for blocking
     birth_date: date | None = Field(default=None, index=True)  # 生年月日
     birth_date_unknown: bool = False  # 生年月日_不詳フラグ
     sex: str = ""  # 性別 1/2

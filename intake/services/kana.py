@@ -12,9 +12,37 @@ def to_katakana(s: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in s)
 
 
+def loosen_kana(folded: str) -> str:
+    """Voicing marks dropped (ダ→タ, バ/パ→ハ): the commonest OCR and handwriting kana confusion. For blocking
+    and for scoring a near match, never for an exact one."""
+    return "".join(c for c in unicodedata.normalize("NFD", folded) if c not in "\u3099\u309a")
+
+
+_O_ROW = set("オコゴソゾトドノホボポモヨョロヲ")
+_U_ROW = set("ウクグスズツヅヌフブプムユュルゥ")
+_E_ROW = set("エケゲセゼテデネヘベペメレ")
+
+
+def _fold_long_vowels(s: str) -> str:
+    """Long vowels written three ways fold to one: トウ/トー/ト, ユウ/ユー/ユ, オオ/オー/オ, エイ/エー/エ."""
+    out: list[str] = []
+    for c in s:
+        prev = out[-1] if out else ""
+        if (
+            c == "ー"
+            or (c == "ウ" and prev in _O_ROW | _U_ROW)
+            or (c == "オ" and prev in _O_ROW)
+            or (c == "イ" and prev in _E_ROW)
+        ):
+            continue
+        out.append(c)
+    return "".join(out)
+
+
 def fold_kana(s: str) -> str:
-    """NFKC (half-width → full-width), hiragana → katakana, small → large kana, ヂ/ヅ/ヲ → ジ/ズ/オ,
-    long-vowel marks and spaces dropped. 'ｻﾄｳ ﾊﾅｺ', 'さとう　はなこ' and 'サトー ハナコ' fold alike."""
+    """NFKC (half-width → full-width), hiragana → katakana, small → large kana, ヂ/ヅ/ヲ → ジ/ズ/オ, long vowels
+    folded, spaces dropped. 'ｻﾄｳ ﾊﾅｺ', 'さとう　はなこ' and 'サトー ハナコ' fold alike."""
     s = unicodedata.normalize("NFKC", s)
-    s = to_katakana(s).translate(_SMALL).translate(_VOICED_VARIANTS)
-    return "".join(c for c in s if c not in " \u3000ー-・")
+    s = to_katakana(s)
+    s = "".join(c for c in s if c not in " \u3000-・")
+    return _fold_long_vowels(s).translate(_SMALL).translate(_VOICED_VARIANTS)

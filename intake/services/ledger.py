@@ -121,7 +121,13 @@ class RecordQuery:
     date_to: date | None = None
     clinic_code: str = ""
     lot_number: str = ""
-    limit: int = 200
+    limit: int | None = None  # default: 200 rows, or everyone for a lot (a recall must reach every person)
+
+
+def _limit(q: RecordQuery) -> int:
+    if q.lot_number:
+        return min(q.limit or 100_000, 100_000)
+    return min(q.limit or 200, 1000)
 
 
 def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
@@ -147,7 +153,7 @@ def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
         stmt = stmt.where(VaccinationRecord.clinic_code == q.clinic_code)
     if q.lot_number:
         stmt = stmt.where(VaccinationRecord.lot_number == q.lot_number)
-    stmt = stmt.order_by(col(VaccinationRecord.performed_on).desc()).limit(min(q.limit, 1000))
+    stmt = stmt.order_by(col(VaccinationRecord.performed_on).desc()).limit(_limit(q))
     return list(session.exec(stmt).all())
 
 

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from intake.errors import BadInput
 from intake.services import audit
-from intake.services.kana import fold_kana
+from intake.services.kana import fold_kana, loosen_kana
+from intake.services.names import fold_name
 from models import Clinic, Lot, Resident, Vaccine
 from models.tables import utcnow
 
@@ -75,6 +76,8 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                     name=row["氏名"],
                     name_kana=row["氏名_振り仮名"],
                     kana_key=fold_kana(row["氏名_振り仮名"]),
+                    name_key=fold_name(row["氏名"]),
+                    kana_loose=loosen_kana(fold_kana(row["氏名_振り仮名"])),
                     birth_date=_date(row["生年月日"], line, "生年月日"),
                     birth_date_unknown=not row["生年月日"],
                     sex=sex,
@@ -100,6 +103,8 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                 "name",
                 "name_kana",
                 "kana_key",
+                "name_key",
+                "kana_loose",
                 "birth_date",
                 "birth_date_unknown",
                 "sex",

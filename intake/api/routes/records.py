@@ -48,7 +48,7 @@ def search(
     date_to: date | None = None,
     clinic: str = "",
     lot: str = "",
-    limit: int = 200,
+    limit: int | None = None,
 ) -> list[RecordOut]:
     rows = ledger.search_records(
         session,
