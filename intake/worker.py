@@ -57,6 +57,11 @@ def run_worker(burst: bool = False) -> None:
 
     settings = get_settings()
     engines.warm_up()  # load models once in the parent; forked work horses inherit them
+    from intake.db import session_scope as scope
+    from intake.services.matcher import cached_stats
+
+    with scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
+        cached_stats(session)
     conn = redis_conn(settings)
     worker_class = Worker if settings.worker_fork else SimpleWorker
     worker_class([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")

@@ -6,6 +6,7 @@ independent engines agreeing counts as confidence. Everything else is highlighte
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -285,3 +286,25 @@ def _cross_checks(out: dict[str, FieldReading]) -> None:
             r = out.get(name)
             if r is not None and not r.value:
                 r.messages = [m for m in r.messages if m != "no lot number found"]
+
+
+PRINTED_VALUE_OFFSET_MM = 22.0  # the printed value starts after the row's small label
+
+
+def read_printed_resident(img: Gray, template: Template, keys: tuple[str, ...]) -> dict[str, str]:
+    """The resident block the ward printed (フリガナ, 氏名, 生年月日): printed type, which PP-OCR reads well.
+    Used to verify a QR's 宛名番号 against the register, and to match forms that carry no QR."""
+    out: dict[str, str] = {}
+    widths = {"name_kana": 90.0, "name": 90.0, "birth_date_text": 75.0}
+    for row in template.resident_block:
+        key = str(row["key"])
+        if key not in keys:
+            continue
+        x, y, _, h = row["box"]
+        crop = crop_mm(img, (x + PRINTED_VALUE_OFFSET_MM, y + 0.5, widths.get(key, 90.0), h - 1))
+        text = unicodedata.normalize("NFKC", engines.ppocr().recognize(crop).text).strip()
+        if key == "birth_date_text":
+            iso = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)  # the form prints the ISO date in brackets
+            text = f"{iso[1]}-{int(iso[2]):02d}-{int(iso[3]):02d}" if iso else text.split("(")[0]
+        out[key] = text
+    return out

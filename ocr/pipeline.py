@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from ocr.codes import FormIdentity
-from ocr.fields import ReadContext, read_fields
+from ocr.fields import ReadContext, read_fields, read_printed_resident
 from ocr.identity import read_identity
 from ocr.register import register
 from ocr.template import Template
@@ -55,4 +55,8 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
     assert reg.image is not None
     result.fields = read_fields(reg.image, template, context_for(identity))
     lap("fields")
+    # kana and birth date always (they verify a QR's 宛名番号); the kanji name too when there is no QR
+    keys = ("name_kana", "birth_date_text") + (() if source == "qr" else ("name",))
+    result.printed = read_printed_resident(reg.image, template, keys)
+    lap("printed")
     return result

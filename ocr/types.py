@@ -59,3 +59,4 @@ class PageResult:
     fields: dict[str, FieldReading] = field(default_factory=dict)
     review_reasons: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    printed: dict[str, str] = field(default_factory=dict)  # the printed resident block as read

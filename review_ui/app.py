@@ -118,7 +118,8 @@ def review_page() -> None:
             options = [c["atena_no"] for c in candidates]
             labels = {
                 c["atena_no"]: f"{c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
-                f"{SEX.get(c['sex'], '')} {' '.join(c['flags'])}"
+                f"{SEX.get(c['sex'], '')} {' '.join(c['flags'])} "
+                + " ".join(f"[{k} {v}]" for k, v in c.get("explain", {}).items())
                 for c in candidates
             }
             chosen = (

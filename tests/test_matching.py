@@ -178,3 +178,17 @@ def test_match_batch_csv_round_trip(twins: Session, tmp_path: Path) -> None:
     rows = {r["form_id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
     assert rows["a"]["decision"] == "auto" and rows["a"]["宛名番号"] == "800000000001"
     assert rows["b"]["decision"] == "review" and len(rows["b"]["candidates"].split(";")) >= 2
+
+
+def test_qr_identity_needs_the_printed_kana_and_birth_date_to_agree(twins: Session) -> None:
+    from intake.services.matching import match_identity
+    from ocr.codes import FormIdentity, make_form_no
+
+    ident = FormIdentity("131202", "800000000001", "MR", 1, make_form_no(1), "yoshin-v1")
+    good = {"name_kana": "カクウ ハルト", "birth_date_text": "2024-06-01"}
+    assert match_identity(twins, ident, "131202", "qr", good)["decision"] == "auto"
+    wrong_child = {"name_kana": "カクウ ハルナ", "birth_date_text": "2024-06-01"}  # the twin's form, QR of the other
+    m = match_identity(twins, ident, "131202", "qr", wrong_child)
+    assert m["decision"] == "review" and "kana" in m["explanation"]
+    # 宛名番号 from the printed digits (no check digit): never automatic, even when everything agrees
+    assert match_identity(twins, ident, "131202", "digits", {**good, "name": "架空 陽翔"})["decision"] == "review"

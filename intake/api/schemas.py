@@ -62,6 +62,7 @@ class CandidateOut(BaseModel):
     score: float
     agree: dict[str, bool]
     flags: list[str]
+    explain: dict[str, str] = {}  # per field: agree/close/differ and how many bits it counts
 
 
 class FieldOut(BaseModel):

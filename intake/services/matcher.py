@@ -10,6 +10,7 @@ counts strongly against. Auto-accept needs a high score AND a clear margin over 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -110,19 +111,56 @@ def birth_variants(text: str) -> tuple[date | None, list[date]]:
     return d, sorted(out)
 
 
-class Matcher:
-    """Holds the register's frequencies (built once: a few seconds for 740,000 residents)."""
+@dataclass
+class RegisterStats:
+    """How common each key is in the register: the u-probabilities of Fellegi–Sunter."""
 
-    def __init__(self, session: Session) -> None:
+    n: int
+    kana_tf: Counter[Any]
+    loose_tf: Counter[Any]
+    name_tf: Counter[Any]
+    birth_tf: Counter[Any]
+    built: float = 0.0
+
+
+def build_stats(session: Session) -> RegisterStats:
+    def tf(column: Any) -> Counter[Any]:
+        return Counter(dict(session.exec(select(column, func.count()).group_by(column)).all()))
+
+    return RegisterStats(
+        max(1, session.exec(select(func.count()).select_from(Resident)).one()),
+        tf(col(Resident.kana_key)),
+        tf(col(Resident.kana_loose)),
+        tf(col(Resident.name_key)),
+        tf(col(Resident.birth_date)),
+        time.time(),
+    )
+
+
+_cached: RegisterStats | None = None
+STATS_MAX_AGE_S = 6 * 3600  # the register changes daily; frequencies hardly move within hours
+
+
+def cached_stats(session: Session) -> RegisterStats:
+    """Per process; workers build it before forking, so each page does not pay for it (seconds at 740,000)."""
+    global _cached
+    if _cached is None or time.time() - _cached.built > STATS_MAX_AGE_S:
+        _cached = build_stats(session)
+    return _cached
+
+
+class Matcher:
+    """Scores candidates against the register's frequencies (built once: a few seconds for 740,000 residents)."""
+
+    def __init__(self, session: Session, stats: RegisterStats | None = None) -> None:
         self.session = session
-        self.n = max(1, session.exec(select(func.count()).select_from(Resident)).one())
-        self.kana_tf = Counter(dict(session.exec(select(Resident.kana_key, func.count()).group_by(Resident.kana_key)).all()))
-        self.loose_tf = Counter(
-            dict(session.exec(select(Resident.kana_loose, func.count()).group_by(Resident.kana_loose)).all())
-        )
-        self.name_tf = Counter(dict(session.exec(select(Resident.name_key, func.count()).group_by(Resident.name_key)).all()))
-        self.birth_tf = Counter(
-            dict(session.exec(select(col(Resident.birth_date), func.count()).group_by(col(Resident.birth_date))).all())
+        st = stats or build_stats(session)
+        self.n, self.kana_tf, self.loose_tf, self.name_tf, self.birth_tf = (
+            st.n,
+            st.kana_tf,
+            st.loose_tf,
+            st.name_tf,
+            st.birth_tf,
         )
 
     def _bits_agree(self, tf: Counter[Any], key: Any, m: float = 0.95) -> float:
@@ -156,6 +194,19 @@ class Matcher:
             near = [a for a, k in keys if a not in found and _within2(loose, k)]
             if near:
                 take(select(Resident).where(col(Resident.atena_no).in_(near[:BLOCK_LIMIT])))
+        if birth is None and not variants and not name and q.kana.strip():
+            # only the kana was read: the surname as read narrows by index, the full kana by edit distance
+            surname = loosen_kana(fold_kana(q.kana.replace("\u3000", " ").split(" ")[0]))
+            if len(surname) >= 2:
+                loose = loosen_kana(kana)
+                keys = self.session.exec(
+                    select(Resident.atena_no, Resident.kana_loose)
+                    .where(col(Resident.kana_loose).startswith(surname))
+                    .limit(20000)
+                ).all()
+                near = [a for a, k in keys if a not in found and _within2(loose, k)]
+                if near:
+                    take(select(Resident).where(col(Resident.atena_no).in_(near[:BLOCK_LIMIT])))
         return list(found.values())
 
     def score(self, q: Query, r: Resident, kana: str, name: str, birth: date | None, variants: list[date]) -> Scored:
@@ -213,7 +264,12 @@ class Matcher:
         margin = best.score - (top[1].score if len(top) > 1 else 0.0)
         flag = best.resident.move_reason or ("削除" if best.resident.deleted else "")
         note = f"; resident flagged: {flag} (forms arrive late; check the date)" if flag else ""
-        if best.score >= AUTO_SCORE and margin >= AUTO_MARGIN:
+        # Identity anchors: a child is never matched automatically against a birth date or kana that was read
+        # and disagrees (beyond one known confusion), however strong the rest; a shared rare name is not enough.
+        anchors = all(best.fields.get(f, ("missing", 0))[0] in ("agree", "close") for f in ("kana", "birth_date"))
+        if not anchors:
+            note = "; kana or birth date missing or disagreeing" + note
+        if anchors and best.score >= AUTO_SCORE and margin >= AUTO_MARGIN:
             return Decision(
                 "auto", best.resident.atena_no, best.score, top, f"score {best.score:.1f}, margin {margin:.1f}{note}"
             )

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from intake.services.kana import fold_kana
+from intake.services.kana import fold_kana, loosen_kana
+from intake.services.matcher import Matcher, Query, Scored, cached_stats
 from models import Resident
 from ocr.codes import FormIdentity
 
@@ -28,18 +29,23 @@ def candidate_json(r: Resident, score: float, agree: dict[str, bool]) -> dict[st
     return {"atena_no": r.atena_no, "score": round(score, 3), "agree": agree, "flags": flags}
 
 
+def _scored_json(c: Scored) -> dict[str, Any]:
+    out = candidate_json(c.resident, c.score, {f: lvl == "agree" for f, (lvl, _) in c.fields.items()})
+    out["explain"] = {f: f"{lvl} {bits:+.1f}" for f, (lvl, bits) in c.fields.items()}
+    return out
+
+
 def match_identity(
-    session: Session, identity: FormIdentity | None, municipality_code: str, source: str = "qr"
+    session: Session,
+    identity: FormIdentity | None,
+    municipality_code: str,
+    source: str = "qr",
+    printed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    if identity is None:
-        return {
-            "decision": "none",
-            "atena_no": None,
-            "score": 0.0,
-            "candidates": [],
-            "explanation": "no form id was read: search by kana and birth date",
-        }
-    if identity.municipality_code != municipality_code:
+    """A QR's 宛名番号 is taken only when the printed kana and birth date (as read) agree with the register;
+    without a QR, the printed name, kana and birth date go to the probabilistic matcher."""
+    printed = printed or {}
+    if identity is not None and identity.municipality_code != municipality_code:
         return {
             "decision": "none",
             "atena_no": None,
@@ -47,6 +53,8 @@ def match_identity(
             "candidates": [],
             "explanation": f"form of another municipality ({identity.municipality_code}): handle by hand",
         }
+    if identity is None or source != "qr":
+        return _probabilistic(session, identity, printed)
     r = session.get(Resident, identity.atena_no)
     if r is None:
         return {
@@ -56,20 +64,69 @@ def match_identity(
             "candidates": [],
             "explanation": f"宛名番号 {identity.atena_no} is not in the register",
         }
-    agree = {"atena_no": True}
-    decision = "review" if (r.deleted or r.move_reason) else "auto"
-    explanation = "QR 宛名番号 found in the register"
-    if decision == "review":
-        explanation += f"; resident flagged ({r.move_reason or '削除'}): confirm by hand"
-    if source != "qr":
-        # The printed digits carry no check digit on 宛名番号: a misread can name another resident.
-        decision = "review"
-        explanation = "宛名番号 read from the printed digits (no check digit): confirm name and birth date"
+    kana_read, birth_read = fold_kana(printed.get("name_kana", "")), printed.get("birth_date_text", "")
+    agree = {
+        "atena_no": True,
+        "kana": bool(kana_read) and (kana_read == r.kana_key or loosen_kana(kana_read) == r.kana_loose),
+        "birth_date": bool(birth_read) and r.birth_date is not None and birth_read == r.birth_date.isoformat(),
+    }
+    flags = [f"異動: {r.move_reason}"] if r.move_reason else []
+    if r.deleted:
+        return {
+            "decision": "review",
+            "atena_no": r.atena_no,
+            "score": 1.0,
+            "candidates": [candidate_json(r, 1.0, agree)],
+            "explanation": "the register marks this resident deleted: confirm by hand",
+        }
+    if not (agree["kana"] and agree["birth_date"]):
+        differ = [k for k in ("kana", "birth_date") if not agree[k]]
+        return {
+            "decision": "review",
+            "atena_no": r.atena_no,
+            "score": 0.5,
+            "candidates": [candidate_json(r, 0.5, agree)],
+            "explanation": f"QR 宛名番号 found, but the printed {' and '.join(differ)} does not agree with the register",
+        }
+    note = f"; flagged {flags[0]}" if flags else ""
     return {
-        "decision": decision,
+        "decision": "auto",
         "atena_no": r.atena_no,
         "score": 1.0,
         "candidates": [candidate_json(r, 1.0, agree)],
+        "explanation": f"QR 宛名番号 with printed kana and birth date agreeing{note}",
+    }
+
+
+def _probabilistic(session: Session, identity: FormIdentity | None, printed: dict[str, str]) -> dict[str, Any]:
+    q = Query(
+        form_id="",
+        atena_no=identity.atena_no if identity else "",
+        name=printed.get("name", ""),
+        kana=printed.get("name_kana", ""),
+        birth=printed.get("birth_date_text", ""),
+    )
+    if not (q.kana or q.name or q.atena_no):
+        return {
+            "decision": "none",
+            "atena_no": None,
+            "score": 0.0,
+            "candidates": [],
+            "explanation": "no form id and no name read: search by kana and birth date",
+        }
+    d = Matcher(session, cached_stats(session)).match(q)
+    decision = d.decision
+    explanation = d.explanation
+    if identity is not None and decision == "auto":  # printed digits carry no check digit on 宛名番号
+        decision, explanation = (
+            "review",
+            "宛名番号 read from the printed digits (no check digit): confirm name and birth date",
+        )
+    return {
+        "decision": decision,
+        "atena_no": d.atena_no,
+        "score": round(d.score, 2),
+        "candidates": [_scored_json(c) for c in d.candidates],
         "explanation": explanation,
     }
 
@@ -83,10 +140,5 @@ def search_candidates(
         return [r] if r else []
     if not kana or birth_date is None:
         return []
-    key = fold_kana(kana)
-    rows = session.exec(
-        select(Resident).where(Resident.birth_date == birth_date).where(col(Resident.kana_key).startswith(key[:2])).limit(50)
-    ).all()
-    exact = [r for r in rows if r.kana_key == key]
-    rest = [r for r in rows if r.kana_key != key]
-    return (exact + rest)[:MAX_CANDIDATES]
+    d = Matcher(session, cached_stats(session)).match(Query(form_id="", kana=kana, birth=birth_date.isoformat()))
+    return [c.resident for c in d.candidates][:MAX_CANDIDATES]

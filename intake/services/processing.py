@@ -87,7 +87,8 @@ def process(session: Session, store: ContentStore, settings: Settings, page_id: 
     page.atena_no_read = ident.atena_no if ident else None
     page.fields = {name: r.as_json() for name, r in result.fields.items()}
     page.fields["_identity"] = _identity_json(ident, result.identity_source, result.identity_problem)
-    page.match = match_identity(session, ident, settings.municipality_code, result.identity_source)
+    page.fields["_printed"] = result.printed
+    page.match = match_identity(session, ident, settings.municipality_code, result.identity_source, result.printed)
     reasons = list(result.review_reasons)
     if result.page_kind == "unknown":
         reasons.append("not a ward form: markers and QR not found")

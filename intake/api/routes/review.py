@@ -28,6 +28,7 @@ def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
         score=float(c.get("score", 0.0)),  # type: ignore[arg-type]
         agree=c.get("agree", {}),
         flags=c.get("flags", []),
+        explain=c.get("explain", {}),
     )
 
 
