@@ -134,8 +134,16 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
         page.get_by_text(re.compile(r"予診票 #\d+")).wait_for(timeout=30000)
         form_title = page.get_by_text(re.compile(r"予診票 #\d+")).first.inner_text()
         page_id = int(re.search(r"#(\d+)", form_title).group(1))  # type: ignore[union-attr]
+        page.locator("img").first.wait_for(timeout=30000)  # the scan and the field crops have arrived
+        page.wait_for_timeout(500)
         if os.environ.get("INTAKE_SCREENSHOT_DIR"):  # README pictures: INTAKE_SCREENSHOT_DIR=docs make test
             page.screenshot(path=str(Path(os.environ["INTAKE_SCREENSHOT_DIR"]) / "review_form.png"))
+        date_box = page.get_by_label(re.compile("接種年月日"))
+        if not date_box.input_value():  # e.g. a 見合わせ form: the reviewer types the screening date
+            date_box.fill("2026-11-01")
+        lot_box = page.get_by_label(re.compile("ロット番号"))
+        if not lot_box.input_value() and "見合わせ" not in page.get_by_label(re.compile("予診結果")).input_value():
+            lot_box.fill("AB0001")
         doctor = page.get_by_label(re.compile("医師名"))
         doctor.fill("校正 医師")  # the correction: type the value…
         doctor.press("Enter")  # …and Enter accepts the form
