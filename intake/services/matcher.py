@@ -177,6 +177,10 @@ class Matcher:
             r = self.session.get(Resident, q.atena_no)
             if r is not None:
                 found[r.atena_no] = r
+        if kana and (birth is not None or variants):
+            # precise first: a common name (サトウ ハルト) can fill the broad kana block's limit on its own
+            dates = ([birth] if birth is not None else []) + variants
+            take(select(Resident).where(Resident.kana_loose == loosen_kana(kana)).where(col(Resident.birth_date).in_(dates)))
         if kana:
             take(select(Resident).where(Resident.kana_key == kana))
             take(select(Resident).where(Resident.kana_loose == loosen_kana(kana)))
