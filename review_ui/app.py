@@ -159,6 +159,16 @@ def review_page() -> None:
                 except ApiError as e:
                     show_error(e)
                 st.rerun()
+        with st.expander("監督者へ回す（保留）"), st.form("defer"):
+            why = st.text_input("監督者への申し送り")
+            if st.form_submit_button("監督者へ回す"):
+                try:
+                    api().defer(form["id"], form["version"], why)
+                except ApiError as e:
+                    show_error(e)
+                else:
+                    st.session_state.update(form=None, searched=[])
+                    st.rerun()
         with st.expander("返戻（却下）"), st.form("reject"):
             reason = st.text_input("理由")
             if st.form_submit_button("却下する"):
@@ -238,6 +248,28 @@ def reports_page() -> None:
     st.download_button("CSV（個人番号・氏名なし）", csv_text, file_name=f"{kind}_{period}.csv", mime="text/csv")
 
 
+def supervisor_page() -> None:
+    st.title("監督")
+    try:
+        s = api().stats()
+        batches = api().batches()
+    except ApiError as e:
+        show_error(e)
+        return
+    c1, c2 = st.columns(2)
+    c1.metric("審査待ち", s["queue"].get("extracted", 0) + s["queue"].get("in_review", 0))
+    c2.metric("監督者へ回された予診票", s["deferred"])
+    st.write("状態別の件数")
+    st.dataframe([s["queue"]], use_container_width=True)
+    st.write(f"審査者別の処理件数（直近{s['since_hours']}時間）")
+    st.dataframe(s["reviewers"], use_container_width=True)
+    st.write("バッチ")
+    st.dataframe(
+        [{"batch": b["id"], "clinic": b["clinic_code"], "pages": b["page_count"], **b["status_counts"]} for b in batches],
+        use_container_width=True,
+    )
+
+
 def main() -> None:
     if not st.session_state.get("token"):
         login_page()
@@ -245,7 +277,9 @@ def main() -> None:
     role = st.session_state.get("role")
     st.sidebar.write(f"{st.session_state.get('username')}（{role}）")
     staff_pages = ["記録検索", "住民履歴", "報告"]
-    pages = {"reviewer": ["審査"], "supervisor": ["審査"], "staff": staff_pages, "admin": staff_pages}.get(role or "", [])
+    pages = {"reviewer": ["審査"], "supervisor": ["審査", "監督"], "staff": staff_pages, "admin": staff_pages}.get(
+        role or "", []
+    )
     choice = st.sidebar.radio("画面", pages) if pages else None
     if st.sidebar.button("ログアウト"):
         try:
@@ -257,6 +291,8 @@ def main() -> None:
         review_page()
     elif choice == "記録検索":
         records_page()
+    elif choice == "監督":
+        supervisor_page()
     elif choice == "住民履歴":
         history_page()
     elif choice == "報告":

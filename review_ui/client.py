@@ -67,6 +67,13 @@ class Api:
         out: list[dict[str, Any]] = self._req("GET", "/records", params={k: v for k, v in params.items() if v}).json()
         return out
 
+    def defer(self, page_id: int, version: int, reason: str) -> None:
+        self._req("POST", f"/review/pages/{page_id}/defer", json={"version": version, "reason": reason})
+
+    def stats(self) -> dict[str, Any]:
+        out: dict[str, Any] = self._req("GET", "/review/stats").json()
+        return out
+
     def resident_history(self, atena_no: str) -> dict[str, Any]:
         out: dict[str, Any] = self._req("GET", f"/residents/{atena_no}/history").json()
         return out

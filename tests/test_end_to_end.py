@@ -156,3 +156,39 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json={**body, "acknowledged": True}, headers=reviewer)
     assert r.status_code == 200, r.text
     assert any("eligible age" in f for f in r.json()["schedule_flags"])
+
+
+def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(
+    client: TestClient, settings: Settings, scanner_headers: dict[str, str]
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    reviewer = login(client, "reviewer1")
+    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    assert (
+        client.post(
+            f"/api/v1/review/pages/{form['id']}/defer", json={"version": form["version"], "reason": ""}, headers=reviewer
+        ).status_code
+        == 422
+    )
+    r = client.post(
+        f"/api/v1/review/pages/{form['id']}/defer",
+        json={"version": form["version"], "reason": "ロット不鮮明"},
+        headers=reviewer,
+    )
+    assert r.status_code == 204
+    seen = set()
+    other = login(client, "reviewer2")
+    for _ in range(12):  # reviewers work through the queue: the deferred form never comes back to them
+        nxt = client.post("/api/v1/review/next", headers=other).json()
+        if nxt is None:
+            break
+        seen.add(nxt["id"])
+        client.post(
+            f"/api/v1/review/pages/{nxt['id']}/reject", json={"version": nxt["version"], "reason": "test"}, headers=other
+        )
+    assert form["id"] not in seen
+    supervisor = login(client, "supervisor1")
+    assert client.post("/api/v1/review/next", headers=supervisor).json()["id"] == form["id"]
+    stats = client.get("/api/v1/review/stats", headers=supervisor).json()
+    assert stats["deferred"] == 1 and any(r.get("defer") == 1 for r in stats["reviewers"])

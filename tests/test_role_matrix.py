@@ -27,6 +27,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/review/pages/{page_id}/candidates"): {"reviewer", "supervisor"},
     ("POST", "/api/v1/review/pages/{page_id}/accept"): {"reviewer", "supervisor"},
     ("POST", "/api/v1/review/pages/{page_id}/reject"): {"reviewer", "supervisor"},
+    ("POST", "/api/v1/review/pages/{page_id}/defer"): {"reviewer", "supervisor"},
+    ("GET", "/api/v1/review/stats"): {"supervisor", "staff", "admin"},
     ("GET", "/api/v1/records"): {"staff", "admin"},
     ("GET", "/api/v1/audit"): {"staff", "admin"},
     ("GET", "/api/v1/health"): set(ROLES),
@@ -77,7 +79,7 @@ def test_role_matrix_cell_by_cell(
             )
         if path.endswith("/login"):
             return client.post(url, json={"username": "nobody", "password": "x" * 12})
-        if path.endswith(("/accept", "/reject")):
+        if path.endswith(("/accept", "/reject", "/defer")):
             return client.post(
                 url, json={"version": -1, "atena_no": resident.atena_no, "values": {}, "reason": "x"}, headers=h
             )

@@ -52,11 +52,11 @@ def take_next(session: Session, who: Principal, settings: Settings, batch_id: in
             .where(col(Page.status).in_(REVIEWABLE))
             .where(or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now))
             .order_by(col(Page.id))
-            .limit(1)
         )
         if batch_id is not None:
             stmt = stmt.where(Page.batch_id == batch_id)
-        page_id = session.exec(stmt).first()
+        ids = session.exec(stmt.limit(50)).all()
+        page_id = next((i for i in ids if _for_role(session, i, who)), None)
         if page_id is None:
             return None
         res = session.execute(
@@ -79,6 +79,12 @@ def take_next(session: Session, who: Principal, settings: Settings, batch_id: in
             return page
         session.rollback()  # someone else took it between select and update: try the next one
     return None
+
+
+def _for_role(session: Session, page_id: int | None, who: Principal) -> bool:
+    """Deferred forms are for supervisors; reviewers never get them from the queue."""
+    page = session.get(Page, page_id)
+    return page is not None and (who.role == Role.supervisor or not page.match.get("deferred"))
 
 
 def page_for(session: Session, who: Principal, page_id: int) -> Page:
@@ -233,3 +239,47 @@ def checks_for(session: Session, page: Page, atena_no: str | None) -> list[Check
 
 def field_summary(page: Page) -> dict[str, Any]:
     return {k: v for k, v in page.fields.items() if not k.startswith("_")}
+
+
+def defer(session: Session, who: Principal, page_id: int, version: int, reason: str) -> Page:
+    """Hand the form to a supervisor: it leaves the reviewers' queue and waits in the supervisors'."""
+    if not reason.strip():
+        raise BadInput("deferring needs a reason", fix="say what the supervisor should look at")
+    page = _held(session, who, page_id, version)
+    page.match = {**page.match, "deferred": True}
+    page.needs_review_reasons = [*page.needs_review_reasons, f"deferred: {reason[:200]}"]
+    page.version += 1
+    page.locked_by = None
+    page.locked_until = None
+    session.add(page)
+    session.add(ReviewAction(page_id=page_id, user_id=who.id, action="defer", detail={"reason": reason[:500]}))
+    audit.record(session, who.actor, "page.defer", "page", str(page_id))
+    session.commit()
+    return page
+
+
+def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
+    """For the supervisor page: queue depth by state, and each reviewer's throughput."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    since = utcnow() - timedelta(hours=since_hours)
+    by_status = dict(session.exec(select(Page.status, func.count()).group_by(Page.status)).all())
+    deferred = sum(
+        1 for p in session.exec(select(Page).where(col(Page.status).in_(REVIEWABLE))).all() if p.match.get("deferred")
+    )
+    rows = session.exec(
+        select(ReviewAction.user_id, ReviewAction.action, func.count())
+        .where(col(ReviewAction.at) >= since)
+        .group_by(col(ReviewAction.user_id), col(ReviewAction.action))
+    ).all()
+    per: dict[int, dict[str, int]] = {}
+    for user_id, action, n in rows:
+        per.setdefault(user_id, {})[action] = n
+    return {
+        "queue": {str(k): v for k, v in by_status.items()},
+        "deferred": deferred,
+        "since_hours": since_hours,
+        "reviewers": [{"user_id": u, **a} for u, a in sorted(per.items())],
+    }

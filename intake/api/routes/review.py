@@ -4,7 +4,7 @@ from datetime import date
 
 from fastapi import APIRouter, Response
 
-from intake.api.deps import PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
+from intake.api.deps import OverseerDep, PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import AcceptIn, CandidateOut, CheckOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
 from intake.errors import Forbidden, NotFound
@@ -132,3 +132,15 @@ def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: Settings
 @router.post("/pages/{page_id}/reject", status_code=204)
 def reject(page_id: int, body: RejectIn, session: SessionDep, who: ReviewerDep) -> None:
     review.reject(session, who, page_id, body.version, body.reason)
+
+
+@router.post("/pages/{page_id}/defer", status_code=204)
+def defer(page_id: int, body: RejectIn, session: SessionDep, who: ReviewerDep) -> None:
+    """Hand the form to a supervisor, with a reason (same body as a rejection)."""
+    review.defer(session, who, page_id, body.version, body.reason)
+
+
+@router.get("/stats")
+def stats(session: SessionDep, who: OverseerDep, since_hours: int = 24) -> dict[str, object]:
+    """Supervisor page: queue depth by state, deferred forms, each reviewer's actions in the period."""
+    return review.stats(session, since_hours)
