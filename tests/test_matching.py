@@ -16,6 +16,7 @@ from intake.services.matcher import Matcher, Query, birth_variants
 from intake.services.names import fold_name
 from intake.settings import Settings
 from models import Resident
+from tests.test_codes_and_normalize import ERA_DATES
 
 
 @pytest.mark.parametrize(
@@ -68,17 +69,7 @@ def test_each_variant_kanji_pair(variant: str, common: str) -> None:
     assert fold_name(f"{variant} 花子") == fold_name(f"{common}花子")
 
 
-@pytest.mark.parametrize(
-    "text,expected",
-    [
-        ("昭和64年1月7日", date(1989, 1, 7)),
-        ("平成元年1月8日", date(1989, 1, 8)),
-        ("平成31年4月30日", date(2019, 4, 30)),
-        ("令和元年5月1日", date(2019, 5, 1)),
-        ("R3.4.15", date(2021, 4, 15)),
-        ("2021-04-15", date(2021, 4, 15)),
-    ],
-)
+@pytest.mark.parametrize("text,expected", ERA_DATES)
 def test_birth_dates_as_read_in_every_era_form(text: str, expected: date) -> None:
     assert birth_variants(text)[0] == expected
 

@@ -209,20 +209,26 @@ def _changed(page: Page, values: dict[str, str]) -> list[str]:
     return [n for n, v in values.items() if isinstance(page.fields.get(n), dict) and page.fields[n].get("value") != v]
 
 
+def _release(session: Session, who: Principal, page: Page, action: str, reason: str) -> Page:
+    """The end of a reviewer's hold on a form with a reason (reject, defer): lock freed, version bumped,
+    the action in the review history and the audit log, committed together."""
+    page.version += 1
+    page.locked_by = None
+    page.locked_until = None
+    session.add(page)
+    session.add(ReviewAction(page_id=page.id or 0, user_id=who.id, action=action, detail={"reason": reason[:500]}))
+    audit.record(session, who.actor, f"page.{action}", "page", str(page.id))
+    session.commit()
+    return page
+
+
 def reject(session: Session, who: Principal, page_id: int, version: int, reason: str) -> Page:
     if not reason.strip():
         raise BadInput("a rejection needs a reason", fix="say why the form cannot be entered")
     page = _held(session, who, page_id, version)
     page.status = PageStatus.rejected
     page.reason = reason[:500]
-    page.version += 1
-    page.locked_by = None
-    page.locked_until = None
-    session.add(page)
-    session.add(ReviewAction(page_id=page_id, user_id=who.id, action="reject", detail={"reason": reason[:500]}))
-    audit.record(session, who.actor, "page.reject", "page", str(page_id))
-    session.commit()
-    return page
+    return _release(session, who, page, "reject", reason)
 
 
 def checks_for(session: Session, page: Page, atena_no: str | None) -> list[Check]:
@@ -248,14 +254,7 @@ def defer(session: Session, who: Principal, page_id: int, version: int, reason: 
     page = _held(session, who, page_id, version)
     page.match = {**page.match, "deferred": True}
     page.needs_review_reasons = [*page.needs_review_reasons, f"deferred: {reason[:200]}"]
-    page.version += 1
-    page.locked_by = None
-    page.locked_until = None
-    session.add(page)
-    session.add(ReviewAction(page_id=page_id, user_id=who.id, action="defer", detail={"reason": reason[:500]}))
-    audit.record(session, who.actor, "page.defer", "page", str(page_id))
-    session.commit()
-    return page
+    return _release(session, who, page, "defer", reason)
 
 
 def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
