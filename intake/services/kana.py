@@ -12,6 +12,29 @@ def to_katakana(s: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in s)
 
 
+# Kana that OCR and handwriting confuse with each other (after voicing marks are loosened).
+CONFUSABLE_KANA = (
+    ("シ", "ツ"),
+    ("ソ", "ン"),
+    ("ウ", "ー"),
+    ("ユ", "コ"),
+    ("ロ", "口"),
+    ("ワ", "ク"),
+    ("チ", "テ"),
+    ("ノ", "メ"),
+)
+
+
+def confusion_variants(s: str) -> set[str]:
+    """s with one confusable kana swapped for its partner, at each place it occurs."""
+    out = set()
+    for i, c in enumerate(s):
+        for a, b in CONFUSABLE_KANA:
+            if c in (a, b):
+                out.add(s[:i] + (b if c == a else a) + s[i + 1 :])
+    return out
+
+
 def loosen_kana(folded: str) -> str:
     """Voicing marks dropped (ダ→タ, バ/パ→ハ): the commonest OCR and handwriting kana confusion. For blocking
     and for scoring a near match, never for an exact one."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from intake.services.kana import fold_kana, loosen_kana
+from intake.services.kana import confusion_variants, fold_kana, loosen_kana, to_katakana
 from intake.services.names import fold_name
 from models import Resident
 from ocr.normalize import CONFUSABLE, DateProblem, parse_date
@@ -200,17 +201,21 @@ class Matcher:
                 take(select(Resident).where(col(Resident.atena_no).in_(near[:BLOCK_LIMIT])))
         if birth is None and not variants and not name and q.kana.strip():
             # only the kana was read: the surname as read narrows by index, the full kana by edit distance
-            surname = loosen_kana(fold_kana(q.kana.replace("\u3000", " ").split(" ")[0]))
+            raw_surname = to_katakana(unicodedata.normalize("NFKC", q.kana)).replace("\u3000", " ").split(" ")[0]
+            surname = loosen_kana(fold_kana(raw_surname))
             if len(surname) >= 2:
                 loose = loosen_kana(kana)
-                keys = self.session.exec(
-                    select(Resident.atena_no, Resident.kana_loose)
-                    .where(col(Resident.kana_loose).startswith(surname))
-                    .limit(20000)
-                ).all()
-                near = [a for a, k in keys if a not in found and _within2(loose, k)]
-                if near:
-                    take(select(Resident).where(col(Resident.atena_no).in_(near[:BLOCK_LIMIT])))
+                # the surname as read, and with one confusable kana swapped (a misread surname: ツミズ → シミズ)
+                variants = {loosen_kana(fold_kana(v)) for v in confusion_variants(raw_surname)}
+                for prefix in sorted({surname} | {v for v in variants if len(v) >= 2}):
+                    keys = self.session.exec(
+                        select(Resident.atena_no, Resident.kana_loose)
+                        .where(col(Resident.kana_loose).startswith(prefix))
+                        .limit(20000)
+                    ).all()
+                    near = [a for a, k in keys if a not in found and _within2(loose, k)]
+                    if near:
+                        take(select(Resident).where(col(Resident.atena_no).in_(near[:BLOCK_LIMIT])))
         return list(found.values())
 
     def score(self, q: Query, r: Resident, kana: str, name: str, birth: date | None, variants: list[date]) -> Scored:
