@@ -206,8 +206,8 @@ class Matcher:
             if len(surname) >= 2:
                 loose = loosen_kana(kana)
                 # the surname as read, and with one confusable kana swapped (a misread surname: ツミズ → シミズ)
-                variants = {loosen_kana(fold_kana(v)) for v in confusion_variants(raw_surname)}
-                for prefix in sorted({surname} | {v for v in variants if len(v) >= 2}):
+                surname_variants = {loosen_kana(fold_kana(v)) for v in confusion_variants(raw_surname)}
+                for prefix in sorted({surname} | {v for v in surname_variants if len(v) >= 2}):
                     keys = self.session.exec(
                         select(Resident.atena_no, Resident.kana_loose)
                         .where(col(Resident.kana_loose).startswith(prefix))
