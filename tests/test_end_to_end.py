@@ -23,6 +23,14 @@ def upload(client: TestClient, headers: dict[str, str], *paths: object, clinic: 
     return r.json()  # type: ignore[no-any-return]
 
 
+def first_form(client: TestClient, settings: Settings, scanner_headers: dict[str, str]) -> tuple[dict[str, str], dict]:  # type: ignore[type-arg]
+    """The common prologue: a batch uploaded and read, reviewer1 logged in holding the first form."""
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    reviewer = login(client, "reviewer1")
+    return reviewer, client.post("/api/v1/review/next", headers=reviewer).json()
+
+
 def test_scan_to_ledger(client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]) -> None:
     receipt = upload(client, scanner_headers, BATCH)
     assert len(receipt["page_ids"]) == 10 and receipt["queued"] == 10
@@ -137,10 +145,7 @@ def test_worker_fault_marks_page_failed_and_keeps_original(
 def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
 ) -> None:
-    upload(client, scanner_headers, BATCH)
-    run_worker(settings)
-    reviewer = login(client, "reviewer1")
-    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    reviewer, form = first_form(client, settings, scanner_headers)
     assert "checks" in form
     atena = form["candidates"][0]["atena_no"]
     birth = form["candidates"][0]["birth_date"]
@@ -161,10 +166,7 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
 def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(
     client: TestClient, settings: Settings, scanner_headers: dict[str, str]
 ) -> None:
-    upload(client, scanner_headers, BATCH)
-    run_worker(settings)
-    reviewer = login(client, "reviewer1")
-    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    reviewer, form = first_form(client, settings, scanner_headers)
     assert (
         client.post(
             f"/api/v1/review/pages/{form['id']}/defer", json={"version": form["version"], "reason": ""}, headers=reviewer

@@ -33,8 +33,8 @@ from intake.synth.scan import page_images
 from models import Page, PageStatus, VaccinationRecord
 from models.enums import REQUEUEABLE
 from models.tables import utcnow
-from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, login, run_worker
-from tests.test_end_to_end import BATCH, upload
+from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, run_worker
+from tests.test_end_to_end import BATCH, first_form
 
 
 def _port() -> int:
@@ -174,10 +174,7 @@ def test_database_down_during_commit_then_retry_commits_once(
 ) -> None:
     import json
 
-    upload(client, scanner_headers, BATCH)
-    run_worker(settings)
-    reviewer = login(client, "reviewer1")
-    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    reviewer, form = first_form(client, settings, scanner_headers)
     manifest = json.loads(BATCH.with_suffix(".pages.json").read_text())
     truth = json.loads((SAMPLE / "pages" / f"{manifest[form['id'] - 1]}.json").read_text())
     values = {f["name"]: f["value"] for f in form["fields"]}

@@ -14,15 +14,12 @@ from intake.services.retention import purge
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import AuditEvent, Original, Page, Resident, VaccinationRecord
-from tests.conftest import login, run_worker
-from tests.test_end_to_end import BATCH, upload
+from tests.conftest import login
+from tests.test_end_to_end import BATCH, first_form
 
 
 def _accept_one(client: TestClient, settings: Settings, scanner_headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    upload(client, scanner_headers, BATCH)
-    run_worker(settings)
-    reviewer = login(client, "reviewer1")
-    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    reviewer, form = first_form(client, settings, scanner_headers)
     values = {f["name"]: f["value"] for f in form["fields"]}
     values.update(vaccination_date="2026-11-01", lot_number=values["lot_number"] or "n/a", screening_result="接種可")
     body = {

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from intake.settings import Settings
 from models import Page, Resident
 from tests.conftest import login, run_worker
-from tests.test_end_to_end import BATCH, upload
+from tests.test_end_to_end import BATCH, first_form, upload
 
 ROLES = ("anonymous", "scanner", "reviewer", "supervisor", "staff", "admin")
 USER = {"reviewer": "reviewer1", "supervisor": "supervisor1", "staff": "staff1", "admin": "admin1"}
@@ -119,10 +119,7 @@ def test_role_matrix_cell_by_cell(
 def test_staff_can_ask_who_looked_at_a_resident(
     client: TestClient, settings: Settings, scanner_headers: dict[str, str]
 ) -> None:
-    upload(client, scanner_headers, BATCH)
-    run_worker(settings)
-    reviewer = login(client, "reviewer1")
-    form = client.post("/api/v1/review/next", headers=reviewer).json()
+    reviewer, form = first_form(client, settings, scanner_headers)
     atena = form["candidates"][0]["atena_no"]
     staff = login(client, "staff1")
     rows = client.get("/api/v1/audit", params={"object_id": atena}, headers=staff).json()
