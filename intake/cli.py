@@ -374,6 +374,14 @@ def bench_match_cmd(
     typer.echo(json.dumps(run(residents, queries, database), ensure_ascii=False, indent=1))
 
 
+@app.command("bench-ui")
+def bench_ui_cmd(forms: int = 20) -> None:
+    """Enter on one form → next form ready, in headless Chromium through the real UI.  Example: intake bench-ui"""
+    from intake.bench_ui import run
+
+    typer.echo(json.dumps(run(forms), ensure_ascii=False, indent=1))
+
+
 @app.command("ocr-field")
 def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
