@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,35 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from intake.browser import FORM_TITLE, complete_missing, free_port, open_as, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str) -> None:
-    for _ in range(120):
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up")
-
-
 def run(forms: int = 20) -> dict[str, Any]:
 
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        raise RuntimeError("Debian chromium is not installed: make setup")
     var = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    api_port, ui_port = _port(), _port()
+    api_port, ui_port = free_port(), free_port()
     env = {
         **os.environ,
         "INTAKE_VAR_DIR": str(var),
@@ -77,8 +55,8 @@ def run(forms: int = 20) -> dict[str, Any]:
         ),
     ]
     try:
-        _wait(f"http://127.0.0.1:{api_port}/api/v1/health")
-        _wait(f"http://127.0.0.1:{ui_port}/_stcore/health")
+        wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health")
+        wait_until_up(f"http://127.0.0.1:{ui_port}/_stcore/health")
         for b in sorted((ROOT / "scans_sample" / "batches").glob("batch_*.*[ft]")):
             subprocess.run(
                 [
@@ -97,35 +75,20 @@ def run(forms: int = 20) -> dict[str, Any]:
                 capture_output=True,
             )
         subprocess.run([*cli, "worker", "--burst"], env=env, check=True, capture_output=True)
-        return _measure(chromium, f"http://127.0.0.1:{ui_port}", forms)
+        return _measure(f"http://127.0.0.1:{ui_port}", forms)
     finally:
         for p in procs:
             p.terminate()
             p.wait(10)
 
 
-def _measure(chromium: str, url: str, forms: int) -> dict[str, Any]:
+def _measure(url: str, forms: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     samples: list[float] = []
-    title = re.compile(r"予診票 #(\d+)")
+    title = FORM_TITLE
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(url)
-        page.get_by_label("ユーザーID").fill("reviewer1")
-        page.get_by_label("パスワード").fill("review-demo-pass")
-        page.get_by_role("button", name="ログイン").click()
+        browser, page = open_as(pw, url, "reviewer1", "review-demo-pass")
         for _ in range(forms):
             heading = page.get_by_text(title).first
             try:
@@ -134,12 +97,7 @@ def _measure(chromium: str, url: str, forms: int) -> dict[str, Any]:
                 break  # the queue is empty
             current = heading.inner_text()
             page.get_by_label(re.compile("医師名")).wait_for(timeout=30000)
-            date_box = page.get_by_label(re.compile("接種年月日"))
-            if not date_box.input_value():
-                date_box.fill("2026-11-01")
-            lot_box = page.get_by_label(re.compile("ロット番号"))
-            if not lot_box.input_value():
-                lot_box.fill("n/a")
+            complete_missing(page, "n/a")
             ack = page.get_by_label(re.compile("確認して登録"))
             if ack.count():
                 ack.check()

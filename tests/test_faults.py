@@ -7,7 +7,6 @@ import io
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from redis import Redis
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
+from intake.browser import free_port
 from intake.db import dispose_engines, get_engine, session_scope
 from intake.demo import setup_demo
 from intake.queue import enqueue_pages
@@ -37,17 +37,11 @@ from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, run_worker
 from tests.test_end_to_end import BATCH, first_form
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PrivateRedis:
     """A redis-server of this test's own, so it can be killed and restarted for real."""
 
     def __init__(self) -> None:
-        self.port = _port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 

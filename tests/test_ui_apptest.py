@@ -10,10 +10,10 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from intake.browser import free_port, wait_until_up
 from intake.settings import Settings
 from tests.conftest import ROOT
 from tests.test_ledger_ops import _accept_one
-from tests.test_ui_browser import _port, _wait
 
 APP = str(ROOT / "review_ui" / "app.py")
 
@@ -23,7 +23,7 @@ def api_process(settings: Settings, tmp_path: Path) -> Iterator[str]:
     import subprocess
     import sys
 
-    port = _port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from intake.cli import main; main()", "serve", "--port", str(port)],
         env=os.environ.copy(),
@@ -33,7 +33,7 @@ def api_process(settings: Settings, tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url + "/api/v1/health")
+        wait_until_up(url + "/api/v1/health")
         yield url
     finally:
         proc.terminate()

@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from intake.browser import complete_missing, free_port, open_as, wait_until_up
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
 from tests.conftest import QUEUE, REDIS_URL, ROOT, SAMPLE, run_worker
 
-CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.browser
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, seconds: float = 60) -> None:
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
 
 
 @pytest.fixture
@@ -56,7 +35,7 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
     get_settings.cache_clear()
     settings = Settings()
     list(setup_demo(settings, SAMPLE))
-    api_port, ui_port = _port(), _port()
+    api_port, ui_port = free_port(), free_port()
     api_url, ui_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{ui_port}"
     procs = [
         subprocess.Popen(
@@ -87,8 +66,8 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
         ),
     ]
     try:
-        _wait(api_url + "/api/v1/health")
-        _wait(ui_url + "/_stcore/health")
+        wait_until_up(api_url + "/api/v1/health")
+        wait_until_up(ui_url + "/_stcore/health")
         yield api_url, ui_url, settings
     finally:
         for p in procs:
@@ -98,8 +77,6 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
 
 
 def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, str, Settings]) -> None:
-    if CHROMIUM is None:
-        pytest.fail("Debian chromium is not installed: run `make setup` (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     api_url, ui_url, settings = stack
@@ -115,22 +92,7 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
     run_worker(settings)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(ui_url)
-        page.get_by_label("ユーザーID").fill("reviewer1")
-        page.get_by_label("パスワード").fill("review-demo-pass")
-        page.get_by_role("button", name="ログイン").click()
+        browser, page = open_as(pw, ui_url, "reviewer1", "review-demo-pass")
         page.get_by_text(re.compile(r"予診票 #\d+")).wait_for(timeout=30000)
         form_title = page.get_by_text(re.compile(r"予診票 #\d+")).first.inner_text()
         page_id = int(re.search(r"#(\d+)", form_title).group(1))  # type: ignore[union-attr]
@@ -138,12 +100,7 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
         page.wait_for_timeout(500)
         if os.environ.get("INTAKE_SCREENSHOT_DIR"):  # README pictures: INTAKE_SCREENSHOT_DIR=docs make test
             page.screenshot(path=str(Path(os.environ["INTAKE_SCREENSHOT_DIR"]) / "review_form.png"))
-        date_box = page.get_by_label(re.compile("接種年月日"))
-        if not date_box.input_value():  # e.g. a 見合わせ form: the reviewer types the screening date
-            date_box.fill("2026-11-01")
-        lot_box = page.get_by_label(re.compile("ロット番号"))
-        if not lot_box.input_value() and "見合わせ" not in page.get_by_label(re.compile("予診結果")).input_value():
-            lot_box.fill("AB0001")
+        complete_missing(page, "AB0001")  # e.g. a 見合わせ form: the reviewer types the screening date
         doctor = page.get_by_label(re.compile("医師名"))
         doctor.fill("校正 医師")  # the correction: type the value…
         doctor.press("Enter")  # …and Enter accepts the form

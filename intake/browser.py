@@ -1,0 +1,66 @@
+"""Driving the review UI in headless Debian Chromium (never a downloaded browser): shared by the browser test
+and `intake bench-ui`. Playwright is a dev dependency, so it is imported where it is used."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import time
+from typing import Any
+
+import httpx
+
+# As root, with this closed network: no sandbox, no GPU, and none of Chromium's background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FORM_TITLE = re.compile(r"予診票 #(\d+)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, seconds: float = 60) -> None:
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def open_as(pw: Any, url: str, username: str, password: str) -> tuple[Any, Any]:
+    """Launch Debian Chromium, open the UI and log in. Returns (browser, page)."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise RuntimeError("Debian chromium is not installed: run `make setup` (apt-get install chromium)")
+    browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(url)
+    page.get_by_label("ユーザーID").fill(username)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    return browser, page
+
+
+def complete_missing(page: Any, lot: str) -> None:
+    """What a reviewer types when the form left it empty: the screening date (e.g. a 見合わせ form) and, for a
+    dose that was given, the lot number."""
+    date_box = page.get_by_label(re.compile("接種年月日"))
+    if not date_box.input_value():
+        date_box.fill("2026-11-01")
+    lot_box = page.get_by_label(re.compile("ロット番号"))
+    if not lot_box.input_value() and "見合わせ" not in page.get_by_label(re.compile("予診結果")).input_value():
+        lot_box.fill(lot)
