@@ -24,6 +24,16 @@ T = load_template("yoshin-v1")
 PAGES = page_images(SAMPLE)
 
 
+def _clean_form() -> Path:
+    """The first form of the sample scanned with no damage at all."""
+    return next(
+        p
+        for p in PAGES
+        if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
+        and not json.loads(p.with_suffix(".json").read_text())["degradation"]
+    )
+
+
 def _load(p: Path) -> tuple[np.ndarray, dict]:  # type: ignore[type-arg]
     return np.asarray(Image.open(p).convert("L"), dtype=np.uint8), json.loads(p.with_suffix(".json").read_text())
 
@@ -72,14 +82,7 @@ def test_fields_on_a_clean_page_match_truth() -> None:
 
 
 def test_cut_page_is_routed_not_guessed() -> None:
-    img, truth = _load(
-        next(
-            p
-            for p in PAGES
-            if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
-            and not json.loads(p.with_suffix(".json").read_text())["degradation"]
-        )
-    )
+    img, truth = _load(_clean_form())
     h = img.shape[0]
     middle = img[h // 4 : 3 * h // 4].copy()  # no marker left: placed by features at best, always routed
     res = process_page(middle, T, lambda i: ReadContext(today=date(2026, 11, 20)))
@@ -129,12 +132,7 @@ def test_encrypted_pdf_is_refused() -> None:
 
 
 def test_without_qr_the_printed_digits_give_the_form_id() -> None:
-    path = next(
-        p
-        for p in PAGES
-        if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
-        and not json.loads(p.with_suffix(".json").read_text())["degradation"]
-    )
+    path = _clean_form()
     img, truth = _load(path)
     reg = register(img, T)
     assert reg.image is not None
@@ -159,14 +157,7 @@ def test_ppocr_reads_with_the_network_blocked(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     engines.ppocr.cache_clear()
-    img, truth = _load(
-        next(
-            p
-            for p in PAGES
-            if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
-            and not json.loads(p.with_suffix(".json").read_text())["degradation"]
-        )
-    )
+    img, truth = _load(_clean_form())
     reg = register(img, T)
     assert reg.image is not None
     reading = engines.ppocr().recognize(crop_mm(reg.image, T.field("lot_number").box, 1.0))  # type: ignore[arg-type]
@@ -179,14 +170,7 @@ def test_ocr_field_command_prints_one_json_line_per_image(tmp_path: Path) -> Non
 
     from tests.conftest import ROOT
 
-    img, truth = _load(
-        next(
-            p
-            for p in PAGES
-            if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
-            and not json.loads(p.with_suffix(".json").read_text())["degradation"]
-        )
-    )
+    img, truth = _load(_clean_form())
     reg = register(img, T)
     assert reg.image is not None
     crop = tmp_path / "lot.png"
