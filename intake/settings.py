@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     session_max_hours: int = 10
     login_max_failures: int = 5
 
+    # Verification (see intake.services.qa and intake.services.double_entry).
+    qa_sample_rate: float = Field(default=0.05, ge=0, le=1, description="share of machine-sure forms reviewed as QA")
+    auto_commit: bool = False  # commit machine-sure forms without review (the rest of the QA sample); off: all reviewed
+    double_entry: bool = True  # critical fields the machine was unsure of are keyed twice, blind
+
     # Review locks expire so an abandoned form returns to the queue.
     review_lock_seconds: int = 600
 

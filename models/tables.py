@@ -103,6 +103,11 @@ class Page(SQLModel, table=True):
     resident_atena_no: str | None = None  # the resident the reviewer confirmed
     needs_review_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0  # optimistic concurrency for review saves
+    # QA sample: a form the machine was sure of, routed to review anyway to measure the machine's real precision
+    qa_sample: bool = False
+    # Double entry: the first reviewer's keying {by, values, atena_no, acknowledged}, held until a second,
+    # blind keying by another reviewer agrees (see intake.services.double_entry)
+    first_entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     locked_by: int | None = None
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -12,7 +12,9 @@ import streamlit as st
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from review_ui import keys  # noqa: E402
 from review_ui.client import Api, ApiError  # noqa: E402
+from review_ui.i18n import SHORTCUTS, translate  # noqa: E402
 
 API_URL = os.environ.get("INTAKE_API_URL", "http://127.0.0.1:8000")
 EDITABLE = (
@@ -27,6 +29,17 @@ EDITABLE = (
 SEX = {"1": "男", "2": "女"}
 
 st.set_page_config(page_title="予診票 審査", layout="wide")
+GROUP_FIELDS = {
+    "lot_number": "ロット番号",
+    "vaccination_date": "接種年月日",
+    "dose_ml": "接種量",
+    "temperature": "体温",
+    "doctor_name": "医師名",
+}
+
+
+def t(text: str) -> str:
+    return translate(text, st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja")))
 
 
 def api() -> Api:
@@ -40,11 +53,11 @@ def show_error(e: ApiError) -> None:
 
 
 def login_page() -> None:
-    st.title("予診票 審査システム ログイン")
+    st.title(t("予診票 審査システム ログイン"))
     with st.form("login"):
-        user = st.text_input("ユーザーID", key="login_user")
-        pw = st.text_input("パスワード", type="password", key="login_pw")
-        if st.form_submit_button("ログイン"):
+        user = st.text_input(t("ユーザーID"), key="login_user")
+        pw = st.text_input(t("パスワード"), type="password", key="login_pw")
+        if st.form_submit_button(t("ログイン")):
             try:
                 body = Api(API_URL).login(user, pw)
             except ApiError as e:
@@ -55,8 +68,11 @@ def login_page() -> None:
 
 
 def confidence_badge(f: dict[str, Any]) -> str:
-    # Symbols from the CJK fonts reviewers' terminals have (no emoji font there): sure / doubtful / unread.
-    if f["auto_ok"]:
+    # Symbols from the CJK fonts reviewers' terminals have (no emoji font there): blind keying / sure or
+    # confirmed by a person / doubtful / unread. The cursor starts on the first ◆, ✕ or △.
+    if f.get("blind"):
+        return "◆"
+    if f["auto_ok"] or f.get("confirmed"):
         return "✓"
     return "△" if f["confidence"] >= 0.6 else "✕"
 
@@ -64,6 +80,19 @@ def confidence_badge(f: dict[str, Any]) -> str:
 def crop(img: Image.Image, region: list[float], k: float) -> Image.Image:
     x, y, w, h = region
     return img.crop((int((x - 2) * k), int((y - 2) * k), int((x + w + 2) * k), int((y + h + 2) * k)))
+
+
+def _done(message: str) -> None:
+    st.session_state.update(last_message=message, form=None, searched=[])
+    st.rerun()
+
+
+def _outcome_message(out: dict[str, Any]) -> str:
+    if out["status"] == "committed":
+        return f"{t('台帳に登録しました')}（#{out['record']['id']}）"
+    if out["status"] == "second_entry_needed":
+        return t("1人目の入力を保存しました。別の審査者が重要項目を盲検で入力します")
+    return f"{t('2人の入力が一致しないため監督者へ回しました')}: {out['message']}"
 
 
 def review_page() -> None:
@@ -75,125 +104,200 @@ def review_page() -> None:
             show_error(e)
             return
         if form is None:
-            st.info("審査待ちの予診票はありません。")
-            if st.button("再読み込み"):
+            if msg := st.session_state.pop("last_message", None):
+                st.success(msg)
+            st.info(t("審査待ちの予診票はありません。"))
+            if st.button(t("再読み込み")):
                 st.rerun()
             return
         st.session_state["form"] = form
-    if st.session_state.pop("last_saved", None):
-        st.success(st.session_state.pop("last_message", "登録しました"))
+    if msg := st.session_state.pop("last_message", None):
+        st.success(msg)
     try:
         img = Image.open(io.BytesIO(api().image(form["id"])))
     except ApiError as e:
         show_error(e)
         return
-    st.subheader(f"予診票 #{form['id']}（バッチ {form['batch_id']}）")
+    st.subheader(f"{t('予診票')} #{form['id']}（{t('バッチ')} {form['batch_id']}）")
+    st.caption(f"{t('キー操作')}: " + t(SHORTCUTS))
+    if form.get("qa_sample"):
+        st.info(t("QA抜取検査: 機械が確信した予診票です。すべての項目を画像と照合してください"))
+    if form.get("second_entry"):
+        st.info(t("2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）"))
     if form["reasons"]:
-        st.warning("確認事項: " + " / ".join(form["reasons"]))
+        st.warning(f"{t('確認事項')}: " + " / ".join(form["reasons"]))
     left, right = st.columns([5, 6])
     with left:
-        st.image(img, caption="スキャン画像", use_container_width=True)
+        st.image(img, caption=t("スキャン画像"), use_container_width=True)
+    with right:
+        _review_form(form, img)
+    keys.install(
+        f"{form['id']}:{form['version']}",
+        {
+            "resident": t("住民"),
+            "search": t("住民検索"),
+            "reject": t("返戻"),
+            "defer": t("監督者へ回す（保留）"),
+            "absent": t("住民登録なし"),
+        },
+    )
+
+
+def _review_form(form: dict[str, Any], img: Image.Image) -> None:
     ident = form["identity"]
     fields = {f["name"]: f for f in form["fields"]}
-    with right:
-        st.caption(
-            f"接種種類 {ident.get('vaccine_code', '?')}　第{ident.get('dose_no', '?')}回　"
-            f"予診票番号 {ident.get('form_no', '—')}　（読取: {ident.get('source', '')}）"
+    st.caption(
+        f"{t('接種種類')} {ident.get('vaccine_code', '?')}　{t('回数')} {ident.get('dose_no', '?')}　"
+        f"{t('予診票番号')} {ident.get('form_no', '—')}　（{t('読取')}: {ident.get('source', '')}）"
+    )
+    candidates = form["candidates"] + st.session_state.get("searched", [])
+    with st.form("review", clear_on_submit=False):
+        values: dict[str, str] = {}
+        if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
+            c1, c2 = st.columns(2)
+            values["vaccine_code"] = c1.text_input(f"✕ {t('接種種類コード（表題を見て入力）')}", key=f"vc_{form['id']}")
+            values["dose_no"] = c2.text_input(f"✕ {t('回数')}", key=f"dn_{form['id']}")
+        for name in EDITABLE:
+            f = fields[name]
+            c1, c2 = st.columns([2, 3])
+            c1.image(crop(img, f["region_mm"], form["px_per_mm"]), use_container_width=True)
+            label = f"{confidence_badge(f)} {f['label'] or name}" + (
+                " ⚠ " + "; ".join(f["messages"]) if f["messages"] else ""
+            )
+            values[name] = c2.text_input(label, value=f["value"], key=f"f_{form['id']}_{form['version']}_{name}")
+        options = [c["atena_no"] for c in candidates]
+        labels = {
+            c["atena_no"]: f"[Alt+{i + 1}] {c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
+            f"{SEX.get(c['sex'], '')} {' '.join(c['flags'])} "
+            + " ".join(f"[{k} {v}]" for k, v in c.get("explain", {}).items())
+            for i, c in enumerate(candidates)
+        }
+        chosen = (
+            st.radio(t("住民（宛名番号）"), options, format_func=lambda a: labels.get(a, a), key=f"resident_{form['id']}")
+            if options
+            else None
         )
-        candidates = form["candidates"] + st.session_state.get("searched", [])
-        with st.form("review", clear_on_submit=False):
-            values: dict[str, str] = {}
-            if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
-                c1, c2 = st.columns(2)
-                values["vaccine_code"] = c1.text_input("✕ 接種種類コード（表題を見て入力）", key=f"vc_{form['id']}")
-                values["dose_no"] = c2.text_input("✕ 回数", key=f"dn_{form['id']}")
-            for name in EDITABLE:
-                f = fields[name]
-                c1, c2 = st.columns([2, 3])
-                c1.image(crop(img, f["region_mm"], form["px_per_mm"]), use_container_width=True)
-                label = f"{confidence_badge(f)} {f['label'] or name}" + (
-                    " ⚠ " + "; ".join(f["messages"]) if f["messages"] else ""
-                )
-                values[name] = c2.text_input(label, value=f["value"], key=f"f_{form['id']}_{name}")
-            options = [c["atena_no"] for c in candidates]
-            labels = {
-                c["atena_no"]: f"{c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
-                f"{SEX.get(c['sex'], '')} {' '.join(c['flags'])} "
-                + " ".join(f"[{k} {v}]" for k, v in c.get("explain", {}).items())
-                for c in candidates
-            }
-            chosen = (
-                st.radio("住民（宛名番号）", options, format_func=lambda a: labels.get(a, a), key=f"resident_{form['id']}")
-                if options
-                else None
-            )
-            if not options:
-                st.info("候補がありません。下の検索で住民を探してください。")
-            checks = form.get("checks", [])
-            for c in checks:  # schedule checks, shown where the reviewer decides
-                (st.error if c["severity"] == "error" else st.warning)(f"接種スケジュール: {c['message']}")
-            acknowledged = any(c["severity"] == "error" for c in checks) and st.checkbox(
-                "確認して登録（スケジュールの指摘を確認済み）", key=f"ack_{form['id']}"
-            )
-            submitted = st.form_submit_button("確定して次へ (Enter)", type="primary")
-        if submitted:
-            if not chosen:
-                st.error("住民を選んでください — 候補から選ぶか検索してください")
+        if not options:
+            st.info(t("候補がありません。下の検索で住民を探してください。"))
+        checks = form.get("checks", [])
+        for c in checks:  # schedule checks, shown where the reviewer decides
+            (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {c['message']}")
+        acknowledged = any(c["severity"] == "error" for c in checks) and st.checkbox(
+            t("確認して登録（スケジュールの指摘を確認済み）"), key=f"ack_{form['id']}"
+        )
+        submitted = st.form_submit_button(t("確定して次へ (Enter)"), type="primary")
+    if submitted:
+        if not chosen:
+            st.error(t("住民を選んでください — 候補から選ぶか検索してください"))
+        else:
+            try:
+                out = api().accept(form["id"], form["version"], chosen, values, bool(acknowledged))
+            except ApiError as e:
+                show_error(e)
             else:
-                try:
-                    rec = api().accept(form["id"], form["version"], chosen, values, bool(acknowledged))
-                except ApiError as e:
-                    show_error(e)
-                else:
-                    st.session_state.update(
-                        last_saved=True, form=None, searched=[], last_message=f"台帳に登録しました（記録 #{rec['id']}）"
-                    )
-                    st.rerun()
-        with st.expander("住民検索（カナ＋生年月日、または宛名番号）"), st.form("search"):
-            kana = st.text_input("氏名カナ")
-            birth = st.text_input("生年月日 (YYYY-MM-DD)")
-            atena = st.text_input("宛名番号")
-            if st.form_submit_button("検索"):
-                try:
-                    st.session_state["searched"] = api().candidates(form["id"], kana, birth, atena)
-                except ApiError as e:
-                    show_error(e)
-                st.rerun()
-        with st.expander("監督者へ回す（保留）"), st.form("defer"):
-            why = st.text_input("監督者への申し送り")
-            if st.form_submit_button("監督者へ回す"):
-                try:
-                    api().defer(form["id"], form["version"], why)
-                except ApiError as e:
-                    show_error(e)
-                else:
-                    st.session_state.update(form=None, searched=[])
-                    st.rerun()
-        with st.expander("返戻（却下）"), st.form("reject"):
-            reason = st.text_input("理由")
-            if st.form_submit_button("却下する"):
-                try:
-                    api().reject(form["id"], form["version"], reason)
-                except ApiError as e:
-                    show_error(e)
-                else:
-                    st.session_state.update(form=None, searched=[])
-                    st.rerun()
+                _done(_outcome_message(out))
+    _side_actions(form)
+
+
+def _side_actions(form: dict[str, Any]) -> None:
+    """Search, not in register, defer, reject: each reachable by its Alt key (see review_ui.keys)."""
+    with st.expander(t("住民検索（カナ＋生年月日、または宛名番号）")), st.form("search"):
+        kana = st.text_input(t("氏名カナ"))
+        birth = st.text_input(t("生年月日 (YYYY-MM-DD)"))
+        atena = st.text_input(t("宛名番号"))
+        if st.form_submit_button(t("検索")):
+            try:
+                st.session_state["searched"] = api().candidates(form["id"], kana, birth, atena)
+            except ApiError as e:
+                show_error(e)
+            st.rerun()
+    if st.button(t("住民登録なし（監督者へ）")):
+        try:
+            api().defer(form["id"], form["version"], t("住民登録に該当者なし"))
+        except ApiError as e:
+            show_error(e)
+        else:
+            _done(t("監督者へ回す"))
+    with st.expander(t("監督者へ回す（保留）")), st.form("defer"):
+        why = st.text_input(t("監督者への申し送り"))
+        if st.form_submit_button(t("監督者へ回す")):
+            try:
+                api().defer(form["id"], form["version"], why)
+            except ApiError as e:
+                show_error(e)
+            else:
+                _done(t("監督者へ回す"))
+    with st.expander(t("返戻（却下）")), st.form("reject"):
+        reason = st.text_input(t("理由"))
+        if st.form_submit_button(t("却下する")):
+            try:
+                api().reject(form["id"], form["version"], reason)
+            except ApiError as e:
+                show_error(e)
+            else:
+                _done(t("却下する"))
+
+
+def group_page() -> None:
+    """One field across many forms: a grid of crops with values, confirmed with one Enter."""
+    st.title(t("一括確認"))
+    c1, c2 = st.columns(2)
+    field = c1.selectbox(t("項目"), list(GROUP_FIELDS), format_func=lambda f: t(GROUP_FIELDS[f]), key="group_field")
+    batch = c2.text_input(t("バッチ番号（空欄は全バッチ）"), key="group_batch")
+    if st.button(t("取得")) or "group" not in st.session_state:
+        try:
+            st.session_state["group"] = (field, api().group_take(field, int(batch) if batch.strip().isdigit() else None))
+        except ApiError as e:
+            show_error(e)
+            return
+    if msg := st.session_state.pop("group_message", None):
+        st.success(msg)
+    got_field, items = st.session_state["group"]
+    if not items:
+        st.info(t("確認が必要な項目はありません。"))
+        return
+    with st.form("group"):
+        values = {}
+        for it in items:
+            c1, c2 = st.columns([3, 2])
+            try:
+                c1.image(api().crop(it["page_id"], got_field), caption=f"#{it['page_id']}")
+            except ApiError as e:
+                c1.error(e.message)
+            badge = "△" if it["confidence"] >= 0.6 else "✕"
+            values[it["page_id"]] = c2.text_input(
+                f"{badge} #{it['page_id']} {got_field}",
+                value=it["value"],
+                key=f"g_{got_field}_{it['page_id']}_{it['version']}",
+            )
+        go = st.form_submit_button(t("まとめて確定 (Enter)"), type="primary")
+    if go:
+        try:
+            out = api().group_confirm(got_field, [{**it, "value": values[it["page_id"]]} for it in items])
+        except ApiError as e:
+            show_error(e)
+            return
+        msg = f"{len(out['confirmed'])} {t('件確定しました')}（{t('うち訂正')} {len(out['corrected'])}）"
+        if out["refused"]:
+            msg += f" — {t('確定できなかった予診票')}: " + "; ".join(f"#{k} {v}" for k, v in out["refused"].items())
+        st.session_state.pop("group")
+        st.session_state["group_message"] = msg
+        st.rerun()
 
 
 def records_page() -> None:
-    st.title("接種記録検索")
+    st.title(t("接種記録検索"))
     with st.form("records"):
         c1, c2, c3 = st.columns(3)
-        atena = c1.text_input("宛名番号")
-        kana = c2.text_input("氏名カナ")
-        birth = c3.text_input("生年月日 (YYYY-MM-DD)")
+        atena = c1.text_input(t("宛名番号"))
+        kana = c2.text_input(t("氏名カナ"))
+        birth = c3.text_input(t("生年月日 (YYYY-MM-DD)"))
         c4, c5, c6 = st.columns(3)
-        vaccine = c4.text_input("接種種類コード")
-        date_from = c5.text_input("実施日 から")
-        date_to = c6.text_input("実施日 まで")
-        lot = st.text_input("ロット番号")
-        go = st.form_submit_button("検索")
+        vaccine = c4.text_input(t("接種種類コード"))
+        date_from = c5.text_input(t("実施日 から"))
+        date_to = c6.text_input(t("実施日 まで"))
+        lot = st.text_input(t("ロット番号"))
+        go = st.form_submit_button(t("検索"))
     if go:
         try:
             rows = api().records(
@@ -202,16 +306,16 @@ def records_page() -> None:
         except ApiError as e:
             show_error(e)
             return
-        st.write(f"{len(rows)} 件")
+        st.write(f"{len(rows)} {t('件')}")
         if rows:
             st.dataframe(rows, use_container_width=True)
 
 
 def history_page() -> None:
-    st.title("住民の接種履歴")
+    st.title(t("住民の接種履歴"))
     with st.form("history"):
-        atena = st.text_input("宛名番号")
-        go = st.form_submit_button("表示")
+        atena = st.text_input(t("宛名番号"))
+        go = st.form_submit_button(t("表示"))
     if not go or not atena:
         return
     try:
@@ -220,20 +324,17 @@ def history_page() -> None:
         show_error(e)
         return
     st.subheader(f"{h['name']}（{h['name_kana']}） {h['birth_date']} {SEX.get(h['sex'], '')} {h['move_reason']}")
-    st.write("接種記録")
+    st.write(t("接種記録"))
     st.dataframe(h["records"], use_container_width=True)
-    st.write("次回の接種（スケジュール）")
+    st.write(t("次回の接種（スケジュール）"))
     st.dataframe(h["next_due"], use_container_width=True)
 
 
 def reports_page() -> None:
-    st.title("報告")
-    kind = st.radio(
-        "種類",
-        ["yearly", "clinics"],
-        format_func=lambda k: {"yearly": "年度別接種者数（施行令第7条）", "clinics": "医療機関別・月別 照合"}[k],
-    )
-    period = st.text_input("年度 (例 2026)" if kind == "yearly" else "月 (例 2026-11)")
+    st.title(t("報告"))
+    names = {"yearly": t("年度別接種者数（施行令第7条）"), "clinics": t("医療機関別・月別 照合")}
+    kind = st.radio(t("種類"), ["yearly", "clinics"], format_func=lambda k: names[k])
+    period = st.text_input(t("年度 (例 2026)") if kind == "yearly" else t("月 (例 2026-11)"))
     if not period:
         return
     try:
@@ -245,11 +346,15 @@ def reports_page() -> None:
     st.dataframe(rows, use_container_width=True)
     if rows and kind == "yearly":
         st.bar_chart({f"{r['接種種類コード']} 第{r['回数']}回": r["接種者数"] for r in rows})
-    st.download_button("CSV（個人番号・氏名なし）", csv_text, file_name=f"{kind}_{period}.csv", mime="text/csv")
+    st.download_button(t("CSV（個人番号・氏名なし）"), csv_text, file_name=f"{kind}_{period}.csv", mime="text/csv")
+
+
+def _rate(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.2f}%"
 
 
 def supervisor_page() -> None:
-    st.title("監督")
+    st.title(t("監督"))
     try:
         s = api().stats()
         batches = api().batches()
@@ -257,48 +362,68 @@ def supervisor_page() -> None:
         show_error(e)
         return
     c1, c2 = st.columns(2)
-    c1.metric("審査待ち", s["queue"].get("extracted", 0) + s["queue"].get("in_review", 0))
-    c2.metric("監督者へ回された予診票", s["deferred"])
-    st.write("状態別の件数")
+    c1.metric(t("審査待ち"), s["queue"].get("extracted", 0) + s["queue"].get("in_review", 0))
+    c2.metric(t("監督者へ回された予診票"), s["deferred"])
+    qa, de = s["qa"], s["double_entry"]
+    st.write(t("QA抜取検査（機械の実精度）"))
+    q1, q2, q3 = st.columns(3)
+    q1.metric(t("検査済み"), qa["reviewed"])
+    q2.metric(t("項目精度"), _rate(qa["field_precision"]))
+    q3.metric(t("予診票精度"), _rate(qa["form_precision"]))
+    st.write(t("二重入力（重要項目の不一致率）"))
+    d1, d2 = st.columns(2)
+    d1.metric(t("組"), de["pairs"])
+    d2.metric(t("不一致率"), _rate(de["disagreement_rate"]))
+    if de["by_field"]:
+        st.dataframe([{"field": k, **v} for k, v in de["by_field"].items()], use_container_width=True)
+    st.write(t("状態別の件数"))
     st.dataframe([s["queue"]], use_container_width=True)
-    st.write(f"審査者別の処理件数（直近{s['since_hours']}時間）")
+    st.write(t("審査者別の処理件数（直近24時間）"))
     st.dataframe(s["reviewers"], use_container_width=True)
-    st.write("バッチ")
+    st.write(t("バッチ"))
     st.dataframe(
         [{"batch": b["id"], "clinic": b["clinic_code"], "pages": b["page_count"], **b["status_counts"]} for b in batches],
         use_container_width=True,
     )
 
 
+PAGES = {
+    "審査": review_page,
+    "一括確認": group_page,
+    "監督": supervisor_page,
+    "記録検索": records_page,
+    "住民履歴": history_page,
+    "報告": reports_page,
+}
+ROLE_PAGES = {
+    "reviewer": ["審査", "一括確認"],
+    "supervisor": ["審査", "一括確認", "監督"],
+    "staff": ["記録検索", "住民履歴", "報告"],
+    "admin": ["記録検索", "住民履歴", "報告"],
+}
+
+
 def main() -> None:
+    langs = {"ja": "日本語", "en": "English"}
+    st.session_state.setdefault("lang", os.environ.get("INTAKE_UI_LANG", "ja"))
+    st.sidebar.selectbox("言語 / Language", list(langs), format_func=langs.__getitem__, key="lang")
     if not st.session_state.get("token"):
         login_page()
         return
     role = st.session_state.get("role")
     st.sidebar.write(f"{st.session_state.get('username')}（{role}）")
-    staff_pages = ["記録検索", "住民履歴", "報告"]
-    pages = {"reviewer": ["審査"], "supervisor": ["審査", "監督"], "staff": staff_pages, "admin": staff_pages}.get(
-        role or "", []
-    )
-    choice = st.sidebar.radio("画面", pages) if pages else None
-    if st.sidebar.button("ログアウト"):
+    pages = ROLE_PAGES.get(role or "", [])
+    choice = st.sidebar.radio(t("画面"), pages, format_func=t) if pages else None
+    if st.sidebar.button(t("ログアウト")):
         try:
             api().logout()
         finally:
             st.session_state.clear()
             st.rerun()
-    if choice == "審査":
-        review_page()
-    elif choice == "記録検索":
-        records_page()
-    elif choice == "監督":
-        supervisor_page()
-    elif choice == "住民履歴":
-        history_page()
-    elif choice == "報告":
-        reports_page()
+    if choice is None:
+        st.info(t("この役割で使える画面はありません。"))
     else:
-        st.info("この役割で使える画面はありません。")
+        PAGES[choice]()
 
 
 main()

@@ -83,6 +83,19 @@ class Api:
         r = self._req("GET", f"/reports/{kind}", params={key: period, "format": fmt})
         return r.text if fmt == "csv" else r.json()
 
+    def group_take(self, field: str, batch_id: int | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"field": field, **({"batch_id": batch_id} if batch_id is not None else {})}
+        out: list[dict[str, Any]] = self._req("POST", "/review/group/take", params=params).json()
+        return out
+
+    def group_confirm(self, field: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        body = {"items": [{"page_id": i["page_id"], "version": i["version"], "value": i["value"]} for i in items]}
+        out: dict[str, Any] = self._req("POST", "/review/group/confirm", params={"field": field}, json=body).json()
+        return out
+
+    def crop(self, page_id: int, field: str) -> bytes:
+        return self._req("GET", f"/review/pages/{page_id}/crop/{field}").content
+
     def batches(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = self._req("GET", "/batches").json()
         return out

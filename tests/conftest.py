@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -115,3 +116,19 @@ def as_database_admin_disable_audit_guard(session: Session) -> None:
     else:
         session.execute(text("DROP TRIGGER auditevent_no_update"))
     session.commit()
+
+
+def committed_record(client: TestClient, page_id: int, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    """The ledger row of an accept. Where the machine was unsure of a critical field (double entry), the first
+    accept only holds the keying: reviewer2 then takes the same form, sees those fields blind, keys the same
+    values and the row is committed."""
+    if reply["status"] == "committed":
+        return reply["record"]  # type: ignore[no-any-return]
+    assert reply["status"] == "second_entry_needed", reply
+    other = login(client, "reviewer2")
+    form = client.post("/api/v1/review/next", headers=other).json()
+    assert form["id"] == page_id and form["second_entry"], form
+    assert all(f["value"] == "" for f in form["fields"] if f["blind"])  # blind: the first keying is not shown
+    r = client.post(f"/api/v1/review/pages/{page_id}/accept", json={**body, "version": form["version"]}, headers=other)
+    assert r.status_code == 200 and r.json()["status"] == "committed", r.text
+    return r.json()["record"]  # type: ignore[no-any-return]

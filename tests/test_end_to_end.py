@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from intake.settings import Settings
 from intake.store import ContentStore, sha256_of
 from models import Batch, Original, Page, PageStatus, VaccinationRecord
-from tests.conftest import SAMPLE, login, run_worker
+from tests.conftest import SAMPLE, committed_record, login, run_worker
 
 BATCH = SAMPLE / "batches" / "batch_00.pdf"
 
@@ -61,10 +61,10 @@ def test_scan_to_ledger(client: TestClient, settings: Settings, session: Session
     body = {"version": form["version"], "atena_no": truth["identity"]["atena_no"], "values": values}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
-    rec = r.json()
+    rec = committed_record(client, form["id"], body, r.json())
     # idempotent: the same accept again writes nothing new
     again = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
-    assert again.status_code == 200 and again.json()["id"] == rec["id"]
+    assert again.status_code == 200 and again.json()["record"]["id"] == rec["id"], again.text
     session.expire_all()
     rows = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == form["id"])).all()
     assert len(rows) == 1 and rows[0].atena_no == truth["identity"]["atena_no"]
@@ -158,9 +158,10 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     assert "eligible age" in r.json()["message"] and "確認して登録" in r.json()["fix"]
     session.expire_all()
     assert session.exec(select(VaccinationRecord)).all() == []  # nothing written
-    r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json={**body, "acknowledged": True}, headers=reviewer)
+    body = {**body, "acknowledged": True}
+    r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
-    assert any("eligible age" in f for f in r.json()["schedule_flags"])
+    assert any("eligible age" in f for f in committed_record(client, form["id"], body, r.json())["schedule_flags"])
 
 
 def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(

@@ -33,7 +33,7 @@ from intake.synth.scan import page_images
 from models import Page, PageStatus, VaccinationRecord
 from models.enums import REQUEUEABLE
 from models.tables import utcnow
-from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, run_worker
+from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, committed_record, run_worker
 from tests.test_end_to_end import BATCH, first_form
 
 
@@ -193,8 +193,9 @@ def test_database_down_during_commit_then_retry_commits_once(
         database(True)
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
+    rec = committed_record(client, form["id"], body, r.json())
     again = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
-    assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
+    assert again.status_code == 200 and again.json()["record"]["id"] == rec["id"], again.text
     session.expire_all()
     rows = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == form["id"])).all()
     assert len(rows) == 1

@@ -14,7 +14,7 @@ from intake.services.retention import purge
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import AuditEvent, Original, Page, Resident, VaccinationRecord
-from tests.conftest import login
+from tests.conftest import committed_record, login
 from tests.test_end_to_end import BATCH, first_form
 
 
@@ -30,7 +30,7 @@ def _accept_one(client: TestClient, settings: Settings, scanner_headers: dict[st
     }
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return committed_record(client, form["id"], body, r.json())
 
 
 def test_correction_is_a_new_version_and_the_old_one_stays(

@@ -29,6 +29,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/review/pages/{page_id}/reject"): {"reviewer", "supervisor"},
     ("POST", "/api/v1/review/pages/{page_id}/defer"): {"reviewer", "supervisor"},
     ("GET", "/api/v1/review/stats"): {"supervisor", "staff", "admin"},
+    ("GET", "/api/v1/review/pages/{page_id}/crop/{field}"): {"reviewer", "supervisor"},
+    ("POST", "/api/v1/review/group/take"): {"reviewer", "supervisor"},
+    ("POST", "/api/v1/review/group/confirm"): {"reviewer", "supervisor"},
     ("GET", "/api/v1/records"): {"staff", "admin"},
     ("GET", "/api/v1/audit"): {"staff", "admin"},
     ("GET", "/api/v1/health"): set(ROLES),
@@ -71,6 +74,7 @@ def test_role_matrix_cell_by_cell(
             .replace("{batch_id}", str(bid))
             .replace("{record_id}", "999999")
             .replace("{atena_no}", resident.atena_no)
+            .replace("{field}", "lot_number")
         )
         h = headers[role]
         if (method, path) == ("POST", "/api/v1/batches"):
@@ -83,6 +87,10 @@ def test_role_matrix_cell_by_cell(
             return client.post(
                 url, json={"version": -1, "atena_no": resident.atena_no, "values": {}, "reason": "x"}, headers=h
             )
+        if path.endswith("/group/take"):
+            return client.post(url, params={"field": "lot_number", "limit": 1}, headers=h)
+        if path.endswith("/group/confirm"):
+            return client.post(url, params={"field": "lot_number"}, json={"items": []}, headers=h)
         if path.endswith("/correct"):
             return client.post(url, json={"changes": {"lot_number": "X"}, "reason": "test"}, headers=h)
         if path.endswith("/yearly"):

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from intake.api.routes import audit, auth, batches, records, reports, residents, review
+from intake.api.routes import audit, auth, batches, group, records, reports, residents, review
 from intake.errors import IntakeError, ServiceUnavailable
 from intake.services import audit as audit_log
 from intake.settings import Settings, get_settings
@@ -20,7 +20,16 @@ log = logging.getLogger("intake.api")
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="予診票 intake", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.settings = settings or get_settings()
-    for r in (batches.router, auth.router, review.router, records.router, audit.router, residents.router, reports.router):
+    for r in (
+        batches.router,
+        auth.router,
+        group.router,
+        review.router,
+        records.router,
+        audit.router,
+        residents.router,
+        reports.router,
+    ):
         app.include_router(r, prefix="/api/v1")
 
     @app.middleware("http")

@@ -76,6 +76,8 @@ class FieldOut(BaseModel):
     auto_ok: bool
     critical: bool
     region_mm: tuple[float, float, float, float]
+    confirmed: bool = False  # a person confirmed it already (group verification)
+    blind: bool = False  # second blind keying: value and confidence withheld; type what the image says
 
 
 class CheckOut(BaseModel):
@@ -97,6 +99,8 @@ class ReviewPageOut(BaseModel):
     candidates: list[CandidateOut]
     px_per_mm: float
     checks: list[CheckOut] = []  # schedule, duplicate and lot checks for the proposed resident
+    qa_sample: bool = False  # the machine was sure; a reviewer checks every field to measure its precision
+    second_entry: bool = False  # the second, blind keying of the critical fields
 
 
 class AcceptIn(BaseModel):
@@ -104,6 +108,31 @@ class AcceptIn(BaseModel):
     atena_no: str
     values: dict[str, str]
     acknowledged: bool = False  # schedule errors seen; record the dose as given anyway
+
+
+class GroupItemOut(BaseModel):
+    page_id: int
+    version: int
+    batch_id: int
+    value: str
+    confidence: float
+    messages: list[str]
+
+
+class GroupItemIn(BaseModel):
+    page_id: int
+    version: int
+    value: str
+
+
+class GroupConfirmIn(BaseModel):
+    items: list[GroupItemIn]
+
+
+class GroupConfirmOut(BaseModel):
+    confirmed: list[int]
+    corrected: list[int]
+    refused: dict[int, str]
 
 
 class RejectIn(BaseModel):
@@ -128,3 +157,12 @@ class RecordOut(BaseModel):
     page_id: int | None
     version: int
     schedule_flags: list[str] = []
+
+
+class AcceptOut(BaseModel):
+    """committed (record set), second_entry_needed (another reviewer keys the critical fields blind) or
+    sent_to_supervisor (the two keyings disagree)."""
+
+    status: str
+    record: RecordOut | None = None
+    message: str = ""

@@ -59,7 +59,12 @@ def schedule_checks(session: Session, entry: Entry) -> list[Check]:
 
 
 def commit_page(
-    session: Session, page: Page, entry: Entry, operator_id: int, municipality_code: str, flags: list[str] | None = None
+    session: Session,
+    page: Page,
+    entry: Entry,
+    operator_id: int | None,
+    municipality_code: str,
+    flags: list[str] | None = None,
 ) -> VaccinationRecord:
     """Write one ledger row for the page, in the caller's transaction. Idempotent: if the page already
     has its row, that row is returned and nothing new is written."""
@@ -107,7 +112,7 @@ def commit_page(
     page.updated_at = utcnow()
     session.add(page)
     session.add(record)
-    audit.record(session, f"user:{operator_id}", "record.commit", "record", str(record.id))
+    audit.record(session, f"user:{operator_id}" if operator_id else "system", "record.commit", "record", str(record.id))
     return record
 
 

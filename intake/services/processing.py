@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 from sqlmodel import Session, select
 
+from intake.services import qa
 from intake.services.ingest import limits_of
 from intake.services.matching import match_identity
 from intake.settings import Settings
@@ -98,7 +99,10 @@ def process(session: Session, store: ContentStore, settings: Settings, page_id: 
     if page.match["decision"] != "auto":
         reasons.append("resident: " + page.match["explanation"])
     page.needs_review_reasons = reasons
-    return _finish(session, page, PageStatus.extracted, reason="; ".join(reasons[:3]))
+    if not reasons and result.page_kind == "form":  # the machine is sure of every field and of the resident
+        if qa.route_sure_form(session, page, settings) == "committed":
+            return _finish(session, page, PageStatus.committed, reason="committed automatically (machine sure)")
+    return _finish(session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]))
 
 
 def _identity_json(ident: FormIdentity | None, source: str, problem: str) -> dict[str, Any]:

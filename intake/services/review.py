@@ -5,22 +5,27 @@ Saves carry the version the reviewer saw; a stale one is refused with a message,
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
-from intake.services import audit, ledger
+from intake.services import audit, double_entry, ledger, qa
 from intake.services.auth import Principal
 from intake.services.schedule import Check
 from intake.settings import Settings
+from intake.store import ContentStore
 from models import Page, PageStatus, Resident, ReviewAction, Role, VaccinationRecord
 from models.enums import REVIEWABLE
 from models.tables import utcnow
 from ocr.normalize import DateProblem, parse_date
+from ocr.register import PX_PER_MM
+from ocr.template import load_template
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,16 @@ class Decision:
 
 class ScheduleProblem(Conflict):
     code = "schedule_check"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an accept did: committed (with its ledger row), held for a second blind keying, or sent to a
+    supervisor because the two keyings disagree."""
+
+    status: str  # committed | second_entry_needed | sent_to_supervisor
+    record: VaccinationRecord | None = None
+    message: str = ""
 
 
 def take_next(session: Session, who: Principal, settings: Settings, batch_id: int | None = None) -> Page | None:
@@ -82,9 +97,14 @@ def take_next(session: Session, who: Principal, settings: Settings, batch_id: in
 
 
 def _for_role(session: Session, page_id: int | None, who: Principal) -> bool:
-    """Deferred forms are for supervisors; reviewers never get them from the queue."""
+    """Deferred forms are for supervisors; reviewers never get them from the queue, nor a form whose first
+    blind keying was their own."""
     page = session.get(Page, page_id)
-    return page is not None and (who.role == Role.supervisor or not page.match.get("deferred"))
+    if page is None:
+        return False
+    if who.role == Role.supervisor:
+        return True
+    return not page.match.get("deferred") and page.first_entry.get("by") != who.id
 
 
 def page_for(session: Session, who: Principal, page_id: int) -> Page:
@@ -124,7 +144,7 @@ def _held(session: Session, who: Principal, page_id: int, version: int) -> Page:
     return page
 
 
-def _entry(page: Page, d: Decision) -> ledger.Entry:
+def entry_for(page: Page, d: Decision) -> ledger.Entry:
     ident = page.fields.get("_identity", {})
     vaccine = d.values.get("vaccine_code") or ident.get("vaccine_code")
     dose_no = d.values.get("dose_no") or ident.get("dose_no")
@@ -154,25 +174,28 @@ def _entry(page: Page, d: Decision) -> ledger.Entry:
     )
 
 
-def accept(session: Session, who: Principal, settings: Settings, page_id: int, d: Decision) -> VaccinationRecord:
+def accept(session: Session, who: Principal, settings: Settings, page_id: int, d: Decision) -> Outcome:
     page = session.get(Page, page_id)
     if page is not None and page.status == PageStatus.committed:
         # A retried accept (lost reply, double key press) by the same reviewer: return the row, write nothing.
         mine = session.exec(
             select(ReviewAction)
             .where(ReviewAction.page_id == page_id)
-            .where(ReviewAction.action == "accept")
+            .where(col(ReviewAction.action).in_(("accept", "second_entry", "first_entry")))
             .where(ReviewAction.user_id == who.id)
         ).first()
         row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).first()
         if row is not None and (mine is not None or who.role != Role.reviewer):
-            return row
+            return Outcome("committed", row)
+    if page is not None and page.first_entry.get("by") == who.id and page.locked_by != who.id:
+        # a retried first keying (lost reply): it is held already; the second reviewer has it or will
+        return Outcome("second_entry_needed", message="already saved; another reviewer keys the critical fields")
     page = _held(session, who, page_id, d.version)
     if not candidates_allowed(session, who, page, d.atena_no):
         raise Forbidden(f"宛名番号 {d.atena_no} is not a candidate of this form", fix="search for the resident first")
     if session.get(Resident, d.atena_no) is None:
         raise BadInput(f"宛名番号 {d.atena_no!r} is not in the register", fix="choose a candidate or search again")
-    entry = _entry(page, d)
+    entry = entry_for(page, d)
     checks = ledger.schedule_checks(session, entry)
     errors = [c.message for c in checks if c.severity == "error"]
     if errors and not d.acknowledged:
@@ -180,6 +203,17 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
             "; ".join(errors),
             fix="check the form against these; to record the dose as given anyway, confirm again with 確認して登録",
         )
+    blind = double_entry.blind_fields(page, settings.template_version, settings.double_entry)
+    if blind and who.role == Role.reviewer:
+        if not page.first_entry:
+            double_entry.hold_first(who, page, d.values, d.atena_no, d.acknowledged)
+            _release(session, who, page, "first_entry", "first of two blind keyings", status=PageStatus.extracted)
+            return Outcome("second_entry_needed", message="another reviewer will key " + ", ".join(blind) + " blind")
+        differ = double_entry.disagreements(page, blind, d.values, d.atena_no)
+        double_entry.record_second(session, who, page, blind, differ)
+        if differ:
+            _release(session, who, page, "defer", "double entry disagrees", status=PageStatus.extracted)
+            return Outcome("sent_to_supervisor", message="; ".join(differ))
     for name, value in d.values.items():
         if name in page.fields and isinstance(page.fields[name], dict):
             page.fields[name] = {**page.fields[name], "reviewed": value}
@@ -195,23 +229,27 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
             page_id=page_id,
             user_id=who.id,
             action="accept",
-            detail={"changed": _changed(page, d.values), "atena_no": d.atena_no},
+            detail={"changed": _changed(page, d.values), "atena_no": d.atena_no, "qa": page.qa_sample},
         )
     )
     record = ledger.commit_page(
         session, page, entry, who.id, settings.municipality_code, flags=[f"{c.severity}: {c.message}" for c in checks]
     )
     session.commit()
-    return record
+    return Outcome("committed", record)
 
 
 def _changed(page: Page, values: dict[str, str]) -> list[str]:
     return [n for n, v in values.items() if isinstance(page.fields.get(n), dict) and page.fields[n].get("value") != v]
 
 
-def _release(session: Session, who: Principal, page: Page, action: str, reason: str) -> Page:
-    """The end of a reviewer's hold on a form with a reason (reject, defer): lock freed, version bumped,
-    the action in the review history and the audit log, committed together."""
+def _release(
+    session: Session, who: Principal, page: Page, action: str, reason: str, status: PageStatus | None = None
+) -> Page:
+    """The end of a reviewer's hold on a form with a reason (reject, defer, a held first keying): lock freed,
+    version bumped, the action in the review history and the audit log, committed together."""
+    if status is not None:
+        page.status = status
     page.version += 1
     page.locked_by = None
     page.locked_until = None
@@ -237,10 +275,26 @@ def checks_for(session: Session, page: Page, atena_no: str | None) -> list[Check
         return []
     values = {k: str(v.get("value", "")) for k, v in page.fields.items() if isinstance(v, dict) and "value" in v}
     try:
-        entry = _entry(page, Decision(version=page.version, values=values, atena_no=atena_no))
+        entry = entry_for(page, Decision(version=page.version, values=values, atena_no=atena_no))
     except BadInput:
         return []
     return ledger.schedule_checks(session, entry)
+
+
+def field_crop(store: ContentStore, page: Page, field: str, template_version: str, margin_mm: float = 2.0) -> bytes:
+    """PNG of the registered page around one template field."""
+    spec = next((f for f in load_template(page.layout or template_version).fields if f.name == field), None)
+    if spec is None:
+        raise NotFound(f"the form has no field {field!r}")
+    if page.image_sha256 is None:
+        raise NotFound(f"page {page.id} has no image yet", fix="wait until it is processed")
+    img = Image.open(io.BytesIO(store.get(page.image_sha256)))
+    x, y, w, h = spec.region()
+    k = PX_PER_MM
+    box = (int((x - margin_mm) * k), int((y - margin_mm) * k), int((x + w + margin_mm) * k), int((y + h + margin_mm) * k))
+    buf = io.BytesIO()
+    img.crop(box).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def field_summary(page: Page) -> dict[str, Any]:
@@ -281,4 +335,6 @@ def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
         "deferred": deferred,
         "since_hours": since_hours,
         "reviewers": [{"user_id": u, **a} for u, a in sorted(per.items())],
+        "qa": qa.stats(session),
+        "double_entry": double_entry.stats(session),
     }

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from intake.api.deps import OverseerDep, PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
 from intake.api.routes.records import record_out
-from intake.api.schemas import AcceptIn, CandidateOut, CheckOut, FieldOut, RecordOut, RejectIn, ReviewPageOut
+from intake.api.schemas import AcceptIn, AcceptOut, CandidateOut, CheckOut, FieldOut, RejectIn, ReviewPageOut
 from intake.errors import Forbidden, NotFound
-from intake.services import audit, review
+from intake.services import audit, double_entry, review
 from intake.services.matching import search_candidates
 from models import Page, Resident, Role
 from ocr.register import PX_PER_MM
@@ -34,21 +34,28 @@ def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
 
 def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who: PrincipalDep) -> ReviewPageOut:
     template = load_template(page.layout or settings.template_version)
+    second = double_entry.is_blind_for(page, who)
+    blind = set(double_entry.blind_fields(page, settings.template_version, settings.double_entry)) if second else set()
+    first_values: dict[str, str] = page.first_entry.get("values", {}) if second else {}
     fields = []
     for spec in template.fields:
         f = page.fields.get(spec.name, {})
+        hidden = spec.name in blind
         fields.append(
             FieldOut(
                 name=spec.name,
                 kind=spec.kind,
                 label=spec.label,
-                value=str(f.get("value", "")),
-                confidence=float(f.get("confidence", 0.0)),
-                engine=str(f.get("engine", "")),
-                messages=list(f.get("messages", [])),
-                auto_ok=bool(f.get("auto_ok", False)),
+                # the second keying starts from the first reviewer's values, except the blind fields
+                value="" if hidden else str(first_values.get(spec.name, f.get("value", ""))),
+                confidence=0.0 if hidden else float(f.get("confidence", 0.0)),
+                engine="" if hidden else str(f.get("engine", "")),
+                messages=[] if hidden else list(f.get("messages", [])),
+                auto_ok=False if hidden else bool(f.get("auto_ok", False)),
                 critical=spec.critical,
                 region_mm=spec.region(),
+                confirmed=not hidden and bool(f.get("confirmed_by")),
+                blind=hidden,
             )
         )
     candidates = []
@@ -74,6 +81,8 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
             for c in review.checks_for(session, page, page.match.get("atena_no"))
         ],
         px_per_mm=PX_PER_MM,
+        qa_sample=page.qa_sample,
+        second_entry=second,
     )
 
 
@@ -102,6 +111,18 @@ def page_image(page_id: int, session: SessionDep, store: StoreDep, who: Principa
     return Response(store.get(page.image_sha256), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
+@router.get("/pages/{page_id}/crop/{field}", response_class=Response)
+def field_crop(
+    page_id: int, field: str, session: SessionDep, settings: SettingsDep, store: StoreDep, who: ReviewerDep
+) -> Response:
+    """The part of the page where one field was read (group verification grid; form view)."""
+    page = review.page_for(session, who, page_id)
+    png = review.field_crop(store, page, field, settings.template_version)
+    audit.record(session, who.actor, "page.crop", "page", str(page_id))
+    session.commit()
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+
 @router.get("/pages/{page_id}/candidates", response_model=list[CandidateOut])
 def candidates(
     page_id: int, session: SessionDep, who: ReviewerDep, kana: str = "", birth_date: date | None = None, atena_no: str = ""
@@ -117,16 +138,17 @@ def candidates(
     return [_candidate(r, {"score": 0.0, "agree": {}, "flags": [r.move_reason] if r.move_reason else []}) for r in found]
 
 
-@router.post("/pages/{page_id}/accept", response_model=RecordOut)
-def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> RecordOut:
-    rec = review.accept(
+@router.post("/pages/{page_id}/accept", response_model=AcceptOut)
+def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> AcceptOut:
+    outcome = review.accept(
         session,
         who,
         settings,
         page_id,
         review.Decision(version=body.version, values=body.values, atena_no=body.atena_no, acknowledged=body.acknowledged),
     )
-    return record_out(rec)
+    record = record_out(outcome.record) if outcome.record is not None else None
+    return AcceptOut(status=outcome.status, record=record, message=outcome.message)
 
 
 @router.post("/pages/{page_id}/reject", status_code=204)

@@ -1,0 +1,141 @@
+"""Group verification: one field (e.g. every lot number of a batch) as a grid of crops with values, confirmed
+many at once. The pages are locked to the reviewer like a single form, so two reviewers never touch the same
+page; each confirmation carries the version the reviewer saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from intake.errors import BadInput
+from intake.services import audit
+from intake.services.auth import Principal
+from intake.settings import Settings
+from models import Page, PageStatus, ReviewAction
+from models.enums import REVIEWABLE
+from models.tables import utcnow
+from ocr.normalize import DateProblem, parse_date
+
+GROUPABLE = ("lot_number", "vaccination_date", "dose_ml", "temperature", "doctor_name")
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    page_id: int
+    version: int
+    value: str
+
+
+def _check_field(field: str) -> None:
+    if field not in GROUPABLE:
+        raise BadInput(f"{field!r} cannot be verified as a group", fix="choose one of " + ", ".join(GROUPABLE))
+
+
+def needs_look(page: Page, field: str) -> bool:
+    """The machine was unsure and no person has confirmed it yet. Whole-form cases (a supervisor's form, a
+    form waiting for its blind second keying) stay out of the grid."""
+    f = page.fields.get(field)
+    if not isinstance(f, dict) or f.get("auto_ok") or f.get("confirmed_by"):
+        return False
+    return not page.match.get("deferred") and not page.first_entry
+
+
+def take_group(
+    session: Session, who: Principal, settings: Settings, field: str, batch_id: int | None = None, limit: int = 40
+) -> list[Page]:
+    """Lock up to `limit` pages whose `field` needs a look, oldest first, for this reviewer."""
+    _check_field(field)
+    now = utcnow()
+    free = or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now, col(Page.locked_by) == who.id)
+    stmt = select(Page).where(col(Page.status).in_(REVIEWABLE)).where(free).order_by(col(Page.id))
+    if batch_id is not None:
+        stmt = stmt.where(Page.batch_id == batch_id)
+    wanted = [p.id for p in session.exec(stmt.limit(2000)).all() if needs_look(p, field)][:limit]
+    taken: list[int] = []
+    for page_id in wanted:
+        res = session.execute(
+            update(Page)
+            .where(col(Page.id) == page_id)
+            .where(free)
+            .values(
+                locked_by=who.id,
+                locked_until=now + timedelta(seconds=settings.review_lock_seconds),
+                status=PageStatus.in_review,
+            )
+        )
+        if res.rowcount == 1 and page_id is not None:  # type: ignore[attr-defined]
+            taken.append(page_id)
+    audit.record(session, who.actor, "page.group_take", "field", field)
+    session.commit()
+    pages = [session.get(Page, i) for i in taken]
+    return [p for p in pages if p is not None]
+
+
+def _normalized(field: str, value: str) -> str:
+    value = value.strip()
+    if field.endswith("_date") and value:
+        try:
+            return parse_date(value).isoformat()
+        except DateProblem as exc:
+            raise BadInput(f"{value!r}: {exc}", fix="type the date as YYYY-MM-DD or 令和8年11月5日") from exc
+    return value
+
+
+def confirm_group(session: Session, who: Principal, field: str, items: list[Confirmation]) -> dict[str, object]:
+    """Confirm (or correct) the field on each page the reviewer holds; release those pages. A page that changed
+    meanwhile, or is no longer held, is refused by id and nothing of it is changed."""
+    _check_field(field)
+    confirmed: list[int] = []
+    corrected: list[int] = []
+    refused: dict[int, str] = {}
+    for item in items:
+        page = session.get(Page, item.page_id)
+        held = page is not None and page.locked_by == who.id and page.status in REVIEWABLE
+        if page is None or not held:
+            refused[item.page_id] = "not held by you (lock expired or taken): take the group again"
+            continue
+        if page.version != item.version:
+            refused[item.page_id] = "changed by someone else: take the group again"
+            continue
+        try:
+            value = _normalized(field, item.value)
+        except BadInput as exc:
+            refused[item.page_id] = f"{exc.message} — {exc.fix}"
+            continue
+        before = page.fields.get(field, {})
+        changed = value != before.get("value", "")
+        page.fields = {**page.fields, field: {**before, "value": value, "confirmed_by": who.id}}
+        page.needs_review_reasons = _without(page.needs_review_reasons, field)
+        page.version += 1
+        page.locked_by = None
+        page.locked_until = None
+        page.status = PageStatus.extracted
+        session.add(page)
+        session.add(
+            ReviewAction(
+                page_id=item.page_id, user_id=who.id, action="group_confirm", detail={"field": field, "changed": changed}
+            )
+        )
+        confirmed.append(item.page_id)
+        if changed:
+            corrected.append(item.page_id)
+    audit.record(session, who.actor, "page.group_confirm", "field", field)
+    session.commit()
+    return {"confirmed": confirmed, "corrected": corrected, "refused": refused}
+
+
+def _without(reasons: list[str], field: str) -> list[str]:
+    """Drop the field from the 'check: a, b' reason the worker wrote."""
+    out = []
+    for r in reasons:
+        if r.startswith("check: "):
+            rest = [n for n in r[len("check: ") :].split(", ") if n != field]
+            if rest:
+                out.append("check: " + ", ".join(rest))
+        else:
+            out.append(r)
+    return out
