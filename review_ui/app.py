@@ -161,9 +161,8 @@ def _review_form(form: dict[str, Any], img: Image.Image) -> None:
             f = fields[name]
             c1, c2 = st.columns([2, 3])
             c1.image(crop(img, f["region_mm"], form["px_per_mm"]), use_container_width=True)
-            label = f"{confidence_badge(f)} {f['label'] or name}" + (
-                " ⚠ " + "; ".join(f["messages"]) if f["messages"] else ""
-            )
+            badge = "△" if form.get("qa_sample") and f["auto_ok"] else confidence_badge(f)  # a QA sample: look at all
+            label = f"{badge} {f['label'] or name}" + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
             values[name] = c2.text_input(label, value=f["value"], key=f"f_{form['id']}_{form['version']}_{name}")
         options = [c["atena_no"] for c in candidates]
         labels = {
@@ -367,9 +366,11 @@ def supervisor_page() -> None:
     qa, de = s["qa"], s["double_entry"]
     st.write(t("QA抜取検査（機械の実精度）"))
     q1, q2, q3 = st.columns(3)
-    q1.metric(t("検査済み"), qa["reviewed"])
-    q2.metric(t("項目精度"), _rate(qa["field_precision"]))
-    q3.metric(t("予診票精度"), _rate(qa["form_precision"]))
+    q1.metric(t("検査済み"), f"{qa['reviewed']}（{t('待ち')} {qa['waiting']}）")
+    q2.metric(t("自動確定項目の精度"), _rate(qa["auto_field_precision"]))
+    q2.caption(f"{qa['auto_fields_corrected']} / {qa['auto_fields']}")
+    q3.metric(t("自動照合の精度"), _rate(qa["auto_match_precision"]))
+    q3.caption(f"{qa['auto_matches_corrected']} / {qa['auto_matches']}")
     st.write(t("二重入力（重要項目の不一致率）"))
     d1, d2 = st.columns(2)
     d1.metric(t("組"), de["pairs"])

@@ -99,7 +99,8 @@ def process(session: Session, store: ContentStore, settings: Settings, page_id: 
     if page.match["decision"] != "auto":
         reasons.append("resident: " + page.match["explanation"])
     page.needs_review_reasons = reasons
-    if not reasons and result.page_kind == "form":  # the machine is sure of every field and of the resident
+    sample = result.page_kind == "form" and qa.mark_sample(page, settings)
+    if not reasons and not sample and result.page_kind == "form":  # the machine is sure of every field and resident
         if qa.route_sure_form(session, page, settings) == "committed":
             return _finish(session, page, PageStatus.committed, reason="committed automatically (machine sure)")
     return _finish(session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]))

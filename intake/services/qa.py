@@ -1,6 +1,10 @@
-"""QA sampling: a set share of the forms the machine was sure of goes to a reviewer anyway, so the machine's
-real precision is measured on reviewed forms, not assumed. Optionally (INTAKE_AUTO_COMMIT) the other sure forms
-are committed without review; the ward's default keeps every form in review.
+"""QA sampling: the machine's real precision is measured on reviewed forms, not assumed.
+
+A set share of forms (INTAKE_QA_SAMPLE_RATE) is marked as a QA sample: the reviewer checks every field against
+the image, the ones the machine auto-accepted (✓, no stop in ordinary review) included. What the reviewer changes
+among those is the machine's error on auto-accepted fields; a changed resident on an automatic match is the
+matcher's. Optionally (INTAKE_AUTO_COMMIT) a form the machine was sure of in every field and in the resident,
+and that is not a sample, is committed without review; the ward's default keeps every form in review.
 """
 
 from __future__ import annotations
@@ -24,16 +28,19 @@ def sampled(page_id: int, rate: float) -> bool:
     return h < rate * 2**32
 
 
-def route_sure_form(session: Session, page: Page, settings: Settings) -> str:
-    """For a form with every field auto-accepted and its resident matched automatically: 'qa' (to review as a
-    sample), 'committed' (auto-commit on and the schedule has no objection) or 'review'."""
-    from intake.services.review import Decision, entry_for  # review imports this module's neighbours
-
+def mark_sample(page: Page, settings: Settings) -> bool:
     assert page.id is not None
     if sampled(page.id, settings.qa_sample_rate):
         page.qa_sample = True
         page.needs_review_reasons = [*page.needs_review_reasons, QA_REASON]
-        return "qa"
+    return page.qa_sample
+
+
+def route_sure_form(session: Session, page: Page, settings: Settings) -> str:
+    """For a form with every field auto-accepted and its resident matched automatically (and not a QA sample):
+    'committed' (auto-commit on and the schedule has no objection) or 'review'."""
+    from intake.services.review import Decision, entry_for  # review imports this module's neighbours
+
     if not settings.auto_commit:
         return "review"
     values = {k: str(v.get("value", "")) for k, v in page.fields.items() if isinstance(v, dict) and "value" in v}
@@ -55,7 +62,8 @@ def route_sure_form(session: Session, page: Page, settings: Settings) -> str:
 
 
 def stats(session: Session) -> dict[str, Any]:
-    """The machine's precision on reviewed QA samples: forms and fields the reviewer had to change."""
+    """The machine's precision measured on reviewed QA samples: of the fields it auto-accepted, how many the
+    reviewer changed; of the residents it matched automatically, how many the reviewer changed."""
     pages = {
         p.id: p
         for p in session.exec(
@@ -65,16 +73,17 @@ def stats(session: Session) -> dict[str, Any]:
     accepts = session.exec(
         select(ReviewAction).where(ReviewAction.action == "accept").where(col(ReviewAction.page_id).in_(list(pages)))
     ).all()
-    fields_checked = fields_changed = forms_changed = resident_changed = 0
+    auto_fields = auto_changed = auto_matches = match_changed = forms_changed = 0
     for a in accepts:
         page = pages[a.page_id]
-        n = sum(1 for k, v in page.fields.items() if not k.startswith("_") and isinstance(v, dict))
-        changed = len(a.detail.get("changed", []))
-        moved = a.detail.get("atena_no") != page.match.get("atena_no")
-        fields_checked += n
-        fields_changed += changed
-        forms_changed += bool(changed or moved)
-        resident_changed += moved
+        changed = set(a.detail.get("changed", []))
+        sure = [k for k, v in page.fields.items() if not k.startswith("_") and isinstance(v, dict) and v.get("auto_ok")]
+        auto_fields += len(sure)
+        auto_changed += sum(1 for k in sure if k in changed)
+        if page.match.get("decision") == "auto":
+            auto_matches += 1
+            match_changed += a.detail.get("atena_no") != page.match.get("atena_no")
+        forms_changed += bool(changed) or a.detail.get("atena_no") != page.match.get("atena_no")
     waiting = session.exec(
         select(Page.id).where(col(Page.qa_sample).is_(True)).where(col(Page.status).in_(("extracted", "in_review")))
     ).all()
@@ -82,9 +91,10 @@ def stats(session: Session) -> dict[str, Any]:
         "reviewed": len(accepts),
         "waiting": len(waiting),
         "forms_corrected": forms_changed,
-        "resident_changed": resident_changed,
-        "fields_checked": fields_checked,
-        "fields_corrected": fields_changed,
-        "field_precision": round(1 - fields_changed / fields_checked, 4) if fields_checked else None,
-        "form_precision": round(1 - forms_changed / len(accepts), 4) if accepts else None,
+        "auto_fields": auto_fields,
+        "auto_fields_corrected": auto_changed,
+        "auto_field_precision": round(1 - auto_changed / auto_fields, 4) if auto_fields else None,
+        "auto_matches": auto_matches,
+        "auto_matches_corrected": match_changed,
+        "auto_match_precision": round(1 - match_changed / auto_matches, 4) if auto_matches else None,
     }

@@ -1,0 +1,226 @@
+"""The verification station's server side: double entry, group verification, QA sampling (real Redis + worker)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from intake.services import qa
+from intake.settings import Settings, get_settings
+from models import Page, PageStatus, VaccinationRecord
+from tests.conftest import SAMPLE, committed_record, login, run_worker
+from tests.test_end_to_end import BATCH, upload
+
+SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+
+
+def _values(form: dict[str, Any]) -> dict[str, str]:
+    values = {f["name"]: f["value"] for f in form["fields"]}
+    values.update(vaccination_date=values["vaccination_date"] or "2026-11-01", lot_number=values["lot_number"] or "n/a")
+    return values
+
+
+def _take_form_with_doubtful_critical(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    """Take forms until one whose critical field the machine was unsure of (they are most of the sample)."""
+    for _ in range(12):
+        form = client.post("/api/v1/review/next", headers=headers).json()
+        assert form is not None, "no form with a doubtful critical field in the sample batch"
+        if any(f["critical"] and not f["auto_ok"] for f in form["fields"]):
+            return form  # type: ignore[no-any-return]
+        r = client.post(
+            f"/api/v1/review/pages/{form['id']}/defer", json={"version": form["version"], "reason": "skip"}, headers=headers
+        )
+        assert r.status_code == 204
+    raise AssertionError("no form with a doubtful critical field")
+
+
+@SQLITE
+def test_double_entry_agreeing_keyings_commit_and_disagreeing_go_to_a_supervisor(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    r1, r2, sup = login(client, "reviewer1"), login(client, "reviewer2"), login(client, "supervisor1")
+
+    # disagreement: reviewer2 reads another vaccination date → a supervisor decides
+    form = _take_form_with_doubtful_critical(client, r1)
+    values = _values(form)
+    body = {
+        "version": form["version"],
+        "atena_no": form["candidates"][0]["atena_no"],
+        "values": values,
+        "acknowledged": True,
+    }
+    first = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=r1).json()
+    assert first["status"] == "second_entry_needed" and first["record"] is None
+    retried = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=r1).json()
+    assert retried["status"] == "second_entry_needed"  # a lost reply retried: held once, nothing else
+    assert session.exec(select(VaccinationRecord)).all() == []
+    again = client.post("/api/v1/review/next", headers=r1).json()
+    assert again is None or again["id"] != form["id"]  # never your own second keying
+
+    second = client.post("/api/v1/review/next", headers=r2).json()
+    assert second["id"] == form["id"] and second["second_entry"]
+    blind = [f for f in second["fields"] if f["blind"]]
+    assert blind and all(f["value"] == "" and f["confidence"] == 0 for f in blind)
+    assert {f["name"] for f in blind} <= {"vaccination_date", "lot_number"}
+    differ = blind[0]["name"]
+    other = dict(values, **{differ: "2026-10-02" if differ == "vaccination_date" else "ZZ9999"})
+    out = client.post(
+        f"/api/v1/review/pages/{form['id']}/accept", json={**body, "version": second["version"], "values": other}, headers=r2
+    ).json()
+    assert out["status"] == "sent_to_supervisor" and differ in out["message"], out
+    assert session.exec(select(VaccinationRecord)).all() == []
+    held = client.post("/api/v1/review/next", headers=r2).json()
+    assert held["id"] != form["id"]  # a supervisor's form now
+    client.post(f"/api/v1/review/pages/{held['id']}/defer", json={"version": held["version"], "reason": "later"}, headers=r2)
+    page = client.get(f"/api/v1/review/pages/{form['id']}", headers=sup).json()
+    assert any("double entry disagrees" in r for r in page["reasons"])
+    done = client.post(
+        f"/api/v1/review/pages/{form['id']}/accept", json={**body, "version": page["version"]}, headers=sup
+    ).json()
+    assert done["status"] == "committed" and done["record"]["lot_number"] == values["lot_number"]
+
+    # agreement: the same values keyed blind by reviewer2 → committed
+    form = _take_form_with_doubtful_critical(client, r1)
+    body = {"version": form["version"], "atena_no": form["candidates"][0]["atena_no"], "values": _values(form)}
+    body["acknowledged"] = True
+    rec = committed_record(
+        client, form["id"], body, client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=r1).json()
+    )
+    assert rec["page_id"] == form["id"]
+
+    stats = client.get("/api/v1/review/stats", headers=sup).json()["double_entry"]
+    assert stats["pairs"] == 2 and stats["disagreed"] == 1 and stats["by_field"][differ] == {"pairs": 2, "disagreed": 1}
+
+
+@SQLITE
+def test_group_verification_confirms_one_field_across_forms(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    r1, r2 = login(client, "reviewer1"), login(client, "reviewer2")
+    assert client.post("/api/v1/review/group/take", params={"field": "atena_no"}, headers=r1).status_code == 422
+
+    items = client.post("/api/v1/review/group/take", params={"field": "doctor_name", "limit": 4}, headers=r1).json()
+    assert len(items) == 4
+    theirs = client.post("/api/v1/review/group/take", params={"field": "doctor_name"}, headers=r2).json()
+    assert not {i["page_id"] for i in items} & {i["page_id"] for i in theirs}  # locked: never the same page twice
+    crop = client.get(f"/api/v1/review/pages/{items[0]['page_id']}/crop/doctor_name", headers=r1)
+    assert crop.status_code == 200 and crop.content[:4] == b"\x89PNG"
+    assert client.get(f"/api/v1/review/pages/{items[0]['page_id']}/crop/doctor_name", headers=r2).status_code == 403
+
+    confirm = [
+        {"page_id": items[0]["page_id"], "version": items[0]["version"], "value": "確認 医師"},  # corrected
+        {"page_id": items[1]["page_id"], "version": items[1]["version"], "value": items[1]["value"]},  # as read
+        {"page_id": items[2]["page_id"], "version": items[2]["version"] - 1, "value": "x"},  # stale
+    ]
+    out = client.post(
+        "/api/v1/review/group/confirm", params={"field": "doctor_name"}, json={"items": confirm}, headers=r1
+    ).json()
+    assert sorted(out["confirmed"]) == sorted([items[0]["page_id"], items[1]["page_id"]])
+    assert out["corrected"] == [items[0]["page_id"]]
+    assert (
+        list(out["refused"]) == [str(items[2]["page_id"])]
+        and "take the group again" in out["refused"][str(items[2]["page_id"])]
+    )
+    session.expire_all()
+    page = session.get(Page, items[0]["page_id"])
+    assert page is not None and page.status == PageStatus.extracted and page.locked_by is None
+    assert page.fields["doctor_name"]["value"] == "確認 医師" and page.fields["doctor_name"]["confirmed_by"]
+    assert not any("doctor_name" in r for r in page.needs_review_reasons)
+    # the form view shows the field confirmed (✓, no stop) when the form comes up for review
+    unconfirmed = session.get(Page, items[2]["page_id"])
+    assert unconfirmed is not None and unconfirmed.fields["doctor_name"].get("confirmed_by") is None
+
+    dates = client.post("/api/v1/review/group/take", params={"field": "vaccination_date", "limit": 1}, headers=r2).json()
+    if dates:
+        bad = [{"page_id": dates[0]["page_id"], "version": dates[0]["version"], "value": "13月45日"}]
+        out = client.post(
+            "/api/v1/review/group/confirm", params={"field": "vaccination_date"}, json={"items": bad}, headers=r2
+        ).json()
+        assert out["confirmed"] == [] and "YYYY-MM-DD" in next(iter(out["refused"].values()))
+
+
+def test_qa_sample_share_is_what_was_set_and_stable() -> None:
+    picked = [i for i in range(20000) if qa.sampled(i, 0.05)]
+    assert 0.04 < len(picked) / 20000 < 0.06
+    assert picked == [i for i in range(20000) if qa.sampled(i, 0.05)]  # the same page, the same answer
+    assert not any(qa.sampled(i, 0.0) for i in range(1000)) and all(qa.sampled(i, 1.0) for i in range(1000))
+
+
+@SQLITE
+def test_qa_samples_measure_the_machines_precision(
+    client: TestClient,
+    settings: Settings,
+    session: Session,
+    scanner_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INTAKE_QA_SAMPLE_RATE", "1")  # every form a sample; the worker reads its own settings
+    monkeypatch.setenv("INTAKE_DOUBLE_ENTRY", "false")
+    get_settings.cache_clear()
+    upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    session.expire_all()
+    forms = session.exec(select(Page).where(Page.status == PageStatus.extracted)).all()
+    assert forms and all(p.qa_sample and any("QA sample" in r for r in p.needs_review_reasons) for p in forms)
+
+    r1 = login(client, "reviewer1")
+    form = client.post("/api/v1/review/next", headers=r1).json()
+    assert form["qa_sample"]
+    sure = [f["name"] for f in form["fields"] if f["auto_ok"]]
+    assert sure, "the sample form has auto-accepted fields"
+    values = _values(form)
+    values[sure[0]] = values[sure[0]] + "X"  # the reviewer finds one auto-accepted field wrong
+    body = {
+        "version": form["version"],
+        "atena_no": form["candidates"][0]["atena_no"],
+        "values": values,
+        "acknowledged": True,
+    }
+    client.app.state.settings = settings.model_copy(update={"double_entry": False})  # type: ignore[attr-defined]
+    out = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=r1).json()
+    assert out["status"] == "committed", out
+    stats = client.get("/api/v1/review/stats", headers=login(client, "supervisor1")).json()["qa"]
+    assert stats["reviewed"] == 1 and stats["auto_fields"] == len(sure) and stats["auto_fields_corrected"] == 1
+    assert stats["auto_field_precision"] == round(1 - 1 / len(sure), 4) and stats["waiting"] == len(forms) - 1
+
+
+@SQLITE
+def test_auto_commit_writes_a_form_the_machine_was_sure_of_and_only_when_switched_on(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    receipt = upload(client, scanner_headers, BATCH)
+    run_worker(settings)
+    manifest = json.loads(BATCH.with_suffix(".pages.json").read_text())
+    session.expire_all()
+    for page_id, name in zip(receipt["page_ids"], manifest, strict=True):
+        truth = json.loads((SAMPLE / "pages" / f"{name}.json").read_text())
+        page = session.get(Page, page_id)
+        assert page is not None
+        if page.match.get("decision") == "auto" and truth.get("fields", {}).get("lot_number"):
+            break
+    else:
+        raise AssertionError("no automatically matched form with a lot in the sample batch")
+    # as if the machine had been sure of every field: the values are the truth, all auto-accepted
+    page.fields = {
+        k: (
+            {**v, "value": str(truth["fields"].get(k) or v.get("value", "")), "auto_ok": True}
+            if isinstance(v, dict) and "value" in v
+            else v
+        )
+        for k, v in page.fields.items()
+    }
+    assert qa.route_sure_form(session, page, settings) == "review"  # the ward's default: every form reviewed
+    on = settings.model_copy(update={"auto_commit": True})
+    assert qa.route_sure_form(session, page, on) == "committed", page.needs_review_reasons
+    session.commit()
+    row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).one()
+    assert row.operator_id is None and row.lot_number == truth["fields"]["lot_number"]
+    assert row.atena_no == page.match["atena_no"]
