@@ -64,3 +64,28 @@ def complete_missing(page: Any, lot: str) -> None:
     lot_box = page.get_by_label(re.compile("ロット番号"))
     if not lot_box.input_value() and "見合わせ" not in page.get_by_label(re.compile("予診結果")).input_value():
         lot_box.fill(lot)
+
+
+def tab_to(page: Any, label: str, max_tabs: int = 60) -> str:
+    """Press Tab, as a reviewer does, until the focused input's label matches `label` (a regex). Returns it."""
+    pattern = re.compile(label)
+    for key in ("Tab", "Shift+Tab"):  # forward first; back if the field lies above the cursor
+        for _ in range(max_tabs):
+            focused = focused_label(page)
+            if pattern.search(focused):
+                return focused
+            page.keyboard.press(key)
+    raise AssertionError(f"no field labelled {label!r} within {max_tabs} Tab presses")
+
+
+def type_over(page: Any, text: str) -> None:
+    """Replace the focused input's text by typing (select all, then type or delete)."""
+    page.keyboard.press("Control+A")
+    if text:
+        page.keyboard.type(text)
+    else:
+        page.keyboard.press("Backspace")
+
+
+def focused_label(page: Any) -> str:
+    return str(page.evaluate("document.activeElement && document.activeElement.getAttribute('aria-label')") or "")

@@ -150,7 +150,8 @@ def _review_form(form: dict[str, Any], img: Image.Image) -> None:
         f"{t('接種種類')} {ident.get('vaccine_code', '?')}　{t('回数')} {ident.get('dose_no', '?')}　"
         f"{t('予診票番号')} {ident.get('form_no', '—')}　（{t('読取')}: {ident.get('source', '')}）"
     )
-    candidates = form["candidates"] + st.session_state.get("searched", [])
+    proposed = {c["atena_no"] for c in form["candidates"]}
+    candidates = form["candidates"] + [c for c in st.session_state.get("searched", []) if c["atena_no"] not in proposed]
     with st.form("review", clear_on_submit=False):
         values: dict[str, str] = {}
         if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title

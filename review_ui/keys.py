@@ -25,8 +25,10 @@ _SCRIPT = """
   function focusFirst() {
     const inputs = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')];
     if (!inputs.length) return false;
-    const doubtful = inputs.find(i => /^[◆✕△]/.test(i.getAttribute('aria-label') || ''));
-    (doubtful || inputs[0]).focus();
+    const label = i => i.getAttribute('aria-label') || '';
+    // a blind (second) keying first, then the doubtful fields, else the first field (Enter accepts the form)
+    const target = inputs.find(i => /^◆/.test(label(i))) || inputs.find(i => /^[✕△]/.test(label(i))) || inputs[0];
+    target.focus();
     return true;
   }
   function onKey(e) {

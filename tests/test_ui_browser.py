@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from intake.browser import complete_missing, free_port, open_as, wait_until_up
+from intake.browser import CHROMIUM_ARGS, focused_label, free_port, tab_to, type_over, wait_until_up
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
 from tests.conftest import QUEUE, REDIS_URL, ROOT, SAMPLE, run_worker
@@ -76,7 +79,39 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
         get_settings.cache_clear()
 
 
-def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, str, Settings]) -> None:
+def _login_by_keyboard(pw: Any, url: str, user: str, password: str) -> tuple[Any, Any]:
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian chromium is not installed: run `make setup`"
+    browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(url)
+    page.get_by_label("ユーザーID").wait_for(timeout=30000)
+    page.keyboard.press("Tab")
+    tab_to(page, "ユーザーID")
+    page.keyboard.type(user)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    return browser, page
+
+
+def _wait_form(page: Any) -> int:
+    page.get_by_text(re.compile(r"予診票 #\d+")).first.wait_for(timeout=30000)
+    page.locator("img").first.wait_for(timeout=30000)  # the scan and the field crops have arrived
+    page.wait_for_function("() => /^[◆✕△]/.test(document.activeElement?.getAttribute('aria-label') || '')", timeout=15000)
+    title = page.get_by_text(re.compile(r"予診票 #\d+")).first.inner_text()
+    return int(re.search(r"#(\d+)", title).group(1))  # type: ignore[union-attr]
+
+
+def _checked(page: Any) -> list[bool]:
+    return page.evaluate(  # type: ignore[no-any-return]
+        "[...document.querySelectorAll('div[role=radiogroup][aria-label*=\"住民\"] input')].map(i => i.checked)"
+    )
+
+
+def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tuple[str, str, Settings]) -> None:
+    """Login, the queue, a candidate search and choice by key, a correction, acceptance — no mouse — then the
+    second, blind keying of the critical fields by another reviewer, and the ledger row."""
     from playwright.sync_api import sync_playwright
 
     api_url, ui_url, settings = stack
@@ -90,22 +125,57 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
     )
     assert r.status_code == 201, r.text
     run_worker(settings)
+    other_resident = json.loads((SAMPLE / "pages" / "page_0001.json").read_text())["resident"]["atena_no"]
 
     with sync_playwright() as pw:
-        browser, page = open_as(pw, ui_url, "reviewer1", "review-demo-pass")
-        page.get_by_text(re.compile(r"予診票 #\d+")).wait_for(timeout=30000)
-        form_title = page.get_by_text(re.compile(r"予診票 #\d+")).first.inner_text()
-        page_id = int(re.search(r"#(\d+)", form_title).group(1))  # type: ignore[union-attr]
-        page.locator("img").first.wait_for(timeout=30000)  # the scan and the field crops have arrived
-        page.wait_for_timeout(500)
+        browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
+        page_id = _wait_form(page)
         if os.environ.get("INTAKE_SCREENSHOT_DIR"):  # README pictures: INTAKE_SCREENSHOT_DIR=docs make test
+            page.wait_for_timeout(500)
             page.screenshot(path=str(Path(os.environ["INTAKE_SCREENSHOT_DIR"]) / "review_form.png"))
-        complete_missing(page, "AB0001")  # e.g. a 見合わせ form: the reviewer types the screening date
-        doctor = page.get_by_label(re.compile("医師名"))
-        doctor.fill("校正 医師")  # the correction: type the value…
-        doctor.press("Enter")  # …and Enter accepts the form
-        page.get_by_text(re.compile("台帳に登録しました")).wait_for(timeout=30000)
+        assert _checked(page) == [True]  # the proposed resident, chosen
+        # Alt+S: candidate search by 宛名番号 → a second candidate; Alt+2 picks it, Alt+1 goes back
+        page.keyboard.press("Alt+s")
+        page.wait_for_function("() => document.activeElement?.getAttribute('aria-label') === '氏名カナ'", timeout=10000)
+        tab_to(page, "^宛名番号$")
+        page.keyboard.type(other_resident)
+        page.keyboard.press("Enter")
+        page.get_by_text("[Alt+2]").wait_for(timeout=30000)
+        page.keyboard.press("Alt+2")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('div[role=radiogroup][aria-label*=\"住民\"] input')][1]?.checked",
+            timeout=10000,
+        )
+        page.keyboard.press("Alt+1")
+        page.wait_for_timeout(300)
+        assert _checked(page) == [True, False]
+        # what the reviewer types, by Tab and keys only: the screening date this 見合わせ form left empty, and a
+        # corrected doctor's name
+        typed: dict[str, str] = {}
+        tab_to(page, "接種年月日")
+        if not page.evaluate("document.activeElement.value"):
+            type_over(page, "2026-11-01")
+        typed["vaccination_date"] = page.evaluate("document.activeElement.value")
+        tab_to(page, "医師名")
+        type_over(page, "校正 医師")
+        page.keyboard.press("Enter")
+        page.get_by_text(re.compile("1人目の入力を保存しました|台帳に登録しました")).wait_for(timeout=30000)
+        double = page.get_by_text("1人目の入力を保存しました").count() > 0
         browser.close()
+
+        if double:  # reviewer2 keys the critical fields blind: they start empty, the cursor on the first ◆
+            browser, page = _login_by_keyboard(pw, ui_url, "reviewer2", "review-demo-pass")
+            assert _wait_form(page) == page_id
+            page.get_by_text("2人目の盲検入力").wait_for(timeout=10000)
+            assert focused_label(page).startswith("◆")
+            for name, label in (("vaccination_date", "接種年月日"), ("lot_number", "ロット番号")):
+                if name in typed:
+                    if tab_to(page, label).startswith("◆"):  # blind: empty, whatever the first reviewer typed
+                        assert page.evaluate("document.activeElement.value") == ""
+                    type_over(page, typed[name])
+            page.keyboard.press("Enter")
+            page.get_by_text("台帳に登録しました").wait_for(timeout=30000)
+            browser.close()
 
     staff = httpx.post(api_url + "/api/v1/auth/login", json={"username": "staff1", "password": "staff-demo-pass"}).json()
     rows = httpx.get(
@@ -114,4 +184,5 @@ def test_reviewer_accepts_a_corrected_form_with_the_keyboard(stack: tuple[str, s
         headers={"Authorization": f"Bearer {staff['token']}"},
     ).json()
     mine = [row for row in rows if row["page_id"] == page_id]
-    assert len(mine) == 1 and mine[0]["doctor_name"] == "校正 医師"
+    assert len(mine) == 1 and mine[0]["doctor_name"] == "校正 医師", rows
+    assert mine[0]["atena_no"] != other_resident and str(mine[0]["performed_on"]) == typed["vaccination_date"]
