@@ -244,15 +244,15 @@ def group_page() -> None:
     c1, c2 = st.columns(2)
     field = c1.selectbox(t("項目"), list(GROUP_FIELDS), format_func=lambda f: t(GROUP_FIELDS[f]), key="group_field")
     batch = c2.text_input(t("バッチ番号（空欄は全バッチ）"), key="group_batch")
-    if st.button(t("取得")) or "group" not in st.session_state:
+    if st.button(t("取得")) or "group_items" not in st.session_state:
         try:
-            st.session_state["group"] = (field, api().group_take(field, int(batch) if batch.strip().isdigit() else None))
+            st.session_state["group_items"] = (field, api().group_take(field, int(batch) if batch.strip().isdigit() else None))
         except ApiError as e:
             show_error(e)
             return
     if msg := st.session_state.pop("group_message", None):
         st.success(msg)
-    got_field, items = st.session_state["group"]
+    got_field, items = st.session_state["group_items"]
     if not items:
         st.info(t("確認が必要な項目はありません。"))
         return
@@ -280,7 +280,7 @@ def group_page() -> None:
         msg = f"{len(out['confirmed'])} {t('件確定しました')}（{t('うち訂正')} {len(out['corrected'])}）"
         if out["refused"]:
             msg += f" — {t('確定できなかった予診票')}: " + "; ".join(f"#{k} {v}" for k, v in out["refused"].items())
-        st.session_state.pop("group")
+        st.session_state.pop("group_items")
         st.session_state["group_message"] = msg
         st.rerun()
 
