@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,14 @@ EDITABLE = (
 SEX = {"1": "男", "2": "女"}
 
 st.set_page_config(page_title="予診票 審査", layout="wide")
+QUEUE_REASONS = {
+    "": "すべて",
+    "low_confidence": "確信度の低い項目",
+    "no_match": "住民未照合",
+    "validation": "検証の警告",
+    "qa": "QA抜取検査",
+    "second_entry": "二重入力の2人目",
+}
 GROUP_FIELDS = {
     "lot_number": "ロット番号",
     "vaccination_date": "接種年月日",
@@ -40,6 +49,12 @@ GROUP_FIELDS = {
 
 def t(text: str) -> str:
     return translate(text, st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja")))
+
+
+def shown(names: dict[str, str]) -> Callable[[str], str]:
+    """A widget's format_func with the language fixed now: Streamlit may call it outside the script run."""
+    lang = st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja"))
+    return lambda key: translate(names[key], lang)
 
 
 def api() -> Api:
@@ -97,9 +112,13 @@ def _outcome_message(out: dict[str, Any]) -> str:
 
 def review_page() -> None:
     form: dict[str, Any] | None = st.session_state.get("form")
+    with st.sidebar.expander(t("キューの絞り込み")):
+        reason = st.selectbox(t("理由"), list(QUEUE_REASONS), format_func=shown(QUEUE_REASONS), key="q_reason")
+        batch = st.text_input(t("バッチ番号"), key="q_batch").strip()
+        clinic = st.text_input(t("実施機関コード"), key="q_clinic").strip()
     if form is None:
         try:
-            form = api().next_form()
+            form = api().next_form(batch if batch.isdigit() else "", clinic, reason)
         except ApiError as e:
             show_error(e)
             return
@@ -114,23 +133,27 @@ def review_page() -> None:
     if msg := st.session_state.pop("last_message", None):
         st.success(msg)
     try:
-        img = Image.open(io.BytesIO(api().image(form["id"])))
+        jpeg = api().image(form["id"])
     except ApiError as e:
         show_error(e)
         return
+    img = Image.open(io.BytesIO(jpeg))
+    full_width = img.width
+    img.draft("L", (img.width // 2, img.height // 2))  # JPEG decoded at half size: 4× faster, enough for crops
+
     st.subheader(f"{t('予診票')} #{form['id']}（{t('バッチ')} {form['batch_id']}）")
     st.caption(f"{t('キー操作')}: " + t(SHORTCUTS))
     if form.get("qa_sample"):
-        st.info(t("QA抜取検査: 機械が確信した予診票です。すべての項目を画像と照合してください"))
+        st.info(t("QA抜取検査: ✓の項目も含め、すべての項目を画像と照合してください"))
     if form.get("second_entry"):
         st.info(t("2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）"))
     if form["reasons"]:
         st.warning(f"{t('確認事項')}: " + " / ".join(form["reasons"]))
     left, right = st.columns([5, 6])
     with left:
-        st.image(img, caption=t("スキャン画像"), use_container_width=True)
+        st.image(jpeg, caption=t("スキャン画像"), use_container_width=True)  # the bytes as served: no re-encoding
     with right:
-        _review_form(form, img)
+        _review_form(form, img, img.size[0] / full_width)
     keys.install(
         f"{form['id']}:{form['version']}",
         {
@@ -143,7 +166,7 @@ def review_page() -> None:
     )
 
 
-def _review_form(form: dict[str, Any], img: Image.Image) -> None:
+def _review_form(form: dict[str, Any], img: Image.Image, scale: float) -> None:
     ident = form["identity"]
     fields = {f["name"]: f for f in form["fields"]}
     st.caption(
@@ -152,19 +175,27 @@ def _review_form(form: dict[str, Any], img: Image.Image) -> None:
     )
     proposed = {c["atena_no"] for c in form["candidates"]}
     candidates = form["candidates"] + [c for c in st.session_state.get("searched", []) if c["atena_no"] not in proposed]
+    if err := st.session_state.pop("form_error", None):
+        st.error(err)
     with st.form("review", clear_on_submit=False):
-        values: dict[str, str] = {}
+        keyed: dict[str, str] = {}  # field name → widget key; the submit callback reads the values from them
         if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
             c1, c2 = st.columns(2)
-            values["vaccine_code"] = c1.text_input(f"✕ {t('接種種類コード（表題を見て入力）')}", key=f"vc_{form['id']}")
-            values["dose_no"] = c2.text_input(f"✕ {t('回数')}", key=f"dn_{form['id']}")
+            keyed["vaccine_code"], keyed["dose_no"] = f"vc_{form['id']}", f"dn_{form['id']}"
+            c1.text_input(f"✕ {t('接種種類コード（表題を見て入力）')}", key=keyed["vaccine_code"])
+            c2.text_input(f"✕ {t('回数')}", key=keyed["dose_no"])
         for name in EDITABLE:
             f = fields[name]
             c1, c2 = st.columns([2, 3])
-            c1.image(crop(img, f["region_mm"], form["px_per_mm"]), use_container_width=True)
+            c1.image(
+                crop(img, f["region_mm"], form["px_per_mm"] * scale),
+                output_format="JPEG",
+                use_container_width=True,
+            )
             badge = "△" if form.get("qa_sample") and f["auto_ok"] else confidence_badge(f)  # a QA sample: look at all
             label = f"{badge} {f['label'] or name}" + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
-            values[name] = c2.text_input(label, value=f["value"], key=f"f_{form['id']}_{form['version']}_{name}")
+            keyed[name] = f"f_{form['id']}_{form['version']}_{name}"
+            c2.text_input(label, value=f["value"], key=keyed[name])
         options = [c["atena_no"] for c in candidates]
         labels = {
             c["atena_no"]: f"[Alt+{i + 1}] {c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
@@ -172,31 +203,35 @@ def _review_form(form: dict[str, Any], img: Image.Image) -> None:
             + " ".join(f"[{k} {v}]" for k, v in c.get("explain", {}).items())
             for i, c in enumerate(candidates)
         }
-        chosen = (
+        if options:
             st.radio(t("住民（宛名番号）"), options, format_func=lambda a: labels.get(a, a), key=f"resident_{form['id']}")
-            if options
-            else None
-        )
-        if not options:
+        else:
             st.info(t("候補がありません。下の検索で住民を探してください。"))
         checks = form.get("checks", [])
         for c in checks:  # schedule checks, shown where the reviewer decides
             (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {c['message']}")
-        acknowledged = any(c["severity"] == "error" for c in checks) and st.checkbox(
-            t("確認して登録（スケジュールの指摘を確認済み）"), key=f"ack_{form['id']}"
-        )
-        submitted = st.form_submit_button(t("確定して次へ (Enter)"), type="primary")
-    if submitted:
-        if not chosen:
-            st.error(t("住民を選んでください — 候補から選ぶか検索してください"))
-        else:
-            try:
-                out = api().accept(form["id"], form["version"], chosen, values, bool(acknowledged))
-            except ApiError as e:
-                show_error(e)
-            else:
-                _done(_outcome_message(out))
+        if any(c["severity"] == "error" for c in checks):
+            st.checkbox(t("確認して登録（スケジュールの指摘を確認済み）"), key=f"ack_{form['id']}")
+        # The accept runs in the callback, before the script re-runs: one run (the next form) per Enter, not two.
+        st.form_submit_button(t("確定して次へ (Enter)"), type="primary", on_click=_accept, args=(form, keyed))
     _side_actions(form)
+
+
+def _accept(form: dict[str, Any], keyed: dict[str, str]) -> None:
+    state = st.session_state
+    chosen = state.get(f"resident_{form['id']}")
+    if not chosen:
+        state["form_error"] = t("住民を選んでください — 候補から選ぶか検索してください")
+        return
+    values = {name: str(state.get(key, "")) for name, key in keyed.items()}
+    try:
+        out = api().accept(form["id"], form["version"], chosen, values, bool(state.get(f"ack_{form['id']}")))
+    except ApiError as e:
+        state["form_error"] = e.message + (f" — {e.fix}" if e.fix else "")
+        if e.status == 401:
+            state.pop("token", None)
+        return
+    state.update(last_message=_outcome_message(out), form=None, searched=[])
 
 
 def _side_actions(form: dict[str, Any]) -> None:
@@ -242,11 +277,14 @@ def group_page() -> None:
     """One field across many forms: a grid of crops with values, confirmed with one Enter."""
     st.title(t("一括確認"))
     c1, c2 = st.columns(2)
-    field = c1.selectbox(t("項目"), list(GROUP_FIELDS), format_func=lambda f: t(GROUP_FIELDS[f]), key="group_field")
+    field = c1.selectbox(t("項目"), list(GROUP_FIELDS), format_func=shown(GROUP_FIELDS), key="group_field")
     batch = c2.text_input(t("バッチ番号（空欄は全バッチ）"), key="group_batch")
     if st.button(t("取得")) or "group_items" not in st.session_state:
         try:
-            st.session_state["group_items"] = (field, api().group_take(field, int(batch) if batch.strip().isdigit() else None))
+            st.session_state["group_items"] = (
+                field,
+                api().group_take(field, int(batch) if batch.strip().isdigit() else None),
+            )
         except ApiError as e:
             show_error(e)
             return
@@ -415,7 +453,7 @@ def main() -> None:
     role = st.session_state.get("role")
     st.sidebar.write(f"{st.session_state.get('username')}（{role}）")
     pages = ROLE_PAGES.get(role or "", [])
-    choice = st.sidebar.radio(t("画面"), pages, format_func=t) if pages else None
+    choice = st.sidebar.radio(t("画面"), pages, format_func=shown({p: p for p in pages})) if pages else None
     if st.sidebar.button(t("ログアウト")):
         try:
             api().logout()

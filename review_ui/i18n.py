@@ -56,8 +56,8 @@ EN: dict[str, str] = {
         "First keying saved. Another reviewer keys the critical fields blind"
     ),
     "2人の入力が一致しないため監督者へ回しました": "The two keyings disagree: sent to a supervisor",
-    "QA抜取検査: 機械が確信した予診票です。すべての項目を画像と照合してください": (
-        "QA sample: the machine was sure of this form. Check every field against the image"
+    "QA抜取検査: ✓の項目も含め、すべての項目を画像と照合してください": (
+        "QA sample: check every field against the image, the ✓ ones included"
     ),
     "2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）": (
         "Second, blind keying: type the ◆ fields from the image (the first keying is not shown)"
@@ -65,6 +65,15 @@ EN: dict[str, str] = {
     "キー操作": "Keys",
     SHORTCUTS: "Enter accept · Tab move · Alt+digit candidate · Alt+S search · Alt+N not registered · Alt+R reject · Alt+D defer",  # noqa: E501
     "項目": "Field",
+    "キューの絞り込み": "Queue filter",
+    "バッチ番号": "Batch no.",
+    "実施機関コード": "Clinic code",
+    "すべて": "All",
+    "確信度の低い項目": "Low-confidence fields",
+    "住民未照合": "Resident not matched",
+    "検証の警告": "Validation warnings",
+    "QA抜取検査": "QA samples",
+    "二重入力の2人目": "Second keying (double entry)",
     "住民": "Resident",
     "住民検索": "Resident search",
     "返戻": "Reject",

@@ -23,7 +23,9 @@ _SCRIPT = """
     if (b) b.click();
   }
   function focusFirst() {
-    const inputs = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')];
+    // the previous form's elements stay on screen (stale) until this run replaces them: never focus those
+    const inputs = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')]
+      .filter(i => !i.closest('[data-stale="true"]'));
     if (!inputs.length) return false;
     const label = i => i.getAttribute('aria-label') || '';
     // a blind (second) keying first, then the doubtful fields, else the first field (Enter accepts the form)
@@ -50,7 +52,7 @@ _SCRIPT = """
   D.addEventListener('keydown', onKey, true);
   if (form !== null && P.__intakeFocused !== form) {
     let tries = 0;
-    const t = setInterval(() => { if (focusFirst() || ++tries > 40) { clearInterval(t); P.__intakeFocused = form; } }, 50);
+    const t = setInterval(() => { if (focusFirst() || ++tries > 200) { clearInterval(t); P.__intakeFocused = form; } }, 10);
   }
 })();
 </script>

@@ -186,3 +186,48 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
     mine = [row for row in rows if row["page_id"] == page_id]
     assert len(mine) == 1 and mine[0]["doctor_name"] == "校正 医師", rows
     assert mine[0]["atena_no"] != other_resident and str(mine[0]["performed_on"]) == typed["vaccination_date"]
+
+
+def test_group_verification_and_supervisor_page_in_the_browser(stack: tuple[str, str, Settings]) -> None:
+    """One field across the batch as a grid of crops: Tab to a value, type the correction, Enter confirms them
+    all; the supervisor page then counts the work. (README pictures with INTAKE_SCREENSHOT_DIR.)"""
+    from playwright.sync_api import sync_playwright
+
+    api_url, ui_url, settings = stack
+    batch = SAMPLE / "batches" / "batch_00.pdf"
+    r = httpx.post(
+        api_url + "/api/v1/batches",
+        data={"clinic_code": "1310001"},
+        files=[("files", (batch.name, batch.read_bytes()))],
+        headers={"X-API-Key": DEMO_SCANNER_KEY},
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    run_worker(settings)
+    shots = os.environ.get("INTAKE_SCREENSHOT_DIR")
+    with sync_playwright() as pw:
+        browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
+        page.get_by_text("一括確認").click()
+        page.get_by_role("button", name="取得").wait_for(timeout=30000)
+        page.get_by_role("button", name="取得").click()  # lot numbers first (the default field)
+        page.get_by_text(re.compile("まとめて確定|確認が必要な項目はありません")).first.wait_for(timeout=30000)
+        boxes = page.locator('[data-testid="stForm"] input[type="text"]')
+        n = boxes.count()
+        assert n >= 1, "no lot number to verify in the sample batch"
+        page.wait_for_timeout(800)  # the crops
+        if shots:
+            page.screenshot(path=str(Path(shots) / "group_view.png"))
+        boxes.first.focus()
+        type_over(page, "AB1234")
+        page.keyboard.press("Enter")
+        page.get_by_text(re.compile(rf"{n} 件確定しました（うち訂正 \d+）")).wait_for(timeout=30000)
+        browser.close()
+
+        browser, page = _login_by_keyboard(pw, ui_url, "supervisor1", "super-demo-pass")
+        page.get_by_text("監督", exact=True).click()
+        page.get_by_text("QA抜取検査（機械の実精度）").wait_for(timeout=30000)
+        page.wait_for_timeout(800)
+        if shots:
+            page.screenshot(path=str(Path(shots) / "supervisor.png"), full_page=True)
+        assert page.get_by_text("二重入力（重要項目の不一致率）").count() == 1
+        browser.close()

@@ -224,3 +224,32 @@ def test_auto_commit_writes_a_form_the_machine_was_sure_of_and_only_when_switche
     row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).one()
     assert row.operator_id is None and row.lot_number == truth["fields"]["lot_number"]
     assert row.atena_no == page.match["atena_no"]
+
+
+@SQLITE
+def test_the_queue_filters_by_batch_clinic_and_reason(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    first = upload(client, scanner_headers, BATCH)
+    second = upload(client, scanner_headers, SAMPLE / "batches" / "batch_02.pdf", clinic="1310002")
+    run_worker(settings)
+    r1 = login(client, "reviewer1")
+
+    def take(**params: Any) -> Any:
+        r = client.post("/api/v1/review/next", params=params, headers=r1)
+        assert r.status_code == 200, r.text
+        form = r.json()
+        if form is not None:  # give it back, so the next call starts again from the whole queue
+            client.post(
+                f"/api/v1/review/pages/{form['id']}/defer", json={"version": form["version"], "reason": "t"}, headers=r1
+            )
+        return form
+
+    assert take(batch_id=second["batch_id"])["batch_id"] == second["batch_id"]
+    assert take(clinic="1310002")["batch_id"] == second["batch_id"]
+    assert take(clinic="9999999") is None
+    no_match = take(reason="no_match")
+    assert no_match is not None and any(r.startswith("resident: ") for r in no_match["reasons"])
+    assert first["batch_id"] != second["batch_id"]
+    bad = client.post("/api/v1/review/next", params={"reason": "bogus"}, headers=r1)
+    assert bad.status_code == 422 and "low_confidence" in bad.json()["fix"]

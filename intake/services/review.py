@@ -20,7 +20,7 @@ from intake.services.auth import Principal
 from intake.services.schedule import Check
 from intake.settings import Settings
 from intake.store import ContentStore
-from models import Page, PageStatus, Resident, ReviewAction, Role, VaccinationRecord
+from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, VaccinationRecord
 from models.enums import REVIEWABLE
 from models.tables import utcnow
 from ocr.normalize import DateProblem, parse_date
@@ -50,8 +50,43 @@ class Outcome:
     message: str = ""
 
 
-def take_next(session: Session, who: Principal, settings: Settings, batch_id: int | None = None) -> Page | None:
-    """Lock the oldest reviewable page for this reviewer. Atomic: two reviewers never get the same page."""
+REASONS = {
+    "low_confidence": "a field the machine was unsure of",
+    "no_match": "the resident was not matched automatically",
+    "validation": "a field with a validation message",
+    "qa": "a QA sample",
+    "second_entry": "waiting for the second blind keying",
+}
+
+
+def has_reason(page: Page, reason: str) -> bool:
+    """The queue's filter by why a form is in review (see REASONS)."""
+    reasons = page.needs_review_reasons
+    if reason == "low_confidence":
+        return any(r.startswith("check: ") for r in reasons)
+    if reason == "no_match":
+        return any(r.startswith("resident: ") for r in reasons)
+    if reason == "validation":
+        return any(isinstance(v, dict) and v.get("messages") for k, v in page.fields.items() if not k.startswith("_"))
+    if reason == "qa":
+        return page.qa_sample
+    if reason == "second_entry":
+        return bool(page.first_entry)
+    raise BadInput(f"unknown queue reason {reason!r}", fix="use one of " + ", ".join(REASONS))
+
+
+def take_next(
+    session: Session,
+    who: Principal,
+    settings: Settings,
+    batch_id: int | None = None,
+    clinic: str = "",
+    reason: str = "",
+) -> Page | None:
+    """Lock the oldest reviewable page for this reviewer, optionally of one batch, one clinic, or for one reason.
+    Atomic: two reviewers never get the same page."""
+    if reason and reason not in REASONS:
+        raise BadInput(f"unknown queue reason {reason!r}", fix="use one of " + ", ".join(REASONS))
     now = utcnow()
     mine = session.exec(
         select(Page)
@@ -70,8 +105,10 @@ def take_next(session: Session, who: Principal, settings: Settings, batch_id: in
         )
         if batch_id is not None:
             stmt = stmt.where(Page.batch_id == batch_id)
-        ids = session.exec(stmt.limit(50)).all()
-        page_id = next((i for i in ids if _for_role(session, i, who)), None)
+        if clinic:
+            stmt = stmt.where(col(Page.batch_id).in_(select(Batch.id).where(Batch.clinic_code == clinic)))
+        ids = session.exec(stmt.limit(200)).all()
+        page_id = next((i for i in ids if _for_role(session, i, who) and _wanted(session, i, reason)), None)
         if page_id is None:
             return None
         res = session.execute(
@@ -94,6 +131,11 @@ def take_next(session: Session, who: Principal, settings: Settings, batch_id: in
             return page
         session.rollback()  # someone else took it between select and update: try the next one
     return None
+
+
+def _wanted(session: Session, page_id: int | None, reason: str) -> bool:
+    page = session.get(Page, page_id)
+    return page is not None and (not reason or has_reason(page, reason))
 
 
 def _for_role(session: Session, page_id: int | None, who: Principal) -> bool:

@@ -88,9 +88,16 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
 
 @router.post("/next", response_model=ReviewPageOut | None)
 def take_next(
-    session: SessionDep, settings: SettingsDep, who: ReviewerDep, batch_id: int | None = None
+    session: SessionDep,
+    settings: SettingsDep,
+    who: ReviewerDep,
+    batch_id: int | None = None,
+    clinic: str = "",
+    reason: str = "",
 ) -> ReviewPageOut | None:
-    page = review.take_next(session, who, settings, batch_id)
+    """The next form, locked to the caller; optionally of one batch, one clinic (実施機関コード), or for one reason:
+    low_confidence, no_match, validation, qa, second_entry."""
+    page = review.take_next(session, who, settings, batch_id, clinic, reason)
     return review_page_out(session, settings, page, who) if page else None
 
 
