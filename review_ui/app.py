@@ -102,6 +102,14 @@ def _done(message: str) -> None:
     st.rerun()
 
 
+def _readable(reason: str, form: dict[str, Any]) -> str:
+    """'check: lot_number, doctor_name' as the reviewer reads it: the fields' labels on the form."""
+    if not reason.startswith("check: "):
+        return reason
+    labels = {f["name"]: f["label"] or f["name"] for f in form["fields"]}
+    return t("要確認") + ": " + "、".join(labels.get(n, n) for n in reason[len("check: ") :].split(", "))
+
+
 def _outcome_message(out: dict[str, Any]) -> str:
     if out["status"] == "committed":
         return f"{t('台帳に登録しました')}（#{out['record']['id']}）"
@@ -148,7 +156,7 @@ def review_page() -> None:
     if form.get("second_entry"):
         st.info(t("2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）"))
     if form["reasons"]:
-        st.warning(f"{t('確認事項')}: " + " / ".join(form["reasons"]))
+        st.warning(f"{t('確認事項')}: " + " / ".join(_readable(r, form) for r in form["reasons"]))
     left, right = st.columns([5, 6])
     with left:
         st.image(jpeg, caption=t("スキャン画像"), use_container_width=True)  # the bytes as served: no re-encoding
@@ -296,18 +304,19 @@ def group_page() -> None:
         return
     with st.form("group"):
         values = {}
-        for it in items:
-            c1, c2 = st.columns([3, 2])
-            try:
-                c1.image(api().crop(it["page_id"], got_field), caption=f"#{it['page_id']}")
-            except ApiError as e:
-                c1.error(e.message)
-            badge = "△" if it["confidence"] >= 0.6 else "✕"
-            values[it["page_id"]] = c2.text_input(
-                f"{badge} #{it['page_id']} {got_field}",
-                value=it["value"],
-                key=f"g_{got_field}_{it['page_id']}_{it['version']}",
-            )
+        per_row = 3  # a grid: crop above its value, three forms a row
+        for start in range(0, len(items), per_row):
+            for col, it in zip(st.columns(per_row), items[start : start + per_row], strict=False):
+                try:
+                    col.image(api().crop(it["page_id"], got_field), use_container_width=True)
+                except ApiError as e:
+                    col.error(e.message)
+                badge = "△" if it["confidence"] >= 0.6 else "✕"
+                values[it["page_id"]] = col.text_input(
+                    f"{badge} #{it['page_id']} {t(GROUP_FIELDS[got_field])}",
+                    value=it["value"],
+                    key=f"g_{got_field}_{it['page_id']}_{it['version']}",
+                )
         go = st.form_submit_button(t("まとめて確定 (Enter)"), type="primary")
     if go:
         try:

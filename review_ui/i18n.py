@@ -65,6 +65,7 @@ EN: dict[str, str] = {
     "キー操作": "Keys",
     SHORTCUTS: "Enter accept · Tab move · Alt+digit candidate · Alt+S search · Alt+N not registered · Alt+R reject · Alt+D defer",  # noqa: E501
     "項目": "Field",
+    "要確認": "check",
     "キューの絞り込み": "Queue filter",
     "バッチ番号": "Batch no.",
     "実施機関コード": "Clinic code",

@@ -209,16 +209,23 @@ def test_group_verification_and_supervisor_page_in_the_browser(stack: tuple[str,
         browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
         page.get_by_text("一括確認").click()
         page.get_by_role("button", name="取得").wait_for(timeout=30000)
-        page.get_by_role("button", name="取得").click()  # lot numbers first (the default field)
+        field = page.get_by_role("combobox", name=re.compile("項目"))  # doctors' names: handwriting, never auto
+        field.click()
+        page.keyboard.type("医師名")
+        page.keyboard.press("Enter")
+        page.get_by_role("button", name="取得").click()
+        page.get_by_text(re.compile("#\\d+ 医師名")).first.wait_for(timeout=30000)
         page.get_by_text(re.compile("まとめて確定|確認が必要な項目はありません")).first.wait_for(timeout=30000)
+        page.get_by_role("button", name="まとめて確定 (Enter)").wait_for(timeout=30000)  # the grid's end: all drawn
+        page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)
         boxes = page.locator('[data-testid="stForm"] input[type="text"]')
         n = boxes.count()
-        assert n >= 1, "no lot number to verify in the sample batch"
+        assert n >= 3, "the sample batch has doctors' names to verify"
         page.wait_for_timeout(800)  # the crops
         if shots:
             page.screenshot(path=str(Path(shots) / "group_view.png"))
         boxes.first.focus()
-        type_over(page, "AB1234")
+        type_over(page, "一括 訂正")
         page.keyboard.press("Enter")
         page.get_by_text(re.compile(rf"{n} 件確定しました（うち訂正 \d+）")).wait_for(timeout=30000)
         browser.close()

@@ -20,7 +20,7 @@ from intake.services.auth import Principal
 from intake.services.schedule import Check
 from intake.settings import Settings
 from intake.store import ContentStore
-from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, VaccinationRecord
+from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, UserAccount, VaccinationRecord
 from models.enums import REVIEWABLE
 from models.tables import utcnow
 from ocr.normalize import DateProblem, parse_date
@@ -376,7 +376,10 @@ def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
         "queue": {str(k): v for k, v in by_status.items()},
         "deferred": deferred,
         "since_hours": since_hours,
-        "reviewers": [{"user_id": u, **a} for u, a in sorted(per.items())],
+        "reviewers": [
+            {"user_id": u, "username": getattr(session.get(UserAccount, u), "username", "?"), **a}
+            for u, a in sorted(per.items())
+        ],
         "qa": qa.stats(session),
         "double_entry": double_entry.stats(session),
     }
