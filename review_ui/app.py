@@ -83,13 +83,24 @@ def login_page() -> None:
 
 
 def confidence_badge(f: dict[str, Any]) -> str:
-    # Symbols from the CJK fonts reviewers' terminals have (no emoji font there): blind keying / sure or
-    # confirmed by a person / doubtful / unread. The cursor starts on the first ◆, ✕ or △.
+    """Symbols from the CJK fonts reviewers' terminals have (no emoji font there), each shown in its colour:
+    blind second keying / sure or confirmed by a person / doubtful / unread. The cursor starts on the first ◆,
+    then ✕ or △ (review_ui.keys)."""
     if f.get("blind"):
         return "◆"
     if f["auto_ok"] or f.get("confirmed"):
         return "✓"
     return "△" if f["confidence"] >= 0.6 else "✕"
+
+
+COLOUR = {"◆": "blue", "✓": "green", "△": "orange", "✕": "red"}
+
+
+def field_input(where: Any, badge: str, label: str, **kw: Any) -> str:
+    """A text input under a coloured label. The input's own (accessible) label stays plain text — "△ 医師名" —
+    which screen readers, the keyboard helper and the browser tests read."""
+    where.markdown(f":{COLOUR[badge]}[{badge}] {label}")
+    return str(where.text_input(f"{badge} {label}", label_visibility="collapsed", **kw))
 
 
 def crop(img: Image.Image, region: list[float], k: float) -> Image.Image:
@@ -190,8 +201,8 @@ def _review_form(form: dict[str, Any], img: Image.Image, scale: float) -> None:
         if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
             c1, c2 = st.columns(2)
             keyed["vaccine_code"], keyed["dose_no"] = f"vc_{form['id']}", f"dn_{form['id']}"
-            c1.text_input(f"✕ {t('接種種類コード（表題を見て入力）')}", key=keyed["vaccine_code"])
-            c2.text_input(f"✕ {t('回数')}", key=keyed["dose_no"])
+            field_input(c1, "✕", t("接種種類コード（表題を見て入力）"), key=keyed["vaccine_code"])
+            field_input(c2, "✕", t("回数"), key=keyed["dose_no"])
         for name in EDITABLE:
             f = fields[name]
             c1, c2 = st.columns([2, 3])
@@ -201,9 +212,9 @@ def _review_form(form: dict[str, Any], img: Image.Image, scale: float) -> None:
                 use_container_width=True,
             )
             badge = "△" if form.get("qa_sample") and f["auto_ok"] else confidence_badge(f)  # a QA sample: look at all
-            label = f"{badge} {f['label'] or name}" + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
+            label = (f["label"] or name) + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
             keyed[name] = f"f_{form['id']}_{form['version']}_{name}"
-            c2.text_input(label, value=f["value"], key=keyed[name])
+            field_input(c2, badge, label, value=f["value"], key=keyed[name])
         options = [c["atena_no"] for c in candidates]
         labels = {
             c["atena_no"]: f"[Alt+{i + 1}] {c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
@@ -312,8 +323,10 @@ def group_page() -> None:
                 except ApiError as e:
                     col.error(e.message)
                 badge = "△" if it["confidence"] >= 0.6 else "✕"
-                values[it["page_id"]] = col.text_input(
-                    f"{badge} #{it['page_id']} {t(GROUP_FIELDS[got_field])}",
+                values[it["page_id"]] = field_input(
+                    col,
+                    badge,
+                    f"#{it['page_id']} {t(GROUP_FIELDS[got_field])}",
                     value=it["value"],
                     key=f"g_{got_field}_{it['page_id']}_{it['version']}",
                 )
