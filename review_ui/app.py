@@ -174,7 +174,6 @@ def review_page() -> None:
     with right:
         _review_form(form, img, img.size[0] / full_width)
     keys.install(
-        f"{form['id']}:{form['version']}",
         {
             "resident": t("住民"),
             "search": t("住民検索"),

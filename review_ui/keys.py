@@ -1,6 +1,8 @@
 """Keyboard-only review. Streamlit has no key bindings of its own for radios and expanders, so a zero-height
-component installs one keydown handler on the page (replaced, never stacked, on each render) and puts the
-cursor on the first doubtful field of a new form. Enter inside the form submits it (Streamlit's own)."""
+component installs one keydown handler on the page and puts the cursor on the first field to key of each new
+form. Its arguments never change between forms, so Streamlit keeps the same iframe (no reload per form): a
+MutationObserver notices the new form's title and places the cursor as soon as its fields exist. Enter inside
+the form submits it (Streamlit's own)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import streamlit.components.v1 as components
 _SCRIPT = """
 <script>
 (function () {
-  const P = window.parent, D = P.document, form = %(form)s;
+  const P = window.parent, D = P.document;
+  const fresh = el => !el.closest('[data-stale="true"]');  // the previous form stays on screen until replaced
   function section(word) {
     const s = [...D.querySelectorAll('details summary')].find(x => x.innerText.includes(word));
     if (!s) return;
@@ -23,15 +26,18 @@ _SCRIPT = """
     if (b) b.click();
   }
   function focusFirst() {
-    // the previous form's elements stay on screen (stale) until this run replaces them: never focus those
-    const inputs = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')]
-      .filter(i => !i.closest('[data-stale="true"]'));
+    const inputs = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')].filter(fresh);
     if (!inputs.length) return false;
     const label = i => i.getAttribute('aria-label') || '';
     // a blind (second) keying first, then the doubtful fields, else the first field (Enter accepts the form)
     const target = inputs.find(i => /^◆/.test(label(i))) || inputs.find(i => /^[✕△]/.test(label(i))) || inputs[0];
     target.focus();
     return true;
+  }
+  function onNewForm() {
+    const title = [...D.querySelectorAll('h3')].find(h => /#\\d+/.test(h.textContent) && fresh(h));
+    if (!title || P.__intakeFocused === title.textContent) return;
+    if (focusFirst()) P.__intakeFocused = title.textContent;
   }
   function onKey(e) {
     if (!e.altKey) return;
@@ -48,22 +54,21 @@ _SCRIPT = """
     if (act) { e.preventDefault(); act(); }
   }
   if (P.__intakeKeys) D.removeEventListener('keydown', P.__intakeKeys, true);
+  if (P.__intakeObserver) P.__intakeObserver.disconnect();
   P.__intakeKeys = onKey;
   D.addEventListener('keydown', onKey, true);
-  if (form !== null && P.__intakeFocused !== form) {
-    let tries = 0;
-    const t = setInterval(() => { if (focusFirst() || ++tries > 200) { clearInterval(t); P.__intakeFocused = form; } }, 10);
-  }
+  P.__intakeObserver = new P.MutationObserver(onNewForm);
+  P.__intakeObserver.observe(D.body, {childList: true, subtree: true, attributes: true, attributeFilter: ['data-stale']});
+  window.addEventListener('unload', () => {  // another page: nothing of this frame may stay behind
+    D.removeEventListener('keydown', onKey, true);
+    P.__intakeObserver.disconnect();
+  });
+  onNewForm();
 })();
 </script>
 """
 
 
-def install(form_key: str | None, words: dict[str, str]) -> None:
-    """`form_key` changes per form (and per version), so the cursor is placed once for each new form.
-    `words` are the (translated) texts that identify the resident radio, the expanders and the button."""
-    components.html(
-        _SCRIPT
-        % {"form": json.dumps(form_key), **{k: json.dumps(v) for k, v in words.items()}, "resident": words["resident"]},
-        height=0,
-    )
+def install(words: dict[str, str]) -> None:
+    """`words` are the (translated) texts that identify the resident radio, the expanders and the button."""
+    components.html(_SCRIPT % {**{k: json.dumps(v) for k, v in words.items()}, "resident": words["resident"]}, height=0)
