@@ -5,6 +5,7 @@ exact birth date and exact kana, fixed weights). A benchmark command, not a test
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import tempfile
@@ -20,6 +21,7 @@ from sqlmodel import Session, select
 from intake.db import dispose_engines, get_engine
 from intake.migrate import upgrade
 from intake.services.kana import fold_kana, loosen_kana
+from intake.services.match_batch import match_all
 from intake.services.matcher import Matcher, Query
 from intake.services.names import fold_name
 from intake.synth.people import make_residents
@@ -200,20 +202,31 @@ def evaluate(decisions: list[tuple[str, str | None, list[str]]], labelled: list[
     readable = [
         (d, lab) for d, lab in zip(decisions, labelled, strict=True) if lab.truth and lab.query.kana and lab.query.birth
     ]
-    rest = [(d, lab) for d, lab in zip(decisions, labelled, strict=True) if lab.truth and d[0] != "auto"]
+    # "the rest" as the issue counts it: forms whose name and birth date were read, not auto-accepted; and,
+    # stricter, every form of a resident that was not auto-accepted (birth date or name unread included)
+    rest = [(d, lab) for d, lab in readable if d[0] != "auto"]
+    rest_all = [(d, lab) for d, lab in zip(decisions, labelled, strict=True) if lab.truth and d[0] != "auto"]
     return {
         "auto_accepted": len(auto),
         "auto_wrong": wrong,
         "auto_precision": round(1 - wrong / len(auto), 5) if auto else None,
         "auto_rate_of_read_forms": round(sum(d[0] == "auto" for d, _ in readable) / len(readable), 4) if readable else None,
         "top5_recall_of_the_rest": round(sum(lab.truth in d[2] for d, lab in rest) / len(rest), 4) if rest else None,
+        "rest": len(rest),
+        "top5_recall_of_all_not_auto": (
+            round(sum(lab.truth in d[2] for d, lab in rest_all) / len(rest_all), 4) if rest_all else None
+        ),
+        "all_not_auto": len(rest_all),
         "outsiders_auto_accepted": sum(
             d[0] == "auto" for d, lab in zip(decisions, labelled, strict=True) if lab.truth is None
         ),
     }
 
 
-def run(residents: int, queries: int, database: str, seed: int = 5) -> dict[str, Any]:
+LATENCY_SAMPLE = 5000  # lookups timed one by one for the p95
+
+
+def run(residents: int, queries: int, database: str, seed: int = 5, workers: int = 0) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-match-"))
     if database == "sqlite":
         url = f"sqlite:///{tmp / 'register.db'}"
@@ -236,17 +249,20 @@ def run(residents: int, queries: int, database: str, seed: int = 5) -> dict[str,
         t = time.perf_counter()
         matcher = Matcher(s)
         result["matcher_start_s"] = round(time.perf_counter() - t, 1)
-        times, ours = [], []
-        t0 = time.perf_counter()
-        for lab in labelled:
+        times = []
+        for lab in labelled[:LATENCY_SAMPLE]:  # one lookup at a time, in one process: the review-time latency
             t = time.perf_counter()
-            d = matcher.match(lab.query)
+            matcher.match(lab.query)
             times.append(time.perf_counter() - t)
-            ours.append((d.decision, d.atena_no, [c.resident.atena_no for c in d.candidates]))
-        result["batch_seconds"] = round(time.perf_counter() - t0, 1)
         result["lookup_p95_ms"] = round(statistics.quantiles(times, n=20)[18] * 1000, 2)
         result["lookup_median_ms"] = round(statistics.median(times) * 1000, 2)
-        result["ours"] = evaluate(ours, labelled)
+    # the month's batch as `intake match-batch` runs it: one worker process per core
+    t0 = time.perf_counter()
+    rows = match_all(url, [lab.query for lab in labelled], workers)
+    result["batch_seconds"] = round(time.perf_counter() - t0, 1)
+    result["batch_workers"] = workers or os.cpu_count()
+    result["ours"] = evaluate([(r.decision, r.atena_no or None, r.candidates) for r in rows], labelled)
+    with Session(get_engine(url)) as s:
         result["plain"] = evaluate([plain_match(s, lab.query) for lab in labelled], labelled)
     dispose_engines()
     return result

@@ -367,11 +367,12 @@ def bench_match_cmd(
     residents: int = 740_000,
     queries: int = 50_000,
     database: Annotated[str, typer.Option(help="sqlite, or a PostgreSQL admin URL")] = "sqlite",
+    workers: Annotated[int, typer.Option(help="processes for the batch (0: one per core)")] = 0,
 ) -> None:
     """Matching quality and speed on a synthetic register.  Example: intake bench-match --residents 740000 --queries 50000"""
     from intake.bench_match import run
 
-    typer.echo(json.dumps(run(residents, queries, database), ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(run(residents, queries, database, workers=workers), ensure_ascii=False, indent=1))
 
 
 @app.command("bench-ui")
@@ -405,7 +406,11 @@ def audit_verify() -> None:
 
 
 @app.command("match-batch")
-def match_batch(queries: Path, out: Annotated[Path, typer.Option("--out")]) -> None:
+def match_batch(
+    queries: Path,
+    out: Annotated[Path, typer.Option("--out")],
+    workers: Annotated[int, typer.Option(help="processes (0: one per core)")] = 0,
+) -> None:
     """Match forms to residents from a CSV (columns form_id,宛名番号,氏名,氏名_振り仮名,生年月日,性別,住所,保護者_氏名).
     Example: intake match-batch queries.csv --out matches.csv"""
     from collections import Counter
@@ -414,8 +419,8 @@ def match_batch(queries: Path, out: Annotated[Path, typer.Option("--out")]) -> N
 
     t = time.perf_counter()
     qs = read_queries(queries)
-    with _session() as s:
-        decisions = match_all(s, qs, progress=lambda n: typer.echo(f"  {n:,} forms…", err=True))
+    url = get_settings().effective_database_url
+    decisions = match_all(url, qs, workers, progress=lambda n: typer.echo(f"  {n:,} forms…", err=True))
     write_matches(out, qs, decisions)
     counts = Counter(d.decision for d in decisions)
     typer.echo(f"{len(qs):,} forms in {time.perf_counter() - t:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

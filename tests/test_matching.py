@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from intake.services.kana import fold_kana, loosen_kana
 from intake.services.match_batch import match_all, read_queries, write_matches
@@ -165,10 +165,24 @@ def test_match_batch_csv_round_trip(twins: Session, tmp_path: Path) -> None:
     )
     queries = read_queries(q)
     out = tmp_path / "m.csv"
-    write_matches(out, queries, match_all(twins, queries))
+    url = str(twins.get_bind().url.render_as_string(hide_password=False))
+    write_matches(out, queries, match_all(url, queries, workers=1))
     rows = {r["form_id"]: r for r in csv.DictReader(out.open(encoding="utf-8"))}
     assert rows["a"]["decision"] == "auto" and rows["a"]["宛名番号"] == "800000000001"
     assert rows["b"]["decision"] == "review" and len(rows["b"]["candidates"].split(";")) >= 2
+
+
+def test_match_batch_in_worker_processes_answers_as_one_process(twins: Session) -> None:
+    """Two forked workers, each with its own connection, give the same rows in the same order."""
+    from intake.services.matcher import Query as Q
+
+    people = twins.exec(select(Resident).limit(1100)).all()
+    queries = [Q(str(i), kana=r.name_kana, birth=str(r.birth_date or ""), sex=r.sex) for i, r in enumerate(people)]
+    url = str(twins.get_bind().url.render_as_string(hide_password=False))
+    serial = match_all(url, queries, workers=1)
+    parallel = match_all(url, queries, workers=2)
+    assert len(parallel) == len(queries) > 1000 and parallel == serial
+    assert sum(r.decision == "auto" for r in parallel) > 900
 
 
 def test_qr_identity_needs_the_printed_kana_and_birth_date_to_agree(twins: Session) -> None:

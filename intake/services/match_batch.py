@@ -4,13 +4,19 @@ matching quality can be measured from outside."""
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, create_engine
 
+from intake.db import dispose_engines, get_engine
 from intake.errors import BadInput
-from intake.services.matcher import Decision, Matcher, Query
+from intake.services.matcher import Decision, Matcher, Query, RegisterStats, build_stats
+
+CHUNK = 500  # queries per task handed to a worker
 
 QUERY_COLUMNS = ["form_id", "宛名番号", "氏名", "氏名_振り仮名", "生年月日", "性別", "住所", "保護者_氏名"]
 MATCH_COLUMNS = ["form_id", "decision", "宛名番号", "score", "candidates"]
@@ -37,27 +43,58 @@ def read_queries(path: Path) -> list[Query]:
         ]
 
 
-def match_all(session: Session, queries: list[Query], progress: Callable[[int], None] | None = None) -> list[Decision]:
-    matcher = Matcher(session)
-    out = []
-    for i, q in enumerate(queries, 1):
-        out.append(matcher.match(q))
-        if progress and i % 5000 == 0:
-            progress(i)
+@dataclass(frozen=True)
+class MatchRow:
+    """One line of MATCHES.csv: small enough to come back from a worker process."""
+
+    decision: str
+    atena_no: str
+    score: float
+    candidates: list[str]
+
+
+def _row(d: Decision) -> MatchRow:
+    return MatchRow(d.decision, d.atena_no or "", d.score, [c.resident.atena_no for c in d.candidates])
+
+
+_matcher: Matcher | None = None  # one per worker process
+
+
+def _start_worker(url: str, stats: RegisterStats) -> None:
+    global _matcher
+    _matcher = Matcher(Session(create_engine(url)), stats)  # a fresh engine: no pooled connection crossed the fork
+
+
+def _match_chunk(chunk: list[Query]) -> list[MatchRow]:
+    assert _matcher is not None
+    return [_row(_matcher.match(q)) for q in chunk]
+
+
+def match_all(
+    url: str, queries: list[Query], workers: int = 0, progress: Callable[[int], None] | None = None
+) -> list[MatchRow]:
+    """Match in `workers` processes (default: one per core; 1 = in this process). The register's frequencies
+    are built once here and inherited by the forked workers; each worker has its own database connection."""
+    with Session(get_engine(url)) as s:
+        stats = build_stats(s)
+        if (workers or os.cpu_count() or 1) == 1 or len(queries) < 2 * CHUNK:
+            matcher = Matcher(s, stats)
+            return [_row(matcher.match(q)) for q in queries]
+    dispose_engines()
+    chunks = [queries[i : i + CHUNK] for i in range(0, len(queries), CHUNK)]
+    out: list[MatchRow] = []
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers or os.cpu_count(), initializer=_start_worker, initargs=(url, stats)) as pool:
+        for rows in pool.imap(_match_chunk, chunks):  # in order: row i answers query i
+            out.extend(rows)
+            if progress and len(out) % 5000 < CHUNK:
+                progress(len(out))
     return out
 
 
-def write_matches(path: Path, queries: list[Query], decisions: list[Decision]) -> None:
+def write_matches(path: Path, queries: list[Query], decisions: list[MatchRow]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(MATCH_COLUMNS)
         for q, d in zip(queries, decisions, strict=True):
-            w.writerow(
-                [
-                    q.form_id,
-                    d.decision,
-                    d.atena_no or "",
-                    f"{d.score:.2f}",
-                    ";".join(c.resident.atena_no for c in d.candidates),
-                ]
-            )
+            w.writerow([q.form_id, d.decision, d.atena_no, f"{d.score:.2f}", ";".join(d.candidates)])

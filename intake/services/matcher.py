@@ -182,6 +182,11 @@ class Matcher:
             # precise first: a common name (サトウ ハルト) can fill the broad kana block's limit on its own
             dates = ([birth] if birth is not None else []) + variants
             take(select(Resident).where(Resident.kana_loose == loosen_kana(kana)).where(col(Resident.birth_date).in_(dates)))
+        if kana and q.address.strip() and birth is None:
+            # no birth date read: the kana at the address as read finds the child a common name would bury
+            take(
+                select(Resident).where(Resident.kana_loose == loosen_kana(kana)).where(Resident.address == q.address.strip())
+            )
         if kana:
             take(select(Resident).where(Resident.kana_key == kana))
             take(select(Resident).where(Resident.kana_loose == loosen_kana(kana)))
