@@ -127,6 +127,7 @@ def _measure(url: str, forms: int) -> dict[str, Any]:
         "max_ms": round(ordered[-1] * 1000),
         "settled_median_ms": round(statistics.median(settled) * 1000),
         "settled_p95_ms": round(sorted(settled)[max(0, math.ceil(len(settled) * 0.95) - 1)] * 1000),
+        "ready_ms_sorted": [round(x * 1000) for x in ordered],
     }
 
 

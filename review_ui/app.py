@@ -178,10 +178,10 @@ def review_page() -> None:
     if form["reasons"]:
         st.warning(f"{t('確認事項')}: " + " / ".join(_readable(r, form) for r in form["reasons"]))
     left, right = st.columns([5, 6])
+    with right:  # the fields first: the reviewer can key before the scan beside them has arrived
+        _review_form(form, img, img.size[0] / full_width)
     with left:
         st.image(shown_scan.getvalue(), caption=t("スキャン画像"), use_container_width=True)
-    with right:
-        _review_form(form, img, img.size[0] / full_width)
     keys.install(
         {
             "resident": t("住民"),
