@@ -35,6 +35,15 @@ from tests.test_codes_and_normalize import ERA_DATES
         ("ヲノ", "オノ"),  # ヲ/オ
         ("イトウ　ユイナ", "イトウユイナ"),  # full-width space
         ("ヤマダ・ハナコ", "ヤマダハナコ"),  # middle dot
+        ("ヨシ口ウ", "ヨシロウ"),  # kanji lookalikes OCR reads in a kana field: 口→ロ
+        ("力ナ", "カナ"),  # 力→カ
+        ("工リ", "エリ"),  # 工→エ
+        ("二イナ", "ニイナ"),  # 二→ニ
+        ("夕ロウ", "タロウ"),  # 夕→タ
+        ("卜モミ", "トモミ"),  # 卜→ト
+        ("八ナコ", "ハナコ"),  # 八→ハ
+        ("才サム", "オサム"),  # 才→オ
+        ("ユ一マ", "ユーマ"),  # 一→ー
     ],
 )
 def test_each_kana_fold(a: str, b: str) -> None:

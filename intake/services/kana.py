@@ -6,6 +6,9 @@ import unicodedata
 
 _SMALL = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _VOICED_VARIANTS = str.maketrans("ヂヅヲ", "ジズオ")
+# Kanji that OCR reads in place of the katakana they look like (ロ→口 above all). In a kana field a kanji is
+# never right, so it folds back: ヨシ口ウ reads as ヨシロウ.
+KANJI_LOOKALIKES = str.maketrans("口力工二夕卜八才一", "ロカエニタトハオー")
 
 
 def to_katakana(s: str) -> str:
@@ -63,9 +66,10 @@ def _fold_long_vowels(s: str) -> str:
 
 
 def fold_kana(s: str) -> str:
-    """NFKC (half-width → full-width), hiragana → katakana, small → large kana, ヂ/ヅ/ヲ → ジ/ズ/オ, long vowels
-    folded, spaces dropped. 'ｻﾄｳ ﾊﾅｺ', 'さとう　はなこ' and 'サトー ハナコ' fold alike."""
-    s = unicodedata.normalize("NFKC", s)
+    """NFKC (half-width → full-width), kanji lookalikes → katakana (口→ロ), hiragana → katakana, small → large
+    kana, ヂ/ヅ/ヲ → ジ/ズ/オ, long vowels folded, spaces dropped.
+    'ｻﾄｳ ﾊﾅｺ', 'さとう　はなこ' and 'サトー ハナコ' fold alike."""
+    s = unicodedata.normalize("NFKC", s).translate(KANJI_LOOKALIKES)
     s = to_katakana(s)
     s = "".join(c for c in s if c not in " \u3000-・")
     return _fold_long_vowels(s).translate(_SMALL).translate(_VOICED_VARIANTS)

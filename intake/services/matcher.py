@@ -164,6 +164,9 @@ class Matcher:
             st.birth_tf,
         )
 
+    _confusions_of: str = ""
+    _confusions_set: set[str] = set()  # noqa: RUF012  (replaced per query, never mutated)
+
     def _bits_agree(self, tf: Counter[Any], key: Any, m: float = 0.95) -> float:
         return math.log2(m / max(tf.get(key, 1), 1) * self.n)
 
@@ -235,8 +238,8 @@ class Matcher:
                 put("kana", "agree", self._bits_agree(self.kana_tf, r.kana_key))
             elif loosen_kana(kana) == r.kana_loose:  # only voicing marks differ (タ/ダ, ハ/バ)
                 put("kana", "close", self._bits_agree(self.loose_tf, r.kana_loose, 0.2))
-            elif _edit1(kana, r.kana_key):
-                put("kana", "close", 6.0)
+            elif _edit1(kana, r.kana_key) or r.kana_key in self._confusions(q.kana):
+                put("kana", "close", 6.0)  # one edit, or one confusable kana (ソ/ン) that folding then hides
             else:
                 put("kana", "differ", -6.0)
         if name:
@@ -261,6 +264,14 @@ class Matcher:
         if q.atena_no:
             put("atena_no", "agree" if q.atena_no == r.atena_no else "differ", 8.0 if q.atena_no == r.atena_no else -2.0)
         return s
+
+    def _confusions(self, raw_kana: str) -> set[str]:
+        """The query's kana with one confusable kana swapped, folded: ンウヘイ's variant ソウヘイ folds to ソヘ,
+        two edits from ンウヘ after the long vowel folds — one misread all the same. Cached for the current query."""
+        if self._confusions_of != raw_kana:
+            raw = to_katakana(unicodedata.normalize("NFKC", raw_kana))
+            self._confusions_of, self._confusions_set = raw_kana, {fold_kana(v) for v in confusion_variants(raw)}
+        return self._confusions_set
 
     def match(self, q: Query) -> Decision:
         kana, name = fold_kana(q.kana), fold_name(q.name)
