@@ -22,7 +22,8 @@ cat <<MSG
 
   API:        http://127.0.0.1:8000/api/docs
   Review UI:  http://127.0.0.1:8501
-  Logins:     reviewer1 / review-demo-pass   (審査)
+  Logins:     reviewer1 / review-demo-pass   (審査, 一括確認; reviewer2 the same, for double entry)
+              supervisor1 / super-demo-pass  (監督)
               staff1 / staff-demo-pass       (記録検索)
   Scanner:    intake upload FILE --clinic 1310001 --api-key demo-scanner-key-not-for-production
   Logs:       $INTAKE_VAR_DIR/{api,worker,ui}.log      Ctrl-C stops everything.
