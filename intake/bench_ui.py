@@ -83,9 +83,12 @@ def run(forms: int = 20) -> dict[str, Any]:
             p.wait(10)
 
 
+# the cursor sits in the field the form names as its first to key (review_ui.keys.focus_marker), not a stale one
 READY = (
-    "() => /予診票 #\\d+/.test(document.body.innerText) && document.activeElement?.tagName === 'INPUT'"
-    " && !document.activeElement.closest('[data-stale=\"true\"]')"
+    "() => { const m = [...document.querySelectorAll('span.intake-focus')].find(x => !x.closest('[data-stale=\"true\"]'));"
+    " const a = document.activeElement;"
+    " return !!m && a?.tagName === 'INPUT' && a.getAttribute('aria-label') === m.dataset.target"
+    " && !a.closest('[data-stale=\"true\"]'); }"
 )
 # the run has finished: the previous form's elements, kept on screen while Streamlit re-renders, are gone
 SETTLED = (

@@ -75,7 +75,7 @@ def tab_to(page: Any, label: str, max_tabs: int = 60) -> str:
             if pattern.search(focused):
                 return focused
             page.keyboard.press(key)
-    raise AssertionError(f"no field labelled {label!r} within {max_tabs} Tab presses")
+    raise AssertionError(f"no field labelled {label!r} within {max_tabs} Tab presses (now on {focused_label(page)!r})")
 
 
 def type_over(page: Any, text: str) -> None:

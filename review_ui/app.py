@@ -103,6 +103,15 @@ input[aria-label^="◆"] { border-left: 6px solid #1f77b4 !important; }
 </style>"""
 
 
+def first_to_key(labels: list[str]) -> str:
+    """Where the cursor starts: a blind (second) keying first, then a doubtful field, else the first field (so
+    that Enter accepts a form the machine read right)."""
+    for symbols in ("◆", "✕△"):
+        if found := next((x for x in labels if x[:1] in symbols), None):
+            return found
+    return labels[0]
+
+
 def field_input(where: Any, badge: str, label: str, **kw: Any) -> str:
     """A text input labelled "△ 医師名": the symbol is read by screen readers, the keyboard helper and the tests;
     the box is coloured by CONFIDENCE_STYLE."""
@@ -137,6 +146,16 @@ def _outcome_message(out: dict[str, Any]) -> str:
 
 def review_page() -> None:
     form: dict[str, Any] | None = st.session_state.get("form")
+    # first in the page, where no banner before it can shift its place: Streamlit then keeps the same frame
+    keys.install(
+        {
+            "resident": t("住民"),
+            "search": t("住民検索"),
+            "reject": t("返戻"),
+            "defer": t("監督者へ回す（保留）"),
+            "absent": t("住民登録なし"),
+        },
+    )
     with st.sidebar.expander(t("キューの絞り込み")):
         reason = st.selectbox(t("理由"), list(QUEUE_REASONS), format_func=shown(QUEUE_REASONS), key="q_reason")
         batch = st.text_input(t("バッチ番号"), key="q_batch").strip()
@@ -157,17 +176,6 @@ def review_page() -> None:
         st.session_state["form"] = form
     if msg := st.session_state.pop("last_message", None):
         st.success(msg)
-    try:
-        jpeg = api().image(form["id"])
-    except ApiError as e:
-        show_error(e)
-        return
-    img = Image.open(io.BytesIO(jpeg))
-    full_width = img.width
-    img.draft("L", (img.width // 2, img.height // 2))  # JPEG decoded at half size: 4× faster, enough for crops
-    shown_scan = io.BytesIO()  # ≤ 1460 px wide, JPEG: Streamlit passes it through instead of resizing it (~60 ms)
-    img.save(shown_scan, "JPEG", quality=85)
-
     st.subheader(f"{t('予診票')} #{form['id']}（{t('バッチ')} {form['batch_id']}）")
     st.markdown(CONFIDENCE_STYLE, unsafe_allow_html=True)
     st.caption(f"{t('キー操作')}: " + t(SHORTCUTS))
@@ -178,22 +186,26 @@ def review_page() -> None:
     if form["reasons"]:
         st.warning(f"{t('確認事項')}: " + " / ".join(_readable(r, form) for r in form["reasons"]))
     left, right = st.columns([5, 6])
-    with right:  # the fields first: the reviewer can key before the scan beside them has arrived
-        _review_form(form, img, img.size[0] / full_width)
-    with left:
-        st.image(shown_scan.getvalue(), caption=t("スキャン画像"), use_container_width=True)
-    keys.install(
-        {
-            "resident": t("住民"),
-            "search": t("住民検索"),
-            "reject": t("返戻"),
-            "defer": t("監督者へ回す（保留）"),
-            "absent": t("住民登録なし"),
-        },
-    )
+    with right:  # the fields first: the reviewer keys while the scan and the crops beside the fields arrive
+        crop_slots = _review_form(form)
+    try:
+        jpeg = api().image(form["id"])
+    except ApiError as e:
+        show_error(e)
+        return
+    img = Image.open(io.BytesIO(jpeg))
+    full_width = img.width
+    img.draft("L", (img.width // 2, img.height // 2))  # JPEG decoded at half size: 4× faster, enough for crops
+    k = form["px_per_mm"] * img.size[0] / full_width
+    for slot, region in crop_slots:
+        slot.image(crop(img, region, k), output_format="JPEG", use_container_width=True)
+    shown_scan = io.BytesIO()  # ≤ 1460 px wide, JPEG: Streamlit passes it through instead of resizing it (~60 ms)
+    img.save(shown_scan, "JPEG", quality=85)
+    left.image(shown_scan.getvalue(), caption=t("スキャン画像"), use_container_width=True)
 
 
-def _review_form(form: dict[str, Any], img: Image.Image, scale: float) -> None:
+def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
+    """The form's fields and resident choice; returns where each field's crop goes (drawn once the scan is in)."""
     ident = form["identity"]
     fields = {f["name"]: f for f in form["fields"]}
     st.caption(
@@ -206,23 +218,23 @@ def _review_form(form: dict[str, Any], img: Image.Image, scale: float) -> None:
         st.error(err)
     with st.form("review", clear_on_submit=False):
         keyed: dict[str, str] = {}  # field name → widget key; the submit callback reads the values from them
+        crop_slots: list[tuple[Any, list[float]]] = []
         if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
             c1, c2 = st.columns(2)
             keyed["vaccine_code"], keyed["dose_no"] = f"vc_{form['id']}", f"dn_{form['id']}"
             field_input(c1, "✕", t("接種種類コード（表題を見て入力）"), key=keyed["vaccine_code"])
             field_input(c2, "✕", t("回数"), key=keyed["dose_no"])
+        labels_in_order = [f"✕ {t('接種種類コード（表題を見て入力）')}"] if keyed else []
         for name in EDITABLE:
             f = fields[name]
             c1, c2 = st.columns([2, 3])
-            c1.image(
-                crop(img, f["region_mm"], form["px_per_mm"] * scale),
-                output_format="JPEG",
-                use_container_width=True,
-            )
+            crop_slots.append((c1.empty(), f["region_mm"]))
             badge = "△" if form.get("qa_sample") and f["auto_ok"] else confidence_badge(f)  # a QA sample: look at all
             label = (f["label"] or name) + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
             keyed[name] = f"f_{form['id']}_{form['version']}_{name}"
             field_input(c2, badge, label, value=f["value"], key=keyed[name])
+            labels_in_order.append(f"{badge} {label}")
+        keys.focus_marker(f"{form['id']}/{form['version']}", first_to_key(labels_in_order))
         options = [c["atena_no"] for c in candidates]
         labels = {
             c["atena_no"]: f"[Alt+{i + 1}] {c['atena_no']} {c['name']}（{c['name_kana']}）{c['birth_date']} "
@@ -242,6 +254,7 @@ def _review_form(form: dict[str, Any], img: Image.Image, scale: float) -> None:
         # The accept runs in the callback, before the script re-runs: one run (the next form) per Enter, not two.
         st.form_submit_button(t("確定して次へ (Enter)"), type="primary", on_click=_accept, args=(form, keyed))
     _side_actions(form)
+    return crop_slots
 
 
 def _accept(form: dict[str, Any], keyed: dict[str, str]) -> None:

@@ -6,8 +6,10 @@ the form submits it (Streamlit's own)."""
 
 from __future__ import annotations
 
+import html
 import json
 
+import streamlit as st
 import streamlit.components.v1 as components
 
 _SCRIPT = """
@@ -25,19 +27,29 @@ _SCRIPT = """
     const b = [...D.querySelectorAll('button')].find(x => x.innerText.includes(word));
     if (b) b.click();
   }
+  // The form names its first field to key in a marker (review_ui.keys.focus_marker). Streamlit draws a form
+  // element by element, so the cursor is placed only once that very field exists, and placed again if a redraw
+  // replaced the element under it (the cursor then falls to the page's body).
+  function marker() {
+    return [...D.querySelectorAll('span.intake-focus')].find(fresh);
+  }
   function focusFirst() {
-    const inputs = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')].filter(fresh);
-    if (!inputs.length) return false;
-    const label = i => i.getAttribute('aria-label') || '';
-    // a blind (second) keying first, then the doubtful fields, else the first field (Enter accepts the form)
-    const target = inputs.find(i => /^◆/.test(label(i))) || inputs.find(i => /^[✕△]/.test(label(i))) || inputs[0];
+    const m = marker();
+    if (!m) return false;
+    const target = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')]
+      .find(i => fresh(i) && i.getAttribute('aria-label') === m.dataset.target);
+    if (!target) return false;
     target.focus();
+    P.__intakeTarget = target;
     return true;
   }
   function onNewForm() {
-    const title = [...D.querySelectorAll('h3')].find(h => /#\\d+/.test(h.textContent) && fresh(h));
-    if (!title || P.__intakeFocused === title.textContent) return;
-    if (focusFirst()) P.__intakeFocused = title.textContent;
+    const m = marker();
+    if (!m) return;
+    const placed = P.__intakeTarget, active = D.activeElement;
+    const lost = placed && !placed.isConnected && (!active || active === D.body);  // redrawn under the cursor
+    if (P.__intakeFocused === m.dataset.form && !lost) return;
+    if (focusFirst()) P.__intakeFocused = m.dataset.form;
   }
   function onKey(e) {
     if (!e.altKey) return;
@@ -72,3 +84,11 @@ _SCRIPT = """
 def install(words: dict[str, str]) -> None:
     """`words` are the (translated) texts that identify the resident radio, the expanders and the button."""
     components.html(_SCRIPT % {**{k: json.dumps(v) for k, v in words.items()}, "resident": words["resident"]}, height=0)
+
+
+def focus_marker(form_key: str, label: str) -> None:
+    """An invisible marker naming the field the cursor starts on for this form (`form_key`: id/version)."""
+    st.markdown(
+        f'<span class="intake-focus" data-form="{html.escape(form_key)}" data-target="{html.escape(label)}"></span>',
+        unsafe_allow_html=True,
+    )

@@ -98,7 +98,18 @@ def _login_by_keyboard(pw: Any, url: str, user: str, password: str) -> tuple[Any
 def _wait_form(page: Any) -> int:
     page.get_by_text(re.compile(r"予診票 #\d+")).first.wait_for(timeout=30000)
     page.locator("img").first.wait_for(timeout=30000)  # the scan and the field crops have arrived
-    page.wait_for_function("() => /^[◆✕△]/.test(document.activeElement?.getAttribute('aria-label') || '')", timeout=15000)
+    try:
+        page.wait_for_function(
+            "() => /^[◆✕△]/.test(document.activeElement?.getAttribute('aria-label') || '')", timeout=15000
+        )
+    except Exception as e:  # say where the cursor is and what the form holds
+        state = page.evaluate(
+            "({focused: document.activeElement?.outerHTML.slice(0, 200), focusedFor: window.__intakeFocused,"
+            " titles: [...document.querySelectorAll('h3')].map(h => h.textContent),"
+            " labels: [...document.querySelectorAll('[data-testid=stForm] input[type=text]')]"
+            ".map(i => i.getAttribute('aria-label'))})"
+        )
+        raise AssertionError(f"the cursor is not on a field to key: {state}") from e
     title = page.get_by_text(re.compile(r"予診票 #\d+")).first.inner_text()
     return int(re.search(r"#(\d+)", title).group(1))  # type: ignore[union-attr]
 
