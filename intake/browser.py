@@ -41,14 +41,20 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def open_as(pw: Any, url: str, username: str, password: str) -> tuple[Any, Any]:
-    """Launch Debian Chromium, open the UI and log in. Returns (browser, page)."""
+def launch(pw: Any, url: str) -> tuple[Any, Any]:
+    """Launch Debian Chromium (never a downloaded browser) and open `url`. Returns (browser, page)."""
     chromium = shutil.which("chromium")
     if chromium is None:
         raise RuntimeError("Debian chromium is not installed: run `make setup` (apt-get install chromium)")
     browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     page.goto(url)
+    return browser, page
+
+
+def open_as(pw: Any, url: str, username: str, password: str) -> tuple[Any, Any]:
+    """Launch Debian Chromium, open the UI and log in. Returns (browser, page)."""
+    browser, page = launch(pw, url)
     page.get_by_label("ユーザーID").fill(username)
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()

@@ -287,30 +287,25 @@ def _side_actions(form: dict[str, Any]) -> None:
                 show_error(e)
             st.rerun()
     if st.button(t("住民登録なし（監督者へ）")):
-        try:
-            api().defer(form["id"], form["version"], t("住民登録に該当者なし"))
-        except ApiError as e:
-            show_error(e)
-        else:
-            _done(t("監督者へ回す"))
+        _release(lambda: api().defer(form["id"], form["version"], t("住民登録に該当者なし")), t("監督者へ回す"))
     with st.expander(t("監督者へ回す（保留）")), st.form("defer"):
         why = st.text_input(t("監督者への申し送り"))
         if st.form_submit_button(t("監督者へ回す")):
-            try:
-                api().defer(form["id"], form["version"], why)
-            except ApiError as e:
-                show_error(e)
-            else:
-                _done(t("監督者へ回す"))
+            _release(lambda: api().defer(form["id"], form["version"], why), t("監督者へ回す"))
     with st.expander(t("返戻（却下）")), st.form("reject"):
         reason = st.text_input(t("理由"))
         if st.form_submit_button(t("却下する")):
-            try:
-                api().reject(form["id"], form["version"], reason)
-            except ApiError as e:
-                show_error(e)
-            else:
-                _done(t("却下する"))
+            _release(lambda: api().reject(form["id"], form["version"], reason), t("却下する"))
+
+
+def _release(call: Callable[[], None], done: str) -> None:
+    """Hand the form back (defer or reject): on success on to the next form, else the API's message stays."""
+    try:
+        call()
+    except ApiError as e:
+        show_error(e)
+    else:
+        _done(done)
 
 
 def group_page() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from intake.browser import CHROMIUM_ARGS, focused_label, free_port, tab_to, type_over, wait_until_up
+from intake.browser import focused_label, free_port, launch, tab_to, type_over, wait_until_up
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
 from tests.conftest import QUEUE, REDIS_URL, ROOT, SAMPLE, run_worker
@@ -79,12 +78,22 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
         get_settings.cache_clear()
 
 
+def _upload_and_read(api_url: str, settings: Settings) -> None:
+    """The scanner workstation sends the sample's first bundle; a burst worker reads it."""
+    batch = SAMPLE / "batches" / "batch_00.pdf"
+    r = httpx.post(
+        api_url + "/api/v1/batches",
+        data={"clinic_code": "1310001"},
+        files=[("files", (batch.name, batch.read_bytes()))],
+        headers={"X-API-Key": DEMO_SCANNER_KEY},
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    run_worker(settings)
+
+
 def _login_by_keyboard(pw: Any, url: str, user: str, password: str) -> tuple[Any, Any]:
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian chromium is not installed: run `make setup`"
-    browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    page.goto(url)
+    browser, page = launch(pw, url)
     page.get_by_label("ユーザーID").wait_for(timeout=30000)
     page.keyboard.press("Tab")
     tab_to(page, "ユーザーID")
@@ -126,16 +135,7 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
     from playwright.sync_api import sync_playwright
 
     api_url, ui_url, settings = stack
-    batch = SAMPLE / "batches" / "batch_00.pdf"
-    r = httpx.post(
-        api_url + "/api/v1/batches",
-        data={"clinic_code": "1310001"},
-        files=[("files", (batch.name, batch.read_bytes()))],
-        headers={"X-API-Key": DEMO_SCANNER_KEY},
-        timeout=60,
-    )
-    assert r.status_code == 201, r.text
-    run_worker(settings)
+    _upload_and_read(api_url, settings)
     other_resident = json.loads((SAMPLE / "pages" / "page_0001.json").read_text())["resident"]["atena_no"]
 
     with sync_playwright() as pw:
@@ -189,6 +189,9 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
             # the next form, read right by the machine: one key press, and it is taken (cursor placed for it)
             next_id = _wait_form(page)
             page.keyboard.press("Enter")
+            page.wait_for_function(  # the previous message may still be on screen: wait for #next_id to go
+                "t => !document.body.innerText.includes(t)", arg=f"予診票 #{next_id}（", timeout=30000
+            )
             page.get_by_text(re.compile("台帳に登録しました|1人目の入力を保存しました")).wait_for(timeout=30000)
             assert _wait_form(page) != next_id
             browser.close()
@@ -210,16 +213,7 @@ def test_group_verification_and_supervisor_page_in_the_browser(stack: tuple[str,
     from playwright.sync_api import sync_playwright
 
     api_url, ui_url, settings = stack
-    batch = SAMPLE / "batches" / "batch_00.pdf"
-    r = httpx.post(
-        api_url + "/api/v1/batches",
-        data={"clinic_code": "1310001"},
-        files=[("files", (batch.name, batch.read_bytes()))],
-        headers={"X-API-Key": DEMO_SCANNER_KEY},
-        timeout=60,
-    )
-    assert r.status_code == 201, r.text
-    run_worker(settings)
+    _upload_and_read(api_url, settings)
     shots = os.environ.get("INTAKE_SCREENSHOT_DIR")
     with sync_playwright() as pw:
         browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
