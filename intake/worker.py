@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
 
@@ -53,15 +54,16 @@ def run_worker(burst: bool = False) -> None:
     from rq import SimpleWorker, Worker
 
     from intake.queue import get_queue, redis_conn
-    from ocr import engines
+    from intake.services.matcher import cached_stats
+    from ocr.pipeline import warm_up
+    from ocr.template import load_template
 
     settings = get_settings()
-    engines.warm_up()  # load models once in the parent; forked work horses inherit them
-    from intake.db import session_scope as scope
-    from intake.services.matcher import cached_stats
-
-    with scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
+    warm_up(load_template(settings.template_version))  # once in the parent; forked work horses inherit it
+    with session_scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
         cached_stats(session)
+    if settings.worker_fork:
+        gc.freeze()  # what is loaded now is never collected: the work horses do not copy it page by page
     conn = redis_conn(settings)
     worker_class = Worker if settings.worker_fork else SimpleWorker
     worker_class([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")

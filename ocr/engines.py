@@ -39,6 +39,22 @@ class Engine(Protocol):
     def recognize(self, image: Gray, *, charset: str = "") -> Reading: ...
 
 
+def trim_to_ink(image: Gray, dark: int = 150, margin: float = 0.3) -> Gray:
+    """The crop narrowed to its written part, with a margin of `margin` × its height. The recognizer scales a
+    crop to 48 px high and its cost grows with the width that results: a 90 mm box holding 30 mm of writing
+    costs three times what the writing needs. A column or row counts as written where it has at least two
+    dark pixels, so lone specks of scanner noise do not hold the margins open."""
+    mask = image < dark
+    cols = np.flatnonzero(mask.sum(axis=0) >= 2)
+    rows = np.flatnonzero(mask.sum(axis=1) >= 2)
+    if cols.size == 0 or rows.size == 0:
+        return image
+    pad = max(4, int(margin * image.shape[0]))
+    y0, y1 = max(0, rows[0] - pad), min(image.shape[0], rows[-1] + pad + 1)
+    x0, x1 = max(0, cols[0] - pad), min(image.shape[1], cols[-1] + pad + 1)
+    return image[y0:y1, x0:x1]
+
+
 class RapidRec:
     name = "ppocr"
 
@@ -60,7 +76,7 @@ class RapidRec:
     def recognize(self, image: Gray, *, charset: str = "") -> Reading:
         if image.size == 0:
             return Reading("", 0.0, self.name)
-        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        bgr = cv2.cvtColor(trim_to_ink(image), cv2.COLOR_GRAY2BGR)
         out: Any = self._ocr(bgr, use_det=False, use_cls=False, use_rec=True)
         txts, scores = getattr(out, "txts", None), getattr(out, "scores", None)
         if not txts or scores is None:

@@ -60,3 +60,19 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
     result.printed = read_printed_resident(reg.image, template, keys)
     lap("printed")
     return result
+
+
+def warm_up(template: Template) -> None:
+    """Load everything a page needs that does not change per page — models, the template, lazily imported
+    decoders, the feature reference — by reading the blank reference form once. A worker calls it before
+    forking: each work horse then inherits it instead of paying ~100 ms a page for it."""
+    import cv2
+    import pypdfium2  # noqa: F401  (decode_page imports it lazily for PDF pages)
+
+    from ocr import engines
+    from ocr.register import reference_path
+
+    engines.warm_up()
+    blank = cv2.imread(str(reference_path(template.layout)), cv2.IMREAD_GRAYSCALE)
+    if blank is not None:
+        process_page(blank, template, lambda identity: ReadContext())

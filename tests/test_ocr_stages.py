@@ -226,3 +226,18 @@ def test_separator_sheet_is_found_in_any_orientation() -> None:
         assert is_separator(np.rot90(img, k).copy()), k
     form, _ = _load(next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"))
     assert not any(is_separator(np.rot90(form, k).copy()) for k in range(4))
+
+
+def test_recognizer_input_is_narrowed_to_the_writing() -> None:
+    """A wide box with a short word: the recognizer gets the word and its margin, not the empty paper (its cost
+    grows with width). Lone specks of scanner noise do not keep the margins open; a faint-free box stays whole."""
+    from ocr.engines import trim_to_ink
+
+    box = np.full((60, 720), 255, dtype=np.uint8)
+    box[20:40, 300:400] = 0  # the writing
+    box[5, 10] = box[50, 700] = 0  # two specks
+    trimmed = trim_to_ink(box)
+    assert trimmed.shape[1] == 100 + 2 * 18 and trimmed.shape[0] == 20 + 2 * 18
+    assert (trimmed < 150).sum() == (box[20:40, 300:400] < 150).sum()  # no ink lost
+    empty = np.full((60, 720), 255, dtype=np.uint8)
+    assert trim_to_ink(empty).shape == empty.shape
