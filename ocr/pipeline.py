@@ -67,6 +67,7 @@ def warm_up(template: Template) -> None:
     decoders, the feature reference — by reading the blank reference form once. A worker calls it before
     forking: each work horse then inherits it instead of paying ~100 ms a page for it."""
     import cv2
+    import numpy as np
     import pypdfium2  # noqa: F401  (decode_page imports it lazily for PDF pages)
 
     from ocr import engines
@@ -75,4 +76,4 @@ def warm_up(template: Template) -> None:
     engines.warm_up()
     blank = cv2.imread(str(reference_path(template.layout)), cv2.IMREAD_GRAYSCALE)
     if blank is not None:
-        process_page(blank, template, lambda identity: ReadContext())
+        process_page(np.asarray(blank, dtype=np.uint8), template, lambda identity: ReadContext())
