@@ -23,6 +23,7 @@ from ocr.types import FieldReading, Gray
 MARK_INK = 0.06  # share of dark pixels inside a checkbox that counts as a mark
 PRESENT_INK = 0.006  # signature / stamp present (a signature's thin strokes cover ~1% of its box)
 AUTO_CONFIDENCE = 0.90
+CLEAR_RING, FAINT_RING = 0.02, 0.005  # ink share of the ring around a circled option: clear / faint but there
 DIGITS = "0123456789"
 
 
@@ -85,14 +86,18 @@ def read_choice(img: Gray, f: FieldSpec) -> FieldReading:
         rings.append(float(dark_outer - dark_inner) / max(1, outer.size - inner.size))
     order = np.argsort(rings)[::-1]
     best, second = rings[order[0]], rings[order[1]]
-    chosen = best > 0.02 and second < best / 3
+    # A faint circle (a thin pen, a bitonal scan breaking it into dots) still stands out against an unmarked
+    # option, whose ring holds no ink at all: propose it, never auto-accept it.
+    chosen = best > FAINT_RING and second < best / 3
     value = f.options[order[0]].value if chosen else ""
     # Confidence: contrast between the circled option and the other, and the circle's own strength.
     conf = float(min(1.0, (best - second) / best) * min(1.0, best / 0.025)) if chosen else 0.0
     r = FieldReading(f.name, f.kind, value, conf, "ink", {"ring_ink": [round(v, 3) for v in rings]})
     if not chosen:
-        r.messages.append("no option clearly circled" if best <= 0.02 else "more than one option circled")
-    r.auto_ok = chosen and conf >= AUTO_CONFIDENCE
+        r.messages.append("no option clearly circled" if best <= FAINT_RING else "more than one option circled")
+    elif best <= CLEAR_RING:
+        r.messages.append("the circle is faint: check the option")
+    r.auto_ok = chosen and best > CLEAR_RING and conf >= AUTO_CONFIDENCE
     return r
 
 

@@ -15,7 +15,7 @@ from ocr.decode import DecodeError, Limits, decode_page, probe
 from ocr.fields import ReadContext
 from ocr.identity import read_identity
 from ocr.pipeline import process_page
-from ocr.register import crop_mm, register
+from ocr.register import PX_PER_MM, crop_mm, register
 from ocr.template import load_template
 from ocr.triage import is_blank, is_separator
 from tests.conftest import SAMPLE
@@ -241,3 +241,30 @@ def test_recognizer_input_is_narrowed_to_the_writing() -> None:
     assert (trimmed < 150).sum() == (box[20:40, 300:400] < 150).sum()  # no ink lost
     empty = np.full((60, 720), 255, dtype=np.uint8)
     assert trim_to_ink(empty).shape == empty.shape
+
+
+def test_a_faint_circle_is_proposed_but_never_auto_accepted() -> None:
+    """A circle broken into dots (thin pen, bitonal scan) still stands out against the unmarked option: its
+    option is proposed for the reviewer, with a message, and not auto-accepted; with no ink left, nothing."""
+    from ocr.fields import read_choice
+
+    img, truth = _load(_clean_form())
+    reg = register(img, T)
+    spec = next(f for f in T.fields if f.name == "screening_result")
+    clear = read_choice(reg.image, spec)
+    assert clear.value == truth["fields"]["screening_result"] and clear.auto_ok
+    opt = next(o for o in spec.options if o.value == clear.value)
+    x, y, w, h = opt.box
+    k = PX_PER_MM
+    ring = (slice(int((y - 2.5) * k), int((y + h + 2.5) * k)), slice(int((x - 2.5) * k), int((x + w + 2.5) * k)))
+    for keep, expected in ((8, clear.value), (None, "")):
+        page = reg.image.copy()
+        region = page[ring]
+        inner = np.zeros(region.shape, dtype=bool)
+        inner[int(3.1 * k) : -int(3.1 * k), int(3.1 * k) : -int(3.1 * k)] = True  # the printed word stays
+        dark = np.argwhere((region < 200) & ~inner)
+        dropped = dark if keep is None else dark[np.arange(len(dark)) % keep != 0]  # keep one dark pixel in `keep`
+        region[dropped[:, 0], dropped[:, 1]] = 255
+        faint = read_choice(page, spec)
+        assert faint.value == expected and not faint.auto_ok, faint
+        assert faint.messages
