@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import traceback
 
@@ -62,8 +61,6 @@ def run_worker(burst: bool = False) -> None:
     warm_up(load_template(settings.template_version))  # once in the parent; forked work horses inherit it
     with session_scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
         cached_stats(session)
-    if settings.worker_fork:
-        gc.freeze()  # what is loaded now is never collected: the work horses do not copy it page by page
     conn = redis_conn(settings)
     worker_class = Worker if settings.worker_fork else SimpleWorker
     worker_class([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")
