@@ -15,7 +15,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from review_ui import keys  # noqa: E402
 from review_ui.client import Api, ApiError  # noqa: E402
-from review_ui.i18n import SHORTCUTS, translate  # noqa: E402
+from review_ui.i18n import SHORTCUTS, machine, translate  # noqa: E402
 
 API_URL = os.environ.get("INTAKE_API_URL", "http://127.0.0.1:8000")
 EDITABLE = (
@@ -47,13 +47,22 @@ GROUP_FIELDS = {
 }
 
 
+def _lang() -> str:
+    return str(st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja")))
+
+
 def t(text: str) -> str:
-    return translate(text, st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja")))
+    return translate(text, _lang())
+
+
+def said(message: str) -> str:
+    """What the machine says of a field or page (written in English), in the reviewer's language."""
+    return machine(message, _lang())
 
 
 def shown(names: dict[str, str]) -> Callable[[str], str]:
     """A widget's format_func with the language fixed now: Streamlit may call it outside the script run."""
-    lang = st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja"))
+    lang = _lang()
     return lambda key: translate(names[key], lang)
 
 
@@ -131,7 +140,7 @@ def _done(message: str) -> None:
 def _readable(reason: str, form: dict[str, Any]) -> str:
     """'check: lot_number, doctor_name' as the reviewer reads it: the fields' labels on the form."""
     if not reason.startswith("check: "):
-        return reason
+        return said(reason)
     labels = {f["name"]: f["label"] or f["name"] for f in form["fields"]}
     return t("要確認") + ": " + "、".join(labels.get(n, n) for n in reason[len("check: ") :].split(", "))
 
@@ -230,7 +239,7 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
             c1, c2 = st.columns([2, 3])
             crop_slots.append((c1.empty(), f["region_mm"]))
             badge = "△" if form.get("qa_sample") and f["auto_ok"] else confidence_badge(f)  # a QA sample: look at all
-            label = (f["label"] or name) + (" ⚠ " + "; ".join(f["messages"]) if f["messages"] else "")
+            label = (f["label"] or name) + (" ⚠ " + "; ".join(map(said, f["messages"])) if f["messages"] else "")
             keyed[name] = f"f_{form['id']}_{form['version']}_{name}"
             field_input(c2, badge, label, value=f["value"], key=keyed[name])
             labels_in_order.append(f"{badge} {label}")

@@ -3,6 +3,8 @@ INTAKE_UI_LANG=en). A text missing from EN shows in Japanese — tests/test_ui_a
 
 from __future__ import annotations
 
+import re
+
 SHORTCUTS = "Enter 確定・Tab 移動・Alt+数字 候補選択・Alt+S 検索・Alt+N 登録なし・Alt+R 返戻・Alt+D 監督者へ"
 
 EN: dict[str, str] = {
@@ -123,3 +125,51 @@ EN: dict[str, str] = {
 
 def translate(text: str, lang: str) -> str:
     return EN.get(text, text) if lang == "en" else text
+
+
+# What the machine says about a field or a page (ocr/ and the services write English, for logs and operators),
+# as the reviewers read it. Patterns, most specific first; a message with no pattern shows as written.
+MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), ja)
+    for p, ja in (
+        (r"^both はい and いいえ are marked$", "はい・いいえの両方に印があります"),
+        (r"^neither はい nor いいえ is marked$", "はい・いいえのどちらにも印がありません"),
+        (r"^no option clearly circled$", "どの選択肢にも明確な丸がありません"),
+        (r"^more than one option circled$", "複数の選択肢に丸があります"),
+        (r"^the circle is faint: check the option$", "丸が薄いため、選択肢を画像で確認してください"),
+        (r"^signature missing$", "署名がありません"),
+        (r"^clinic stamp missing$", "医療機関の印がありません"),
+        (r"^the vaccination date is in the future$", "接種年月日が未来の日付です"),
+        (r"^the vaccination date is more than a year ago$", "接種年月日が1年以上前です"),
+        (r"^the vaccination date is before the birth date$", "接種年月日が生年月日より前です"),
+        (r"^no lot number found$", "ロット番号が読み取れません"),
+        (r"^read (\S+), corrected to the known lot (\S+)$", r"「\1」と読み、登録済みのロット \2 に補正しました"),
+        (r"^lot (\S+) is not in the lot master$", r"ロット \1 はロットマスタにありません"),
+        (r"^lot (\S+) belongs to (\S+), not (\S+)$", r"ロット \1 は \2 のもので、\3 ではありません"),
+        (r"^(.+) mL differs from this vaccine's (.+) mL$", r"\1 mL はこのワクチンの接種量 \2 mL と異なります"),
+        (r"^(\S+) of (\S+) boxes are empty$", r"\2 マス中 \1 マスが空欄です"),
+        (r"^expected (\S+) digits$", r"\1 桁のはずです"),
+        (r"^empty$", "空欄"),
+        (r"^engines disagree$", "2つの読取エンジンの結果が一致しません"),
+        (r"^empty date$", "日付が空欄です"),
+        (r"^unknown era (.+)$", r"元号 \1 が分かりません"),
+        (r"^(.+) is not a calendar date$", r"\1 は存在しない日付です"),
+        (r"^(.+) is outside the (.+) era$", r"\1 は\2の期間外です"),
+        (r"^cannot read (.+) as a date$", r"\1 を日付として読めません"),
+        (r"^not a ward form: markers and QR not found$", "区の予診票ではありません（マーカーとQRが見つかりません）"),
+        (r"^identity not read: (.+)$", r"QR・印字番号が読み取れません: \1"),
+        (r"^resident: (.+)$", r"住民照合: \1"),
+        (r"^(.+) is not one of (.+)$", r"\1 は選択肢（\2）にありません"),
+        (r"^(.+) is outside (.+)$", r"\1 は範囲 \2 の外です"),
+    )
+]
+
+
+def machine(text: str, lang: str) -> str:
+    """A machine message in the reviewer's language (Japanese unless English is set)."""
+    if lang == "en":
+        return text
+    for pattern, ja in MACHINE_JA:
+        if pattern.match(text):
+            return pattern.sub(ja, text)
+    return text

@@ -154,3 +154,47 @@ def test_every_screen_text_has_its_english() -> None:
             texts |= {v for v in ast.literal_eval(node.value).values() if v}
     assert len(texts) > 60 and SHORTCUTS in EN
     assert sorted(texts - set(EN)) == []
+
+
+def _message_samples(node: object) -> list[str]:
+    """The texts an expression can produce, each formatted value replaced by a sample (XY123)."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(v.value if isinstance(v, ast.Constant) else "XY123" for v in node.values)]
+    if isinstance(node, ast.IfExp):
+        return _message_samples(node.body) + _message_samples(node.orelse)
+    if isinstance(node, ast.List):
+        return [s for e in node.elts for s in _message_samples(e)]
+    return []
+
+
+def test_every_field_message_of_the_machine_reads_in_japanese() -> None:
+    """What the field readers say of a field (ocr/ writes English) is shown to reviewers in Japanese: each
+    message literal — appended to a field's messages, returned with a reading, or a date problem — has a
+    Japanese pattern."""
+    import ast
+
+    from review_ui.i18n import machine
+
+    samples: set[str] = set()
+    for module in ("ocr/fields.py", "ocr/normalize.py"):
+        for n in ast.walk(ast.parse((ROOT / module).read_text())):
+            if not isinstance(n, ast.Call) or not n.args:
+                continue
+            func = n.func
+            if isinstance(func, ast.Attribute) and func.attr == "append" and getattr(func.value, "attr", "") == "messages":
+                samples.update(_message_samples(n.args[0]))
+            elif getattr(func, "id", "") == "DateProblem":
+                samples.update(_message_samples(n.args[0]))
+            elif getattr(func, "id", "") == "FieldReading":  # FieldReading(…, ["empty"], …)
+                samples.update(s for a in n.args if isinstance(a, ast.List) for s in _message_samples(a))
+        for n in ast.walk(ast.parse((ROOT / module).read_text())):  # `return value, conf, …, ["engines disagree"]`
+            if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple):
+                samples.update(s for e in n.value.elts if isinstance(e, ast.List) for s in _message_samples(e))
+    assert len(samples) >= 20, samples
+    untranslated = sorted(s for s in samples if machine(s, "ja") == s)
+    assert untranslated == []
+    assert machine("signature missing", "en") == "signature missing"  # English mode shows them as written
