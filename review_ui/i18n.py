@@ -157,8 +157,71 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
         (r"^(.+) is outside the (.+) era$", r"\1 は\2の期間外です"),
         (r"^cannot read (.+) as a date$", r"\1 を日付として読めません"),
         (r"^not a ward form: markers and QR not found$", "区の予診票ではありません（マーカーとQRが見つかりません）"),
-        (r"^identity not read: (.+)$", r"QR・印字番号が読み取れません: \1"),
-        (r"^resident: (.+)$", r"住民照合: \1"),
+        (r"^identity not read: ", "予診票番号が読み取れません: "),
+        (r"^resident: ", "住民照合: "),
+        # parts of page reasons and match explanations (replaced wherever they stand)
+        (r"QR is not a ward form code", "QRが区の予診票のものではありません"),
+        (r"QR municipality code check digit wrong", "QRの市区町村コードのチェックディジットが合いません"),
+        (r"QR form number check digit wrong", "QRの予診票番号のチェックディジットが合いません"),
+        (r"QR dose number is not a number", "QRの回数が数字ではありません"),
+        (r"no QR code found", "QRが見つかりません"),
+        (r"printed id digits not readable", "印字の番号が読めません"),
+        (r"printed id digits fail their check digits", "印字の番号のチェックディジットが合いません"),
+        (r"markers not found \((\d) of 4\)", r"マーカーが見つかりません（4つ中 \1）"),
+        (r"the page may be cut, folded or not a ward form", "用紙が切れている・折れている、または区の予診票ではありません"),
+        (
+            r"too little structure to match the form; not a ward form\?",
+            "様式と照合できる特徴が足りません（区の予診票ではない？）",
+        ),
+        (r"the page does not match the form layout", "様式の配置と一致しません"),
+        (
+            r"placed by matching the printed form \((\d+) features\); check the fields by eye",
+            r"印刷された様式との照合で位置合わせしました（特徴点 \1）。各項目を画像で確認してください",
+        ),
+        (
+            r"registration is off by (\S+) mm: check the page by eye",
+            r"位置合わせが \1 mm ずれています。画像で確認してください",
+        ),
+        (
+            r"two markers only \(an edge of the page is cut\): fields near that edge may be missing",
+            "マーカーが2つだけです（用紙の端が切れています）。端の項目が欠けているかもしれません",
+        ),
+        (r"; registration off by (\S+) mm", r"。位置合わせのずれ \1 mm"),
+        (
+            r"form of another municipality \((\S+)\): handle by hand",
+            r"他の市区町村（\1）の予診票です。手作業で処理してください",
+        ),
+        (r"宛名番号 (\S+) is not in the register", r"宛名番号 \1 は住民記録にありません"),
+        (r"the register marks this resident deleted: confirm by hand", "住民記録で削除済みの住民です。手で確認してください"),
+        (
+            r"QR 宛名番号 found, but the printed (\S+)(?: and (\S+))? does not agree with the register",
+            r"QRの宛名番号はありますが、印字の \1 \2 が住民記録と一致しません",
+        ),
+        (r"QR 宛名番号 with printed kana and birth date agreeing", "QRの宛名番号（印字のカナ・生年月日も一致）"),
+        (
+            r"no form id and no name read: search by kana and birth date",
+            "予診票番号も氏名も読めません。カナと生年月日で検索してください",
+        ),
+        (
+            r"宛名番号 read from the printed digits \(no check digit\): confirm name and birth date",
+            "宛名番号は印字の数字から読みました（チェックディジットなし）。氏名と生年月日を確認してください",
+        ),
+        (
+            r"no resident shares the kana, the birth date or the name: not in register\?",
+            "カナ・生年月日・氏名の一致する住民がいません（住民登録なし？）",
+        ),
+        (
+            r"score (\S+) / margin (\S+) below (\S+) / (\S+): choose by hand",
+            r"スコア \1・次点との差 \2 が自動照合の基準（\3・\4）に届きません。住民を選んでください",
+        ),
+        (r"score (\S+), margin (\S+)", r"スコア \1・次点との差 \2"),
+        (r"; kana or birth date missing or disagreeing", "。カナか生年月日が読めないか一致しません"),
+        (
+            r"; resident flagged: (.+?) \(forms arrive late; check the date\)",
+            r"。住民記録に「\1」の記載があります（予診票は遅れて届きます。接種日を確認してください）",
+        ),
+        (r"\bbirth_date\b", "生年月日"),
+        (r"\bkana\b", "カナ"),
         (r"^(.+) is not one of (.+)$", r"\1 は選択肢（\2）にありません"),
         (r"^(.+) is outside (.+)$", r"\1 は範囲 \2 の外です"),
     )
@@ -169,7 +232,6 @@ def machine(text: str, lang: str) -> str:
     """A machine message in the reviewer's language (Japanese unless English is set)."""
     if lang == "en":
         return text
-    for pattern, ja in MACHINE_JA:
-        if pattern.match(text):
-            return pattern.sub(ja, text)
+    for pattern, ja in MACHINE_JA:  # in order: a whole message, or each of the parts it was built from
+        text = pattern.sub(ja, text)
     return text

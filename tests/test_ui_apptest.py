@@ -198,3 +198,28 @@ def test_every_field_message_of_the_machine_reads_in_japanese() -> None:
     untranslated = sorted(s for s in samples if machine(s, "ja") == s)
     assert untranslated == []
     assert machine("signature missing", "en") == "signature missing"  # English mode shows them as written
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "resident: score 12.3, margin 4.5; resident flagged: 転出 (forms arrive late; check the date)",
+        "resident: score 8.0 / margin 1.0 below 14 / 6: choose by hand; kana or birth date missing or disagreeing",
+        "resident: no resident shares the kana, the birth date or the name: not in register?",
+        "resident: QR 宛名番号 found, but the printed kana and birth_date does not agree with the register",
+        "resident: 宛名番号 read from the printed digits (no check digit): confirm name and birth date",
+        "resident: form of another municipality (131016): handle by hand",
+        "identity not read: QR form number check digit wrong; printed id digits not readable",
+        "markers not found (1 of 4): placed by matching the printed form (312 features); check the fields by eye",
+        "two markers only (an edge of the page is cut): fields near that edge may be missing; registration off by 2.1 mm",
+        "not a ward form: markers and QR not found",
+    ],
+)
+def test_page_reasons_and_match_explanations_read_in_japanese(message: str) -> None:
+    """Reasons built from parts (the matcher's score and notes, registration, identity) are translated part by
+    part: no English word is left for the reviewer (QR and mm are the ward's own usage)."""
+    import re
+
+    from review_ui.i18n import machine
+
+    assert re.findall(r"[A-Za-z]{3,}", machine(message, "ja").replace("QR", "")) == []
