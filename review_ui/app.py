@@ -163,6 +163,7 @@ def review_page() -> None:
             "reject": t("返戻"),
             "defer": t("監督者へ回す（保留）"),
             "absent": t("住民登録なし"),
+            "scan": t("スキャン画像"),
         },
     )
     with st.sidebar.expander(t("キューの絞り込み")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-SHORTCUTS = "Enter 確定・Tab 移動・Alt+数字 候補選択・Alt+S 検索・Alt+N 登録なし・Alt+R 返戻・Alt+D 監督者へ"
+SHORTCUTS = "Enter 確定・Tab 移動・Alt+数字 候補選択・Alt+S 検索・Alt+N 登録なし・Alt+R 返戻・Alt+D 監督者へ・Alt+Z 画像拡大"
 
 EN: dict[str, str] = {
     "予診票 審査": "Form review",
@@ -65,7 +65,7 @@ EN: dict[str, str] = {
         "Second, blind keying: type the ◆ fields from the image (the first keying is not shown)"
     ),
     "キー操作": "Keys",
-    SHORTCUTS: "Enter accept · Tab move · Alt+digit candidate · Alt+S search · Alt+N not registered · Alt+R reject · Alt+D defer",  # noqa: E501
+    SHORTCUTS: "Enter accept · Tab move · Alt+digit candidate · Alt+S search · Alt+N not registered · Alt+R reject · Alt+D defer · Alt+Z zoom the scan",  # noqa: E501
     "項目": "Field",
     "要確認": "check",
     "キューの絞り込み": "Queue filter",

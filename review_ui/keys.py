@@ -51,7 +51,24 @@ _SCRIPT = """
     if (P.__intakeFocused === m.dataset.form && !lost) return;
     if (focusFirst()) P.__intakeFocused = m.dataset.form;
   }
+  // Alt+Z: the scan fills the screen (Streamlit's fullscreen view); Alt+Z or Escape closes it and the cursor goes
+  // back where it was.
+  function zoom() {
+    const label = b => b.getAttribute('aria-label') || '';
+    const buttons = [...D.querySelectorAll('button')].filter(b => label(b).endsWith(': ' + %(scan)s));
+    const close = buttons.find(b => /^(Close|Exit)/.test(label(b)));
+    if (close) { close.click(); unzoomed(); return; }
+    if (!buttons.length) return;
+    P.__intakeBeforeZoom = D.activeElement;
+    buttons[0].click();
+  }
+  function unzoomed() {
+    const back = P.__intakeBeforeZoom;
+    P.__intakeBeforeZoom = null;
+    if (back) setTimeout(() => back.isConnected ? back.focus() : focusFirst(), 100);
+  }
   function onKey(e) {
+    if (e.key === 'Escape' && P.__intakeBeforeZoom) { unzoomed(); return; }
     if (!e.altKey) return;
     const digit = /^Digit([1-9])$/.exec(e.code);
     if (digit) {
@@ -62,7 +79,7 @@ _SCRIPT = """
       return;
     }
     const act = {KeyS: () => section(%(search)s), KeyR: () => section(%(reject)s), KeyD: () => section(%(defer)s),
-                 KeyN: () => button(%(absent)s)}[e.code];
+                 KeyN: () => button(%(absent)s), KeyZ: zoom}[e.code];
     if (act) { e.preventDefault(); act(); }
   }
   if (P.__intakeKeys) D.removeEventListener('keydown', P.__intakeKeys, true);

@@ -145,6 +145,14 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
             page.wait_for_timeout(500)
             page.screenshot(path=str(Path(os.environ["INTAKE_SCREENSHOT_DIR"]) / "review_form.png"))
         assert _checked(page) == [True]  # the proposed resident, chosen
+        # Alt+Z: the scan fills the screen; Alt+Z again closes it and the cursor is back where it was
+        where = focused_label(page)
+        page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30000)
+        page.keyboard.press("Alt+z")
+        page.locator('button[aria-label="Close fullscreen: スキャン画像"]').wait_for(state="attached", timeout=10000)
+        page.keyboard.press("Alt+z")
+        page.locator('button[aria-label="Fullscreen: スキャン画像"]').wait_for(state="attached", timeout=10000)
+        page.wait_for_function("l => document.activeElement?.getAttribute('aria-label') === l", arg=where, timeout=10000)
         # Alt+S: candidate search by 宛名番号 → a second candidate; Alt+2 picks it, Alt+1 goes back
         page.keyboard.press("Alt+s")
         page.wait_for_function("() => document.activeElement?.getAttribute('aria-label') === '氏名カナ'", timeout=10000)
