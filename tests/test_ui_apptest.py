@@ -143,15 +143,20 @@ def test_every_screen_text_has_its_english() -> None:
 
     from review_ui.i18n import EN, SHORTCUTS
 
-    tree = ast.parse(Path(APP).read_text())
-    texts = {
-        n.args[0].value
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "t" and n.args and isinstance(n.args[0], ast.Constant)
-    }
-    for node in tree.body:  # the shown names kept in dictionaries: queue reasons, group fields
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("QUEUE_REASONS", "GROUP_FIELDS"):
-            texts |= {v for v in ast.literal_eval(node.value).values() if v}
+    texts: set[str] = set()
+    for module in sorted((ROOT / "review_ui").glob("*.py")):  # every page module of the UI
+        tree = ast.parse(module.read_text())
+        texts |= {
+            n.args[0].value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and getattr(n.func, "id", "") == "t"
+            and n.args
+            and isinstance(n.args[0], ast.Constant)
+        }
+        for node in tree.body:  # the shown names kept in dictionaries: queue reasons, group fields
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("QUEUE_REASONS", "GROUP_FIELDS"):
+                texts |= {v for v in ast.literal_eval(node.value).values() if v}
     assert len(texts) > 60 and SHORTCUTS in EN
     assert sorted(texts - set(EN)) == []
 

@@ -1,0 +1,76 @@
+"""What every page of the review UI shares: the language, the API client, errors, the confidence marks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from review_ui.client import Api, ApiError
+from review_ui.i18n import machine, translate
+
+
+def api_url() -> str:
+    """Read per call, not at import (the UI's one setting besides the language)."""
+    return os.environ.get("INTAKE_API_URL", "http://127.0.0.1:8000")
+
+
+SEX = {"1": "男", "2": "女"}
+
+
+def _lang() -> str:
+    return str(st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja")))
+
+
+def t(text: str) -> str:
+    return translate(text, _lang())
+
+
+def said(message: str) -> str:
+    """What the machine says of a field or page (written in English), in the reviewer's language."""
+    return machine(message, _lang())
+
+
+def shown(names: dict[str, str]) -> Callable[[str], str]:
+    """A widget's format_func with the language fixed now: Streamlit may call it outside the script run."""
+    lang = _lang()
+    return lambda key: translate(names[key], lang)
+
+
+def api() -> Api:
+    return Api(api_url(), st.session_state.get("token", ""))
+
+
+def show_error(e: ApiError) -> None:
+    st.error(f"{e.message}" + (f" — {e.fix}" if e.fix else ""))
+    if e.status == 401:
+        st.session_state.pop("token", None)
+
+
+def confidence_badge(f: dict[str, Any]) -> str:
+    """Symbols from the CJK fonts reviewers' terminals have (no emoji font there), each shown in its colour:
+    blind second keying / sure or confirmed by a person / doubtful / unread. The cursor starts on the first ◆,
+    then ✕ or △ (review_ui.keys)."""
+    if f.get("blind"):
+        return "◆"
+    if f["auto_ok"] or f.get("confirmed"):
+        return "✓"
+    return "△" if f["confidence"] >= 0.6 else "✕"
+
+
+# The confidence colour on each field's box, by its accessible label's first symbol: one style element for the
+# page rather than a coloured label element per field (each element costs render time on every form).
+CONFIDENCE_STYLE = """<style>
+input[aria-label^="✕"] { border-left: 6px solid #d62728 !important; }
+input[aria-label^="△"] { border-left: 6px solid #ff9f1c !important; }
+input[aria-label^="✓"] { border-left: 6px solid #2ca02c !important; }
+input[aria-label^="◆"] { border-left: 6px solid #1f77b4 !important; }
+</style>"""
+
+
+def field_input(where: Any, badge: str, label: str, **kw: Any) -> str:
+    """A text input labelled "△ 医師名": the symbol is read by screen readers, the keyboard helper and the tests;
+    the box is coloured by CONFIDENCE_STYLE."""
+    return str(where.text_input(f"{badge} {label}", **kw))
