@@ -101,7 +101,7 @@ def supervisor_page() -> None:
         st.dataframe([{"field": k, **v} for k, v in de["by_field"].items()], use_container_width=True)
     st.write(t("状態別の件数"))
     st.dataframe([s["queue"]], use_container_width=True)
-    st.write(t("審査者別の処理件数（直近24時間）"))
+    st.write(t("審査者別の処理件数と速度（直近24時間、sec_per_form 秒/件・forms_per_hour 件/時）"))
     st.dataframe(s["reviewers"], use_container_width=True)
     st.write(t("バッチ"))
     st.dataframe(

@@ -195,3 +195,5 @@ def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(
     assert client.post("/api/v1/review/next", headers=supervisor).json()["id"] == form["id"]
     stats = client.get("/api/v1/review/stats", headers=supervisor).json()
     assert stats["deferred"] == 1 and any(r.get("defer") == 1 for r in stats["reviewers"])
+    busy = next(r for r in stats["reviewers"] if r.get("reject", 0) >= 2)  # rejected forms one after another
+    assert busy["sec_per_form"] is not None and 0 <= busy["sec_per_form"] < 600 and busy["forms_per_hour"] > 0

@@ -257,3 +257,14 @@ def test_the_queue_filters_by_batch_clinic_and_reason(
     assert first["batch_id"] != second["batch_id"]
     bad = client.post("/api/v1/review/next", params={"reason": "bogus"}, headers=r1)
     assert bad.status_code == 422 and "low_confidence" in bad.json()["fix"]
+
+
+def test_a_reviewers_pace_is_the_median_gap_between_finished_forms_breaks_left_out() -> None:
+    from datetime import datetime, timedelta
+
+    from intake.services.review import pace
+
+    t0 = datetime(2026, 11, 26, 9, 0, 0)
+    at = [t0 + timedelta(seconds=s) for s in (0, 4, 9, 12, 12 + 45 * 60, 12 + 45 * 60 + 5)]  # a 45-minute break
+    assert pace(at) == 4.5  # gaps 4, 5, 3 and 5 s; the break is not work
+    assert pace(at[:1]) is None and pace([t0, t0 + timedelta(hours=1)]) is None  # nothing to measure yet

@@ -6,8 +6,9 @@ Saves carry the version the reviewer saw; a stale one is refused with a message,
 from __future__ import annotations
 
 import io
+import statistics
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image
@@ -353,10 +354,19 @@ def defer(session: Session, who: Principal, page_id: int, version: int, reason: 
     return _release(session, who, page, "defer", reason)
 
 
-def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
-    """For the supervisor page: queue depth by state, and each reviewer's throughput."""
-    from datetime import timedelta
+FORM_DONE = ("accept", "reject", "defer", "second_entry")  # the actions that finish a reviewer's form
+BREAK = timedelta(minutes=10)
 
+
+def pace(finished_at: list[datetime]) -> float | None:
+    """A reviewer's pace: the median seconds between consecutive finished forms. A gap over ten minutes is a
+    break, not work, and does not count."""
+    gaps = [(b - a).total_seconds() for a, b in zip(finished_at, finished_at[1:], strict=False) if b - a <= BREAK]
+    return round(statistics.median(gaps), 1) if gaps else None
+
+
+def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
+    """For the supervisor page: queue depth by state, and each reviewer's actions and pace."""
     from sqlalchemy import func
 
     since = utcnow() - timedelta(hours=since_hours)
@@ -369,9 +379,20 @@ def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
         .where(col(ReviewAction.at) >= since)
         .group_by(col(ReviewAction.user_id), col(ReviewAction.action))
     ).all()
-    per: dict[int, dict[str, int]] = {}
+    per: dict[int, dict[str, Any]] = {}
     for user_id, action, n in rows:
         per.setdefault(user_id, {})[action] = n
+    finished = session.exec(
+        select(ReviewAction.user_id, ReviewAction.page_id, ReviewAction.at)
+        .where(col(ReviewAction.at) >= since, col(ReviewAction.action).in_(FORM_DONE))
+        .order_by(col(ReviewAction.at))
+    ).all()
+    for user_id in per:
+        mine = [(page_id, at) for u, page_id, at in finished if u == user_id]
+        seconds = pace([at for i, (page_id, at) in enumerate(mine) if i == 0 or mine[i - 1][0] != page_id])
+        per[user_id].update(
+            sec_per_form=seconds, forms_per_hour=None if seconds is None else round(3600 / max(seconds, 0.1))
+        )
     return {
         "queue": {str(k): v for k, v in by_status.items()},
         "deferred": deferred,
