@@ -1,8 +1,9 @@
 """Keyboard-only review. Streamlit has no key bindings of its own for radios and expanders, so a zero-height
 component installs one keydown handler on the page and puts the cursor on the first field to key of each new
 form. Its arguments never change between forms, so Streamlit keeps the same iframe (no reload per form): a
-MutationObserver notices the new form's title and places the cursor as soon as its fields exist. Enter inside
-the form submits it (Streamlit's own)."""
+MutationObserver notices each new form's marker (focus_marker, naming the field to start on) and places the
+cursor once that field exists. Enter inside the form submits it (Streamlit's own); Alt+Z shows the scan full
+screen."""
 
 from __future__ import annotations
 
