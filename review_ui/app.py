@@ -5,7 +5,6 @@ Run as a script (`streamlit run review_ui/app.py`): the pages live in review_for
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from review_ui.client import Api, ApiError  # noqa: E402
-from review_ui.common import api, api_url, show_error, shown, t  # noqa: E402
+from review_ui.common import api, api_url, lang, show_error, shown, t  # noqa: E402
 from review_ui.oversight import group_page, supervisor_page  # noqa: E402
 from review_ui.review_form import review_page  # noqa: E402
 from review_ui.staff import history_page, records_page, reports_page  # noqa: E402
@@ -56,7 +55,7 @@ ROLE_PAGES = {
 
 def main() -> None:
     langs = {"ja": "日本語", "en": "English"}
-    st.session_state.setdefault("lang", os.environ.get("INTAKE_UI_LANG", "ja"))
+    st.session_state.setdefault("lang", lang())
     st.sidebar.selectbox("言語 / Language", list(langs), format_func=langs.__getitem__, key="lang")
     if not st.session_state.get("token"):
         login_page()

@@ -20,23 +20,24 @@ def api_url() -> str:
 SEX = {"1": "男", "2": "女"}
 
 
-def _lang() -> str:
+def lang() -> str:
+    """The reviewer's language: chosen in the sidebar, else INTAKE_UI_LANG, else Japanese."""
     return str(st.session_state.get("lang", os.environ.get("INTAKE_UI_LANG", "ja")))
 
 
 def t(text: str) -> str:
-    return translate(text, _lang())
+    return translate(text, lang())
 
 
 def said(message: str) -> str:
     """What the machine says of a field or page (written in English), in the reviewer's language."""
-    return machine(message, _lang())
+    return machine(message, lang())
 
 
 def shown(names: dict[str, str]) -> Callable[[str], str]:
     """A widget's format_func with the language fixed now: Streamlit may call it outside the script run."""
-    lang = _lang()
-    return lambda key: translate(names[key], lang)
+    fixed = lang()
+    return lambda key: translate(names[key], fixed)
 
 
 def api() -> Api:

@@ -387,9 +387,14 @@ def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
         .where(col(ReviewAction.at) >= since, col(ReviewAction.action).in_(FORM_DONE))
         .order_by(col(ReviewAction.at))
     ).all()
+    finished_by: dict[int, list[datetime]] = {}
+    last_page: dict[int, int] = {}
+    for user_id, page_id, at in finished:
+        if last_page.get(user_id) != page_id:  # an accept and its second keying finish one form, not two
+            finished_by.setdefault(user_id, []).append(at)
+        last_page[user_id] = page_id
     for user_id in per:
-        mine = [(page_id, at) for u, page_id, at in finished if u == user_id]
-        seconds = pace([at for i, (page_id, at) in enumerate(mine) if i == 0 or mine[i - 1][0] != page_id])
+        seconds = pace(finished_by.get(user_id, []))
         per[user_id].update(
             sec_per_form=seconds, forms_per_hour=None if seconds is None else round(3600 / max(seconds, 0.1))
         )
