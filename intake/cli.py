@@ -179,10 +179,12 @@ def upload(
 
 @app.command()
 def worker(burst: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False) -> None:
-    """Run a page worker (rq).  Example: intake worker"""
+    """Run a page worker (rq; one supervised work process).  Example: intake worker"""
     from intake.worker import run_worker
 
-    run_worker(burst=burst)
+    code = run_worker(burst=burst)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from intake.services.kana import fold_kana
 from ocr.fields import ReadContext
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -65,6 +66,7 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str]
         "identity": r.identity.form_no if r.identity else None,
         "registered": bool(r.registration and r.registration.ok),
         "fields": {n: {"value": f.value, "auto_ok": f.auto_ok, "kind": f.kind} for n, f in r.fields.items()},
+        "printed": r.printed,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -94,6 +96,7 @@ def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20") -> dict[
     wall = time.perf_counter() - t0
     by_kind: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     qr_pages = qr_read = forms = forms_clean = reg_fail = triage_ok = 0
+    printed = {"kana": 0, "birth_date": 0, "n": 0}
     auto_total = auto_right = fields_total = 0
     for res, truth in zip(results, truths, strict=True):
         expected_kind = truth["kind"]
@@ -105,6 +108,12 @@ def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20") -> dict[
         if truth.get("identity"):
             qr_pages += 1
             qr_read += res["identity"] == truth["identity"]["form_no"]
+        resident = truth.get("resident")
+        if resident and res["registered"] and res["identity"]:
+            # the printed block as the matcher compares it: folded kana, ISO birth date (it verifies the QR)
+            printed["n"] += 1
+            printed["kana"] += fold_kana(res["printed"].get("name_kana", "")) == fold_kana(resident["name_kana"])
+            printed["birth_date"] += res["printed"].get("birth_date_text") == resident["birth_date"]
         clean = res["registered"]
         for name, true_value in truth["fields"].items():
             got = res["fields"].get(name)
@@ -148,6 +157,8 @@ def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20") -> dict[
         "auto_accepted_share": auto_total / fields_total if fields_total else None,
         "auto_accepted_precision": auto_right / auto_total if auto_total else None,
         "forms_no_correction": forms_clean / forms if forms else None,
+        "printed_kana_agrees": printed["kana"] / printed["n"] if printed["n"] else None,
+        "printed_birth_date_agrees": printed["birth_date"] / printed["n"] if printed["n"] else None,
         "by_kind": kinds,
     }
 
@@ -169,6 +180,8 @@ def print_table(m: dict[str, Any]) -> None:
         "auto_accepted_share",
         "auto_accepted_precision",
         "forms_no_correction",
+        "printed_kana_agrees",
+        "printed_birth_date_agrees",
     ):
         print(f"  {key:26s} {_pct(m[key])}")
     print(f"  {'field kind':14s} {'n':>5s} {'exact':>8s} {'CER':>8s} {'auto':>8s} {'auto prec':>9s}")

@@ -31,9 +31,11 @@ class Settings(BaseSettings):
     max_pixels_per_page: int = 60_000_000
     page_timeout_seconds: int = 120
     job_max_attempts: int = 3
-    # rq forks a work horse per job (a crash or leak stays in that job); False runs jobs in the worker
-    # process itself, saving the fork (measure with `intake bench-queue`).
-    worker_fork: bool = True
+    # False (default): one long-lived work process per worker, watched by a parent that kills it when a page
+    # freezes it past page_timeout_seconds + page_kill_grace_seconds (intake.supervisor). True: rq's classic
+    # fork of a work horse per page, ~55–75 ms a page dearer (measure with `intake bench-queue`).
+    worker_fork: bool = False
+    page_kill_grace_seconds: int = 10
 
     # Recognition.
     template_version: str = "yoshin-v1"

@@ -49,18 +49,23 @@ def process_page_job(page_id: int) -> str | None:
     return str(status) if status else None
 
 
-def run_worker(burst: bool = False) -> None:
-    from rq import SimpleWorker, Worker
+def run_worker(burst: bool = False) -> int:
+    """`intake worker`: supervised long-lived work process (default), or rq's fork per page (worker_fork)."""
+    settings = get_settings()
+    if not settings.worker_fork:
+        from intake.supervisor import supervise
+
+        return supervise(settings, burst=burst)
+    from rq import Worker
 
     from intake.queue import get_queue, redis_conn
     from intake.services.matcher import cached_stats
     from ocr.pipeline import warm_up
     from ocr.template import load_template
 
-    settings = get_settings()
     warm_up(load_template(settings.template_version))  # once in the parent; forked work horses inherit it
     with session_scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
         cached_stats(session)
     conn = redis_conn(settings)
-    worker_class = Worker if settings.worker_fork else SimpleWorker
-    worker_class([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")
+    Worker([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")
+    return 0

@@ -6,8 +6,10 @@ The file type is decided by magic bytes, never by name or declared MIME type.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -145,6 +147,33 @@ def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
     return n
 
 
+def _scanned_jpeg(page: Any, dpi: int, limits: Limits) -> Image.Image | None:
+    """A scanner's PDF page is one JPEG covering the page: decoding that JPEG straight to grayscale, at the
+    size the renderer would give, is about half the cost of rendering the page (measured: ~30 of ~64 ms).
+    Anything else — other objects, rotation, a flipped or partial image, another codec, a colour space PIL
+    might get wrong — returns None and the page is rendered."""
+    objects = list(page.get_objects())
+    if len(objects) != 1 or objects[0].type != 3 or page.get_rotation() != 0:  # 3 = FPDF_PAGEOBJ_IMAGE
+        return None
+    image = objects[0]
+    if image.get_filters() != ["DCTDecode"]:
+        return None
+    width_pt, height_pt = page.get_size()
+    m = image.get_matrix()
+    if m.b or m.c or abs(m.a - width_pt) > 1 or abs(m.d - height_pt) > 1 or abs(m.e) > 1 or abs(m.f) > 1:
+        return None
+    target = (math.ceil(width_pt * dpi / 72), math.ceil(height_pt * dpi / 72))  # as pypdfium2 sizes a render
+    try:
+        pil = Image.open(io.BytesIO(image.get_data(decode_simple=False)))
+        if pil.format != "JPEG" or pil.mode not in ("L", "RGB") or pil.width * pil.height > limits.max_pixels:
+            return None
+        pil.draft("L", target)  # DCT scaling and luma only: no colour conversion, no full-size decode if larger
+        gray = pil.convert("L")
+    except Exception:  # noqa: BLE001 — not a JPEG PIL reads: the renderer decides
+        return None
+    return gray if gray.size == target else gray.resize(target, Image.Resampling.BILINEAR)
+
+
 def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 200) -> Gray:
     """One page as 8-bit grayscale."""
     if media == "application/pdf":
@@ -152,7 +181,8 @@ def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 
 
         pdf = pdfium.PdfDocument(data)
         try:
-            pil = pdf[index].render(scale=dpi / 72, grayscale=True).to_pil()
+            page = pdf[index]
+            pil = _scanned_jpeg(page, dpi, limits) or page.render(scale=dpi / 72, grayscale=True).to_pil()
         finally:
             pdf.close()
     else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from ocr import engines
 from ocr.codes import FormIdentity
-from ocr.fields import ReadContext, read_fields, read_printed_resident
+from ocr.fields import ReadContext, read_fields, read_printed_resident, recognition_lines
 from ocr.identity import read_identity
 from ocr.register import register
 from ocr.template import Template
@@ -53,12 +54,13 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
     elif identity.layout != template.layout:
         result.review_reasons.append(f"form layout {identity.layout} is not {template.layout}")
     assert reg.image is not None
-    result.fields = read_fields(reg.image, template, context_for(identity))
-    lap("fields")
     # kana and birth date always (they verify a QR's 宛名番号); the kanji name too when there is no QR
     keys = ("name_kana", "birth_date_text") + (() if source == "qr" else ("name",))
-    result.printed = read_printed_resident(reg.image, template, keys)
-    lap("printed")
+    readings = engines.ppocr().read_lines(recognition_lines(reg.image, template, keys))
+    lap("recognize")
+    result.fields = read_fields(reg.image, template, context_for(identity), readings)
+    result.printed = read_printed_resident(reg.image, template, keys, readings)
+    lap("fields")
     return result
 
 
@@ -70,7 +72,6 @@ def warm_up(template: Template) -> None:
     import numpy as np
     import pypdfium2  # noqa: F401  (decode_page imports it lazily for PDF pages)
 
-    from ocr import engines
     from ocr.register import reference_path
 
     engines.warm_up()
