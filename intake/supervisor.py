@@ -55,6 +55,7 @@ def _child(settings: Settings, current: Any, burst: bool) -> None:
     from intake.db import session_scope
     from intake.queue import get_queue, redis_conn
     from intake.services.matcher import cached_stats
+    from intake.worker import PageTimeoutPenalty
     from ocr.pipeline import warm_up
     from ocr.template import load_template
 
@@ -65,6 +66,7 @@ def _child(settings: Settings, current: Any, burst: bool) -> None:
         cached_stats(session)  # the register's frequencies, once per child
     conn = redis_conn(settings)
     worker = WatchedWorker([get_queue(settings, conn)], connection=conn)
+    worker.death_penalty_class = PageTimeoutPenalty
     worker.current = current
     worker.work(burst=burst, logging_level="INFO")
 

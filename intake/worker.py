@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from rq.timeouts import JobTimeoutException
+from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from intake.db import session_scope
 from intake.services import processing
@@ -15,13 +15,25 @@ from intake.store import ContentStore
 log = logging.getLogger("intake.worker")
 
 
+class PageTimeout(BaseException):
+    """A page over its time limit. A BaseException, so that no `except Exception` in a stage (a decoder turning
+    any error into "cannot be read") can swallow the limit or give it the wrong reason."""
+
+
+class PageTimeoutPenalty(UnixSignalDeathPenalty):
+    """rq's alarm, raising PageTimeout; set as the workers' death_penalty_class."""
+
+    def handle_death_penalty(self, signum: int, frame: object) -> None:
+        raise PageTimeout(f"the page exceeded its time limit ({self._timeout} s)")
+
+
 def process_page_job(page_id: int) -> str | None:
     settings = get_settings()
     url = settings.effective_database_url
     with session_scope(url) as session:
         try:
             status = processing.process(session, ContentStore(settings.store_dir), settings, page_id)
-        except JobTimeoutException:
+        except (PageTimeout, JobTimeoutException):
             # rq interrupted the page at its time limit: a retry would hang the same way, so fail it now.
             session.rollback()
             log.error("page=%s error=timeout limit=%ss", page_id, settings.page_timeout_seconds)
@@ -67,5 +79,7 @@ def run_worker(burst: bool = False) -> int:
     with session_scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
         cached_stats(session)
     conn = redis_conn(settings)
-    Worker([get_queue(settings, conn)], connection=conn).work(burst=burst, logging_level="INFO")
+    worker = Worker([get_queue(settings, conn)], connection=conn)
+    worker.death_penalty_class = PageTimeoutPenalty  # the work horse raises PageTimeout at the limit
+    worker.work(burst=burst, logging_level="INFO")
     return 0

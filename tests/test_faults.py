@@ -201,41 +201,117 @@ def test_database_down_during_commit_then_retry_commits_once(
     assert len(rows) == 1
 
 
-def test_a_page_over_its_time_limit_is_stopped_and_failed_with_the_reason(
-    tmp_path: Path, private_redis: PrivateRedis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A real slow page (50 megapixels of noise: every stage has work) under a 1-second limit, in a real forking
-    worker: the work horse is interrupted, the page fails at once with a reason, the next page still runs."""
+def _slow_tiff() -> UploadedFile:
+    """A real slow page: 50 megapixels of noise as a G4 TIFF (every stage has work: ~2–3 s here)."""
     import numpy as np
 
-    settings = Settings(var_dir=tmp_path / "var", redis_url=private_redis.url, queue_name="slow", page_timeout_seconds=1)
-    env = {
-        **os.environ,
-        "INTAKE_VAR_DIR": str(settings.var_dir),
-        "INTAKE_REDIS_URL": private_redis.url,
-        "INTAKE_QUEUE_NAME": "slow",
-        "INTAKE_PAGE_TIMEOUT_SECONDS": "1",
-        "INTAKE_DATABASE_URL": "",
-    }
-    list(setup_demo(settings, SAMPLE))
     noise = Image.fromarray((np.random.default_rng(1).random((8600, 5800)) > 0.5).astype(np.uint8) * 255).convert("1")
     buf = io.BytesIO()
     noise.save(buf, "TIFF", compression="group4")
-    files = [UploadedFile("slow.tif", buf.getvalue()), _distinct_pages(1)[0]]
+    return UploadedFile("slow.tif", buf.getvalue())
+
+
+def _slow_and_normal(tmp_path: Path, redis_url: str, queue: str, **env: str) -> tuple[Settings, dict[str, str], list[int]]:
+    """A ward set up in tmp_path, the slow page and one normal page queued on `queue`; the worker's environment."""
+    limit = int(env.get("INTAKE_PAGE_TIMEOUT_SECONDS", "120"))  # rq reads a job's limit when it is queued
+    settings = Settings(var_dir=tmp_path / "var", redis_url=redis_url, queue_name=queue, page_timeout_seconds=limit)
+    worker_env = {
+        **os.environ,
+        "INTAKE_VAR_DIR": str(settings.var_dir),
+        "INTAKE_REDIS_URL": redis_url,
+        "INTAKE_QUEUE_NAME": queue,
+        "INTAKE_DATABASE_URL": "",
+        **env,
+    }
+    list(setup_demo(settings, SAMPLE))
     with session_scope(settings.effective_database_url) as s:
-        receipt = create_batch(s, ContentStore(settings.store_dir), settings, "1310001", files, "slow")
+        receipt = create_batch(
+            s, ContentStore(settings.store_dir), settings, "1310001", [_slow_tiff(), _distinct_pages(1)[0]], queue
+        )
     enqueue_pages(settings, receipt.new_page_ids)
-    worker = subprocess.run(
+    return settings, worker_env, receipt.new_page_ids
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [sys.executable, "-c", "from intake.cli import main; main()", "worker", "--burst"],
         env=env,
         cwd=ROOT,
-        capture_output=True,
-        timeout=120,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    assert worker.returncode == 0
+
+
+def _work_process_on(settings: Settings, page_id: int, supervisor: subprocess.Popen[bytes]) -> int:
+    """Wait until the page is being read; the pid of the supervisor's work process (its one child)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with session_scope(settings.effective_database_url) as s:
+            page = s.get(Page, page_id)
+            busy = page is not None and page.status == PageStatus.processing
+        children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
+        if busy and len(children) == 1:
+            return int(children[0])
+        time.sleep(0.05)
+    raise AssertionError("the slow page was never picked up")
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["supervised", "fork-per-page"])
+def test_a_page_over_its_time_limit_is_stopped_and_failed_with_the_reason(
+    tmp_path: Path, private_redis: PrivateRedis, fork: bool
+) -> None:
+    """The slow page under a 1-second limit, in a real worker of either kind: the page is interrupted at its
+    limit (rq's alarm), fails at once with a reason, and the next page still runs."""
+    env = {"INTAKE_PAGE_TIMEOUT_SECONDS": "1", "INTAKE_WORKER_FORK": str(fork).lower()}
+    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "slow", **env)
+    worker = _start_worker(worker_env)
+    assert worker.wait(timeout=120) == 0, worker.stderr.read() if worker.stderr else ""
     dispose_engines()
     with session_scope(settings.effective_database_url) as s:
-        slow, normal = (s.get(Page, pid) for pid in receipt.new_page_ids)
+        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
         assert slow is not None and slow.status == PageStatus.failed and "longer than 1 s" in slow.reason, slow
         assert slow.attempts == 1
         assert normal is not None and normal.status == PageStatus.extracted
+
+
+def test_a_frozen_work_process_is_killed_and_its_page_failed_with_the_reason(
+    tmp_path: Path, private_redis: PrivateRedis
+) -> None:
+    """A page that freezes the work process where rq's alarm cannot reach it (a loop in native code; caused here
+    for real by stopping the process with SIGSTOP): the supervisor kills it at limit + grace, fails the page with
+    the reason, starts a new work process, and the next page is read."""
+    env = {"INTAKE_PAGE_TIMEOUT_SECONDS": "4", "INTAKE_PAGE_KILL_GRACE_SECONDS": "1"}
+    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "frozen", **env)
+    supervisor = _start_worker(worker_env)
+    try:
+        os.kill(_work_process_on(settings, slow_id, supervisor), signal.SIGSTOP)
+        assert supervisor.wait(timeout=120) == 0, supervisor.stderr.read() if supervisor.stderr else ""
+    finally:
+        supervisor.kill()
+    dispose_engines()
+    with session_scope(settings.effective_database_url) as s:
+        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
+        assert slow is not None and slow.status == PageStatus.failed and "stopped responding" in slow.reason, slow
+        assert normal is not None and normal.status == PageStatus.extracted
+
+
+def test_a_work_process_that_dies_mid_page_is_replaced_and_the_page_read_again(
+    tmp_path: Path, private_redis: PrivateRedis
+) -> None:
+    """The work process alone killed with kill -9 mid-page (the kernel's OOM killer, a crash in native code):
+    the supervisor puts the page back in the queue at once, starts a new work process, and the page is read on
+    its second attempt; nothing is lost or read twice."""
+    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "dies")
+    supervisor = _start_worker(worker_env)
+    try:
+        os.kill(_work_process_on(settings, slow_id, supervisor), signal.SIGKILL)
+        assert supervisor.wait(timeout=120) == 0, supervisor.stderr.read() if supervisor.stderr else ""
+    finally:
+        supervisor.kill()
+    dispose_engines()
+    with session_scope(settings.effective_database_url) as s:
+        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
+        assert slow is not None and slow.attempts == 2 and slow.status not in REQUEUEABLE, slow
+        assert "died" not in (slow.reason or ""), slow.reason
+        assert normal is not None and normal.status == PageStatus.extracted and normal.attempts == 1
+        assert s.exec(select(func.count()).select_from(Page)).one() == 2

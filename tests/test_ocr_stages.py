@@ -268,3 +268,84 @@ def test_a_faint_circle_is_proposed_but_never_auto_accepted() -> None:
         faint = read_choice(page, spec)
         assert faint.value == expected and not faint.auto_ok, faint
         assert faint.messages
+
+
+def _forms_with_truth(n: int) -> list[tuple[np.ndarray, dict]]:  # type: ignore[type-arg]
+    out = []
+    for p in PAGES:
+        img, truth = _load(p)
+        if truth["kind"] == "form" and truth.get("identity") and register(img, T).ok:
+            out.append((img, truth))
+    return out[:n]
+
+
+def test_crops_read_on_one_line_get_back_their_own_characters() -> None:
+    """The digit strips share a line (one network run for three fields): each field gets the digits written in
+    its own boxes, the same digits as when its strip is read alone, and the empty crop reads empty."""
+    from ocr import engines
+    from ocr.fields import recognition_lines
+
+    def digits(text: str) -> str:
+        return "".join(ch for ch in text if ch.isdigit())
+
+    img, _ = next((img, t) for img, t in _forms_with_truth(20) if t["fields"]["dose_ml"] and t["fields"]["vaccination_date"])
+    reg = register(img, T)
+    assert reg.image is not None
+    lines = recognition_lines(reg.image, T, ("name_kana",))
+    shared = next(line for line in lines if "temperature" in line)
+    assert set(shared) == {"temperature", "dose_ml", "vaccination_date"}
+    rec = engines.ppocr()
+    together = rec.read_lines([{**shared, "nothing": np.zeros((0, 0), dtype=np.uint8)}])
+    for name, crop in shared.items():
+        alone = rec.read_lines([{name: crop}])[name]
+        assert digits(together[name].text) == digits(alone.text) and len(digits(alone.text)) in (3, 6), name
+    assert together["nothing"].text == "" and together["nothing"].confidence == 0.0
+    assert [len(line) for line in lines if "lot_number" in line or "printed:name_kana" in line] == [1, 1]
+
+
+def test_printed_birth_date_is_read_by_tesseract_and_falls_back_to_ppocr() -> None:
+    """The ISO part of the printed birth date, read by Tesseract, on every registered sample form; with that part
+    gone (a row printed without it), PP-OCR reads the whole row and the era date comes back as printed."""
+    from ocr.fields import PRINTED_VALUE_OFFSET_MM, read_printed_birth_date
+
+    forms = _forms_with_truth(12)
+    assert len(forms) >= 8
+    for img, truth in forms:
+        reg = register(img, T)
+        assert reg.image is not None
+        assert read_printed_birth_date(reg.image, T) == truth["resident"]["birth_date"]
+    img, truth = forms[0]
+    reg = register(img, T)
+    assert reg.image is not None
+    row = next(r for r in T.resident_block if r["key"] == "birth_date_text")
+    x, y, _, h = row["box"]
+    page = reg.image.copy()
+    k = PX_PER_MM
+    page[int(y * k) + 4 : int((y + h) * k) - 4, int((x + PRINTED_VALUE_OFFSET_MM + 30) * k) : int((x + 100) * k)] = 255
+    born = date.fromisoformat(truth["resident"]["birth_date"])
+    assert read_printed_birth_date(page, T).endswith(f"{born.month}月{born.day}日")
+
+
+def test_scanner_pdf_page_decodes_as_the_renderer_draws_it() -> None:
+    """A scanner's PDF page (one JPEG over the page) is decoded straight from its JPEG: the same size and, within
+    rounding, the same pixels as pdfium's render; a page drawn as vectors (the printer's PDF) is rendered."""
+    import pypdfium2 as pdfium
+
+    from intake.forms import FormContent, render_pdf
+    from ocr import decode
+    from ocr.codes import FormIdentity
+
+    data = (SAMPLE / "batches" / "batch_00.pdf").read_bytes()
+    pdf = pdfium.PdfDocument(data)
+    for i in (0, len(pdf) - 1):
+        fast = decode_page(data, "application/pdf", i, Limits())
+        drawn = np.asarray(pdf[i].render(scale=200 / 72, grayscale=True).to_pil().convert("L"))
+        assert decode._scanned_jpeg(pdf[i], 200, Limits()) is not None
+        assert fast.shape == drawn.shape and np.abs(fast.astype(int) - drawn).mean() < 3
+    assert decode._scanned_jpeg(pdf[0], 200, Limits(max_pixels=1000)) is None  # over the limit: rendered instead
+    ident = FormIdentity("131202", "000100009999", "JE", 1, "00011009999", "yoshin-v1")
+    person = ("試験 太郎", "シケン タロウ", date(2020, 1, 2), "1", "試験区1-1", "試験 花子")  # synthetic
+    printed = render_pdf([FormContent(ident, "試験区", "日本脳炎", *person)])
+    vector = pdfium.PdfDocument(printed)
+    assert decode._scanned_jpeg(vector[0], 200, Limits()) is None
+    assert decode_page(printed, "application/pdf", 0, Limits()).shape == (2339, 1654)
