@@ -356,8 +356,16 @@ def _printed_crops(img: Gray, template: Template, keys: tuple[str, ...]) -> dict
 
 
 def _iso_date(text: str) -> str:
+    """The ISO date in `text`, only if it is a real date of a living person (a misread month 42 or year 0719
+    from a bitonal scan is no date: measured twice in 458 heavy pages, and then PP-OCR reads the row)."""
     iso = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", unicodedata.normalize("NFKC", text).replace(" ", ""))
-    return f"{iso[1]}-{int(iso[2]):02d}-{int(iso[3]):02d}" if iso else ""
+    if not iso:
+        return ""
+    try:
+        born = date(int(iso[1]), int(iso[2]), int(iso[3]))
+    except ValueError:
+        return ""
+    return born.isoformat() if 1900 <= born.year <= date.today().year else ""
 
 
 def read_printed_birth_date(img: Gray, template: Template) -> str:
