@@ -11,6 +11,7 @@ Engines are built lazily once per process (rq forks a work horse per job; the pa
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,13 @@ class Reading:
     text: str
     confidence: float
     engine: str
+    chars: tuple[tuple[str, float], ...] = ()  # each character read with its probability, where the engine says
+
+    def confidence_of(self, wanted: str) -> float:
+        """The weakest probability among the characters in `wanted` (e.g. the digits of a strip of digit boxes,
+        whose gaps read as spaces of low probability that say nothing about the digits); else `confidence`."""
+        scores = [p for ch, p in self.chars if unicodedata.normalize("NFKC", ch) in wanted]
+        return min(scores) if scores else self.confidence
 
 
 class Engine(Protocol):
@@ -136,8 +144,9 @@ class PPOCRRecognizer:
             lo = x0 - self.GAP / 2 if i else -np.inf
             hi = x1 + self.GAP / 2 if i < len(spans) - 1 else np.inf
             mine = keep & (centre >= lo) & (centre < hi)
-            text = "".join(self._chars[c] for c in best[mine]).strip()
-            out[key] = Reading(text, float(score[mine].mean()) if text else 0.0, self.name)
+            chars = tuple((self._chars[c], float(p)) for c, p in zip(best[mine], score[mine], strict=True))
+            text = "".join(ch for ch, _ in chars).strip()
+            out[key] = Reading(text, float(score[mine].mean()) if text else 0.0, self.name, chars)
         return out
 
 

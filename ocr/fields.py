@@ -155,21 +155,22 @@ def read_cells(
         return "", 0.0, "ink", {"filled": filled}, [f"{filled.count(False)} of {len(cells)} boxes are empty"]
     strip = _strip(cells)
     a = reading or engines.ppocr().recognize(strip)
+    a_conf = a.confidence_of(DIGITS)  # the digits' own probability, not the gaps' between the boxes
     b = engines.tesseract("eng").recognize(strip, charset=DIGITS)
     a_digits = "".join(ch for ch in unicodedata.normalize("NFKC", a.text) if ch in DIGITS)
     b_digits = "".join(ch for ch in unicodedata.normalize("NFKC", b.text) if ch in DIGITS)
     evidence: dict[str, object] = {
         "ppocr": a.text,
-        "ppocr_conf": round(a.confidence, 3),
+        "ppocr_conf": round(a_conf, 3),
         "tesseract": b.text,
         "tesseract_conf": round(b.confidence, 3),
     }
     n = len(cells)
     if len(a_digits) == n and a_digits == b_digits:
-        return a_digits, max(a.confidence, b.confidence), "ppocr+tesseract", evidence, []
+        return a_digits, max(a_conf, b.confidence), "ppocr+tesseract", evidence, []
     if len(a_digits) == n:
         # One engine only: PP-OCR reads handwriting far better; its own score must carry the field.
-        return a_digits, a.confidence * 0.85, "ppocr", evidence, ["engines disagree"]
+        return a_digits, a_conf * 0.85, "ppocr", evidence, ["engines disagree"]
     if len(b_digits) == n:
         return b_digits, b.confidence * 0.6, "tesseract", evidence, ["engines disagree"]
     return a_digits, 0.0, "ppocr", evidence, [f"expected {n} digits"]

@@ -351,3 +351,13 @@ def test_scanner_pdf_page_decodes_as_the_renderer_draws_it() -> None:
     vector = pdfium.PdfDocument(printed)
     assert decode._scanned_jpeg(vector[0], 200, Limits()) is None
     assert decode_page(printed, "application/pdf", 0, Limits()).shape == (2339, 1654)
+
+
+def test_a_digit_strip_is_as_sure_as_its_weakest_digit_not_its_gaps() -> None:
+    """The gaps between digit boxes read as spaces of low probability; the field's confidence is the weakest
+    digit's (full-width digits count too); an engine that gives no characters keeps its own confidence."""
+    from ocr.engines import Reading
+
+    strip = Reading("3 6 5", 0.7, "ppocr", (("3", 0.99), (" ", 0.31), ("６", 0.95), (" ", 0.28), ("5", 0.97)))
+    assert strip.confidence_of("0123456789") == 0.95
+    assert Reading("365", 0.62, "tesseract-eng").confidence_of("0123456789") == 0.62
