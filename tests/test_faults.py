@@ -274,6 +274,25 @@ def test_a_page_over_its_time_limit_is_stopped_and_failed_with_the_reason(
         assert normal is not None and normal.status == PageStatus.extracted
 
 
+def _signal_work_process_mid_page(
+    tmp_path: Path, redis_url: str, queue: str, sig: signal.Signals, **env: str
+) -> tuple[Page, Page, int]:
+    """The slow page and a normal one through a real supervised burst worker whose work process gets `sig` while it
+    reads the slow page. Returns both pages as the worker left them, and the number of pages in the database."""
+    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, redis_url, queue, **env)
+    supervisor = _start_worker(worker_env)
+    try:
+        os.kill(_work_process_on(settings, slow_id, supervisor), sig)
+        assert supervisor.wait(timeout=120) == 0, supervisor.stderr.read() if supervisor.stderr else ""
+    finally:
+        supervisor.kill()
+    dispose_engines()
+    with session_scope(settings.effective_database_url) as s:
+        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
+        assert slow is not None and normal is not None
+        return slow, normal, s.exec(select(func.count()).select_from(Page)).one()
+
+
 def test_a_frozen_work_process_is_killed_and_its_page_failed_with_the_reason(
     tmp_path: Path, private_redis: PrivateRedis
 ) -> None:
@@ -281,18 +300,9 @@ def test_a_frozen_work_process_is_killed_and_its_page_failed_with_the_reason(
     for real by stopping the process with SIGSTOP): the supervisor kills it at limit + grace, fails the page with
     the reason, starts a new work process, and the next page is read."""
     env = {"INTAKE_PAGE_TIMEOUT_SECONDS": "4", "INTAKE_PAGE_KILL_GRACE_SECONDS": "1"}
-    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "frozen", **env)
-    supervisor = _start_worker(worker_env)
-    try:
-        os.kill(_work_process_on(settings, slow_id, supervisor), signal.SIGSTOP)
-        assert supervisor.wait(timeout=120) == 0, supervisor.stderr.read() if supervisor.stderr else ""
-    finally:
-        supervisor.kill()
-    dispose_engines()
-    with session_scope(settings.effective_database_url) as s:
-        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
-        assert slow is not None and slow.status == PageStatus.failed and "stopped responding" in slow.reason, slow
-        assert normal is not None and normal.status == PageStatus.extracted
+    slow, normal, _ = _signal_work_process_mid_page(tmp_path, private_redis.url, "frozen", signal.SIGSTOP, **env)
+    assert slow.status == PageStatus.failed and "stopped responding" in slow.reason, slow
+    assert normal.status == PageStatus.extracted
 
 
 def test_a_work_process_that_dies_mid_page_is_replaced_and_the_page_read_again(
@@ -301,17 +311,7 @@ def test_a_work_process_that_dies_mid_page_is_replaced_and_the_page_read_again(
     """The work process alone killed with kill -9 mid-page (the kernel's OOM killer, a crash in native code):
     the supervisor puts the page back in the queue at once, starts a new work process, and the page is read on
     its second attempt; nothing is lost or read twice."""
-    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "dies")
-    supervisor = _start_worker(worker_env)
-    try:
-        os.kill(_work_process_on(settings, slow_id, supervisor), signal.SIGKILL)
-        assert supervisor.wait(timeout=120) == 0, supervisor.stderr.read() if supervisor.stderr else ""
-    finally:
-        supervisor.kill()
-    dispose_engines()
-    with session_scope(settings.effective_database_url) as s:
-        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
-        assert slow is not None and slow.attempts == 2 and slow.status not in REQUEUEABLE, slow
-        assert "died" not in (slow.reason or ""), slow.reason
-        assert normal is not None and normal.status == PageStatus.extracted and normal.attempts == 1
-        assert s.exec(select(func.count()).select_from(Page)).one() == 2
+    slow, normal, pages = _signal_work_process_mid_page(tmp_path, private_redis.url, "dies", signal.SIGKILL)
+    assert slow.attempts == 2 and slow.status not in REQUEUEABLE and "died" not in (slow.reason or ""), slow
+    assert normal.status == PageStatus.extracted and normal.attempts == 1
+    assert pages == 2
