@@ -5,7 +5,8 @@
 - Tesseract (Debian tessdata) through tesserocr's in-process API: `eng` with a character whitelist,
   single-line mode, as the independent second reading for digit fields.
 
-Engines are built lazily once per process (rq forks a work horse per job; the parent warms them).
+Engines are built lazily once per process: the supervised work process (intake.supervisor) builds them once
+and keeps them; with rq's fork per page the worker builds them before forking and each work horse inherits them.
 """
 
 from __future__ import annotations
@@ -96,7 +97,6 @@ class PPOCRRecognizer:
             raise RuntimeError(f"{found[-1].name} carries no character list; reinstall rapidocr")
         self._chars = ["", *charset.splitlines(), " "]  # CTC blank first; PaddleOCR appends the space
         self.min_width = min_width
-        self.model = found[-1].stem
 
     def scaled(self, image: Gray) -> npt.NDArray[np.float32]:
         """The crop narrowed to its writing, 48 px high, width by aspect ratio, values in [-1, 1]."""
@@ -199,7 +199,7 @@ def tesseract(lang: str = "eng") -> TesseractLine:
 
 
 def warm_up() -> None:
-    """Load models before forking work horses so each job does not pay the load."""
+    """Load the models once, before the first page (and before forking, where a worker forks per page)."""
     blank = np.full((48, 160), 255, dtype=np.uint8)
     ppocr().recognize(blank)
     tesseract("eng").recognize(blank, charset="0123456789")

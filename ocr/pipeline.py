@@ -66,8 +66,9 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
 
 def warm_up(template: Template) -> None:
     """Load everything a page needs that does not change per page — models, the template, lazily imported
-    decoders, the feature reference — by reading the blank reference form once. A worker calls it before
-    forking: each work horse then inherits it instead of paying for it on every page (~70 ms a page, measured)."""
+    decoders, the feature reference — by reading the blank reference form once, before the first page. The
+    supervised work process calls it at start; a worker that forks per page calls it before forking, so each work
+    horse inherits it instead of paying for it on every page (~70 ms a page, measured in session 3)."""
     import cv2
     import numpy as np
     import pypdfium2  # noqa: F401  (decode_page imports it lazily for PDF pages)
