@@ -59,8 +59,6 @@ def _child(settings: Settings, current: Any, burst: bool) -> None:
     from ocr.pipeline import warm_up
     from ocr.template import load_template
 
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # rq installs its own handlers in work()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
     warm_up(load_template(settings.template_version))
     with session_scope(settings.effective_database_url) as session:
         cached_stats(session)  # the register's frequencies, once per child
@@ -104,6 +102,9 @@ def supervise(settings: Settings, burst: bool = False) -> int:
         current[0] = current[1] = 0.0
         child = os.fork()
         if child == 0:
+            # not the parent's forwarding handlers: a stop during start-up ends the child; rq installs its own
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
                 _child(settings, current, burst)

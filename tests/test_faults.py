@@ -315,3 +315,27 @@ def test_a_work_process_that_dies_mid_page_is_replaced_and_the_page_read_again(
     assert slow.attempts == 2 and slow.status not in REQUEUEABLE and "died" not in (slow.reason or ""), slow
     assert normal.status == PageStatus.extracted and normal.attempts == 1
     assert pages == 2
+
+
+def test_sigterm_lets_the_work_process_finish_its_page_then_both_exit(tmp_path: Path, private_redis: PrivateRedis) -> None:
+    """An operator's stop (`docker stop`, systemd): SIGTERM to `intake worker` reaches the work process, which
+    finishes the page in hand; both exit cleanly, and the page not yet started stays queued for the next worker."""
+    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "stop")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", "from intake.cli import main; main()", "worker"],  # not --burst: it waits for work
+        env=worker_env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _work_process_on(settings, slow_id, supervisor)
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=60) == 0, supervisor.stderr.read() if supervisor.stderr else ""
+    finally:
+        supervisor.kill()
+    dispose_engines()
+    with session_scope(settings.effective_database_url) as s:
+        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
+        assert slow is not None and slow.status == PageStatus.extracted and slow.attempts == 1, slow
+        assert normal is not None and normal.status == PageStatus.queued and normal.attempts == 0
