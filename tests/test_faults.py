@@ -232,9 +232,9 @@ def _slow_and_normal(tmp_path: Path, redis_url: str, queue: str, **env: str) -> 
     return settings, worker_env, receipt.new_page_ids
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _start_worker(env: dict[str, str], burst: bool = True) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-c", "from intake.cli import main; main()", "worker", "--burst"],
+        [sys.executable, "-c", "from intake.cli import main; main()", "worker", *(["--burst"] if burst else [])],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -274,15 +274,17 @@ def test_a_page_over_its_time_limit_is_stopped_and_failed_with_the_reason(
         assert normal is not None and normal.status == PageStatus.extracted
 
 
-def _signal_work_process_mid_page(
-    tmp_path: Path, redis_url: str, queue: str, sig: signal.Signals, **env: str
+def _signal_mid_page(
+    tmp_path: Path, redis_url: str, queue: str, sig: signal.Signals, *, to_supervisor: bool = False, **env: str
 ) -> tuple[Page, Page, int]:
-    """The slow page and a normal one through a real supervised burst worker whose work process gets `sig` while it
-    reads the slow page. Returns both pages as the worker left them, and the number of pages in the database."""
+    """The slow page and a normal one through a real supervised worker whose work process (or, `to_supervisor`,
+    the supervisor itself, then not in burst mode) gets `sig` while it reads the slow page. Returns both pages as
+    the worker left them, and the number of pages in the database."""
     settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, redis_url, queue, **env)
-    supervisor = _start_worker(worker_env)
+    supervisor = _start_worker(worker_env, burst=not to_supervisor)
     try:
-        os.kill(_work_process_on(settings, slow_id, supervisor), sig)
+        work_process = _work_process_on(settings, slow_id, supervisor)
+        os.kill(supervisor.pid if to_supervisor else work_process, sig)
         assert supervisor.wait(timeout=120) == 0, supervisor.stderr.read() if supervisor.stderr else ""
     finally:
         supervisor.kill()
@@ -300,7 +302,7 @@ def test_a_frozen_work_process_is_killed_and_its_page_failed_with_the_reason(
     for real by stopping the process with SIGSTOP): the supervisor kills it at limit + grace, fails the page with
     the reason, starts a new work process, and the next page is read."""
     env = {"INTAKE_PAGE_TIMEOUT_SECONDS": "4", "INTAKE_PAGE_KILL_GRACE_SECONDS": "1"}
-    slow, normal, _ = _signal_work_process_mid_page(tmp_path, private_redis.url, "frozen", signal.SIGSTOP, **env)
+    slow, normal, _ = _signal_mid_page(tmp_path, private_redis.url, "frozen", signal.SIGSTOP, **env)
     assert slow.status == PageStatus.failed and "stopped responding" in slow.reason, slow
     assert normal.status == PageStatus.extracted
 
@@ -311,7 +313,7 @@ def test_a_work_process_that_dies_mid_page_is_replaced_and_the_page_read_again(
     """The work process alone killed with kill -9 mid-page (the kernel's OOM killer, a crash in native code):
     the supervisor puts the page back in the queue at once, starts a new work process, and the page is read on
     its second attempt; nothing is lost or read twice."""
-    slow, normal, pages = _signal_work_process_mid_page(tmp_path, private_redis.url, "dies", signal.SIGKILL)
+    slow, normal, pages = _signal_mid_page(tmp_path, private_redis.url, "dies", signal.SIGKILL)
     assert slow.attempts == 2 and slow.status not in REQUEUEABLE and "died" not in (slow.reason or ""), slow
     assert normal.status == PageStatus.extracted and normal.attempts == 1
     assert pages == 2
@@ -320,22 +322,6 @@ def test_a_work_process_that_dies_mid_page_is_replaced_and_the_page_read_again(
 def test_sigterm_lets_the_work_process_finish_its_page_then_both_exit(tmp_path: Path, private_redis: PrivateRedis) -> None:
     """An operator's stop (`docker stop`, systemd): SIGTERM to `intake worker` reaches the work process, which
     finishes the page in hand; both exit cleanly, and the page not yet started stays queued for the next worker."""
-    settings, worker_env, (slow_id, normal_id) = _slow_and_normal(tmp_path, private_redis.url, "stop")
-    supervisor = subprocess.Popen(
-        [sys.executable, "-c", "from intake.cli import main; main()", "worker"],  # not --burst: it waits for work
-        env=worker_env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _work_process_on(settings, slow_id, supervisor)
-        supervisor.send_signal(signal.SIGTERM)
-        assert supervisor.wait(timeout=60) == 0, supervisor.stderr.read() if supervisor.stderr else ""
-    finally:
-        supervisor.kill()
-    dispose_engines()
-    with session_scope(settings.effective_database_url) as s:
-        slow, normal = s.get(Page, slow_id), s.get(Page, normal_id)
-        assert slow is not None and slow.status == PageStatus.extracted and slow.attempts == 1, slow
-        assert normal is not None and normal.status == PageStatus.queued and normal.attempts == 0
+    slow, normal, _ = _signal_mid_page(tmp_path, private_redis.url, "stop", signal.SIGTERM, to_supervisor=True)
+    assert slow.status == PageStatus.extracted and slow.attempts == 1, slow
+    assert normal.status == PageStatus.queued and normal.attempts == 0
