@@ -70,15 +70,20 @@ def _child(settings: Settings, current: Any, burst: bool) -> None:
 
 
 def _record_lost_page(settings: Settings, page_id: int, reason: str, final: bool) -> None:
-    """The page the child was on when it was killed or died: failed (final) or back to the queue."""
+    """The page the child was on when it was killed or died: failed (final) or back to the queue. If the database
+    cannot be reached now, the page stays `processing` past its deadline and `intake reconcile` re-queues it."""
     from intake.db import session_scope
     from intake.queue import enqueue_pages
     from intake.services import processing
 
-    with session_scope(settings.effective_database_url) as session:
-        done = processing.record_error(session, page_id, 0 if final else settings.job_max_attempts, reason)
-    if not done:
-        enqueue_pages(settings, [page_id])
+    try:
+        with session_scope(settings.effective_database_url) as session:
+            done = processing.record_error(session, page_id, 0 if final else settings.job_max_attempts, reason)
+        if not done:
+            enqueue_pages(settings, [page_id])
+    except Exception as exc:  # noqa: BLE001 — the supervisor must outlive a database outage
+        log.error("page=%s lost with its work process; not recorded (%s): left to the reconciler", page_id, exc)
+        return
     log.error("page=%s lost with its work process: %s (%s)", page_id, reason, "failed" if done else "re-queued")
 
 
