@@ -52,19 +52,10 @@ class WatchedWorker(SimpleWorker):
 
 
 def _child(settings: Settings, current: Any, burst: bool) -> None:
-    from intake.db import session_scope
-    from intake.queue import get_queue, redis_conn
-    from intake.services.matcher import cached_stats
-    from intake.worker import PageTimeoutPenalty
-    from ocr.pipeline import warm_up
-    from ocr.template import load_template
+    from intake.worker import ready_worker
 
-    warm_up(load_template(settings.template_version))
-    with session_scope(settings.effective_database_url) as session:
-        cached_stats(session)  # the register's frequencies, once per child
-    conn = redis_conn(settings)
-    worker = WatchedWorker([get_queue(settings, conn)], connection=conn)
-    worker.death_penalty_class = PageTimeoutPenalty
+    worker = ready_worker(settings, WatchedWorker)
+    assert isinstance(worker, WatchedWorker)
     worker.current = current
     worker.work(burst=burst, logging_level="INFO")
 

@@ -6,10 +6,11 @@ import logging
 import traceback
 
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
+from rq.worker import BaseWorker
 
 from intake.db import session_scope
 from intake.services import processing
-from intake.settings import get_settings
+from intake.settings import Settings, get_settings
 from intake.store import ContentStore
 
 log = logging.getLogger("intake.worker")
@@ -61,6 +62,24 @@ def process_page_job(page_id: int) -> str | None:
     return str(status) if status else None
 
 
+def ready_worker(settings: Settings, worker_class: type[BaseWorker]) -> BaseWorker:
+    """A worker of `worker_class` on the page queue, with everything a page needs loaded first — models,
+    template, the register's frequencies — so no page pays for it (a forking worker's horses inherit it), and the
+    page time limit raised as PageTimeout."""
+    from intake.queue import get_queue, redis_conn
+    from intake.services.matcher import cached_stats
+    from ocr.pipeline import warm_up
+    from ocr.template import load_template
+
+    warm_up(load_template(settings.template_version))
+    with session_scope(settings.effective_database_url) as session:
+        cached_stats(session)
+    conn = redis_conn(settings)
+    worker = worker_class([get_queue(settings, conn)], connection=conn)
+    worker.death_penalty_class = PageTimeoutPenalty
+    return worker
+
+
 def run_worker(burst: bool = False) -> int:
     """`intake worker`: supervised long-lived work process (default), or rq's fork per page (worker_fork)."""
     settings = get_settings()
@@ -70,16 +89,5 @@ def run_worker(burst: bool = False) -> int:
         return supervise(settings, burst=burst)
     from rq import Worker
 
-    from intake.queue import get_queue, redis_conn
-    from intake.services.matcher import cached_stats
-    from ocr.pipeline import warm_up
-    from ocr.template import load_template
-
-    warm_up(load_template(settings.template_version))  # once in the parent; forked work horses inherit it
-    with session_scope(settings.effective_database_url) as session:  # the register's frequencies, likewise
-        cached_stats(session)
-    conn = redis_conn(settings)
-    worker = Worker([get_queue(settings, conn)], connection=conn)
-    worker.death_penalty_class = PageTimeoutPenalty  # the work horse raises PageTimeout at the limit
-    worker.work(burst=burst, logging_level="INFO")
+    ready_worker(settings, Worker).work(burst=burst, logging_level="INFO")
     return 0
