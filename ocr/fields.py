@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import cv2
 import numpy as np
@@ -344,16 +345,20 @@ PRINTED_VALUE_OFFSET_MM = 22.0  # the printed value starts after the row's small
 PRINTED_ISO_DATE_MM = 7.3 * 10 * 25.4 / 72
 
 
+PRINTED_VALUE_WIDTH_MM = {"name_kana": 90.0, "name": 90.0, "birth_date_text": 75.0}
+
+
+def _printed_row(img: Gray, row: dict[str, Any]) -> Gray:
+    """The printed value of one resident-block row (after its small label)."""
+    x, y, _, h = row["box"]
+    key = str(row["key"])
+    return crop_mm(img, (x + PRINTED_VALUE_OFFSET_MM, y + 0.5, PRINTED_VALUE_WIDTH_MM.get(key, 90.0), h - 1))
+
+
 def _printed_crops(img: Gray, template: Template, keys: tuple[str, ...]) -> dict[str, Gray]:
     """The printed value of each resident-block row in `keys`; the birth date is read apart (Tesseract)."""
-    widths = {"name_kana": 90.0, "name": 90.0, "birth_date_text": 75.0}
-    crops: dict[str, Gray] = {}
-    for row in template.resident_block:
-        key = str(row["key"])
-        if key in keys and key != "birth_date_text":
-            x, y, _, h = row["box"]
-            crops[key] = crop_mm(img, (x + PRINTED_VALUE_OFFSET_MM, y + 0.5, widths.get(key, 90.0), h - 1))
-    return crops
+    rows = (r for r in template.resident_block if r["key"] in keys and r["key"] != "birth_date_text")
+    return {str(row["key"]): _printed_row(img, row) for row in rows}
 
 
 def _iso_date(text: str) -> str:
@@ -373,9 +378,7 @@ def read_printed_birth_date(img: Gray, template: Template) -> str:
     """The printed birth date, ISO. Printed digits are what Tesseract reads best (and ~4× faster than PP-OCR on
     the whole row): it reads the ISO part at the row's right end. When that gives no date (a row printed some
     other way, a damaged print), PP-OCR reads the whole row."""
-    row = next(r for r in template.resident_block if r["key"] == "birth_date_text")
-    x, y, _, h = row["box"]
-    crop = crop_mm(img, (x + PRINTED_VALUE_OFFSET_MM, y + 0.5, 75.0, h - 1))
+    crop = _printed_row(img, next(r for r in template.resident_block if r["key"] == "birth_date_text"))
     cols = np.flatnonzero((crop < 150).sum(axis=0) >= 2)
     if cols.size:
         right = int(cols[-1])
