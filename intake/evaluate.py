@@ -201,9 +201,10 @@ def read_field_image(path: Path, kind: str) -> dict[str, Any]:
         a = engines.ppocr().recognize(img)
         b = engines.tesseract("eng").recognize(img, charset="0123456789.")
         agree = a.text.replace(" ", "") == b.text
+        sure = a.confidence_of("0123456789")  # the digits' own probability, as the page pipeline scores them
         return {
             "text": a.text,
-            "confidence": round(a.confidence if agree else a.confidence * 0.85, 4),
+            "confidence": round(sure if agree else sure * 0.85, 4),
             "engine": "ppocr+tesseract" if agree else "ppocr",
         }
     r = engines.ppocr().recognize(img)
