@@ -25,7 +25,9 @@ masters_app = typer.Typer(help="Masters: vaccines, lots, clinics.", no_args_is_h
 users_app = typer.Typer(help="User accounts and scanner keys.", no_args_is_help=True)
 forms_app = typer.Typer(help="Print the ward's forms.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+train_app = typer.Typer(help="Train the recognition models (development; needs the [train] extra).", no_args_is_help=True)
 for sub, name in (
+    (train_app, "train"),
     (residents_app, "residents"),
     (masters_app, "masters"),
     (users_app, "users"),
@@ -290,14 +292,25 @@ def forms_print_bulk(targets: Path, out: Path, first_serial: int = 1) -> None:
 
 
 @app.command()
-def synth(out: Path, n: int = 30, seed: int = 1, degrade: str = "light", batch_size: int = 10) -> None:
-    """Generate a synthetic corpus with truth.  Example: intake synth corpus/ --n 500 --seed 7 --degrade heavy"""
+def synth(
+    out: Path,
+    n: int = 30,
+    seed: int = 1,
+    degrade: str = "light",
+    batch_size: int = 10,
+    digits: Annotated[
+        str, typer.Option(help="real: real hand-written digits in the boxes; font: handwriting fonts")
+    ] = "real",
+) -> None:
+    """Generate a synthetic corpus with truth.  Example: intake synth corpus/ --n 500 --seed 7 --degrade wide"""
     from intake.synth.scan import make_corpus, write_batches
 
-    if degrade not in ("none", "light", "heavy", "mixed"):
-        raise typer.BadParameter("--degrade must be none, light, heavy or mixed")
+    if degrade not in ("none", "light", "heavy", "mixed", "wide"):
+        raise typer.BadParameter("--degrade must be none, light, heavy, mixed or wide")
+    if digits not in ("real", "font"):
+        raise typer.BadParameter("--digits must be real or font")
     t = time.perf_counter()
-    pages = make_corpus(out, n, seed, degrade)
+    pages = make_corpus(out, n, seed, degrade, digits=digits)
     batches = write_batches(out, pages, batch_size)
     typer.echo(f"{len(pages)} pages, {len(batches)} batches in {out} ({time.perf_counter() - t:.0f}s)")
 
@@ -383,6 +396,33 @@ def bench_ui_cmd(forms: int = 20) -> None:
     from intake.bench_ui import run
 
     typer.echo(json.dumps(run(forms), ensure_ascii=False, indent=1))
+
+
+@train_app.command("digits")
+def train_digits(
+    seed: int = 1,
+    epochs: int = 14,
+    variants: Annotated[int, typer.Option(help="scanned boxes drawn per real digit")] = 12,
+    members: Annotated[int, typer.Option(help="networks in the ensemble (their mean is the model)")] = 2,
+    out: Annotated[Path | None, typer.Option("--out", help="folder for digits.onnx and its card")] = None,
+) -> None:
+    """Train the digit-box classifier on real handwriting, export ONNX.  Example: intake train digits --seed 1"""
+    from intake.synth.train_digits import train
+
+    train(seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo)
+
+
+@app.command("eval-digit-strings")
+def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> None:
+    """Read generated field images of real hand-written digit strings.  Example: intake eval-digit-strings --seed 9"""
+    from intake.evaluate import evaluate_digit_strings
+
+    if source not in ("corpus", "uci"):
+        raise typer.BadParameter("--source must be corpus or uci")
+    m = evaluate_digit_strings(n, seed, source)
+    typer.echo(
+        f"{m['strings']} strings ({source}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
+    )
 
 
 @app.command("ocr-field")

@@ -17,13 +17,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from ocr.types import Gray
+
+if TYPE_CHECKING:
+    from ocr.digits import DigitClassifier
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract threads made one page take seconds
 
@@ -44,7 +47,9 @@ class Reading:
         return min(scores) if scores else self.confidence
 
 
-class Engine(Protocol):
+class Recognizer(Protocol):
+    """A text recognizer: one crop in, a reading out; `charset` limits what it may read (digits, an alphabet)."""
+
     name: str
 
     def recognize(self, image: Gray, *, charset: str = "") -> Reading: ...
@@ -96,6 +101,7 @@ class PPOCRRecognizer:
         if not charset:
             raise RuntimeError(f"{found[-1].name} carries no character list; reinstall rapidocr")
         self._chars = ["", *charset.splitlines(), " "]  # CTC blank first; PaddleOCR appends the space
+        self._masks: dict[str, npt.NDArray[np.bool_]] = {}
         self.min_width = min_width
 
     def scaled(self, image: Gray) -> npt.NDArray[np.float32]:
@@ -106,22 +112,34 @@ class PPOCRRecognizer:
         return np.asarray(cv2.resize(image, (width, self.HEIGHT)), dtype=np.float32) / 127.5 - 1.0
 
     def recognize(self, image: Gray, *, charset: str = "") -> Reading:
-        return self.read_lines([{"crop": image}])["crop"]
+        return self.read_lines([{"crop": image}], {"crop": charset} if charset else None)["crop"]
 
-    def read_lines(self, lines: Sequence[Mapping[str, Gray]]) -> dict[str, Reading]:
+    def read_lines(
+        self, lines: Sequence[Mapping[str, Gray]], charsets: Mapping[str, str] | None = None
+    ) -> dict[str, Reading]:
         """Crops read a line at a time: the crops of one line side by side, `GAP` px of white paper apart, the
         line padded to at least `min_width` (the network was trained on 320 px lines and reads a shorter one
         worse: measured), one network run per line, each character given back to the crop it was read in.
-        Which crops share a line is the caller's choice (ocr.fields.recognition_lines: measured per kind)."""
+        Which crops share a line is the caller's choice (ocr.fields.recognition_lines: measured per kind).
+        `charsets`: a crop's closed character set (digits, the lot alphabet, kana); its decoding chooses only
+        among those characters and the blank, so a digit strip can no longer read as "/", "C" or "の"."""
         out: dict[str, Reading] = {}
         for line in lines:
             pieces = [(key, self.scaled(crop)) for key, crop in line.items() if crop.size]
             out.update({key: Reading("", 0.0, self.name) for key, crop in line.items() if not crop.size})
             if pieces:
-                out.update(self._read_line(pieces))
+                out.update(self._read_line(pieces, charsets or {}))
         return out
 
-    def _read_line(self, line: list[tuple[str, npt.NDArray[np.float32]]]) -> dict[str, Reading]:
+    def _allowed(self, charset: str) -> npt.NDArray[np.bool_]:
+        if charset not in self._masks:
+            wanted = set(unicodedata.normalize("NFKC", charset))
+            self._masks[charset] = np.array(
+                [i == 0 or unicodedata.normalize("NFKC", ch) in wanted for i, ch in enumerate(self._chars)], dtype=bool
+            )
+        return self._masks[charset]
+
+    def _read_line(self, line: list[tuple[str, npt.NDArray[np.float32]]], charsets: Mapping[str, str]) -> dict[str, Reading]:
         width = sum(p.shape[1] for _, p in line) + self.GAP * (len(line) - 1)
         x = np.zeros((1, 3, self.HEIGHT, max(width, self.min_width)), dtype=np.float32)  # 0 = PaddleOCR's grey pad
         spans: list[tuple[str, int, int]] = []
@@ -134,19 +152,22 @@ class PPOCRRecognizer:
             spans.append((key, left, left + piece.shape[1]))
             left += piece.shape[1]
         probs = self._session.run(None, {self._input: x})[0][0]
-        best, score = probs.argmax(axis=1), probs.max(axis=1)
-        keep = np.ones(best.size, dtype=bool)
-        keep[1:] = best[1:] != best[:-1]
-        keep &= best != 0
-        centre = (np.arange(best.size) + 0.5) * (x.shape[3] / best.size)  # each output step covers a few columns
+        centre = (np.arange(probs.shape[0]) + 0.5) * (x.shape[3] / probs.shape[0])  # each step covers a few columns
         out: dict[str, Reading] = {}
         for i, (key, x0, x1) in enumerate(spans):
             lo = x0 - self.GAP / 2 if i else -np.inf
             hi = x1 + self.GAP / 2 if i < len(spans) - 1 else np.inf
-            mine = keep & (centre >= lo) & (centre < hi)
-            chars = tuple((self._chars[c], float(p)) for c, p in zip(best[mine], score[mine], strict=True))
+            p = probs[(centre >= lo) & (centre < hi)]
+            charset = charsets.get(key, "")
+            if charset:
+                p = np.where(self._allowed(charset)[None, :], p, 0.0)
+            best, score = p.argmax(axis=1), p.max(axis=1)
+            keep = np.ones(best.size, dtype=bool)
+            keep[1:] = best[1:] != best[:-1]
+            keep &= best != 0
+            chars = tuple((self._chars[c], float(s)) for c, s in zip(best[keep], score[keep], strict=True))
             text = "".join(ch for ch, _ in chars).strip()
-            out[key] = Reading(text, float(score[mine].mean()) if text else 0.0, self.name, chars)
+            out[key] = Reading(text, float(score[keep].mean()) if text else 0.0, self.name, chars)
         return out
 
 
@@ -198,8 +219,27 @@ def tesseract(lang: str = "eng") -> TesseractLine:
     return TesseractLine(lang)
 
 
+@dataclass(frozen=True)
+class Engines:
+    """The engines a page is read with, handed to the field readers as one bundle: a new reader is a class that
+    fits one of these slots and a line in `default_engines`, not an edit at every call site."""
+
+    text: Recognizer  # hand-written and printed text, lots, the digit strips' second reading
+    printed_digits: Recognizer  # printed digits with a whitelist (the printed birth date, the id digits)
+    digit_boxes: DigitClassifier  # one hand-written digit per box
+
+
+@lru_cache(maxsize=1)
+def default_engines() -> Engines:
+    from ocr.digits import classifier
+
+    return Engines(text=ppocr(), printed_digits=tesseract("eng"), digit_boxes=classifier())
+
+
 def warm_up() -> None:
     """Load the models once, before the first page (and before forking, where a worker forks per page)."""
     blank = np.full((48, 160), 255, dtype=np.uint8)
-    ppocr().recognize(blank)
-    tesseract("eng").recognize(blank, charset="0123456789")
+    e = default_engines()
+    e.text.recognize(blank)
+    e.printed_digits.recognize(blank, charset="0123456789")
+    e.digit_boxes.classify([np.full((69, 53), 255, dtype=np.uint8)])

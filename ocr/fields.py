@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from ocr import engines
-from ocr.normalize import DateProblem, clean_lot, era_to_date, nearest_lot
+from ocr.engines import Engines, Reading
+from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot
 from ocr.register import PX_PER_MM, crop_mm
 from ocr.template import FieldSpec, Template
 from ocr.types import FieldReading, Gray
@@ -27,6 +28,9 @@ PRESENT_INK = 0.006  # signature / stamp present (a signature's thin strokes cov
 AUTO_CONFIDENCE = 0.90
 CLEAR_RING, FAINT_RING = 0.02, 0.005  # ink share of the ring around a circled option: clear / faint but there
 DIGITS = "0123456789"
+# A digit field's joint probability (box classifier × PP-OCR's digits, fused) needed to skip review. Chosen from
+# the reliability table of `intake eval` on the tuning corpora (README, "Measured").
+DIGIT_AUTO = 0.99
 TEXT_INK = 0.004  # below this share of dark pixels a text box is empty
 
 
@@ -59,7 +63,9 @@ def local_ink(img: Gray, box: tuple[float, float, float, float], inset_mm: float
     return ink(crop_mm(img, box, inset_mm), int(paper_level(img, box) - contrast))
 
 
-def read_checkbox_pair(img: Gray, f: FieldSpec) -> FieldReading:
+def read_checkbox_pair(
+    img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None
+) -> FieldReading:
     assert f.box_yes and f.box_no
     yes, no = local_ink(img, f.box_yes, 0.9), local_ink(img, f.box_no, 0.9)
     marked_yes, marked_no = yes > MARK_INK, no > MARK_INK
@@ -76,7 +82,7 @@ def read_checkbox_pair(img: Gray, f: FieldSpec) -> FieldReading:
     return r
 
 
-def read_choice(img: Gray, f: FieldSpec) -> FieldReading:
+def read_choice(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
     """A circled option: ink in a ring around each option's box (the printed word sits inside it)."""
     rings = []
     for opt in f.options:
@@ -104,7 +110,7 @@ def read_choice(img: Gray, f: FieldSpec) -> FieldReading:
     return r
 
 
-def read_presence(img: Gray, f: FieldSpec) -> FieldReading:
+def read_presence(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
     assert f.box is not None
     contrast = 35 if f.kind == "stamp" else 60  # red stamps are light in grayscale
     share = local_ink(img, f.box, 1.2, contrast)
@@ -144,56 +150,114 @@ def _cells(img: Gray, f: FieldSpec) -> tuple[list[Gray], list[bool]]:
     return cells, [ink(c) > 0.015 for c in cells]
 
 
+def candidates(f: FieldSpec, ctx: ReadContext) -> list[str] | None:
+    """Every digit string the field may validly hold (None: no closed set): a date within the forms' period and
+    after the birth date, a number within the template's range. The reading chooses among them by the boxes'
+    probabilities; its confidence stays the joint probability of what it chose (never renormalised over the
+    valid set, so a box that says something invalid keeps the value doubtful)."""
+    n = len(f.cells)
+    if f.kind == "date" and f.era:
+        start = max(ctx.today - timedelta(days=ctx.max_age_days), ctx.birth_date or date.min)
+        out = []
+        for i in range((ctx.today - start).days + 1):
+            d = start + timedelta(days=i)
+            try:
+                digits = era_digits(f.era, d)
+            except DateProblem:
+                continue
+            if len(digits) == n:
+                out.append(digits)
+        return out
+    lo, hi = f.validators.get("min"), f.validators.get("max")
+    if lo is None or hi is None or n > 4:
+        return None
+    values = []
+    for k in range(10**n):
+        digits = f"{k:0{n}d}"
+        value = float(f.format.format(*digits))
+        if lo <= value <= hi:
+            values.append(digits)
+    return values
+
+
 def read_cells(
-    img: Gray, f: FieldSpec, reading: engines.Reading | None = None
+    img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None
 ) -> tuple[str, float, str, dict[str, object], list[str]]:
-    """Hand-written digits in boxes → (digits, confidence, engine, evidence, messages). `reading`: PP-OCR's
-    reading of the cells' strip when the page's crops were read together (else it is read here)."""
-    cells, filled = _cells(img, f)
-    if not any(filled):
-        return "", 1.0, "ink", {"filled": filled}, []
-    if not all(filled):
-        return "", 0.0, "ink", {"filled": filled}, [f"{filled.count(False)} of {len(cells)} boxes are empty"]
-    strip = _strip(cells)
-    a = reading or engines.ppocr().recognize(strip)
-    a_conf = a.confidence_of(DIGITS)  # the digits' own probability, not the gaps' between the boxes
-    b = engines.tesseract("eng").recognize(strip, charset=DIGITS)
-    a_digits = "".join(ch for ch in unicodedata.normalize("NFKC", a.text) if ch in DIGITS)
-    b_digits = "".join(ch for ch in unicodedata.normalize("NFKC", b.text) if ch in DIGITS)
-    evidence: dict[str, object] = {
-        "ppocr": a.text,
-        "ppocr_conf": round(a_conf, 3),
-        "tesseract": b.text,
-        "tesseract_conf": round(b.confidence, 3),
-    }
-    n = len(cells)
-    if len(a_digits) == n and a_digits == b_digits:
-        return a_digits, max(a_conf, b.confidence), "ppocr+tesseract", evidence, []
-    if len(a_digits) == n:
-        # One engine only: PP-OCR reads handwriting far better; its own score must carry the field.
-        return a_digits, a_conf * 0.85, "ppocr", evidence, ["engines disagree"]
-    if len(b_digits) == n:
-        return b_digits, b.confidence * 0.6, "tesseract", evidence, ["engines disagree"]
-    return a_digits, 0.0, "ppocr", evidence, [f"expected {n} digits"]
+    """Hand-written digits in boxes → (digits, confidence, engine, evidence, messages).
+
+    Each box is read by the digit classifier (ocr.digits: trained on real handwriting, calibrated); the field's
+    value is the most probable string among its valid candidates and its confidence that string's joint
+    probability. PP-OCR, limited to digits, reads the boxes' strip as the second, independent reading (`reading`:
+    its reading when the page's crops were read together)."""
+    cells = [_cell(img, b) for b in f.cells]
+    boxes = e.digit_boxes.classify(cells)
+    evidence: dict[str, object] = {"boxes": [[b.digit, round(b.probability, 4)] for b in boxes]}
+    empty = [b.digit == "" for b in boxes]
+    if all(empty):
+        return "", 1.0, e.digit_boxes.name, evidence, []
+    if any(empty):
+        return "", 0.0, e.digit_boxes.name, evidence, [f"{empty.count(True)} of {len(cells)} boxes are empty"]
+    second = reading or e.text.recognize(_strip(cells), charset=DIGITS)
+    second_chars = [(ch, p) for ch, p in second.chars if unicodedata.normalize("NFKC", ch) in DIGITS]
+    second_digits = "".join(unicodedata.normalize("NFKC", ch) for ch, _ in second_chars)
+    probs = np.array([b.distribution for b in boxes], dtype=np.float64)
+    if len(second_chars) == len(boxes):
+        probs = probs * np.array([_second_likelihood(ch, p) for ch, p in second_chars])
+    probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+    probs = np.minimum(probs, np.array([[0.5 if b.note else 1.0] for b in boxes]))  # a doubtful box stays doubtful
+    logp = np.log(np.clip(probs, 1e-12, 1.0))
+    plain = "".join(str(int(i)) for i in probs.argmax(axis=1))
+    digits, messages = plain, []
+    valid = candidates(f, ctx)
+    if valid:
+        idx = np.array([[int(ch) for ch in v] for v in valid])
+        scores = logp[np.arange(len(boxes))[None, :], idx].sum(axis=1)
+        digits = valid[int(scores.argmax())]
+        conf = float(np.exp(scores.max()))
+        if digits != plain:
+            messages.append(f"read {plain}, which is no valid value: {digits} proposed")
+    else:
+        conf = float(np.exp(logp.max(axis=1).sum()))
+    doubtful = [i for i, b in enumerate(boxes) if b.note]
+    if doubtful:
+        messages.append(f"box {doubtful[0] + 1} holds no clear digit")
+    evidence.update(primary="".join(b.digit for b in boxes), second=second_digits, second_engine=second.engine)
+    evidence["agree"] = second_digits == evidence["primary"]
+    return digits, conf, e.digit_boxes.name, evidence, messages
 
 
-def read_number(img: Gray, f: FieldSpec, reading: engines.Reading | None = None) -> FieldReading:
-    digits, conf, engine, evidence, messages = read_cells(img, f, reading)
-    value = f.format.format(*digits) if digits and len(digits) == len(f.cells) else ""
+def _second_likelihood(ch: str, p: float) -> list[float]:
+    """What the second reader's digit says about each digit 0–9, as a likelihood: its own digit weighted by its
+    probability (0.5 when unsure … 0.95 when sure), the other nine sharing the rest. Multiplied into the box
+    classifier's probabilities as an independent reading (naive Bayes); the threshold on the result is measured."""
+    q = 0.5 + 0.45 * min(max(p, 0.0), 1.0)
+    d = int(unicodedata.normalize("NFKC", ch))
+    return [q if i == d else (1 - q) / 9 for i in range(10)]
+
+
+def read_number(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
+    digits, conf, engine, evidence, messages = read_cells(img, f, ctx, e, reading)
+    value = f.format.format(*digits) if digits and len(digits) == len(f.cells) and digits.isdigit() else ""
     r = FieldReading(f.name, f.kind, value, conf, engine, evidence, messages)
     if value:
         num = float(value)
         lo, hi = f.validators.get("min"), f.validators.get("max")
         if (lo is not None and num < lo) or (hi is not None and num > hi):
             r.messages.append(f"{value}{f.suffix} is outside {lo}–{hi}{f.suffix}")
-    r.auto_ok = bool(value) and conf >= AUTO_CONFIDENCE and not r.messages
+    r.auto_ok = bool(value) and _sure(r)
     return r
 
 
-def read_date(img: Gray, f: FieldSpec, ctx: ReadContext, reading: engines.Reading | None = None) -> FieldReading:
-    digits, conf, engine, evidence, messages = read_cells(img, f, reading)
+def _sure(r: FieldReading) -> bool:
+    """A digit field skips review only when the fused probability of its value clears the bar and no validator
+    objects."""
+    return not r.messages and r.confidence >= DIGIT_AUTO
+
+
+def read_date(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
+    digits, conf, engine, evidence, messages = read_cells(img, f, ctx, e, reading)
     r = FieldReading(f.name, f.kind, "", conf, engine, evidence, messages)
-    if len(digits) != 6:
+    if len(digits) != 6 or not digits.isdigit():
         r.auto_ok = False
         return r
     try:
@@ -209,23 +273,23 @@ def read_date(img: Gray, f: FieldSpec, ctx: ReadContext, reading: engines.Readin
         r.messages.append("the vaccination date is more than a year ago")
     if ctx.birth_date and d < ctx.birth_date:
         r.messages.append("the vaccination date is before the birth date")
-    r.auto_ok = conf >= AUTO_CONFIDENCE and not r.messages
+    r.auto_ok = _sure(r)
     return r
 
 
-def read_dose(img: Gray, f: FieldSpec, ctx: ReadContext, reading: engines.Reading | None = None) -> FieldReading:
-    r = read_number(img, f, reading)
+def read_dose(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
+    r = read_number(img, f, ctx, e, reading)
     if r.value and ctx.expected_dose_ml is not None and abs(float(r.value) - ctx.expected_dose_ml) > 1e-6:
         r.messages.append(f"{r.value} mL differs from this vaccine's {ctx.expected_dose_ml:.2f} mL")
         r.auto_ok = False
     return r
 
 
-def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext, reading: engines.Reading | None = None) -> FieldReading:
+def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
     assert f.box is not None
-    reading = reading or engines.ppocr().recognize(crop_mm(img, f.box, 1.0))
+    reading = reading or e.text.recognize(crop_mm(img, f.box, 1.0), charset=LOT_CHARS)
     raw = clean_lot(reading.text)
-    r = FieldReading(f.name, f.kind, raw, reading.confidence, reading.engine, {"ppocr": reading.text})
+    r = FieldReading(f.name, f.kind, raw, reading.confidence, reading.engine, {"primary": reading.text})
     if not raw:
         r.messages.append("no lot number found")
         return r
@@ -246,19 +310,19 @@ def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext, reading: engines.Reading
     return r
 
 
-def read_text(img: Gray, f: FieldSpec, reading: engines.Reading | None = None) -> FieldReading:
+def read_text(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
     assert f.box is not None
     crop = crop_mm(img, f.box, 1.0)
     if ink(crop) < TEXT_INK:
         return FieldReading(f.name, f.kind, "", 1.0, "ink", {}, ["empty"], auto_ok=False)
-    reading = reading or engines.ppocr().recognize(crop)
+    reading = reading or e.text.recognize(crop, charset=_vocabulary_chars(f))
     r = FieldReading(
         f.name,
         f.kind,
         unicodedata.normalize("NFKC", reading.text).replace(" ", ""),
         reading.confidence,
         reading.engine,
-        {"ppocr": reading.text},
+        {"primary": reading.text},
     )
     # A high engine score is not validation: a crossed-out word read together with its correction, or a
     # name cut short, both score high. Only a value from the field's closed vocabulary may skip review.
@@ -271,60 +335,131 @@ def read_text(img: Gray, f: FieldSpec, reading: engines.Reading | None = None) -
     return r
 
 
-# Which crops PP-OCR reads side by side on one line (engines.PPOCRRecognizer.read_lines), by field kind. Measured
-# on a heavy synthetic corpus (136 forms, each crop alone vs shared): the hand-written digit strips lose nothing
-# read together, nor do the short text fields; the lot number and the printed kana read worse beside others.
-SHARED_LINE_KINDS = (("digits", "dose", "date"), ("text",))
+def _vocabulary_chars(f: FieldSpec) -> str:
+    return "".join(sorted(set("".join(f.vocabulary))))
+
+
+def _digit_strip(img: Gray, f: FieldSpec) -> Gray | None:
+    cells, filled = _cells(img, f)
+    return _strip(cells) if all(filled) else None
+
+
+def _box_crop(img: Gray, f: FieldSpec) -> Gray | None:
+    return crop_mm(img, f.box, 1.0) if f.box is not None else None
+
+
+def _inked_box_crop(img: Gray, f: FieldSpec) -> Gray | None:
+    crop = _box_crop(img, f)
+    return crop if crop is not None and ink(crop) >= TEXT_INK else None
+
+
+LOT_CHARS = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-.: "  # the sticker's "Lot AB1234"
+KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB)) + "ー・　 "
+
+
+class Reader(Protocol):
+    def __call__(
+        self, img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None
+    ) -> FieldReading: ...
+
+
+@dataclass(frozen=True)
+class KindReader:
+    """How one field kind is read: its reader; what the text recognizer reads of it, if anything (None: nothing
+    to read, e.g. an empty box), with which closed character set; and which crops share one recognizer line."""
+
+    read: Reader
+    crop: Callable[[Gray, FieldSpec], Gray | None] | None = None
+    charset: Callable[[FieldSpec], str] = lambda f: ""
+    line: str = ""  # crops with the same line name are read side by side; "" reads alone
+
+
+# Which crops PP-OCR reads side by side on one line (engines.PPOCRRecognizer.read_lines). Measured on a heavy
+# synthetic corpus (136 forms, each crop alone vs shared): the hand-written digit strips lose nothing read
+# together, nor do the short text fields; the lot number and the printed kana read worse beside others.
+READERS: dict[str, KindReader] = {
+    "checkbox_pair": KindReader(read_checkbox_pair),
+    "choice": KindReader(read_choice),
+    "signature": KindReader(read_presence),
+    "stamp": KindReader(read_presence),
+    "digits": KindReader(read_number, _digit_strip, lambda f: DIGITS, "digits"),
+    "dose": KindReader(read_dose, _digit_strip, lambda f: DIGITS, "digits"),
+    "date": KindReader(read_date, _digit_strip, lambda f: DIGITS, "digits"),
+    "lot": KindReader(read_lot, _box_crop, lambda f: LOT_CHARS),
+    "text": KindReader(read_text, _inked_box_crop, _vocabulary_chars, "text"),
+    "kana": KindReader(read_text, _inked_box_crop, lambda f: KATAKANA, "text"),
+}
 
 
 def recognition_lines(img: Gray, template: Template, printed_keys: tuple[str, ...] = ()) -> list[dict[str, Gray]]:
-    """Every crop of the page that PP-OCR must read, by field name (printed rows as "printed:<key>"), grouped in
-    lines to be read together. Empty fields need no reading and have no crop."""
-    crops: dict[str, tuple[str, Gray]] = {}
+    """Every crop of the page that the text recognizer must read, by field name (printed rows as
+    "printed:<key>"), grouped in lines to be read together. Empty fields need no reading and have no crop."""
+    shared: dict[str, dict[str, Gray]] = {}
+    alone: list[dict[str, Gray]] = []
     for f in template.fields:
-        if f.kind in ("digits", "dose", "date"):
-            cells, filled = _cells(img, f)
-            if all(filled):
-                crops[f.name] = (f.kind, _strip(cells))
-        elif f.kind == "lot" and f.box is not None:
-            crops[f.name] = (f.kind, crop_mm(img, f.box, 1.0))
-        elif f.kind == "text" and f.box is not None:
-            crop = crop_mm(img, f.box, 1.0)
-            if ink(crop) >= TEXT_INK:
-                crops[f.name] = (f.kind, crop)
-    lines = [{name: c for name, (kind, c) in crops.items() if kind in kinds} for kinds in SHARED_LINE_KINDS]
-    shared = {kind for kinds in SHARED_LINE_KINDS for kind in kinds}
-    lines += [{name: c} for name, (kind, c) in crops.items() if kind not in shared]
+        kind = READERS[f.kind]
+        crop = kind.crop(img, f) if kind.crop else None
+        if crop is None:
+            continue
+        if kind.line:
+            shared.setdefault(kind.line, {})[f.name] = crop
+        else:
+            alone.append({f.name: crop})
+    lines = list(shared.values()) + alone
     lines += [{f"printed:{key}": c} for key, c in _printed_crops(img, template, printed_keys).items()]
     return [line for line in lines if line]
 
 
+def recognition_charsets(template: Template) -> dict[str, str]:
+    """Each crop's closed character set for the recognizer's decoding, by the keys of `recognition_lines`:
+    digits for digit boxes, the lot alphabet, a vocabulary's characters, katakana for the printed フリガナ.
+    Fields with an open set (names) are not limited."""
+    out = {"printed:name_kana": KATAKANA}
+    out.update({f.name: READERS[f.kind].charset(f) for f in template.fields})
+    return {k: v for k, v in out.items() if v}
+
+
 def read_fields(
-    img: Gray, template: Template, ctx: ReadContext, readings: Mapping[str, engines.Reading] | None = None
+    img: Gray,
+    template: Template,
+    ctx: ReadContext,
+    readings: Mapping[str, Reading] | None = None,
+    e: Engines | None = None,
 ) -> dict[str, FieldReading]:
-    """`readings`: the PP-OCR readings of `recognition_lines`, when read together; else each field reads its own."""
+    """`readings`: the text recognizer's readings of `recognition_lines`, when read together; else each field
+    reads its own. `e`: the engines (default: the process's own)."""
     readings = readings or {}
-    out: dict[str, FieldReading] = {}
-    for f in template.fields:
-        reading = readings.get(f.name)
-        if f.kind == "checkbox_pair":
-            out[f.name] = read_checkbox_pair(img, f)
-        elif f.kind == "choice":
-            out[f.name] = read_choice(img, f)
-        elif f.kind in ("signature", "stamp"):
-            out[f.name] = read_presence(img, f)
-        elif f.kind == "digits":
-            out[f.name] = read_number(img, f, reading)
-        elif f.kind == "dose":
-            out[f.name] = read_dose(img, f, ctx, reading)
-        elif f.kind == "date":
-            out[f.name] = read_date(img, f, ctx, reading)
-        elif f.kind == "lot":
-            out[f.name] = read_lot(img, f, ctx, reading)
-        else:
-            out[f.name] = read_text(img, f, reading)
+    e = e or engines.default_engines()
+    out = {f.name: READERS[f.kind].read(img, f, ctx, e, readings.get(f.name)) for f in template.fields}
     _cross_checks(out)
+    page_paper = float(np.percentile(img[::4, ::4], 90)) if img.size else 255.0
+    for f in template.fields:
+        problem = illegible(img, f.region(), page_paper)
+        if problem:
+            out[f.name].messages.append(problem)
+            out[f.name].auto_ok = False
     return out
+
+
+SPECKLE = 0.03  # share of the paper around a field that is isolated dark dots: a scan this noisy hides marks
+DARK_PAPER = 0.75  # the paper around a field darker than this share of the page's paper: shadow, stain, black
+
+
+def illegible(img: Gray, region: tuple[float, float, float, float], page_paper: float) -> str:
+    """Why the scan around a field cannot be trusted, or "": the paper there is much darker than the page's (a
+    bitonal threshold set too dark turned it black, a stain, a shadow), or full of isolated dots (noise that a
+    mark detector counts as ink). Measured on a 2 mm band around the field's boxes."""
+    x, y, w, h = region
+    around = crop_mm(img, (x - 2, y - 2, w + 4, h + 4))
+    if around.size == 0:
+        return ""
+    if float(np.percentile(around, 90)) < DARK_PAPER * page_paper:
+        return "the scan is too dark around this field"
+    dark = (around < 0.6 * page_paper).astype(np.uint8)
+    opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    if float(dark.sum() - opened.sum()) / dark.size > SPECKLE:
+        return "the scan is too noisy around this field"
+    return ""
 
 
 def _cross_checks(out: dict[str, FieldReading]) -> None:
@@ -383,10 +518,12 @@ def read_printed_birth_date(img: Gray, template: Template) -> str:
     if cols.size:
         right = int(cols[-1])
         left = max(0, right - int(PRINTED_ISO_DATE_MM * PX_PER_MM))
-        found = _iso_date(engines.tesseract("eng").recognize(crop[:, left : right + 6], charset=DIGITS + "-()").text)
+        found = _iso_date(
+            engines.default_engines().printed_digits.recognize(crop[:, left : right + 6], charset=DIGITS + "-()").text
+        )
         if found:
             return found
-    text = unicodedata.normalize("NFKC", engines.ppocr().recognize(crop).text).strip()
+    text = unicodedata.normalize("NFKC", engines.default_engines().text.recognize(crop).text).strip()
     return _iso_date(text) or text.split("(")[0]
 
 
@@ -398,7 +535,7 @@ def read_printed_resident(
     readings = readings or {}
     out: dict[str, str] = {}
     for key, crop in _printed_crops(img, template, keys).items():
-        reading = readings.get(f"printed:{key}") or engines.ppocr().recognize(crop)
+        reading = readings.get(f"printed:{key}") or engines.default_engines().text.recognize(crop)
         out[key] = unicodedata.normalize("NFKC", reading.text).strip()
     if "birth_date_text" in keys:
         out["birth_date_text"] = read_printed_birth_date(img, template)

@@ -52,6 +52,16 @@ def era_to_date(era: str, year: int, month: int, day: int) -> date:
     return d
 
 
+def era_digits(era: str, d: date) -> str:
+    """A date as the form's boxes hold it in `era`: two-digit era year, month, day ("070412" for 令和7年4月12日)."""
+    if era not in ERAS:
+        raise DateProblem(f"unknown era {era!r}")
+    start, end = ERAS[era]
+    if d < start or (end is not None and d > end):
+        raise DateProblem(f"{d.isoformat()} is outside the {era} era")
+    return f"{d.year - start.year + 1:02d}{d.month:02d}{d.day:02d}"
+
+
 _ERA_RE = re.compile(r"^(令和|平成|昭和|大正|[RHST])\.?\s*(元|\d{1,2})[年./-]\s*(\d{1,2})[月./-]\s*(\d{1,2})日?$")
 _ISO_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 

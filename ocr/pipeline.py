@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ocr import engines
 from ocr.codes import FormIdentity
-from ocr.fields import ReadContext, read_fields, read_printed_resident, recognition_lines
+from ocr.fields import ReadContext, read_fields, read_printed_resident, recognition_charsets, recognition_lines
 from ocr.identity import read_identity
 from ocr.register import register
 from ocr.template import Template
@@ -56,9 +56,12 @@ def process_page(img: Gray, template: Template, context_for: ContextFor) -> Page
     assert reg.image is not None
     # kana and birth date always (they verify a QR's 宛名番号); the kanji name too when there is no QR
     keys = ("name_kana", "birth_date_text") + (() if source == "qr" else ("name",))
-    readings = engines.ppocr().read_lines(recognition_lines(reg.image, template, keys))
+    readings = engines.ppocr().read_lines(recognition_lines(reg.image, template, keys), recognition_charsets(template))
     lap("recognize")
     result.fields = read_fields(reg.image, template, context_for(identity), readings)
+    if not reg.trusted:  # the page's alignment is not proven: every value is a proposal for a person
+        for reading in result.fields.values():
+            reading.auto_ok = False
     result.printed = read_printed_resident(reg.image, template, keys, readings)
     lap("fields")
     return result

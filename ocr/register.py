@@ -14,6 +14,7 @@ import numpy as np
 
 from ocr.template import TEMPLATE_DIR, Template
 from ocr.types import Gray, Registration
+from ocr.verify import TOLERANCE_MM, align
 
 PX_PER_MM = 8.0  # working resolution of the registered page (≈203 dpi)
 MAX_ERROR_MM = 1.5  # above this the field boxes no longer line up: send to review
@@ -47,40 +48,59 @@ def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
 
 
 def register(img: Gray, template: Template) -> Registration:
+    """Markers first (a homography from three or four; two give only a first guess), feature matching when fewer
+    than two are found; then the printed structure corrects the fit and proves it (ocr.verify)."""
     found = find_markers(img, template)
     if len(found) < 2:
-        return register_by_features(img, template, len(found))
+        first = _fit_by_features(img, template)
+        why = f"markers not found ({len(found)} of 4)"
+        if isinstance(first, str):
+            return Registration(False, None, len(found), float("inf"), f"{why}: {first}")
+        return _verified(img, template, first, len(found), f"{why}: placed by matching the printed form")
+    src = np.concatenate([found[i] for i in sorted(found)]).astype(np.float32)
+    dst = np.concatenate([_template_corners(template, i) for i in sorted(found)]).astype(np.float32)
     if len(found) == 2:
-        return _register_two(img, template, found)
-    src = np.concatenate([found[i] for i in sorted(found)])
-    dst = np.concatenate([_template_corners(template, i) for i in sorted(found)])
+        # Two markers (an edge cut off) cannot model keystone: a similarity is only the first guess that the
+        # printed structure then corrects into a homography.
+        m, _ = cv2.estimateAffinePartial2D(src, dst)
+        if m is None:
+            return Registration(False, None, 2, float("inf"), "only two markers found and they disagree")
+        return _verified(img, template, np.vstack([m, [0.0, 0.0, 1.0]]), 2, "two markers only (an edge of the page is cut)")
     h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
     if h_mat is None:
         return Registration(False, None, len(found), float("inf"), "markers found but inconsistent")
     projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), h_mat).reshape(-1, 2)
     error_mm = float(np.sqrt(np.mean(np.sum((projected - dst) ** 2, axis=1)))) / PX_PER_MM
-    size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
-    warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
-    ok = error_mm <= MAX_ERROR_MM
-    reason = "" if ok else f"registration is off by {error_mm:.1f} mm: check the page by eye"
-    return Registration(ok, warped, len(found), error_mm, reason)
+    if error_mm > MAX_ERROR_MM:
+        return Registration(
+            False, None, len(found), error_mm, f"registration is off by {error_mm:.1f} mm: check the page by eye"
+        )
+    return _verified(img, template, h_mat, len(found), "")
 
 
-def _register_two(img: Gray, template: Template, found: dict[int, np.ndarray]) -> Registration:
-    """Two markers left (an edge cut off): a similarity transform (rotation, scale, shift) from their eight
-    corners. No perspective correction, so the residual decides whether the field boxes can be trusted."""
-    src = np.concatenate([found[i] for i in sorted(found)]).astype(np.float32)
-    dst = np.concatenate([_template_corners(template, i) for i in sorted(found)]).astype(np.float32)
-    m, _ = cv2.estimateAffinePartial2D(src, dst)
-    if m is None:
-        return Registration(False, None, 2, float("inf"), "only two markers found and they disagree")
-    projected = src @ m[:, :2].T + m[:, 2]
-    error_mm = float(np.sqrt(np.mean(np.sum((projected - dst) ** 2, axis=1)))) / PX_PER_MM
+def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, caveat: str) -> Registration:
+    """Correct the first fit with the printed structure, warp once, and say whether the fields can be trusted."""
+    reference = _reference_image(template.layout)
     size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
-    warped = np.asarray(cv2.warpAffine(img, m, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
-    ok = error_mm <= MAX_ERROR_MM / 2  # stricter: two markers say less about the page than four
-    reason = "two markers only (an edge of the page is cut): fields near that edge may be missing"
-    return Registration(ok, warped, 2, error_mm, reason if ok else f"{reason}; registration off by {error_mm:.1f} mm")
+    if reference is None:  # no reference rendered for this layout: the markers' word is all there is
+        warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+        return Registration(markers == 4, warped, markers, 0.0, caveat, residual_mm=float("inf"), trusted=False)
+    a = align(img, h_mat.astype(np.float64), reference, PX_PER_MM, template.layout)
+    final = a.correction @ h_mat
+    warped = np.asarray(cv2.warpPerspective(img, final, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+    trusted = a.trusted
+    reason = caveat
+    if not trusted:
+        proof = (
+            f"only {a.anchors_found} of {a.anchors_total} printed landmarks found"
+            if a.anchors_found < 8
+            else f"the printed boxes are up to {a.residual_mm:.1f} mm from where the form puts them"
+        )
+        prefix = f"{caveat}: " if caveat else ""
+        reason = f"{prefix}alignment not proven ({proof}, tolerance {TOLERANCE_MM:.1f} mm): check every field"
+    ok = a.anchors_found >= 8 or markers >= 3
+    return Registration(ok, warped, markers, a.residual_mm, reason, residual_mm=a.residual_mm, trusted=trusted,
+                        anchors=a.anchors_found)  # fmt: skip
 
 
 # ---- fallback: feature matching against the blank form ---------------------------------------------------
@@ -101,18 +121,13 @@ def _reference(layout: str) -> tuple[Any, Any]:
     return kp, desc
 
 
-def register_by_features(img: Gray, template: Template, markers_found: int) -> Registration:
-    """Markers damaged (torn corner, stamp over a marker, heavy fold): match ORB features of the page to the
-    blank form (labels, boxes) and fit a homography. Always sent to review: a guess with evidence, never as
-    sure as the markers."""
-    why = f"markers not found ({markers_found} of 4)"
-
-    def fail(detail: str) -> Registration:
-        return Registration(False, None, markers_found, float("inf"), f"{why}: {detail}")
-
+def _fit_by_features(img: Gray, template: Template) -> np.ndarray | str:
+    """Markers damaged (torn corner, stamp over a marker, heavy fold): match ORB features of the page to the blank
+    form (labels, boxes) and fit a homography — a first guess that ocr.verify then corrects and proves. Returns the
+    homography, or why there is none."""
     ref_kp, ref_desc = _reference(template.layout)
     if ref_desc is None:
-        return fail("the page may be cut, folded or not a ward form")
+        return "the page may be cut, folded or not a ward form"
     scale = min(1.0, 1400 / max(img.shape))
     small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else img
     # Flatten uneven lighting and fold shadows first: they move features more than the page does.
@@ -121,24 +136,24 @@ def register_by_features(img: Gray, template: Template, markers_found: int) -> R
     flat = np.clip((ratio - ratio.min()) * 255.0 / max(1.0, float(np.ptp(ratio))), 0, 255).astype(np.uint8)
     kp, desc = cv2.ORB.create(nfeatures=4000).detectAndCompute(flat, None)
     if desc is None or len(kp) < MIN_INLIERS:
-        return fail("too little structure to match the form; not a ward form?")
+        return "too little structure to match the form; not a ward form?"
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, ref_desc, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
     if len(good) < MIN_INLIERS:
-        return fail("the page does not match the form layout")
+        return "the page does not match the form layout"
     src = np.array([kp[m.queryIdx].pt for m in good], dtype=np.float32) / scale
     dst = np.array([ref_kp[m.trainIdx].pt for m in good], dtype=np.float32)
     h_mat, mask = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
     inliers = int(mask.sum()) if mask is not None else 0
     if h_mat is None or inliers < MIN_INLIERS:
-        return fail("the page does not match the form layout")
-    keep = mask.ravel().astype(bool)
-    projected = cv2.perspectiveTransform(src[keep].reshape(-1, 1, 2), h_mat).reshape(-1, 2)
-    error_mm = float(np.median(np.linalg.norm(projected - dst[keep], axis=1))) / PX_PER_MM
-    size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
-    warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
-    reason = f"{why}: placed by matching the printed form ({inliers} features); check the fields by eye"
-    return Registration(error_mm <= MAX_ERROR_MM, warped, markers_found, error_mm, reason)
+        return "the page does not match the form layout"
+    return np.asarray(h_mat, dtype=np.float64)
+
+
+@lru_cache(maxsize=4)
+def _reference_image(layout: str) -> Gray | None:
+    ref = cv2.imread(str(reference_path(layout)), cv2.IMREAD_GRAYSCALE)
+    return None if ref is None else np.asarray(ref, dtype=np.uint8)
 
 
 def crop_mm(img: Gray, box: tuple[float, float, float, float], inset_mm: float = 0.0) -> Gray:

@@ -22,8 +22,11 @@ class Registration:
     ok: bool
     image: Gray | None  # warped onto the template at ocr.register.PX_PER_MM
     markers_found: int
-    error_mm: float  # RMS reprojection error of the marker corners
+    error_mm: float  # RMS reprojection error of the marker corners, or the alignment residual
     reason: str = ""
+    residual_mm: float = float("inf")  # printed structure vs template after correction (ocr.verify), 90th pct
+    trusted: bool = False  # residual within tolerance: fields may be auto-accepted
+    anchors: int = 0  # printed landmarks found
 
 
 @dataclass

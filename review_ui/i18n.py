@@ -151,6 +151,10 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
         (r"^expected (\S+) digits$", r"\1 桁のはずです"),
         (r"^empty$", "空欄"),
         (r"^engines disagree$", "2つの読取エンジンの結果が一致しません"),
+        (r"^read (\S+), which is no valid value: (\S+) proposed$", r"「\1」と読みましたが有効な値ではないため、\2 を候補にしました"),
+        (r"^box (\d+) holds no clear digit$", r"\1 マス目の数字がはっきりしません"),
+        (r"^the scan is too dark around this field$", "この項目の周りが暗すぎて読み取りを信頼できません"),
+        (r"^the scan is too noisy around this field$", "この項目の周りのノイズが多く読み取りを信頼できません"),
         (r"^empty date$", "日付が空欄です"),
         (r"^unknown era (.+)$", r"元号 \1 が分かりません"),
         (r"^(.+) is not a calendar date$", r"\1 は存在しない日付です"),
@@ -187,6 +191,17 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
             "マーカーが2つだけです（用紙の端が切れています）。端の項目が欠けているかもしれません",
         ),
         (r"; registration off by (\S+) mm", r"。位置合わせのずれ \1 mm"),
+        (r"two markers only \(an edge of the page is cut\)", "マーカーが2つだけです（用紙の端が切れています）"),
+        (r"placed by matching the printed form", "印刷された様式との照合で位置合わせしました"),
+        (r"only (\d+) of (\d+) printed landmarks found", r"印刷された目印が \2 個中 \1 個しか見つかりません"),
+        (
+            r"the printed boxes are up to (\S+) mm from where the form puts them",
+            r"印刷された枠が様式の位置から最大 \1 mm ずれています",
+        ),
+        (
+            r"alignment not proven \((.+), tolerance (\S+) mm\): check every field",
+            r"位置合わせを確認できません（\1、許容 \2 mm）。すべての項目を確認してください",
+        ),
         (
             r"form of another municipality \((\S+)\): handle by hand",
             r"他の市区町村（\1）の予診票です。手作業で処理してください",

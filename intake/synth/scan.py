@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from intake.forms import FormContent, render_pdf
 from intake.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
 from intake.synth.people import RELATIONS, SURNAMES, SynthResident, make_lots, make_residents
+from intake.synth.real_digits import DigitPool, write_digit
 from ocr.codes import FormIdentity, make_form_no
 from ocr.template import load_template
 
@@ -40,11 +41,20 @@ def render_page(content: FormContent) -> Image.Image:
 
 
 def fill(
-    img: Image.Image, rng: random.Random, vaccine_dose_ml: float, vdate: date, lot: str, clinic_name: str
-) -> dict[str, Any]:
-    """Write the clinic's and guardian's entries; return the truth for every field."""
+    img: Image.Image, rng: random.Random, vaccine_dose_ml: float, vdate: date, lot: str, clinic_name: str,
+    digit_pool: DigitPool | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Write the clinic's and guardian's entries; return the truth for every field. `digit_pool`: real hand-written
+    digits for the digit boxes (else the writer's handwriting font)."""
     t = load_template(LAYOUT)
     hand, doctor_hand = Hand(rng, K), Hand(rng, K)
+
+    def box_digit(writer: Hand, ch: str, cell: tuple[float, float, float, float]) -> None:
+        if digit_pool is None:
+            writer.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+        else:
+            write_digit(img, int(ch), cell, rng, digit_pool, writer.pen, K)
+
     truth: dict[str, Any] = {}
     for f in t.fields:
         if f.kind == "checkbox_pair" and f.box_yes and f.box_no:
@@ -62,7 +72,7 @@ def fill(
         truth["temperature"] = ""
     else:
         for ch, cell in zip(temp, t.field("temperature").cells, strict=True):
-            hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+            box_digit(hand, ch, cell)
         truth["temperature"] = f"{temp[:2]}.{temp[2]}"
     hand.scribble(img, t.field("guardian_signature").box or (0, 0, 0, 0))
     truth["guardian_signature"] = "present"
@@ -90,11 +100,11 @@ def fill(
         truth["lot_number"] = lot
         dose = f"{vaccine_dose_ml:.2f}"
         for ch, cell in zip(dose.replace(".", ""), t.field("dose_ml").cells, strict=True):
-            doctor_hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+            box_digit(doctor_hand, ch, cell)
         truth["dose_ml"] = dose
         digits = f"{vdate.year - 2018:02d}{vdate.month:02d}{vdate.day:02d}"
         for ch, cell in zip(digits, t.field("vaccination_date").cells, strict=True):
-            doctor_hand.glyph(img, ch, cell[0] + cell[2] / 2, cell[1] + cell[3] / 2, 7)
+            box_digit(doctor_hand, ch, cell)
         truth["vaccination_date"] = vdate.isoformat()
     stamp(img, clinic_name, t.field("clinic_stamp").box or (0, 0, 0, 0), rng, K)
     truth["clinic_stamp"] = "present"
@@ -110,6 +120,8 @@ def degrade(img: Image.Image, rng: random.Random, level: str, force: str = "") -
     """Scanner and handling damage. Returns the image and what was done (kept in the truth).
     `force` names one damage that must happen (turned, cut, bitonal, holes, shadow): the small committed
     sample uses it so that every case is in it."""
+    if level == "wide" and not force:
+        return degrade_wide(img, rng)
     if force:
         level = "heavy"
     elif level == "mixed":  # the committed sample: some clean, some light, some heavy
@@ -180,6 +192,82 @@ def degrade(img: Image.Image, rng: random.Random, level: str, force: str = "") -
     return out, done
 
 
+def degrade_wide(img: Image.Image, rng: random.Random) -> tuple[Image.Image, dict[str, Any]]:
+    """A wider family of scanner and handling damage than `degrade`, every parameter drawn at random: keystone of a
+    sheet not flat on the glass, a feeder's scale change (not the same across and along), 150–300 dpi, cut
+    corners, uneven light in two directions, folds, stains, noise, blur, JPEG, a bitonal threshold from good to
+    bad, pages turned. For corpora that are not the reader's own mirror (tune on some seeds, seal others)."""
+    done: dict[str, Any] = {}
+    a: Any = np.asarray(img.convert("L"), dtype=np.float32)
+    h, w = a.shape
+    nrng = np.random.default_rng(rng.randrange(2**31))
+    if rng.random() < 0.5:  # light falling off in two directions
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        plane = 1.0 - rng.uniform(0, 0.25) * xx / w - rng.uniform(0, 0.2) * yy / h
+        a = a * plane
+        done["light"] = True
+    if rng.random() < 0.3:  # a fold: a dark crease and a step in brightness
+        if rng.random() < 0.5:
+            at = int(rng.uniform(0.3, 0.7) * h)
+            a[at - 4 : at + 4, :] *= 0.7
+            a[at:, :] *= rng.uniform(0.9, 1.0)
+        else:
+            at = int(rng.uniform(0.3, 0.7) * w)
+            a[:, at - 4 : at + 4] *= 0.7
+            a[:, at:] *= rng.uniform(0.9, 1.0)
+        done["fold"] = True
+    if rng.random() < 0.2:  # stains: tea, coffee, a damp thumb
+        for _ in range(rng.randint(1, 3)):
+            mask = np.zeros((h, w), dtype=np.float32)
+            centre = (int(rng.uniform(0.1, 0.9) * w), int(rng.uniform(0.1, 0.9) * h))
+            axes = (int(rng.uniform(8, 30) * K), int(rng.uniform(8, 30) * K))
+            cv2.ellipse(mask, centre, axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
+            mask = cv2.GaussianBlur(mask, (0, 0), 6)
+            a = a * (1 - rng.uniform(0.1, 0.3) * mask)
+        done["stain"] = True
+    d = rng.uniform(0.0, 0.035) * w  # keystone: corners moved independently
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    dst = src + nrng.uniform(-d, d, (4, 2)).astype(np.float32)
+    a = cv2.warpPerspective(a, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=255)
+    done["keystone_mm"] = round(d / K, 1)
+    pad = int(0.04 * w)
+    a = cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    ph, pw = a.shape
+    angle = rng.uniform(-3, 3)
+    a = cv2.warpAffine(a, cv2.getRotationMatrix2D((pw / 2, ph / 2), angle, 1.0), (pw, ph), borderValue=255)
+    dpi = rng.uniform(150, 300)
+    sx, sy = dpi / DPI, dpi / DPI * rng.uniform(0.97, 1.03)  # a feeder stretches along the feed, not across
+    a = cv2.resize(a, (int(pw * sx), int(ph * sy)), interpolation=cv2.INTER_AREA if sx < 1 else cv2.INTER_LINEAR)
+    done.update(skew=round(angle, 2), dpi=round(dpi), feed_scale=round(sy / sx, 3))
+    if rng.random() < 0.25:  # a corner cut off (torn, folded under): its marker is gone
+        ch, cw = a.shape
+        size = int(rng.uniform(0.08, 0.14) * cw)
+        corner = rng.choice(["tl", "tr", "bl", "br"])
+        x0 = 0 if corner[1] == "l" else cw
+        y0 = 0 if corner[0] == "t" else ch
+        tri = np.array([[x0, y0], [abs(x0 - size), y0], [x0, abs(y0 - size)]], dtype=np.int32)
+        cv2.fillPoly(a, [tri], 255)
+        done["cut_corner"] = corner
+    if rng.random() < 0.6:
+        a = cv2.GaussianBlur(a, (0, 0), rng.uniform(0.3, 1.3))
+    a = a + nrng.normal(0, rng.uniform(0, 10), a.shape)
+    out = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    if rng.random() < 0.35:
+        threshold = rng.uniform(95, 200)  # from too light (strokes break) to too dark (grey turns black)
+        out = out.point(lambda v: 255 if v > threshold else 0).convert("1").convert("L")
+        done["bitonal"] = round(threshold)
+    elif rng.random() < 0.4:
+        buf = io.BytesIO()
+        out.save(buf, "JPEG", quality=rng.randint(30, 85))
+        out = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+        done["jpeg"] = True
+    if rng.random() < 0.1:
+        turn = rng.choice([90, 180, 270])
+        out = out.rotate(turn, expand=True)
+        done["turned"] = turn
+    return out, done
+
+
 def separator_sheet() -> Image.Image:
     img = Image.new("L", (int(210 * K), int(297 * K)), 255)
     d = ImageDraw.Draw(img)
@@ -190,9 +278,14 @@ def separator_sheet() -> Image.Image:
     return img
 
 
-def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date | None = None) -> list[SynthPage]:
-    """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms."""
+def make_corpus(
+    out: Path, n: int, seed: int, degrade_level: str, *, today: date | None = None, digits: str = "font"
+) -> list[SynthPage]:
+    """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms. `digits`: "real"
+    writes real hand-written digits (intake.synth.real_digits, a pool disjoint from the classifier's training
+    pool) into the digit boxes, "font" the handwriting fonts."""
     today = today or date(2026, 11, 20)
+    pool = DigitPool("corpus") if digits == "real" else None
     rng = random.Random(seed)
     residents = make_residents(max(50, n * 2), seed, today=today)
     vaccines = _vaccines()
@@ -242,6 +335,7 @@ def make_corpus(out: Path, n: int, seed: int, degrade_level: str, *, today: date
                 foreign,
                 serial=seed * 100000 + i,
                 force=forced_damage.get(i, ""),
+                digits=pool,
             )
         )
     _write(out, pages, residents, lots)
@@ -310,6 +404,7 @@ def _form_page(
     foreign: bool,
     serial: int,
     force: str = "",
+    digits: DigitPool | None = None,
 ) -> SynthPage:
     for _ in range(50):  # a resident of an age some routine dose fits
         r = rng.choice(residents)
@@ -330,7 +425,7 @@ def _form_page(
         ImageDraw.Draw(img).rectangle(
             [int(q[0] * K), int(q[1] * K), int((q[0] + q[2]) * K), int((q[1] + q[3]) * K)], fill="white"
         )
-    fields = fill(img, rng, dose_ml, vdate, lot, rng.choice(CLINIC_NAMES))
+    fields = fill(img, rng, dose_ml, vdate, lot, rng.choice(CLINIC_NAMES), digits)
     scanned, damage = degrade(img, rng, level, force)
     truth = {
         "kind": "foreign" if foreign else "form",

@@ -1,0 +1,214 @@
+"""One hand-written digit per box: normalise the box the way the classifier was trained, classify with a small
+CNN (ONNX, trained on real handwriting — see ocr/models/digits.card.md), calibrated probabilities out.
+
+The same `normalize_box` runs at training time (intake.synth.train_digits) and on the page, so what the model
+learned is what it is shown. Classes 0–9 are the digits, class 10 is "no digit" (an empty box, a border
+remnant, dust). Ink too small to be a digit is "empty" before the network runs at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ocr.types import Gray
+
+MODEL_DIR = Path(__file__).parent / "models"
+MODEL_PATH = MODEL_DIR / "digits.onnx"
+CARD_PATH = MODEL_DIR / "digits.json"  # temperature, classes, checksum: written by the training command
+SIDE = 28  # network input, MNIST's frame: the digit's larger side scaled to FIT, centred by its mass
+FIT = 20
+NO_DIGIT = 10
+# Ink (as a share of full-black pixels) below which a box holds no writing. A 0.4 mm pen writing the smallest
+# digit ("1", 5 mm) leaves ≥ 2 mm² of ink, ~130 px at 8 px/mm; dust and a stray dot stay under 0.5 mm² (~30 px).
+EMPTY_INK_PX = 30.0
+DOUBT_INK_PX = 70.0  # between the two: a mark, not clearly a digit nor clearly nothing → doubtful
+WIDE = 1.3  # a box whose ink is this much wider than tall holds two digits or a scribble: doubtful
+
+
+@dataclass(frozen=True)
+class BoxReading:
+    digit: str  # "0"–"9", or "" when the box holds no digit
+    probability: float  # calibrated probability that `digit` is right ("" included: empty is a reading too)
+    note: str = ""  # why a box is doubtful whatever the network says ("wide", "faint mark")
+    distribution: tuple[float, ...] = (0.0,) * 10  # calibrated probability of each digit 0–9
+
+
+def ink_map(cell: Gray) -> npt.NDArray[np.float32]:
+    """Darkness against the local paper, 0 (paper) … 1 (full ink), robust to grey paper, pale pens, uneven light
+    and scanner gain: the paper is estimated pixel by pixel as the brightest level within ~1.4 mm (wider than any
+    pen stroke), smoothed; the scale is the ink's contrast, at least 60 grey levels (so an empty box's noise stays
+    near 0 instead of being stretched to full ink)."""
+    if cell.size == 0:
+        return np.zeros(cell.shape, dtype=np.float32)
+    c = cell.astype(np.float32)
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (11, 11))
+    paper = cv2.GaussianBlur(cv2.dilate(c, k), (0, 0), 3)
+    dark = paper - c
+    scale = max(60.0, float(np.percentile(dark, 99)))
+    v = np.clip((dark - 15.0) / scale, 0.0, 1.0)
+    return np.asarray(v, dtype=np.float32)
+
+
+def _drop_border_lines(v: npt.NDArray[np.float32]) -> None:
+    """Remnants of the printed box border (a crop a millimetre off, a keystone left over): straight rows and
+    columns near the crop's edge inked along most of their length are no handwriting. Within ~0.9 mm of the edge
+    more than half the length is enough; up to ~1.5 mm in, only a line across (nearly) the whole crop, which a
+    written "1" near the edge is not."""
+    h, w = v.shape
+    for band, share in ((7, 0.55), (12, 0.8)):
+        for i in list(range(min(band, h))) + list(range(max(0, h - band), h)):
+            if np.count_nonzero(v[i] > 0.3) > share * w:
+                v[i, :] = 0
+        for j in list(range(min(band, w))) + list(range(max(0, w - band), w)):
+            if np.count_nonzero(v[:, j] > 0.3) > share * h:
+                v[:, j] = 0
+
+
+def _drop_specks(v: npt.NDArray[np.float32], min_area: int) -> npt.NDArray[np.float32]:
+    mask = (v > 0.3).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(n, dtype=bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    out = np.where(keep[labels], v, 0.0)
+    return np.asarray(out, dtype=np.float32)
+
+
+def normalize_box(cell: Gray) -> tuple[npt.NDArray[np.float32], float, float]:
+    """A box crop → (28×28 input in [0, 1], ink in px, width/height of the ink). MNIST's own framing: the ink's
+    bounding box scaled so its larger side is 20 px, centred on its centre of mass."""
+    v = ink_map(cell)
+    _drop_border_lines(v)
+    v = _drop_specks(v, min_area=max(4, int(cell.size * 0.0015)))
+    mass = float(v.sum())
+    out = np.zeros((SIDE, SIDE), dtype=np.float32)
+    ys, xs = np.nonzero(v > 0.15)
+    if mass < 1.0 or ys.size == 0:
+        return out, mass, 0.0
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = v[y0:y1, x0:x1]
+    h, w = crop.shape
+    s = FIT / max(h, w)
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    small = np.asarray(cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA), dtype=np.float32)
+    total = float(small.sum())
+    if total <= 0:
+        return out, mass, w / max(1, h)
+    cy = float((small.sum(axis=1) * np.arange(nh)).sum()) / total
+    cx = float((small.sum(axis=0) * np.arange(nw)).sum()) / total
+    top = int(round(SIDE / 2 - cy))
+    left = int(round(SIDE / 2 - cx))
+    top = min(max(top, 0), SIDE - nh)
+    left = min(max(left, 0), SIDE - nw)
+    out[top : top + nh, left : left + nw] = small
+    return np.clip(out, 0.0, 1.0), mass, w / max(1, h)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class DigitClassifier:
+    """The ONNX box classifier. Loaded once per process; `classify` takes a batch of box crops."""
+
+    name = "digit-cnn"
+
+    def __init__(self, model: Path = MODEL_PATH, card: Path = CARD_PATH) -> None:
+        import onnxruntime as ort
+
+        if not model.exists() or not card.exists():
+            raise RuntimeError(f"digit model missing ({model}): run `intake train digits` or reinstall the package")
+        meta = json.loads(card.read_text(encoding="utf-8"))
+        if meta.get("sha256") != sha256(model):
+            raise RuntimeError(f"{model.name} does not match its card {card.name}: retrain or restore both together")
+        self.temperature = float(meta["temperature"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # parallel by process, never by thread
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+
+    def probabilities(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """(N, 28, 28) normalised boxes → (N, 11) calibrated class probabilities."""
+        if batch.shape[0] == 0:
+            return np.zeros((0, NO_DIGIT + 1), dtype=np.float32)
+        logits = self._session.run(None, {self._input: batch[:, None, :, :].astype(np.float32)})[0]
+        z = logits / self.temperature
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float32)
+
+    def classify(self, cells: list[Gray]) -> list[BoxReading]:
+        normed = [normalize_box(c) for c in cells]
+        probs = self.probabilities(np.stack([n[0] for n in normed]) if normed else np.zeros((0, SIDE, SIDE), np.float32))
+        out: list[BoxReading] = []
+        for (_, mass, aspect), p in zip(normed, probs, strict=True):
+            if mass < EMPTY_INK_PX:
+                out.append(BoxReading("", 1.0))
+                continue
+            k = int(p.argmax())
+            note = ""
+            if k == NO_DIGIT:
+                if mass < DOUBT_INK_PX:
+                    out.append(BoxReading("", float(p[k])))
+                    continue
+                # Ink enough for a digit that the network calls no digit (a scribble, a crossed-out digit):
+                # the likeliest digit is proposed, never trusted.
+                note = "unclear"
+                k = int(p[:NO_DIGIT].argmax())
+            elif mass < DOUBT_INK_PX:
+                note = "faint mark"
+            elif aspect > WIDE:
+                note = "wide"
+            dist = tuple(float(v) for v in p[:NO_DIGIT])
+            if note:  # whatever the network says, such a box is a question for a person
+                dist = tuple(min(v, 0.5) for v in dist)
+            out.append(BoxReading(str(k), float(p[k]) if not note else min(float(p[k]), 0.5), note, dist))
+        return out
+
+
+@lru_cache(maxsize=1)
+def classifier() -> DigitClassifier:
+    return DigitClassifier()
+
+
+def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
+    """A field image holding a string of hand-written digits (in boxes or not) → one crop per digit, left to right.
+    Box borders (long straight lines) are dropped first; ink is grouped into characters by connected components
+    that overlap in x; components too small to be a digit are dust."""
+    v = ink_map(image)
+    h, w = v.shape
+    mask = (v > 0.3).astype(np.uint8)
+    # Printed rules and box borders: rows inked across most of the width, columns over most of the height.
+    v[np.count_nonzero(mask, axis=1) > 0.6 * w, :] = 0
+    v[:, np.count_nonzero(mask, axis=0) > 0.8 * h] = 0
+    mask = (v > 0.3).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    comps = [tuple(int(x) for x in stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 6]
+    if not comps:
+        return []
+    tallest = max(c[3] for c in comps)
+    comps = [c for c in comps if c[3] >= min_height_share * tallest or c[2] * c[3] >= 0.15 * tallest**2]
+    comps.sort(key=lambda c: c[0])
+    groups: list[list[int]] = []  # x0, y0, x1, y1
+    for x, y, cw, ch in comps:
+        if groups:
+            g = groups[-1]
+            overlap = min(g[2], x + cw) - max(g[0], x)
+            if overlap > 0.5 * min(cw, g[2] - g[0]):
+                groups[-1] = [min(g[0], x), min(g[1], y), max(g[2], x + cw), max(g[3], y + ch)]
+                continue
+        groups.append([x, y, x + cw, y + ch])
+    crops = []
+    for x0, y0, x1, y1 in groups:
+        pad = max(3, (y1 - y0) // 5)
+        crop = image[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+        crops.append(crop)
+    return crops
