@@ -151,7 +151,10 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
         (r"^expected (\S+) digits$", r"\1 桁のはずです"),
         (r"^empty$", "空欄"),
         (r"^engines disagree$", "2つの読取エンジンの結果が一致しません"),
-        (r"^read (\S+), which is no valid value: (\S+) proposed$", r"「\1」と読みましたが有効な値ではないため、\2 を候補にしました"),
+        (
+            r"^read (\S+), which is no valid value: (\S+) proposed$",
+            r"「\1」と読みましたが有効な値ではないため、\2 を候補にしました",
+        ),
         (r"^box (\d+) holds no clear digit$", r"\1 マス目の数字がはっきりしません"),
         (r"^the scan is too dark around this field$", "この項目の周りが暗すぎて読み取りを信頼できません"),
         (r"^the scan is too noisy around this field$", "この項目の周りのノイズが多く読み取りを信頼できません"),
