@@ -316,11 +316,18 @@ def synth(
 
 
 @app.command("eval")
-def eval_cmd(corpus: Path, out: Annotated[Path | None, typer.Option("--out")] = None, workers: int = 2) -> None:
+def eval_cmd(
+    corpus: Path,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    workers: int = 2,
+    charsets: Annotated[
+        bool, typer.Option(help="limit PP-OCR to each field's characters (--no-charsets measures the gain)")
+    ] = True,
+) -> None:
     """Run recognition on a corpus and report accuracy and speed.  Example: intake eval scans_sample --out m.json"""
     from intake.evaluate import evaluate, print_table
 
-    metrics = evaluate(corpus, workers=workers)
+    metrics = evaluate(corpus, workers=workers, charsets=charsets)
     print_table(metrics)
     if out:
         out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")

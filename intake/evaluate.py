@@ -39,12 +39,12 @@ def _lots(corpus: Path) -> dict[str, str]:
         return {r["ロット番号"]: r["接種種類コード"] for r in csv.DictReader(fh)}
 
 
-def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str]) -> dict[str, Any]:
+def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str, bool]) -> dict[str, Any]:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     from ocr.pipeline import process_page
     from ocr.template import load_template
 
-    path, truth, lots, doses, today = args
+    path, truth, lots, doses, today, charsets = args
     img = np.asarray(Image.open(path).convert("L"), dtype=np.uint8)
     birth = truth.get("resident", {}).get("birth_date")
 
@@ -58,7 +58,7 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str]
         )
 
     t = time.perf_counter()
-    r = process_page(img, load_template("yoshin-v1"), ctx)
+    r = process_page(img, load_template("yoshin-v1"), ctx, charsets=charsets)
     return {
         "path": path,
         "seconds": time.perf_counter() - t,
@@ -88,13 +88,13 @@ def cer(a: str, b: str) -> float:
     return prev[-1] / len(b)
 
 
-def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20") -> dict[str, Any]:
+def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20", charsets: bool = True) -> dict[str, Any]:
     from intake.synth.scan import page_images
 
     images = page_images(corpus)
     truths = [json.loads(p.with_suffix(".json").read_text(encoding="utf-8")) for p in images]
     lots, doses = _lots(corpus), _vaccine_doses()
-    jobs = [(str(p), t, lots, doses, today) for p, t in zip(images, truths, strict=True)]
+    jobs = [(str(p), t, lots, doses, today, charsets) for p, t in zip(images, truths, strict=True)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_one, jobs, chunksize=1))

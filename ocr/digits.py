@@ -63,13 +63,13 @@ def _drop_border_lines(v: npt.NDArray[np.float32]) -> None:
     more than half the length is enough; up to ~1.5 mm in, only a line across (nearly) the whole crop, which a
     written "1" near the edge is not."""
     h, w = v.shape
+    inked = v > 0.3
+    rows, cols = np.count_nonzero(inked, axis=1), np.count_nonzero(inked, axis=0)
+    row_edge = np.minimum(np.arange(h), np.arange(h)[::-1])  # distance from the nearer edge, px
+    col_edge = np.minimum(np.arange(w), np.arange(w)[::-1])
     for band, share in ((7, 0.55), (12, 0.8)):
-        for i in list(range(min(band, h))) + list(range(max(0, h - band), h)):
-            if np.count_nonzero(v[i] > 0.3) > share * w:
-                v[i, :] = 0
-        for j in list(range(min(band, w))) + list(range(max(0, w - band), w)):
-            if np.count_nonzero(v[:, j] > 0.3) > share * h:
-                v[:, j] = 0
+        v[(row_edge < band) & (rows > share * w), :] = 0
+        v[:, (col_edge < band) & (cols > share * h)] = 0
 
 
 def _drop_specks(v: npt.NDArray[np.float32], min_area: int) -> npt.NDArray[np.float32]:

@@ -112,7 +112,8 @@ def _single_distance(a: str, b: str) -> float:
 
 def clean_lot(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).upper()
-    s = re.sub(r"^(LOT|ロット)[\s.:No]*", "", s.strip())
+    # "Lot", "ロット", "Lot No." before the number; never eat the lot's own leading N or O ("Lot NH3358").
+    s = re.sub(r"^(?:LOT|ロット)(?:\s*(?:NO|№)[.:])?[\s.:]*", "", s.strip())
     return re.sub(r"[^0-9A-Z-]", "", s)
 
 

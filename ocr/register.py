@@ -14,7 +14,7 @@ import numpy as np
 
 from ocr.template import TEMPLATE_DIR, Template
 from ocr.types import Gray, Registration
-from ocr.verify import TOLERANCE_MM, align
+from ocr.verify import TOLERANCE_MM, Alignment, align
 
 PX_PER_MM = 8.0  # working resolution of the registered page (≈203 dpi)
 MAX_ERROR_MM = 1.5  # above this the field boxes no longer line up: send to review
@@ -85,7 +85,11 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
     if reference is None:  # no reference rendered for this layout: the markers' word is all there is
         warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
         return Registration(markers == 4, warped, markers, 0.0, caveat, residual_mm=float("inf"), trusted=False)
-    a = align(img, h_mat.astype(np.float64), reference, PX_PER_MM, template.layout)
+    try:
+        a = align(img, h_mat.astype(np.float64), reference, PX_PER_MM, template.layout)
+    except (cv2.error, ValueError, ZeroDivisionError, np.linalg.LinAlgError):
+        # A degenerate first fit (a sheet that is no form, a page folded onto itself): nothing to prove it with.
+        a = Alignment(float("inf"), float("inf"), 0, 0, np.eye(3))
     final = a.correction @ h_mat
     warped = np.asarray(cv2.warpPerspective(img, final, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
     trusted = a.trusted

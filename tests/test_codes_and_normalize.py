@@ -12,7 +12,7 @@ from ocr.codes import (
     municipality_code_valid,
     parse_payload,
 )
-from ocr.normalize import DateProblem, confusion_distance, nearest_lot, parse_date
+from ocr.normalize import DateProblem, clean_lot, confusion_distance, era_digits, nearest_lot, parse_date
 
 
 @pytest.mark.parametrize("code", ["131202", "131016", "220001"])
@@ -95,3 +95,24 @@ def test_kana_folds(a: str, b: str) -> None:
 
 def test_kana_fold_keeps_different_names_apart() -> None:
     assert fold_kana("サトウ ハナコ") != fold_kana("サトウ ハルコ")
+
+
+@pytest.mark.parametrize(
+    "read, lot",
+    [
+        ("Lot NH3358", "NH3358"),
+        ("LotNK7030", "NK7030"),
+        ("Lot No. AB1234", "AB1234"),
+        ("ロット: OX12", "OX12"),
+        ("lot ab-12", "AB-12"),
+    ],
+)
+def test_lot_prefix_is_dropped_but_never_the_lots_own_n_or_o(read: str, lot: str) -> None:
+    assert clean_lot(read) == lot
+
+
+def test_era_digits_are_what_the_boxes_hold() -> None:
+    assert era_digits("令和", date(2026, 11, 20)) == "081120"
+    assert era_digits("令和", date(2019, 5, 1)) == "010501"
+    with pytest.raises(DateProblem):
+        era_digits("令和", date(2019, 4, 30))
