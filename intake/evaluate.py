@@ -317,9 +317,9 @@ def digit_string_images(n: int, seed: int, source: str = "corpus") -> list[tuple
             alpha = digit_alpha(pool.draw(rng, int(ch)), rng, k, rng.uniform(5, 8), max_width_mm=step - 1.5)
             paste_ink(c, alpha, cx + rng.uniform(-0.5, 0.5) * k, 7 * k + rng.uniform(-0.7, 0.7) * k, pen)
         if rng.random() < 0.5:
-            c = cv2.GaussianBlur(c, (0, 0), rng.uniform(0.3, 1.0))
-        c = c + np.random.default_rng(rng.randrange(2**31)).normal(0, rng.uniform(0, 8), c.shape)
-        img = np.clip(c, 0, 255).astype(np.uint8)
+            c = np.asarray(cv2.GaussianBlur(c, (0, 0), rng.uniform(0.3, 1.0)), dtype=np.float32)
+        noisy = c + np.random.default_rng(rng.randrange(2**31)).normal(0, rng.uniform(0, 8), c.shape)
+        img = np.clip(noisy, 0, 255).astype(np.uint8)
         if rng.random() < 0.25:
             img = np.where(img > paper * rng.uniform(0.5, 0.85), 255, 0).astype(np.uint8)
         out.append((img, text))

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from intake.settings import Settings
 
@@ -23,17 +25,35 @@ def get_queue(settings: Settings, connection: Redis | None = None) -> Queue:
     )
 
 
-def enqueue_pages(settings: Settings, page_ids: Iterable[int], connection: Redis | None = None) -> int:
-    """Enqueue; returns how many went in. A Redis outage leaves pages `received` for the reconciler."""
-    q = get_queue(settings, connection)
+WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def enqueue_pages(
+    settings: Settings, page_ids: Iterable[int], connection: Redis | None = None, *, replace_started: bool = False
+) -> int:
+    """One job per page: rq's job id is the page id, and a page whose job is still waiting (or being worked on)
+    gets no second one. `replace_started`: for pages whose reading lease expired, a job still marked started
+    (its worker was killed or frozen) is replaced. Returns how many pages now have a job waiting because of this
+    call. A Redis outage leaves pages `received` for the reconciler."""
+    conn = connection or redis_conn(settings)
+    q = get_queue(settings, conn)
     n = 0
     try:
         for pid in page_ids:
-            # A page id as job id: re-enqueueing a page that is already waiting does not duplicate it.
+            job_id = f"{settings.queue_name}-page-{pid}"
+            try:
+                existing: Job | None = Job.fetch(job_id, connection=conn)
+            except NoSuchJobError:
+                existing = None
+            if existing is not None:
+                status = existing.get_status(refresh=False)
+                if status in WAITING or (status == JobStatus.STARTED and not replace_started):
+                    continue
+                existing.delete()
             q.enqueue_call(
                 JOB,
                 args=(pid,),
-                job_id=f"{settings.queue_name}-page-{pid}",
+                job_id=job_id,
                 retry=Retry(max=settings.job_max_attempts - 1),
                 result_ttl=600,
                 failure_ttl=86400,

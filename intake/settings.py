@@ -30,12 +30,19 @@ class Settings(BaseSettings):
     max_pages_per_file: int = 500
     max_pixels_per_page: int = 60_000_000
     page_timeout_seconds: int = 120
+    # How long a worker's claim on a page lasts (0: twice the page time limit). Past it the reconciler may give the
+    # page to another worker, and the first one's result, should it still come, is discarded.
+    page_lease_seconds: int = 0
     job_max_attempts: int = 3
     # False (default): one long-lived work process per worker, watched by a parent that kills it when a page
     # freezes it past page_timeout_seconds + page_kill_grace_seconds (intake.supervisor). True: rq's classic
     # fork of a work horse per page, ~55–75 ms a page dearer (measure with `intake bench-queue`).
     worker_fork: bool = False
     page_kill_grace_seconds: int = 10
+
+    @property
+    def lease_seconds(self) -> int:
+        return self.page_lease_seconds or 2 * self.page_timeout_seconds
 
     # Recognition.
     template_version: str = "yoshin-v1"

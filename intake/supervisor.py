@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import time
 from multiprocessing.sharedctypes import RawArray
 from types import FrameType
@@ -60,7 +61,7 @@ def _child(settings: Settings, current: Any, burst: bool) -> None:
     worker.work(burst=burst, logging_level="INFO")
 
 
-def _record_lost_page(settings: Settings, page_id: int, reason: str, final: bool) -> None:
+def _record_lost_page(settings: Settings, page_id: int, reason: str, final: bool, holder: str) -> None:
     """The page the child was on when it was killed or died: failed (final) or back to the queue. If the database
     cannot be reached now, the page stays `processing` past its deadline and `intake reconcile` re-queues it."""
     from intake.db import session_scope
@@ -69,9 +70,9 @@ def _record_lost_page(settings: Settings, page_id: int, reason: str, final: bool
 
     try:
         with session_scope(settings.effective_database_url) as session:
-            done = processing.record_error(session, page_id, 0 if final else settings.job_max_attempts, reason)
+            done = processing.record_error(session, page_id, 0 if final else settings.job_max_attempts, reason, holder)
         if not done:
-            enqueue_pages(settings, [page_id])
+            enqueue_pages(settings, [page_id], replace_started=True)
     except Exception as exc:  # noqa: BLE001 — the supervisor must outlive a database outage
         log.error("page=%s lost with its work process; not recorded (%s): left to the reconciler", page_id, exc)
         return
@@ -128,10 +129,17 @@ def supervise(settings: Settings, burst: bool = False) -> int:
                 f"reading the page took longer than {settings.page_timeout_seconds} s and stopped responding "
                 "(damaged or oversized scan): re-scan it at 200–400 dpi",
                 final=True,
+                holder=f"{socket.gethostname()}:{child}",
             )
         elif page:
             how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}"
-            _record_lost_page(settings, page, f"the work process died while reading the page ({how})", final=False)
+            _record_lost_page(
+                settings,
+                page,
+                f"the work process died while reading the page ({how})",
+                final=False,
+                holder=f"{socket.gethostname()}:{child}",
+            )
         if clean or stopping:
             return 0 if clean else 1
         if not killed_page:

@@ -31,9 +31,10 @@ class PageTimeoutPenalty(UnixSignalDeathPenalty):
 def process_page_job(page_id: int) -> str | None:
     settings = get_settings()
     url = settings.effective_database_url
+    holder = processing.worker_id()
     with session_scope(url) as session:
         try:
-            status = processing.process(session, ContentStore(settings.store_dir), settings, page_id)
+            status = processing.process(session, ContentStore(settings.store_dir), settings, page_id, holder)
         except (PageTimeout, JobTimeoutException):
             # rq interrupted the page at its time limit: a retry would hang the same way, so fail it now.
             session.rollback()
@@ -44,6 +45,7 @@ def process_page_job(page_id: int) -> str | None:
                 0,
                 f"reading the page took longer than {settings.page_timeout_seconds} s "
                 "(damaged or oversized scan): re-scan it at 200–400 dpi",
+                holder,
             )
             return "failed"
         except Exception as exc:  # a bug or a fault: the page is marked failed with the reason, never lost
@@ -55,6 +57,7 @@ def process_page_job(page_id: int) -> str | None:
                 page_id,
                 settings.job_max_attempts,
                 f"internal error while reading the page ({type(exc).__name__}); an operator can re-queue it",
+                holder,
             )
             if not final:
                 raise  # rq's Retry runs it again; the page is back in `queued`

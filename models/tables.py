@@ -92,8 +92,9 @@ class Page(SQLModel, table=True):
     page_index: int  # 0-based page within the original file
     status: PageStatus = Field(default=PageStatus.received, index=True)
     reason: str = ""  # why failed / why routed to review, in a reviewer's words
-    attempts: int = 0
-    deadline: datetime | None = None  # the reconciler re-queues pages stuck past it
+    attempts: int = 0  # also the reading lease's token: a result is written only by the holder of this attempt
+    deadline: datetime | None = None  # the reading lease's end: past it the page may be claimed again
+    claimed_by: str | None = None  # the work process holding the lease ("host:pid")
     image_sha256: str | None = None  # the normalized, registered page image in the store
     layout: str | None = None
     form_no: str | None = None  # 予診票番号 read from the QR or the printed digits

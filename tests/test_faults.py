@@ -149,7 +149,7 @@ def test_kills_and_a_redis_restart_lose_nothing(
     dispose_engines()
     with session_scope(url) as s:
         stuck, queued = reconcile(s, settings, timedelta(seconds=0), now=utcnow() + timedelta(hours=1))
-    assert queued == stuck
+    assert queued <= stuck  # a page whose job is still waiting in Redis gets no second one
     run_worker(settings)
     with session_scope(url) as s:
         pages = s.exec(select(Page).where(col(Page.id).in_(receipt.new_page_ids))).all()

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import socket
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from PIL import Image
-from sqlmodel import Session, select
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
 
 from intake.services import qa
 from intake.services.ingest import limits_of
@@ -32,10 +35,23 @@ from ocr.types import PageUnreadable
 log = logging.getLogger("intake.worker")
 
 
-def claim(session: Session, page_id: int, settings: Settings) -> Page | None:
-    """Move a page to `processing` with a deadline; None if it is not ours to process (already done)."""
+def worker_id() -> str:
+    """This work process, as a lease holder: host and pid (a forked work horse is a process of its own)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(session: Session, page_id: int, settings: Settings, holder: str | None = None) -> Page | None:
+    """Take the page's reading lease: a compare-and-set that succeeds only for a page waiting to be read, or one
+    whose previous lease has run out (its worker was killed or frozen). A page being read by a live worker is
+    not claimed again however often it is delivered. None: not ours to read (done, or leased to another)."""
+    holder = holder or worker_id()
+    now = utcnow()
     page = session.get(Page, page_id)
     if page is None or page.status not in REQUEUEABLE:
+        return None
+    lease_live = page.status == PageStatus.processing and page.deadline is not None and _aware(page.deadline) >= now
+    if lease_live:
+        log.info("page=%s delivered again while leased to %s: not read twice", page_id, page.claimed_by)
         return None
     if page.attempts >= settings.job_max_attempts:
         # killed or crashed mid-page that many times: stop, and say so where people look
@@ -46,13 +62,48 @@ def claim(session: Session, page_id: int, settings: Settings) -> Page | None:
             reason=f"stopped after {page.attempts} attempts (worker lost each time); re-scan or re-queue by hand",
         )
         return None
-    page.status = PageStatus.processing
-    page.attempts += 1
-    page.deadline = utcnow() + timedelta(seconds=settings.page_timeout_seconds * 2)
-    page.updated_at = utcnow()
-    session.add(page)
+    taken = session.execute(
+        update(Page)
+        .where(
+            col(Page.id) == page_id,
+            col(Page.attempts) == page.attempts,  # nobody claimed it since we looked
+            or_(
+                col(Page.status).in_([PageStatus.received, PageStatus.queued]),
+                and_(col(Page.status) == PageStatus.processing, or_(col(Page.deadline).is_(None), col(Page.deadline) < now)),
+            ),
+        )
+        .values(
+            status=PageStatus.processing,
+            attempts=Page.attempts + 1,
+            deadline=now + timedelta(seconds=settings.lease_seconds),
+            claimed_by=holder,
+            updated_at=now,
+        )
+    )
     session.commit()
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        log.info("page=%s claimed by another worker first: not read twice", page_id)
+        return None
+    session.refresh(page)
     return page
+
+
+def holds_lease(session: Session, page: Page, holder: str) -> bool:
+    """Whether `holder` still holds the page's lease for this attempt, checked and locked in the transaction
+    that will write the result (a no-op UPDATE takes the row lock on PostgreSQL, the write lock on SQLite), so
+    no claim can slip in between the check and the commit."""
+    held = session.execute(
+        update(Page)
+        .where(
+            col(Page.id) == page.id,
+            col(Page.status) == PageStatus.processing,
+            col(Page.attempts) == page.attempts,
+            col(Page.claimed_by) == holder,
+        )
+        .values(claimed_by=holder)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(held.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def context_for(session: Session, identity: FormIdentity | None) -> ReadContext:
@@ -67,19 +118,36 @@ def context_for(session: Session, identity: FormIdentity | None) -> ReadContext:
     return ctx
 
 
-def process(session: Session, store: ContentStore, settings: Settings, page_id: int) -> PageStatus | None:
-    page = claim(session, page_id, settings)
+def process(
+    session: Session, store: ContentStore, settings: Settings, page_id: int, holder: str | None = None
+) -> PageStatus | None:
+    holder = holder or worker_id()
+    page = claim(session, page_id, settings, holder)
     if page is None:
         return None
+    status = _read(session, store, settings, page, holder)
+    if status is None:
+        log.warning(
+            "page=%s late result discarded: attempt %d by %s lost its lease (the page was claimed again)",
+            page_id,
+            page.attempts,
+            holder,
+        )
+    return status
+
+
+def _read(session: Session, store: ContentStore, settings: Settings, page: Page, holder: str) -> PageStatus | None:
+    """Read a claimed page; the result is written only while `holder` still holds the lease (else None)."""
+    lease = (page.attempts, holder)
     try:
         original = session.get(Original, page.original_sha256)
         assert original is not None
         img = decode_page(store.get(original.sha256), original.media_type, page.page_index, limits_of(settings))
         result = process_page(img, load_template(settings.template_version), lambda i: context_for(session, i))
     except PageUnreadable as exc:
-        return _finish(session, page, PageStatus.failed, reason=str(exc))
+        return _finish(session, page, PageStatus.failed, reason=str(exc), lease=lease)
     if result.page_kind in ("blank", "separator"):
-        return _finish(session, page, PageStatus.skipped, reason=f"page is {result.page_kind}")
+        return _finish(session, page, PageStatus.skipped, reason=f"page is {result.page_kind}", lease=lease)
     reg = result.registration
     page.image_sha256 = store.put(_jpeg(reg.image if reg is not None and reg.image is not None else img))
     page.layout = settings.template_version if reg is not None and reg.ok else None
@@ -101,9 +169,12 @@ def process(session: Session, store: ContentStore, settings: Settings, page_id: 
     page.needs_review_reasons = reasons
     sample = result.page_kind == "form" and qa.mark_sample(page, settings)
     if not reasons and not sample and result.page_kind == "form":  # the machine is sure of every field and resident
+        if not holds_lease(session, page, holder):
+            session.rollback()
+            return None
         if qa.route_sure_form(session, page, settings) == "committed":
-            return _finish(session, page, PageStatus.committed, reason="committed automatically (machine sure)")
-    return _finish(session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]))
+            return _finish(session, page, PageStatus.committed, reason="committed automatically (machine sure)", lease=lease)
+    return _finish(session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]), lease=lease)
 
 
 def _identity_json(ident: FormIdentity | None, source: str, problem: str) -> dict[str, Any]:
@@ -128,8 +199,16 @@ def _jpeg(img: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _finish(session: Session, page: Page, status: PageStatus, reason: str = "") -> PageStatus:
+def _finish(
+    session: Session, page: Page, status: PageStatus, reason: str = "", lease: tuple[int, str] | None = None
+) -> PageStatus | None:
+    """Write the page's outcome. With `lease` (attempt, holder), only if that lease is still held: a worker that
+    lost its lease (frozen past it, the page claimed again) writes nothing, and None says so."""
+    if lease is not None and not (page.attempts == lease[0] and holds_lease(session, page, lease[1])):
+        session.rollback()
+        return None
     page.status = status
+    page.claimed_by = None
     page.reason = reason[:500]
     page.deadline = None
     page.updated_at = utcnow()
@@ -140,15 +219,21 @@ def _finish(session: Session, page: Page, status: PageStatus, reason: str = "") 
     return status
 
 
-def record_error(session: Session, page_id: int, max_attempts: int, reason: str) -> bool:
-    """After an unexpected error: back to `queued` while attempts remain, else `failed`. True if final."""
+def record_error(session: Session, page_id: int, max_attempts: int, reason: str, holder: str | None = None) -> bool:
+    """After an unexpected error: back to `queued` while attempts remain, else `failed`. True if final (or when
+    `holder` no longer holds the page's lease: then the page is someone else's and nothing is written)."""
     page = session.get(Page, page_id)
     if page is None or page.status not in REQUEUEABLE:
+        return True
+    if holder is not None and page.status == PageStatus.processing and page.claimed_by != holder:
+        log.warning("page=%s error of %s not recorded: the page was claimed again by %s", page_id, holder, page.claimed_by)
         return True
     if page.attempts >= max_attempts:
         _finish(session, page, PageStatus.failed, reason=reason)
         return True
     page.status = PageStatus.queued
+    page.claimed_by = None
+    page.deadline = None
     page.reason = reason
     page.updated_at = utcnow()
     session.add(page)
@@ -179,11 +264,13 @@ def reconcile(session: Session, settings: Settings, older_than: timedelta, now: 
     from intake.queue import enqueue_pages
 
     ids = stuck_pages(session, older_than, now)
+    expired: list[int] = []
     for pid in ids:
         page = session.get(Page, pid)
         if page is not None and page.status == PageStatus.processing:
-            page.status = PageStatus.queued  # its worker is gone; the next claim counts another attempt
-            page.updated_at = utcnow()
-            session.add(page)
-    session.commit()
-    return len(ids), enqueue_pages(settings, ids)
+            # Its lease ran out (worker killed or frozen). It stays `processing` with the expired lease, which a
+            # claim may take over; the holder, should it wake, can no longer write (holds_lease).
+            expired.append(pid)
+    waiting = [pid for pid in ids if pid not in expired]
+    # A waiting page is re-queued only if its job is gone from Redis (a restart, a flush): never a second job.
+    return len(ids), enqueue_pages(settings, waiting) + enqueue_pages(settings, expired, replace_started=True)
