@@ -27,7 +27,7 @@ from intake.store import ContentStore
 from intake.synth.scan import page_images
 from models import Page, PageStatus
 from models.tables import utcnow
-from tests.conftest import ROOT, SAMPLE, run_worker
+from tests.conftest import ROOT, SAMPLE
 from tests.test_faults import PrivateRedis
 
 PAGES = int(os.environ.get("INTAKE_TEST_ONCE_PAGES", "120"))  # the 1,000-page run: INTAKE_TEST_ONCE_PAGES=1000
