@@ -449,9 +449,27 @@ def audit_verify() -> None:
     with _session() as s:
         rep = verify_chain(s)
     if not rep.ok:
-        typer.echo(f"BROKEN after {rep.rows} rows: {rep.problem}", err=True)
+        for problem in rep.problems:
+            typer.echo(f"BROKEN ({rep.rows} rows read): {problem}", err=True)
         raise typer.Exit(8)
-    typer.echo(f"audit chain intact: {rep.rows} rows")
+    typer.echo(f"audit chain intact: {rep.rows} rows, {rep.checkpoints} checkpoints agree")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Write a signed checkpoint of the newest audit row outside the database.  Example: intake audit checkpoint"""
+    from sqlmodel import col, select
+
+    from intake.services.audit import checkpoint_file, write_checkpoint
+    from models import AuditEvent
+
+    with _session() as s:
+        last = s.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    if last is None or last.id is None:
+        typer.echo("the audit log is empty: nothing to checkpoint")
+        return
+    write_checkpoint(last.id, last.hash)
+    typer.echo(f"checkpoint of row {last.id} appended to {checkpoint_file()}")
 
 
 @app.command("match-batch")

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     def lease_seconds(self) -> int:
         return self.page_lease_seconds or 2 * self.page_timeout_seconds
 
+    # Audit chain: the HMAC key (a secret outside the database: this variable, or a file readable by the service
+    # only; default var/secrets/audit.key, created 0600 on first use) and the checkpoint file (append-only, outside
+    # the database; ship it off the host). A checkpoint after every commit that wrote this many audit rows.
+    audit_key: str = ""
+    audit_key_file: Path | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_every: int = 1
+
     # Recognition.
     template_version: str = "yoshin-v1"
     auto_accept_confidence: float = 0.90
