@@ -10,10 +10,11 @@ class IntakeError(Exception):
     http_status = 400
     exit_code = 1
 
-    def __init__(self, message: str, *, fix: str = "") -> None:
+    def __init__(self, message: str, *, fix: str = "", audited: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.audited = audited  # the raiser already wrote this denial to the audit log (with more detail)
 
     def __str__(self) -> str:
         return f"{self.message} — {self.fix}" if self.fix else self.message

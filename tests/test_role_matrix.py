@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from intake.settings import Settings
-from models import Page, Resident
+from models import AuditEvent, Page, Resident
 from tests.conftest import login, run_worker
 from tests.test_end_to_end import BATCH, first_form, upload
 
@@ -103,12 +103,27 @@ def test_role_matrix_cell_by_cell(
             return client.get(url, params={"atena_no": resident.atena_no}, headers=h)
         return client.request(method, url, headers=h)
 
-    cells = 0
+    def last_audit_id() -> int:
+        session.expire_all()
+        return int(session.exec(select(func.max(AuditEvent.id))).one() or 0)
+
+    def denial_rows_since(before: int) -> list[AuditEvent]:
+        session.expire_all()
+        rows = session.exec(select(AuditEvent).where(col(AuditEvent.id) > before)).all()
+        return [e for e in rows if e.outcome.startswith("denied") or e.outcome == "locked"]
+
+    cells = denials = 0
     for (method, path), allowed in MATRIX.items():
         for role in ROLES:
             if path.endswith("/logout"):
                 continue  # checked last: it ends the session the other cells use
+            before = last_audit_id()
             r = call(method, path, role)
+            if r.status_code in (401, 403):  # every denial has its audit row, naming who and where
+                rows = denial_rows_since(before)
+                assert len(rows) == 1, (method, path, role, r.status_code, [(e.action, e.outcome) for e in rows])
+                assert role in ("anonymous",) or rows[0].actor != "anonymous" or path.endswith("/login"), rows[0]
+                denials += 1
             assert r.status_code < 500, (method, path, role, r.text)
             assert MY_NUMBER not in r.text, (method, path, role)
             denied = r.status_code in (401, 403)
@@ -118,10 +133,37 @@ def test_role_matrix_cell_by_cell(
                 assert denied, (method, path, role, r.status_code)
             cells += 1
     for role in ROLES:
+        before = last_audit_id()
         r = client.post("/api/v1/auth/logout", headers=headers[role])
         assert (r.status_code in (401, 403)) == (role not in MATRIX[("POST", "/api/v1/auth/logout")]), (role, r.status_code)
+        if r.status_code in (401, 403):
+            assert len(denial_rows_since(before)) == 1, role
+            denials += 1
         cells += 1
     assert cells == len(MATRIX) * len(ROLES)
+    print(f"{denials} denials across the route × role matrix, each with its audit row")
+
+
+def test_a_bad_key_and_a_scanner_reading_a_page_image_are_audited(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    """The two denials the assessor asked about first: a scanner key asking for a page image (403), and a wrong
+    key (401). And a flood of bad keys is counted, not written row by row."""
+    from intake.services import denials
+
+    denials.reset()
+    r = client.get("/api/v1/review/pages/1/image", headers=scanner_headers)
+    assert r.status_code == 403
+    rows = session.exec(select(AuditEvent).where(col(AuditEvent.outcome) == "denied 403")).all()
+    assert rows and rows[-1].action == "GET /api/v1/review/pages/1/image" and rows[-1].actor.startswith("key:")
+    for _ in range(denials.BURST + 15):
+        assert client.get("/api/v1/records", headers={"X-API-Key": "not-a-key"}).status_code == 401
+    session.expire_all()
+    bad = session.exec(select(AuditEvent).where(col(AuditEvent.outcome) == "denied 401")).all()
+    assert len(bad) == denials.BURST and all(e.action == "GET /api/v1/records" for e in bad)
+    denials.flush(session)
+    summary = session.exec(select(AuditEvent).where(col(AuditEvent.object_id) == "×15 more")).all()
+    assert len(summary) == 1 and summary[0].outcome == "denied 401"
 
 
 def test_staff_can_ask_who_looked_at_a_resident(

@@ -8,10 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from intake.api.routes import audit, auth, batches, group, records, reports, residents, review
+from intake.db import get_engine
 from intake.errors import IntakeError, ServiceUnavailable
 from intake.services import audit as audit_log
+from intake.services import denials
 from intake.settings import Settings, get_settings
 
 log = logging.getLogger("intake.api")
@@ -41,9 +44,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             audit_log.current_remote.reset(token)
 
     @app.exception_handler(IntakeError)
-    async def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
+    def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
         log.info("path=%s status=%s code=%s", request.url.path, exc.http_status, exc.code)
+        if exc.http_status in (401, 403) and not exc.audited:
+            _audit_denial(request, exc)
         return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+    def _audit_denial(request: Request, exc: IntakeError) -> None:
+        """Every refused request in the audit log, in this one place (intake.services.denials)."""
+        who = getattr(request.state, "principal", None)
+        actor = who.actor if who is not None else "anonymous"
+        remote = request.client.host if request.client else ""
+        try:
+            with Session(get_engine(app.state.settings.effective_database_url)) as session:
+                denials.record_denial(session, actor, request.method, request.url.path, exc.http_status, exc.code, remote)
+        except OperationalError:
+            log.error("path=%s denial not audited: the database is not reachable", request.url.path)
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:

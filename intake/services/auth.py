@@ -54,7 +54,7 @@ def login(session: Session, settings: Settings, username: str, password: str, re
     user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
     now = utcnow()
     failure = Unauthenticated(
-        "user name or password is wrong", fix="check both; after 5 failures the account locks for 15 minutes"
+        "user name or password is wrong", fix="check both; after 5 failures the account locks for 15 minutes", audited=True
     )
     if user is None or not user.active:
         audit.record(session, "anonymous", "login", "user", username if user is None else str(user.id), "denied", remote)
@@ -63,7 +63,7 @@ def login(session: Session, settings: Settings, username: str, password: str, re
     if user.locked_until and user.locked_until > now:
         audit.record(session, f"user:{user.id}", "login", "user", str(user.id), "locked", remote)
         session.commit()
-        raise Unauthenticated("account locked after repeated failures", fix="wait 15 minutes or ask an admin")
+        raise Unauthenticated("account locked after repeated failures", fix="wait 15 minutes or ask an admin", audited=True)
     try:
         _hasher.verify(user.password_hash, password)
     except VerifyMismatchError:

@@ -158,7 +158,7 @@ def page_for(session: Session, who: Principal, page_id: int) -> Page:
     if who.role == Role.reviewer and not (page.locked_by == who.id and page.locked_until and page.locked_until > utcnow()):
         audit.record(session, who.actor, "page.read", "page", str(page_id), "denied")
         session.commit()
-        raise Forbidden("this form is not assigned to you", fix="take the next form from the queue")
+        raise Forbidden("this form is not assigned to you", fix="take the next form from the queue", audited=True)
     return page
 
 
