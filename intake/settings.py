@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path | None = None
     audit_checkpoint_every: int = 1
 
+    # 個人番号 at rest: the encryption key (Fernet), outside the database.
+    my_number_key: str = ""
+    my_number_key_file: Path | None = None
+
     # Recognition.
     template_version: str = "yoshin-v1"
     auto_accept_confidence: float = 0.90

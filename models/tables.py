@@ -57,7 +57,7 @@ class Resident(SQLModel, table=True):
     deleted: bool = False  # 削除フラグ
     # 個人番号: stored only where the law requires; never leaves the API for a contractor role and never
     # appears in a CSV export (see intake.api.schemas: no public model carries it).
-    my_number: str | None = Field(default=None, max_length=12)
+    my_number: str | None = None  # encrypted at rest (intake.services.my_number.seal); never the plain number
     updated_at: datetime = Field(default_factory=utcnow)
 
     __table_args__ = (Index("ix_resident_kana_birth", "kana_key", "birth_date"),)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
+from intake.services.masters import import_residents
 from intake.settings import Settings
 from models import AuditEvent, Page, Resident
 from tests.conftest import login, run_worker
@@ -38,15 +43,31 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/records/{record_id}/correct"): {"staff", "admin"},
     ("GET", "/api/v1/records/{record_id}/history"): {"staff", "admin"},
     ("GET", "/api/v1/residents/{atena_no}/history"): {"staff", "admin"},
+    ("POST", "/api/v1/residents/{atena_no}/my-number"): {"staff", "admin"},
     ("GET", "/api/v1/reports/yearly"): {"staff", "admin"},
     ("GET", "/api/v1/reports/clinics"): {"staff", "admin"},
 }
 MY_NUMBER = "123456789018"  # a synthetic 12-digit number planted on the form's resident
 
 
+def plant_my_number(session: Session, resident: Resident, tmp_path: Path) -> None:
+    """個人番号 arrives as the ward's register brings it: a 個人番号 column through the real import."""
+    csv_path = tmp_path / "register_with_my_number.csv"
+    csv_path.write_text(
+        "宛名番号,氏名,氏名_振り仮名,生年月日,性別,個人番号\n"
+        f"{resident.atena_no},{resident.name},{resident.name_kana},{resident.birth_date},{resident.sex},{MY_NUMBER}\n",
+        encoding="utf-8",
+    )
+    summary = import_residents(session, csv_path)
+    assert not summary.errors and summary.updated == 1, summary
+    raw = session.execute(text("SELECT my_number FROM resident WHERE atena_no = :a"), {"a": resident.atena_no}).scalar()
+    assert raw and MY_NUMBER not in raw  # encrypted at rest
+
+
 def test_role_matrix_cell_by_cell(
-    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
-) -> None:
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str], tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
     routes = {
         (m, r["path"])
         for r in [{"path": p, **v} for p, v in client.get("/api/openapi.json").json()["paths"].items()]
@@ -63,9 +84,7 @@ def test_role_matrix_cell_by_cell(
     assert page is not None
     resident = session.get(Resident, form["candidates"][0]["atena_no"])
     assert resident is not None
-    resident.my_number = MY_NUMBER
-    session.add(resident)
-    session.commit()
+    plant_my_number(session, resident, tmp_path)
     pid, bid = form["id"], receipt["batch_id"]
 
     def call(method: str, path: str, role: str):  # type: ignore[no-untyped-def]
@@ -101,6 +120,8 @@ def test_role_matrix_cell_by_cell(
             return client.get(url, params={"atena_no": resident.atena_no}, headers=h)
         if path.endswith("/candidates"):
             return client.get(url, params={"atena_no": resident.atena_no}, headers=h)
+        if path.endswith("/my-number"):
+            return client.post(url, json={"purpose": "他市区町村への照会"}, headers=h)
         return client.request(method, url, headers=h)
 
     def last_audit_id() -> int:
@@ -119,6 +140,10 @@ def test_role_matrix_cell_by_cell(
                 continue  # checked last: it ends the session the other cells use
             before = last_audit_id()
             r = call(method, path, role)
+            if path.endswith("/my-number") and role in allowed:  # the one place it may be read: staff, with purpose
+                assert r.status_code == 200 and r.json()["my_number"] == MY_NUMBER, r.text
+                cells += 1
+                continue
             if r.status_code in (401, 403):  # every denial has its audit row, naming who and where
                 rows = denial_rows_since(before)
                 assert len(rows) == 1, (method, path, role, r.status_code, [(e.action, e.outcome) for e in rows])
@@ -142,6 +167,11 @@ def test_role_matrix_cell_by_cell(
         cells += 1
     assert cells == len(MATRIX) * len(ROLES)
     print(f"{denials} denials across the route × role matrix, each with its audit row")
+    out, err = capfd.readouterr()
+    assert MY_NUMBER not in out + err  # in no log line either
+    session.expire_all()
+    reads = session.exec(select(AuditEvent).where(col(AuditEvent.action) == "mynumber.read")).all()
+    assert len(reads) == 2 and all(e.outcome.startswith("purpose:") for e in reads)
 
 
 def test_a_bad_key_and_a_scanner_reading_a_page_image_are_audited(

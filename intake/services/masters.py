@@ -14,6 +14,7 @@ from sqlmodel import Session
 from intake.errors import BadInput
 from intake.services import audit
 from intake.services.kana import fold_kana, loosen_kana
+from intake.services.my_number import check_digit_ok, seal
 from intake.services.names import fold_name
 from models import Clinic, Lot, Resident, Vaccine
 from models.tables import utcnow
@@ -69,6 +70,9 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                 raise BadInput(f"line {line}: 性別 must be 1 or 2, got {sex!r}")
             if not row["宛名番号"]:
                 raise BadInput(f"line {line}: 宛名番号 is empty")
+            number = row.get("個人番号", "").strip()
+            if number and not check_digit_ok(number):
+                raise BadInput(f"line {line}: 個人番号 is not 12 digits with a valid check digit")
             parsed.append(
                 Resident(
                     atena_no=row["宛名番号"],
@@ -86,6 +90,7 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                     move_reason=row.get("異動事由", ""),
                     move_date=_date(row.get("異動年月日", ""), line, "異動年月日"),
                     deleted=row.get("削除フラグ", "0") == "1",
+                    my_number=seal(number) if number else None,  # encrypted at rest (intake.services.my_number)
                 )
             )
         except BadInput as exc:
@@ -115,6 +120,8 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                 "deleted",
             ):
                 setattr(existing, name, getattr(r, name))
+            if r.my_number:  # a register row without the column keeps the number on record
+                existing.my_number = r.my_number
             existing.updated_at = utcnow()
             session.add(existing)
             summary.updated += 1

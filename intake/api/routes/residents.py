@@ -5,11 +5,11 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from intake.api.deps import SessionDep, StaffDep
+from intake.api.deps import PrincipalDep, SessionDep, StaffDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
 from intake.errors import NotFound
-from intake.services import audit, ledger
+from intake.services import audit, ledger, my_number
 from intake.services.schedule import PriorDose, next_due
 from models import Resident
 
@@ -63,3 +63,18 @@ def resident_history(atena_no: str, session: SessionDep, who: StaffDep, today: d
         records=[record_out(x) for x in rows],
         next_due=[DueOut(**d.__dict__) for d in due],
     )
+
+
+class PurposeIn(BaseModel):
+    purpose: str
+
+
+class MyNumberOut(BaseModel):
+    atena_no: str
+    my_number: str
+
+
+@router.post("/{atena_no}/my-number", response_model=MyNumberOut)
+def reveal_my_number(atena_no: str, body: PurposeIn, session: SessionDep, who: PrincipalDep) -> MyNumberOut:
+    """個人番号 of one resident, for staff with a stated purpose (audited). Contractor roles are refused."""
+    return MyNumberOut(atena_no=atena_no, my_number=my_number.reveal(session, who, atena_no, body.purpose))
