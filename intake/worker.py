@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
@@ -83,9 +84,46 @@ def ready_worker(settings: Settings, worker_class: type[BaseWorker]) -> BaseWork
     return worker
 
 
+REDIS_WATCH_SECONDS = 5.0
+
+
+def watch_redis_restarts(settings: Settings, stop: threading.Event, every: float = REDIS_WATCH_SECONDS) -> None:
+    """A Redis restart empties the queue: the pages that waited there are still `received`/`queued` in the
+    database, and would sit until the reconciler's next cron tick. Every worker watches Redis's run id and runs
+    the reconciler at once when it changes (re-queueing is idempotent, so several workers doing it is harmless)."""
+    from datetime import timedelta
+
+    from intake.queue import redis_conn
+
+    seen = ""
+    while not stop.wait(every):
+        try:
+            run_id = str(redis_conn(settings).info("server").get("run_id", ""))
+        except Exception:  # noqa: BLE001 — Redis down: wait for it to come back
+            continue
+        if seen and run_id != seen:
+            try:
+                with session_scope(settings.effective_database_url) as session:
+                    stuck, queued = processing.reconcile(session, settings, timedelta(seconds=0))
+                log.warning("redis restarted (run id changed): reconciled at once, %d pages re-queued of %d", queued, stuck)
+            except Exception as exc:  # noqa: BLE001 — the next change or the cron reconciler will do it
+                log.error("redis restarted, reconcile failed (%s): left to the cron reconciler", type(exc).__name__)
+        seen = run_id
+
+
 def run_worker(burst: bool = False) -> int:
     """`intake worker`: supervised long-lived work process (default), or rq's fork per page (worker_fork)."""
     settings = get_settings()
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=watch_redis_restarts, args=(settings, stop), daemon=True, name="redis-watch").start()
+    try:
+        return _run(settings, burst)
+    finally:
+        stop.set()
+
+
+def _run(settings: Settings, burst: bool) -> int:
     if not settings.worker_fork:
         from intake.supervisor import supervise
 

@@ -184,3 +184,47 @@ def test_every_page_is_read_exactly_once_under_double_delivery(
     finally:
         redis.kill()
         get_settings.cache_clear()
+
+
+def test_after_a_redis_restart_the_workers_reconcile_at_once(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis killed and restarted empty with pages still waiting (uploaded while their jobs could not be queued):
+    the running worker sees the new run id and re-queues them itself; no cron reconciler runs in this test."""
+    redis = PrivateRedis()
+    redis.start()
+    worker = None
+    try:
+        env = {
+            **os.environ,
+            "INTAKE_VAR_DIR": str(settings.var_dir),
+            "INTAKE_DATABASE_URL": settings.database_url,
+            "INTAKE_REDIS_URL": redis.url,
+            "INTAKE_QUEUE_NAME": "restart",
+        }
+        for k, v in env.items():
+            if k.startswith("INTAKE_"):
+                monkeypatch.setenv(k, v)
+        get_settings.cache_clear()
+        s = settings.model_copy(update={"redis_url": redis.url, "queue_name": "restart"})
+        ids = _upload(s, 6)
+        worker = _worker(env, tmp_path / "worker.log", burst=False)
+        time.sleep(8)  # models loaded, the watcher has seen this Redis
+        redis.kill()
+        redis.start()  # empty: whatever was queued is gone; the pages wait in the database (never enqueued here)
+        deadline = time.monotonic() + 60
+        left = ids
+        while left and time.monotonic() < deadline:
+            time.sleep(1)
+            with session_scope(s.effective_database_url) as db:
+                left = db.exec(
+                    select(Page.id).where(col(Page.id).in_(ids), col(Page.status).in_(["received", "queued"]))
+                ).all()
+        assert not left, f"pages still waiting after a Redis restart: {left}"
+        assert "redis restarted" in (tmp_path / "worker.log").read_text(errors="replace")
+    finally:
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+        redis.kill()
+        get_settings.cache_clear()
