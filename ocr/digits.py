@@ -187,9 +187,12 @@ def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
     v = ink_map(image)
     h, w = v.shape
     mask = (v > 0.3).astype(np.uint8)
-    # Printed rules and box borders: rows inked across most of the width, columns over most of the height.
-    v[np.count_nonzero(mask, axis=1) > 0.6 * w, :] = 0
-    v[:, np.count_nonzero(mask, axis=0) > 0.8 * h] = 0
+    # Printed rules and box borders: long straight runs (a box's sides span most of its height, its top and bottom
+    # a box's width), found with line-shaped openings, then removed with a pixel of margin.
+    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, int(h * 0.45)))))
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(h * 0.6)), 1)))
+    lines = cv2.dilate(vertical | horizontal, np.ones((3, 3), np.uint8))
+    v[lines > 0] = 0
     mask = (v > 0.3).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     comps = [tuple(int(x) for x in stats[i, :4]) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 6]
@@ -210,6 +213,6 @@ def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
     crops = []
     for x0, y0, x1, y1 in groups:
         pad = max(3, (y1 - y0) // 5)
-        crop = image[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
-        crops.append(crop)
+        cleaned = np.asarray(255 - np.clip(v * 255, 0, 255), dtype=np.uint8)  # the ink without the lines
+        crops.append(cleaned[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad])
     return crops

@@ -30,7 +30,7 @@ from models.tables import utcnow
 from tests.conftest import ROOT, SAMPLE
 from tests.test_faults import PrivateRedis
 
-PAGES = int(os.environ.get("INTAKE_TEST_ONCE_PAGES", "120"))  # the 1,000-page run: INTAKE_TEST_ONCE_PAGES=1000
+PAGES = int(os.environ.get("INTAKE_TEST_ONCE_PAGES", "60"))  # the 1,000-page run: INTAKE_TEST_ONCE_PAGES=1000
 
 
 def _pages(n: int) -> list[UploadedFile]:
