@@ -88,7 +88,9 @@ def read_checkbox_pair(
     return r
 
 
-def read_choice(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
+def read_choice(
+    img: Gray, f: FieldSpec, ctx: ReadContext | None = None, e: Engines | None = None, reading: Reading | None = None
+) -> FieldReading:
     """A circled option: ink in a ring around each option's box (the printed word sits inside it)."""
     rings = []
     for opt in f.options:
@@ -116,7 +118,9 @@ def read_choice(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: 
     return r
 
 
-def read_presence(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
+def read_presence(
+    img: Gray, f: FieldSpec, ctx: ReadContext | None = None, e: Engines | None = None, reading: Reading | None = None
+) -> FieldReading:
     assert f.box is not None
     contrast = 35 if f.kind == "stamp" else 60  # red stamps are light in grayscale
     share = local_ink(img, f.box, 1.2, contrast)

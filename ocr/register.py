@@ -102,7 +102,9 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
         )
         prefix = f"{caveat}: " if caveat else ""
         reason = f"{prefix}alignment not proven ({proof}, tolerance {TOLERANCE_MM:.1f} mm): check every field"
-    ok = a.anchors_found >= 8 or markers >= 3
+    # Placed (fields read, as proposals at least) when two or more markers fixed it, or the printed structure
+    # confirmed a feature match; trusted (auto-acceptance allowed) only when the residual is proven.
+    ok = markers >= 2 or a.anchors_found >= 8
     return Registration(ok, warped, markers, a.residual_mm, reason, residual_mm=a.residual_mm, trusted=trusted,
                         anchors=a.anchors_found)  # fmt: skip
 

@@ -31,6 +31,7 @@ COARSE_PX_PER_MM, FINE_PX_PER_MM = 2.0, 4.0
 COARSE_PATCH_MM, COARSE_SEARCH_MM = 20.0, 10.0
 FINE_PATCH_MM, FINE_SEARCH_MM = 12.0, 3.0
 MIN_SCORE = 0.45  # correlation below this: the anchor is covered (handwriting, a stamp, a stain) or cut off
+STRONG = 0.7  # a landmark matched this clearly is the printed structure, not handwriting over it
 UNIQUE = 0.85  # an anchor whose reference matches itself elsewhere within the search at ≥ this is ambiguous
 
 Homography = npt.NDArray[np.float64]
@@ -114,10 +115,11 @@ def _anchors(key: str, k: float, patch_mm: float, search_mm: float, grid: tuple[
 
 
 def _offsets(warped_small: Gray, ref_small: Gray, found: tuple[Anchor, ...], k: float, patch_mm: float,
-             search_mm: float) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:  # fmt: skip
-    """For each anchor found well enough: (its template position, where it is on the warped page), in px at k."""
+             search_mm: float) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:  # fmt: skip
+    """For each anchor found well enough: its template position, where it is on the warped page (px at k), and
+    how well it matched."""
     half, reach = int(patch_mm * k / 2), int(search_mm * k)
-    src, dst = [], []
+    src, dst, scores = [], [], []
     for a in found:
         cx, cy = int(a.x_mm * k), int(a.y_mm * k)
         patch = ref_small[cy - half : cy + half, cx - half : cx + half]
@@ -130,7 +132,12 @@ def _offsets(warped_small: Gray, ref_small: Gray, found: tuple[Anchor, ...], k: 
             continue
         src.append((cx, cy))
         dst.append((max(0, x0) + px + half, max(0, y0) + py + half))
-    return np.array(src, dtype=np.float32).reshape(-1, 2), np.array(dst, dtype=np.float32).reshape(-1, 2)
+        scores.append(best)
+    return (
+        np.array(src, dtype=np.float32).reshape(-1, 2),
+        np.array(dst, dtype=np.float32).reshape(-1, 2),
+        np.array(scores, dtype=np.float32),
+    )
 
 
 def _scaled_h(h: Homography, k_in: float, k_out: float) -> Homography:
@@ -162,9 +169,11 @@ def align(image: Gray, h_mat: Homography, reference: Gray, px_per_mm: float, key
         warped = np.asarray(
             cv2.warpPerspective(scan, to_template, (ref_small.shape[1], ref_small.shape[0]), borderValue=255), dtype=np.uint8
         )
-        src, dst = _offsets(warped, ref_small, found, k, patch_mm, search_mm)
+        src, dst, scores = _offsets(warped, ref_small, found, k, patch_mm, search_mm)
         found_n, total = len(src), len(found)
         if len(src) < MIN_ANCHORS:
+            if k == COARSE_PX_PER_MM:
+                continue  # too little of the page for the coarse pass (a cut sheet): the fine pass alone decides
             return Alignment(float("inf"), float("inf"), len(src), len(found), correction)
         fix, mask = cv2.findHomography(dst, src, cv2.RANSAC, TOLERANCE_MM * k)
         if fix is None:
@@ -176,5 +185,7 @@ def align(image: Gray, h_mat: Homography, reference: Gray, px_per_mm: float, key
             # The landmarks disagree among themselves (a fold, a torn part, a sheet that is not this form).
             return Alignment(float(np.percentile(err, 90)), float(err.max()), int(inliers.sum()), len(found), correction)
         correction = _scaled_h(np.asarray(fix, dtype=np.float64), k, px_per_mm) @ correction
-        err = err[inliers]
+        # The residual counts every landmark that matched clearly, not only those that agree with the fit: a
+        # fold or a crumple moves part of the page, and that part's clear landmarks must show it.
+        err = err[inliers | (scores >= STRONG)]
     return Alignment(float(np.percentile(err, 90)), float(err.max()), found_n, total, correction)
