@@ -193,7 +193,7 @@ def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
     # a box's width), found with line-shaped openings, then removed with a pixel of margin.
     vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, int(h * 0.45)))))
     horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(h * 0.6)), 1)))
-    lines = cv2.dilate(vertical | horizontal, np.ones((3, 3), np.uint8))
+    lines = cv2.dilate(np.maximum(vertical, horizontal), np.ones((3, 3), np.uint8))
     v[lines > 0] = 0
     mask = (v > 0.3).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)

@@ -114,8 +114,11 @@ def _anchors(key: str, k: float, patch_mm: float, search_mm: float, grid: tuple[
     return tuple(a for _, a in best.values())
 
 
+Points = npt.NDArray[np.float32]
+
+
 def _offsets(warped_small: Gray, ref_small: Gray, found: tuple[Anchor, ...], k: float, patch_mm: float,
-             search_mm: float) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:  # fmt: skip
+             search_mm: float) -> tuple[Points, Points, Points]:  # fmt: skip
     """For each anchor found well enough: its template position, where it is on the warped page (px at k), and
     how well it matched."""
     half, reach = int(patch_mm * k / 2), int(search_mm * k)

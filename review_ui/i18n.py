@@ -156,7 +156,10 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
             r"「\1」と読みましたが有効な値ではないため、\2 を候補にしました",
         ),
         (r"^box (\d+) holds no clear digit$", r"\1 マス目の数字がはっきりしません"),
-        (r"^read (\S+); this vaccine's dose (\S+) proposed$", r"「\1」とも読めますが、このワクチンの接種量 \2 を候補にしました"),
+        (
+            r"^read (\S+); this vaccine's dose (\S+) proposed$",
+            r"「\1」とも読めますが、このワクチンの接種量 \2 を候補にしました",
+        ),
         (r"^the scan is too dark around this field$", "この項目の周りが暗すぎて読み取りを信頼できません"),
         (r"^the scan is too noisy around this field$", "この項目の周りのノイズが多く読み取りを信頼できません"),
         (r"^empty date$", "日付が空欄です"),

@@ -85,10 +85,10 @@ def scanned_cell(
     dx, dy = rng.uniform(-shift, shift), rng.uniform(-shift, shift)
     ang, s = np.deg2rad(rng.uniform(-1.5, 1.5)), rng.uniform(0.97, 1.03)
     rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]]) * s
-    a = kk * rot / PX_PER_MM
+    linear = kk * rot / PX_PER_MM
     off = kk * (rot @ np.array([INSET, INSET]) + np.array([dx + MARGIN, dy + MARGIN]))
     w, h = int((BOX_W - 2 * INSET) * PX_PER_MM), int((BOX_H - 2 * INSET) * PX_PER_MM)
-    m = np.hstack([a, off[:, None]]).astype(np.float64)
+    m = np.hstack([linear, off[:, None]]).astype(np.float64)
     out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=int(paper))
     out = np.asarray(out, dtype=np.uint8).copy()
     out[:2, :], out[-2:, :], out[:, :2], out[:, -2:] = 255, 255, 255, 255  # as ocr.fields clears a box's edge
