@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
+import multiprocessing
+import os
+import time
 import traceback
 
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
@@ -87,40 +89,50 @@ def ready_worker(settings: Settings, worker_class: type[BaseWorker]) -> BaseWork
 REDIS_WATCH_SECONDS = 5.0
 
 
-def watch_redis_restarts(settings: Settings, stop: threading.Event, every: float = REDIS_WATCH_SECONDS) -> None:
+def watch_redis_restarts(settings: Settings, parent: int, every: float = REDIS_WATCH_SECONDS) -> None:
     """A Redis restart empties the queue: the pages that waited there are still `received`/`queued` in the
     database, and would sit until the reconciler's next cron tick. Every worker watches Redis's run id and runs
-    the reconciler at once when it changes (re-queueing is idempotent, so several workers doing it is harmless)."""
+    the reconciler at once when it changes (re-queueing is idempotent, so several workers doing it is harmless).
+    Runs in a process of its own: a thread in the worker would be copied mid-import into every work process the
+    worker forks, and deadlock it (seen: a forked work process stuck on an import lock)."""
     from datetime import timedelta
 
     from intake.queue import redis_conn
 
     seen = ""
-    while not stop.wait(every):
+    while True:
         try:
             run_id = str(redis_conn(settings).info("server").get("run_id", ""))
         except Exception:  # noqa: BLE001 — Redis down: wait for it to come back
-            continue
-        if seen and run_id != seen:
+            run_id = ""
+        if run_id and not seen:
+            log.info("watching redis (run id %s) for restarts", run_id[:8])
+        elif run_id and run_id != seen:
             try:
                 with session_scope(settings.effective_database_url) as session:
                     stuck, queued = processing.reconcile(session, settings, timedelta(seconds=0))
                 log.warning("redis restarted (run id changed): reconciled at once, %d pages re-queued of %d", queued, stuck)
             except Exception as exc:  # noqa: BLE001 — the next change or the cron reconciler will do it
                 log.error("redis restarted, reconcile failed (%s): left to the cron reconciler", type(exc).__name__)
-        seen = run_id
+        seen = run_id or seen
+        time.sleep(every)
+        if os.getppid() != parent:  # the worker is gone: so is its watcher
+            return
 
 
 def run_worker(burst: bool = False) -> int:
     """`intake worker`: supervised long-lived work process (default), or rq's fork per page (worker_fork)."""
     settings = get_settings()
-    stop = threading.Event()
+    watcher = None
     if not burst:
-        threading.Thread(target=watch_redis_restarts, args=(settings, stop), daemon=True, name="redis-watch").start()
+        ctx = multiprocessing.get_context("fork")
+        watcher = ctx.Process(target=watch_redis_restarts, args=(settings, os.getpid()), daemon=True, name="redis-watch")
+        watcher.start()
     try:
         return _run(settings, burst)
     finally:
-        stop.set()
+        if watcher is not None and watcher.is_alive():
+            watcher.kill()  # it holds nothing: no lock, no transaction worth finishing
 
 
 def _run(settings: Settings, burst: bool) -> int:

@@ -209,7 +209,10 @@ def test_after_a_redis_restart_the_workers_reconcile_at_once(
         s = settings.model_copy(update={"redis_url": redis.url, "queue_name": "restart"})
         ids = _upload(s, 6)
         worker = _worker(env, tmp_path / "worker.log", burst=False)
-        time.sleep(8)  # models loaded, the watcher has seen this Redis
+        started = time.monotonic()
+        while "watching redis" not in (tmp_path / "worker.log").read_text(errors="replace"):
+            assert time.monotonic() - started < 90, "the worker never started watching Redis"
+            time.sleep(0.2)
         redis.kill()
         redis.start()  # empty: whatever was queued is gone; the pages wait in the database (never enqueued here)
         deadline = time.monotonic() + 60

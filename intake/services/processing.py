@@ -263,14 +263,28 @@ def reconcile(session: Session, settings: Settings, older_than: timedelta, now: 
     """Re-queue stuck pages; the database says which. Returns (stuck, re-queued)."""
     from intake.queue import enqueue_pages
 
+    now = now or utcnow()
     ids = stuck_pages(session, older_than, now)
     expired: list[int] = []
     for pid in ids:
         page = session.get(Page, pid)
         if page is not None and page.status == PageStatus.processing:
-            # Its lease ran out (worker killed or frozen). It stays `processing` with the expired lease, which a
-            # claim may take over; the holder, should it wake, can no longer write (holds_lease).
-            expired.append(pid)
+            # Its lease ran out (worker killed or frozen): released by a compare-and-set, so a holder that finished
+            # in the meantime keeps its result, and one that wakes later can no longer write (holds_lease).
+            released = session.execute(
+                update(Page)
+                .where(
+                    col(Page.id) == pid,
+                    col(Page.status) == PageStatus.processing,
+                    col(Page.attempts) == page.attempts,
+                    col(Page.deadline) < now,
+                )
+                .values(status=PageStatus.queued, claimed_by=None, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if released.rowcount == 1:  # type: ignore[attr-defined]
+                expired.append(pid)
+    session.commit()
     waiting = [pid for pid in ids if pid not in expired]
     # A waiting page is re-queued only if its job is gone from Redis (a restart, a flush): never a second job.
     return len(ids), enqueue_pages(settings, waiting) + enqueue_pages(settings, expired, replace_started=True)
