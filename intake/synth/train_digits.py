@@ -33,12 +33,11 @@ INSET = 0.7  # as ocr.fields cuts a box
 
 
 def scanned_cell(
-    digit: npt.NDArray[np.float32] | None, rng: random.Random, stray: bool = False, distort: bool = False,
-    pair: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
-) -> npt.NDArray[np.uint8]:  # fmt: skip
+    digit: npt.NDArray[np.float32] | None, rng: random.Random, stray: bool = False, distort: bool = False
+) -> npt.NDArray[np.uint8]:
     """One box as the page reader crops it after registration: the digit (or nothing, or a stray mark) written,
     scanned with random damage, registered with a small residual, inset and edge-cleared. `distort`: an elastic
-    distortion of the digit first (training data only). `pair`: with `stray`, two digits squeezed into the box."""
+    distortion of the digit first (training data only)."""
     kk = rng.uniform(150, 300) / 25.4  # scan px per mm
     cw, ch = int((BOX_W + 2 * MARGIN) * kk), int((BOX_H + 2 * MARGIN) * kk)
     paper = rng.uniform(185, 252)
@@ -54,10 +53,6 @@ def scanned_cell(
         cx = (MARGIN + BOX_W / 2 + rng.uniform(-0.8, 0.8)) * kk
         cy = (MARGIN + BOX_H / 2 + rng.uniform(-0.9, 0.9)) * kk
         paste_ink(c, alpha, cx, cy, pen)
-    elif stray and pair is not None:  # two digits squeezed into one box: no single digit
-        for d, dx in zip(pair, (-1.0, 1.0), strict=True):
-            a = digit_alpha(d, rng, kk, rng.uniform(4.0, 6.5), max_width_mm=BOX_W / 2 - 0.6)
-            paste_ink(c, a, (MARGIN + BOX_W / 2 + dx * BOX_W / 4) * kk, (MARGIN + BOX_H / 2) * kk, pen)
     elif stray:
         kind = rng.choice(["dots", "dash", "dots"])
         if kind == "dots":
@@ -95,19 +90,10 @@ def scanned_cell(
     return out
 
 
-def _make(
-    args: tuple[list[npt.NDArray[np.float32] | None], list[bool], int, bool, npt.NDArray[np.float32]],
-) -> npt.NDArray[np.float32]:
-    digits, strays, seed, distort, pairs_from = args
+def _make(args: tuple[list[npt.NDArray[np.float32] | None], list[bool], int, bool]) -> npt.NDArray[np.float32]:
+    digits, strays, seed, distort = args
     rng = random.Random(seed)
-    out = []
-    for d, s in zip(digits, strays, strict=True):
-        # a third of the stray-mark boxes hold two digits side by side (from the same pool as the digits)
-        pair = None
-        if d is None and s and len(pairs_from) and rng.random() < 0.33:
-            pair = (pairs_from[rng.randrange(len(pairs_from))], pairs_from[rng.randrange(len(pairs_from))])
-        out.append(normalize_box(scanned_cell(d, rng, s, distort, pair))[0])
-    return np.stack(out)
+    return np.stack([normalize_box(scanned_cell(d, rng, s, distort))[0] for d, s in zip(digits, strays, strict=True)])
 
 
 def build_set(
@@ -122,8 +108,7 @@ def build_set(
     strays = [False] * (len(items) - empties) + [i % 2 == 0 for i in range(empties)]
     chunk = 2000
     jobs = [
-        (items[i : i + chunk], strays[i : i + chunk], seed * 1000 + i // chunk, distort, x)
-        for i in range(0, len(items), chunk)
+        (items[i : i + chunk], strays[i : i + chunk], seed * 1000 + i // chunk, distort) for i in range(0, len(items), chunk)
     ]
     with ProcessPool(procs) as p:
         parts = p.map(_make, jobs)
