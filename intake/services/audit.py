@@ -29,6 +29,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from intake.secrets import secret
 from intake.settings import get_settings
 from models import AuditEvent
 
@@ -41,15 +42,7 @@ current_remote: ContextVar[str] = ContextVar("current_remote", default="")
 
 @lru_cache(maxsize=8)
 def _key_from(env_key: str, path: str) -> bytes:
-    if env_key:
-        return env_key.encode()
-    key_file = Path(path)
-    if not key_file.exists():  # first use on this installation: a random key, readable by this user only
-        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(os.urandom(32).hex())
-    return key_file.read_text().strip().encode()
+    return secret(env_key, Path(path), lambda: os.urandom(32).hex()).encode()
 
 
 def audit_key() -> bytes:

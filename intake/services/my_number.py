@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session
 
 from intake.errors import BadInput, Forbidden, NotFound
+from intake.secrets import secret
 from intake.services import audit
 from intake.services.auth import Principal
 from intake.settings import get_settings
@@ -37,15 +38,7 @@ def check_digit_ok(number: str) -> bool:
 
 @lru_cache(maxsize=8)
 def _fernet_from(env_key: str, path: str) -> Fernet:
-    if env_key:
-        return Fernet(env_key.encode())
-    key_file = Path(path)
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(base64.urlsafe_b64encode(os.urandom(32)).decode())
-    return Fernet(key_file.read_text().strip().encode())
+    return Fernet(secret(env_key, Path(path), lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()).encode())
 
 
 def _fernet() -> Fernet:
