@@ -243,15 +243,17 @@ def _start_worker(env: dict[str, str], burst: bool = True) -> subprocess.Popen[b
 
 
 def _work_process_on(settings: Settings, page_id: int, supervisor: subprocess.Popen[bytes]) -> int:
-    """Wait until the page is being read; the pid of the supervisor's work process (its one child)."""
+    """Wait until the page is being read; the pid of the supervisor's work process."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with session_scope(settings.effective_database_url) as s:
             page = s.get(Page, page_id)
             busy = page is not None and page.status == PageStatus.processing
         children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
-        if busy and len(children) == 1:
-            return int(children[0])
+        # A long-running worker also has its Redis watcher (intake.worker.watch_redis_restarts), started first:
+        # the work process is the newest child.
+        if busy and children:
+            return max((int(c) for c in children), key=lambda c: int(Path(f"/proc/{c}/stat").read_text().split()[21]))
         time.sleep(0.05)
     raise AssertionError("the slow page was never picked up")
 
