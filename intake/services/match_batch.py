@@ -7,6 +7,7 @@ import csv
 import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,8 +85,12 @@ def match_all(
     chunks = [queries[i : i + CHUNK] for i in range(0, len(queries), CHUNK)]
     out: list[MatchRow] = []
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers or os.cpu_count(), initializer=_start_worker, initargs=(url, stats)) as pool:
-        for rows in pool.imap(_match_chunk, chunks):  # in order: row i answers query i
+    # concurrent.futures, not multiprocessing.Pool: a worker that dies raises BrokenProcessPool here instead of
+    # leaving the caller waiting for its results forever.
+    with ProcessPoolExecutor(
+        workers or os.cpu_count(), mp_context=ctx, initializer=_start_worker, initargs=(url, stats)
+    ) as pool:
+        for rows in pool.map(_match_chunk, chunks):  # in order: row i answers query i
             out.extend(rows)
             if progress and len(out) % 5000 < CHUNK:
                 progress(len(out))
