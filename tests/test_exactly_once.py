@@ -115,7 +115,10 @@ def test_every_page_is_read_exactly_once_under_double_delivery(
     redis = PrivateRedis()
     redis.start()
     try:
-        s = settings.model_copy(update={"redis_url": redis.url, "queue_name": "once", "page_lease_seconds": 4})
+        # the jobs carry the time limit they were enqueued with: long enough for the frozen worker's whole sleep
+        s = settings.model_copy(
+            update={"redis_url": redis.url, "queue_name": "once", "page_lease_seconds": 4, "page_timeout_seconds": 3600}
+        )
         env = {
             **os.environ,
             "INTAKE_VAR_DIR": str(s.var_dir),
