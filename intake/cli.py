@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from intake.errors import IntakeError
+from intake.errors import IntakeError, from_os_error
 from intake.settings import get_settings
 
 app = typer.Typer(
@@ -573,5 +573,11 @@ def main() -> None:
     try:
         app()
     except IntakeError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}" + (f"\n  fix: {exc.fix}" if exc.fix else ""), err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        _fail(from_os_error(exc))
+
+
+def _fail(exc: IntakeError) -> None:
+    typer.echo(f"error [{exc.code}]: {exc.message}" + (f"\n  fix: {exc.fix}" if exc.fix else ""), err=True)
+    sys.exit(exc.exit_code)

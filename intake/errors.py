@@ -91,3 +91,10 @@ class ServiceUnavailable(IntakeError):
     code = "service_unavailable"
     http_status = 503
     exit_code = 7
+
+
+def from_os_error(exc: OSError) -> BadInput:
+    """A file a person named that cannot be opened (missing, a folder, not readable, not writable): the same
+    one-line error with a fix as every other bad input, at every edge that takes a path."""
+    where = exc.filename or "the file"
+    return BadInput(f"cannot use {where}: {exc.strerror or type(exc).__name__}", fix="check the path and its permissions")

@@ -1,6 +1,9 @@
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -63,6 +66,25 @@ def test_cli_errors_exit_with_the_error_code_and_a_fix(tmp_path) -> None:  # typ
         cwd=ROOT,
     )
     assert r.returncode == 2 and "fix:" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["residents", "import", "/nonexistent/register.csv"], ["masters", "import", "lots", "/nonexistent/lots.csv"]],
+    ids=["residents", "lots"],
+)
+def test_a_missing_file_is_one_line_with_a_fix_never_a_traceback(args: list[str], tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "INTAKE_VAR_DIR": str(tmp_path / "var"), "INTAKE_DATABASE_URL": ""},
+    )
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert errors == [f"error [bad_input]: cannot use {args[-1]}: No such file or directory"], r.stderr
+    assert "fix: check the path" in r.stderr
 
 
 def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
