@@ -270,7 +270,7 @@ def read_digit_string(img: np.ndarray) -> dict[str, Any]:
     count wins, and the reading is marked doubtful."""
     from ocr import engines
     from ocr.digits import classifier, split_string
-    from ocr.fields import _second_likelihood
+    from ocr.fields import fuse
 
     e = engines.default_engines()
     pieces = split_string(img)
@@ -279,9 +279,7 @@ def read_digit_string(img: np.ndarray) -> dict[str, Any]:
     chars = [(ch, p) for ch, p in second.chars if ch.isdigit()]
     theirs = "".join(ch for ch, _ in chars)
     if boxes and len(boxes) == len(chars):
-        probs = np.array([b.distribution for b in boxes], dtype=np.float64)
-        probs *= np.array([_second_likelihood(ch, p) for ch, p in chars])
-        probs /= np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+        probs = fuse(boxes, chars)
         text = "".join(str(int(i)) for i in probs.argmax(axis=1))
         return {"text": text, "confidence": round(float(np.prod(probs.max(axis=1))), 4), "engine": "digit-cnn+ppocr"}
     mine = "".join(b.digit for b in boxes)

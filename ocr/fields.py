@@ -16,8 +16,10 @@ from typing import Any, Protocol
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from ocr import engines
+from ocr.digits import BoxReading
 from ocr.engines import Engines, Reading
 from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot
 from ocr.register import PX_PER_MM, crop_mm
@@ -213,11 +215,7 @@ def read_cells(
     second = reading or e.text.recognize(_strip(cells), charset=DIGITS)
     second_chars = [(ch, p) for ch, p in second.chars if unicodedata.normalize("NFKC", ch) in DIGITS]
     second_digits = "".join(unicodedata.normalize("NFKC", ch) for ch, _ in second_chars)
-    probs = np.array([b.distribution for b in boxes], dtype=np.float64)
-    if len(second_chars) == len(boxes):
-        probs = probs * np.array([_second_likelihood(ch, p) for ch, p in second_chars])
-    probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
-    probs = np.minimum(probs, np.array([[0.5 if b.note else 1.0] for b in boxes]))  # a doubtful box stays doubtful
+    probs = fuse(boxes, second_chars)
     logp = np.log(np.clip(probs, 1e-12, 1.0))
     plain = "".join(str(int(i)) for i in probs.argmax(axis=1))
     digits, messages = plain, []
@@ -259,6 +257,17 @@ def _expected_value(f: FieldSpec, ctx: ReadContext, valid: list[str]) -> int | N
         if abs(float(f.format.format(*v)) - ctx.expected_dose_ml) < 1e-9:
             return i
     return None
+
+
+def fuse(boxes: list[BoxReading], second: list[tuple[str, float]]) -> npt.NDArray[np.float64]:
+    """Per box, the probability of each digit 0–9: the classifier's, times the second reader's digit at the same
+    position when it read as many digits as there are boxes (else the classifier's alone), renormalised; a
+    doubtful box is capped at 0.5 whatever both say."""
+    probs = np.array([b.distribution for b in boxes], dtype=np.float64)
+    if len(second) == len(boxes):
+        probs = probs * np.array([_second_likelihood(ch, p) for ch, p in second])
+    probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+    return np.asarray(np.minimum(probs, np.array([[0.5 if b.note else 1.0] for b in boxes])), dtype=np.float64)
 
 
 def _second_likelihood(ch: str, p: float) -> list[float]:
