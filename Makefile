@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils 
 	postgresql-client python3-venv
 DEMO_ENV := INTAKE_VAR_DIR=var INTAKE_REDIS_URL=redis://127.0.0.1:6379/0
 
-.PHONY: setup system venv services test lint demo clean
+.PHONY: setup system venv services test lint demo clean lock
 
 setup: system venv
 
@@ -21,11 +21,19 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked versions (requirements-dev.lock, from `make lock`), then the project itself without resolving.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# Re-resolve the locks after changing pyproject.toml's dependencies (the image uses requirements.lock).
+LOCK_FLAGS := --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+lock: venv
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
 
 # Redis and PostgreSQL on loopback: start them if none answers.
 services:

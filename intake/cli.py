@@ -36,7 +36,29 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 
+
+@app.callback()
+def _operator(
+    as_name: Annotated[
+        str,
+        typer.Option(
+            "--as",
+            envvar="INTAKE_OPERATOR",
+            help="who is acting, for the audit log (default: the OS user). Example: intake --as tanaka users disable sato",
+        ),
+    ] = "",
+) -> None:
+    """An administrator's act from the command line is audited as that person: operator:NAME@OSUSER."""
+    import getpass
+
+    from intake.services.audit import current_operator
+
+    os_user = getpass.getuser()
+    current_operator.set(f"operator:{as_name}@{os_user}" if as_name else f"operator:{os_user}")
+
+
 SAMPLE = Path(__file__).resolve().parent.parent / "scans_sample"
+BIND_HELP = "address to bind; loopback unless told (0.0.0.0 inside a container, behind the TLS proxy)"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -202,17 +224,92 @@ def reconcile(minutes: int = 10) -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def status(failures: Annotated[int, typer.Option(help="how many recent failed pages to list")] = 10) -> None:
+    """What an operator on call asks first: ready?, queue, pages by state, failures, workers.  Example: intake status
+    Exit 0 when ready, 7 when a part is not (each named, with what to do)."""
+    from intake.db import session_scope
+    from intake.services.status import status as read_status
+
+    settings = get_settings()
+    usable = (
+        not settings.effective_database_url.startswith("sqlite:///")
+        or Path(settings.effective_database_url.removeprefix("sqlite:///")).exists()
+    )
+    if usable:
+        with session_scope(settings.effective_database_url) as s:
+            st = read_status(settings, s, failures)
+    else:
+        st = read_status(settings, None, failures)
+    for c in st.checks:
+        typer.echo(f"{'ok ' if c.ok else 'NOT'} {c.name:9s} {c.detail}" + ("" if c.ok else f"  → {c.fix}"))
+    if st.queue_depth is not None:
+        typer.echo(f"queue     {st.queue_depth} waiting, {st.running} being read")
+    if st.pages:
+        typer.echo("pages     " + ", ".join(f"{k} {v}" for k, v in sorted(st.pages.items())))
+    if st.oldest_waiting_seconds is not None:
+        typer.echo(f"oldest waiting page: {st.oldest_waiting_seconds / 60:.1f} min")
+    for w in st.workers:
+        typer.echo(
+            f"worker    {w.name} {w.state}"
+            + (f" page {w.page_id}" if w.page_id else "")
+            + f", seen {w.last_seen_seconds:.0f} s ago"
+        )
+    if st.queue_depth is not None and not st.workers:
+        typer.echo("worker    none running  → start one: intake worker")
+    for f in st.failures:
+        typer.echo(f"failed    page {f.page_id} (batch {f.batch_id}, {f.at:%Y-%m-%d %H:%M}): {f.reason}")
+    if not st.ready:
+        raise typer.Exit(7)
+
+
+@app.command()
+def ready() -> None:
+    """Exit 0 when the database schema is at head, Redis answers and the store takes a write (compose's health
+    check); else name what is wrong, exit 7.  Example: intake ready"""
+    from intake.services.readiness import readiness
+
+    bad = [c for c in readiness(get_settings()) if not c.ok]
+    for c in bad:
+        typer.echo(f"not ready: {c.name}: {c.detail} → {c.fix}", err=True)
+    if bad:
+        raise typer.Exit(7)
+    typer.echo("ready")
+
+
+@app.command()
+def scheduler(once: Annotated[bool, typer.Option(help="run what is due now, then exit")] = False) -> None:
+    """Run the routine jobs: reconcile every 5 min, daily backup and audit verify (times in INTAKE_BACKUP_AT,
+    INTAKE_AUDIT_VERIFY_AT).  Example: intake scheduler"""
+    from intake.scheduler import run_scheduler
+
+    code = run_scheduler(get_settings(), once=once)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="address to bind; loopback unless told (0.0.0.0 inside a container)")
+    ] = "127.0.0.1",
+    port: int = 8000,
+) -> None:
     """Serve the API.  Example: intake serve --port 8000"""
     import uvicorn
 
     from intake.api.app import create_app
+    from intake.logs import uvicorn_log_config
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_config=uvicorn_log_config())
 
 
 @app.command()
-def ui(port: int = 8501) -> None:
+def ui(
+    host: Annotated[
+        str, typer.Option(help="address to bind; loopback unless told (0.0.0.0 inside a container)")
+    ] = "127.0.0.1",
+    port: int = 8501,
+) -> None:
     """Serve the review UI (Streamlit).  Example: intake ui"""
     import subprocess
 
@@ -225,6 +322,8 @@ def ui(port: int = 8501) -> None:
                 "streamlit",
                 "run",
                 str(script),
+                "--server.address",
+                host,
                 "--server.port",
                 str(port),
                 "--server.headless",
@@ -568,8 +667,20 @@ def demo_setup() -> None:
         typer.echo(line)
 
 
+# Servers log JSON (intake.logs); a person's command logs warnings only, as text, beside its own output.
+SERVERS = {"serve": "api", "worker": "worker", "ui": "ui", "scheduler": "scheduler"}
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    from intake.logs import configure_logging
+
+    args = sys.argv[1:]
+    words = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "--as")]
+    command = words[0] if words else ""
+    if command in SERVERS:
+        configure_logging(get_settings(), SERVERS[command])
+    else:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
     try:
         app()
     except IntakeError as exc:

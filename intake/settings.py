@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,9 @@ class Settings(BaseSettings):
     # Storage. A SQLite file under ./var/ is the default; production sets a PostgreSQL URL.
     var_dir: Path = Path("var")
     database_url: str = ""
+    # The database password from a file (a Docker secret), so it is in no environment or compose file: inserted
+    # into database_url, which then carries the user and host only.
+    database_password_file: Path | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "pages"
 
@@ -74,6 +78,27 @@ class Settings(BaseSettings):
     review_lock_seconds: int = 600
 
     api_url: str = Field(default="http://127.0.0.1:8000", description="where review_ui finds the API")
+    # The API's interactive documentation (/api/docs), served from the swagger-ui-bundle wheel: no CDN.
+    api_docs: bool = True
+
+    # Logs (intake.logs): one JSON object per line on standard error, or a file rotated by size.
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    log_file: Path | None = None
+    log_max_bytes: int = 20 * 1024 * 1024
+    log_backups: int = 5
+    # A worker's own Prometheus endpoint (page seconds by stage, pages read); 0: none. The API's /metrics has
+    # the rest (pages by state, queue depth, commits, review latency, auth failures).
+    worker_metrics_port: int = 0
+    worker_metrics_host: str = "127.0.0.1"
+
+    # Routine jobs (`intake scheduler`): reconcile, daily backup (kept backup_keep days), daily audit verify.
+    reconcile_every_minutes: float = 5
+    reconcile_older_than_minutes: float = 10
+    backup_dir: Path | None = None  # default var_dir/backups
+    backup_at: str = "02:00"  # local time, HH:MM
+    backup_keep: int = 14
+    audit_verify_at: str = "03:00"
 
     @property
     def store_dir(self) -> Path:
@@ -81,7 +106,17 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.var_dir / 'intake.db'}"
+        url = self.database_url or f"sqlite:///{self.var_dir / 'intake.db'}"
+        if self.database_password_file is not None and not url.startswith("sqlite"):
+            from sqlalchemy.engine import make_url
+
+            password = self.database_password_file.read_text(encoding="utf-8").strip()
+            url = make_url(url).set(password=password).render_as_string(hide_password=False)
+        return url
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.var_dir / "backups"
 
 
 @lru_cache(maxsize=1)

@@ -56,6 +56,11 @@ def _child(settings: Settings, current: Any, burst: bool) -> None:
     from intake.worker import ready_worker
 
     worker = ready_worker(settings, WatchedWorker)
+    if settings.worker_metrics_port:
+        # in the work process, where pages are read (a replaced work process binds the port again)
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
     assert isinstance(worker, WatchedWorker)
     worker.current = current
     worker.work(burst=burst, logging_level="INFO")

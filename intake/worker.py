@@ -6,7 +6,6 @@ import logging
 import multiprocessing
 import os
 import time
-import traceback
 
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from rq.worker import BaseWorker
@@ -41,7 +40,13 @@ def process_page_job(page_id: int) -> str | None:
         except (PageTimeout, JobTimeoutException):
             # rq interrupted the page at its time limit: a retry would hang the same way, so fail it now.
             session.rollback()
-            log.error("page=%s error=timeout limit=%ss", page_id, settings.page_timeout_seconds)
+            log.error(
+                "page=%s error=timeout limit=%ss",
+                page_id,
+                settings.page_timeout_seconds,
+                exc_info=True,
+                extra={"page": page_id, "error": "timeout"},
+            )
             processing.record_error(
                 session,
                 page_id,
@@ -53,8 +58,17 @@ def process_page_job(page_id: int) -> str | None:
             return "failed"
         except Exception as exc:  # a bug or a fault: the page is marked failed with the reason, never lost
             session.rollback()
-            log.error("page=%s error=%s", page_id, type(exc).__name__)
-            log.debug(traceback.format_exc())
+            timings = getattr(exc, "stage_timings_ms", {})
+            reached = next(reversed(timings), "start") if timings else "start"
+            log.error(
+                "page=%s failed after stage %s: %s: %s",
+                page_id,
+                reached,
+                type(exc).__name__,
+                exc,
+                exc_info=True,
+                extra={"page": page_id, "stage_timings_ms": timings, "error": type(exc).__name__},
+            )
             final = processing.record_error(
                 session,
                 page_id,

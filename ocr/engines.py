@@ -30,6 +30,30 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract threads made one page take seconds
 
+# The text recognizer behind every accuracy figure in the README, chosen by name and checked by its SHA-256: a
+# rapidocr upgrade that ships another model stops the worker with this message instead of silently changing what
+# the figures mean (re-measure with `intake eval`, then update both lines; tests/test_packaging.py checks them).
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
+REC_MODEL_SHA256 = "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"
+
+
+class ModelMismatch(RuntimeError):
+    pass
+
+
+def check_model(path: Path, sha256: str) -> None:
+    import hashlib
+
+    if not path.is_file():
+        raise ModelMismatch(f"recognition model {path.name} not found in {path.parent}: install the locked rapidocr")
+    got = hashlib.sha256(path.read_bytes()).hexdigest()
+    if got != sha256:
+        raise ModelMismatch(
+            f"recognition model {path.name} has SHA-256 {got[:12]}…, the measured one {sha256[:12]}…: "
+            "install the locked rapidocr, or re-measure and update ocr.engines.REC_MODEL_SHA256"
+        )
+
+
 TESSDATA_DIRS = (Path("/usr/share/tesseract-ocr/5/tessdata"), Path("/usr/share/tesseract-ocr/4.00/tessdata"))
 
 
@@ -88,18 +112,16 @@ class PPOCRRecognizer:
         import onnxruntime as ort
         import rapidocr
 
-        models = Path(str(rapidocr.__file__)).parent / "models"
-        found = sorted(models.glob("*rec*.onnx"))
-        if not found:
-            raise RuntimeError(f"the rapidocr wheel has no recognition model in {models}; reinstall rapidocr")
+        path = Path(str(rapidocr.__file__)).parent / "models" / REC_MODEL
+        check_model(path, REC_MODEL_SHA256)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # parallel by process, never by thread (OMP_THREAD_LIMIT=1 likewise)
         options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(found[-1]), options, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
         charset = self._session.get_modelmeta().custom_metadata_map.get("character", "")
         if not charset:
-            raise RuntimeError(f"{found[-1].name} carries no character list; reinstall rapidocr")
+            raise RuntimeError(f"{path.name} carries no character list; reinstall rapidocr")
         self._chars = ["", *charset.splitlines(), " "]  # CTC blank first; PaddleOCR appends the space
         self._masks: dict[str, npt.NDArray[np.bool_]] = {}
         self.min_width = min_width

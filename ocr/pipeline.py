@@ -17,10 +17,18 @@ from ocr.types import Gray, PageResult
 ContextFor = Callable[[FormIdentity | None], ReadContext]
 
 
-def process_page(img: Gray, template: Template, context_for: ContextFor, *, charsets: bool = True) -> PageResult:
-    """`charsets`: limit the text recognizer to each field's character set (off only to measure what it gains)."""
+def process_page(
+    img: Gray,
+    template: Template,
+    context_for: ContextFor,
+    *,
+    charsets: bool = True,
+    timings: dict[str, float] | None = None,
+) -> PageResult:
+    """`charsets`: limit the text recognizer to each field's character set (off only to measure what it gains).
+    `timings`: filled stage by stage (ms), so a caller still has them when a stage raises."""
     t0 = time.perf_counter()
-    timings: dict[str, float] = {}
+    timings = {} if timings is None else timings
 
     def lap(name: str) -> None:
         nonlocal t0

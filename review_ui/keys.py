@@ -11,7 +11,6 @@ import html
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 _SCRIPT = """
 <script>
@@ -101,7 +100,12 @@ _SCRIPT = """
 
 def install(words: dict[str, str]) -> None:
     """`words` are the (translated) texts that identify the resident radio, the expanders and the button."""
-    components.html(_SCRIPT % {**{k: json.dumps(v) for k, v in words.items()}, "resident": words["resident"]}, height=0)
+    # st.iframe (components.v1.html is deprecated): sized to its (empty) content, and no Tab stop of its own
+    st.iframe(
+        _SCRIPT % {**{k: json.dumps(v) for k, v in words.items()}, "resident": words["resident"]},
+        height="content",
+        tab_index=-1,
+    )
 
 
 def focus_marker(form_key: str, label: str) -> None:

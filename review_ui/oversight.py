@@ -44,7 +44,7 @@ def group_page() -> None:
         for start in range(0, len(items), per_row):
             for col, it in zip(st.columns(per_row), items[start : start + per_row], strict=False):
                 try:
-                    col.image(api().crop(it["page_id"], got_field), use_container_width=True)
+                    col.image(api().crop(it["page_id"], got_field), width="stretch")
                 except ApiError as e:
                     col.error(e.message)
                 badge = "△" if it["confidence"] >= 0.6 else "✕"
@@ -98,13 +98,13 @@ def supervisor_page() -> None:
     d1.metric(t("組"), de["pairs"])
     d2.metric(t("不一致率"), _rate(de["disagreement_rate"]))
     if de["by_field"]:
-        st.dataframe([{"field": k, **v} for k, v in de["by_field"].items()], use_container_width=True)
+        st.dataframe([{"field": k, **v} for k, v in de["by_field"].items()], width="stretch")
     st.write(t("状態別の件数"))
-    st.dataframe([s["queue"]], use_container_width=True)
+    st.dataframe([s["queue"]], width="stretch")
     st.write(t("審査者別の処理件数と速度（直近24時間、sec_per_form 秒/件・forms_per_hour 件/時）"))
-    st.dataframe(s["reviewers"], use_container_width=True)
+    st.dataframe(s["reviewers"], width="stretch")
     st.write(t("バッチ"))
     st.dataframe(
         [{"batch": b["id"], "clinic": b["clinic_code"], "pages": b["page_count"], **b["status_counts"]} for b in batches],
-        use_container_width=True,
+        width="stretch",
     )

@@ -125,10 +125,10 @@ def review_page() -> None:
     img.draft("L", (img.width // 2, img.height // 2))  # JPEG decoded at half size: 4× faster, enough for crops
     k = form["px_per_mm"] * img.size[0] / full_width
     for slot, region in crop_slots:
-        slot.image(crop(img, region, k), output_format="JPEG", use_container_width=True)
+        slot.image(crop(img, region, k), output_format="JPEG", width="stretch")
     shown_scan = io.BytesIO()  # ≤ 1460 px wide, JPEG: Streamlit passes it through instead of resizing it (~60 ms)
     img.save(shown_scan, "JPEG", quality=85)
-    left.image(shown_scan.getvalue(), caption=t("スキャン画像"), use_container_width=True)
+    left.image(shown_scan.getvalue(), caption=t("スキャン画像"), width="stretch")
 
 
 def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:

@@ -31,7 +31,7 @@ def records_page() -> None:
             return
         st.write(f"{len(rows)} {t('件')}")
         if rows:
-            st.dataframe(rows, use_container_width=True)
+            st.dataframe(rows, width="stretch")
 
 
 def history_page() -> None:
@@ -48,9 +48,9 @@ def history_page() -> None:
         return
     st.subheader(f"{h['name']}（{h['name_kana']}） {h['birth_date']} {SEX.get(h['sex'], '')} {h['move_reason']}")
     st.write(t("接種記録"))
-    st.dataframe(h["records"], use_container_width=True)
+    st.dataframe(h["records"], width="stretch")
     st.write(t("次回の接種（スケジュール）"))
-    st.dataframe(h["next_due"], use_container_width=True)
+    st.dataframe(h["next_due"], width="stretch")
 
 
 def reports_page() -> None:
@@ -66,7 +66,7 @@ def reports_page() -> None:
     except ApiError as e:
         show_error(e)
         return
-    st.dataframe(rows, use_container_width=True)
+    st.dataframe(rows, width="stretch")
     if rows and kind == "yearly":
         st.bar_chart({f"{r['接種種類コード']} 第{r['回数']}回": r["接種者数"] for r in rows})
     st.download_button(t("CSV（個人番号・氏名なし）"), csv_text, file_name=f"{kind}_{period}.csv", mime="text/csv")

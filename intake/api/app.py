@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from intake import metrics
 from intake.api.routes import audit, auth, batches, group, records, reports, residents, review
 from intake.db import get_engine
 from intake.errors import IntakeError, ServiceUnavailable
 from intake.services import audit as audit_log
 from intake.services import denials
+from intake.services.readiness import readiness
 from intake.settings import Settings, get_settings
 
 log = logging.getLogger("intake.api")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="予診票 intake", version="0.1.0", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # The documentation's scripts come from the swagger-ui-bundle wheel, not a CDN: the ward's network is closed.
+    app = FastAPI(title="予診票 intake", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.settings = settings or get_settings()
+    state_metrics = metrics.state_registry(app.state.settings)
     for r in (
         batches.router,
         auth.router,
@@ -38,16 +46,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.middleware("http")
     async def remember_remote(request: Request, call_next):  # type: ignore[no-untyped-def]
         token = audit_log.current_remote.set(request.client.host if request.client else "")
+        started = time.perf_counter()
+        status = 500
         try:
-            return await call_next(request)
+            response = await call_next(request)
+            status = response.status_code
+            return response
         finally:
             audit_log.current_remote.reset(token)
+            route = getattr(request.scope.get("route"), "path", "unmatched")  # the template: no ids, bounded labels
+            metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
+            metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
 
     @app.exception_handler(IntakeError)
     def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
         log.info("path=%s status=%s code=%s", request.url.path, exc.http_status, exc.code)
-        if exc.http_status in (401, 403) and not exc.audited:
-            _audit_denial(request, exc)
+        if exc.http_status in (401, 403):
+            metrics.AUTH_FAILURES.labels(str(exc.http_status)).inc()
+            if not exc.audited:
+                _audit_denial(request, exc)
         return JSONResponse(exc.as_dict(), status_code=exc.http_status)
 
     def _audit_denial(request: Request, exc: IntakeError) -> None:
@@ -79,6 +96,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/v1/health")
     def health() -> dict[str, str]:
+        """Liveness: the process answers. Whether it can work is /api/v1/ready."""
         return {"status": "ok"}
 
+    @app.get("/api/v1/ready")
+    def ready() -> JSONResponse:
+        """Readiness: schema at head, Redis, store writable — each with what is wrong and what to do."""
+        checks = readiness(app.state.settings)
+        body = {
+            "ready": all(c.ok for c in checks),
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in checks],
+        }
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(REGISTRY) + generate_latest(state_metrics), media_type=CONTENT_TYPE_LATEST)
+
+    if app.state.settings.api_docs:
+        _serve_docs(app)
+
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/api/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="予診票 intake API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon-32x32.png",
+        )

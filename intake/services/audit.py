@@ -38,6 +38,13 @@ AUDIT_LOCK_KEY = 727_001  # arbitrary constant for pg_advisory_xact_lock
 # Where the current request comes from, set once per request by the API's middleware, so every audit row
 # says "from where" without each service having to carry the request.
 current_remote: ContextVar[str] = ContextVar("current_remote", default="")
+# Who runs an unattended or command-line action: "system" for the service itself (worker, scheduler); the CLI sets
+# "operator:NAME@OSUSER" (`intake --as NAME …`), so an administrator's act is audited as that person.
+current_operator: ContextVar[str] = ContextVar("current_operator", default="system")
+
+
+def operator() -> str:
+    return current_operator.get()
 
 
 @lru_cache(maxsize=8)

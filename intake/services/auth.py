@@ -46,7 +46,7 @@ def create_user(session: Session, username: str, password: str, role: Role) -> U
     user = UserAccount(username=username, password_hash=_hasher.hash(password), role=role)
     session.add(user)
     session.flush()
-    audit.record(session, "system", "user.create", "user", str(user.id))
+    audit.record(session, audit.operator(), "user.create", "user", str(user.id))
     return user
 
 
@@ -128,7 +128,7 @@ def disable_user(session: Session, username: str) -> None:
     for s in session.exec(select(UserSession).where(UserSession.user_id == user.id)).all():
         s.revoked = True
         session.add(s)
-    audit.record(session, "system", "user.disable", "user", str(user.id))
+    audit.record(session, audit.operator(), "user.disable", "user", str(user.id))
     session.commit()
 
 
@@ -137,7 +137,7 @@ def revoke_api_keys(session: Session, label: str) -> int:
     for k in keys:
         k.active = False
         session.add(k)
-        audit.record(session, "system", "apikey.revoke", "apikey", str(k.id))
+        audit.record(session, audit.operator(), "apikey.revoke", "apikey", str(k.id))
     session.commit()
     return len(keys)
 
@@ -145,7 +145,7 @@ def revoke_api_keys(session: Session, label: str) -> int:
 def create_api_key(session: Session, label: str) -> str:
     key = "sk_" + secrets.token_urlsafe(24)
     session.add(ApiKey(label=label, key_hash=_token_hash(key)))
-    audit.record(session, "system", "apikey.create", "apikey", label)
+    audit.record(session, audit.operator(), "apikey.create", "apikey", label)
     session.flush()
     return key
 

@@ -9,6 +9,7 @@ A restore goes only into an empty database: it never merges into, or overwrites,
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -43,11 +44,27 @@ def _pg_args(url: str) -> tuple[list[str], str]:
     return args, u.database or ""
 
 
+def _pg_env(url: str) -> dict[str, str]:
+    """pg_dump/pg_restore take the password from the environment, never from their command line (ps shows it)."""
+    password = make_url(url).password
+    return {**os.environ, "PGPASSWORD": str(password)} if password else dict(os.environ)
+
+
 def backup(settings: Settings, target: Path) -> BackupReport:
+    """A backup holds personal data: the folder is 0700 and every file in it 0600, whatever the umask."""
+    old_umask = os.umask(0o077)
+    try:
+        return _backup(settings, target)
+    finally:
+        os.umask(old_umask)
+
+
+def _backup(settings: Settings, target: Path) -> BackupReport:
     url = settings.effective_database_url
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
         raise Conflict(f"{target} is not empty", fix="give a new folder for each backup (e.g. one per day)")
+    target.chmod(0o700)
     if url.startswith("sqlite"):
         db_file = target / "database.sqlite"
         src = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -56,12 +73,16 @@ def backup(settings: Settings, target: Path) -> BackupReport:
             src.backup(dst)
         src.close()
         dst.close()
+        db_file.chmod(0o600)
         kind = "sqlite"
     else:
         args, name = _pg_args(url)
         out = target / "database.pgdump"
         r = subprocess.run(
-            ["pg_dump", *args, "--format=custom", "--no-owner", "-f", str(out), name], capture_output=True, text=True
+            ["pg_dump", *args, "--format=custom", "--no-owner", "-f", str(out), name],
+            capture_output=True,
+            text=True,
+            env=_pg_env(url),
         )
         if r.returncode != 0:
             raise BackupFailed(
@@ -71,6 +92,8 @@ def backup(settings: Settings, target: Path) -> BackupReport:
     files = _copy_store(settings.store_dir, target / "store")
     manifest = {"created_at": datetime.now(UTC).isoformat(), "database": kind, "files": files}
     (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    for path in (target, *target.rglob("*")):
+        path.chmod(0o700 if path.is_dir() else 0o600)
     return BackupReport(target, kind, len(files))
 
 
@@ -86,6 +109,7 @@ def _copy_store(src_root: Path, dst_root: Path) -> list[str]:
             dest = dst_root / path.relative_to(src_root)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)
+            dest.chmod(0o600)
             digests.append(path.name)
     return digests
 
@@ -126,7 +150,10 @@ def restore(settings: Settings, source: Path) -> BackupReport:
                 c.execute(text(f'DROP TABLE IF EXISTS "{t}" CASCADE'))
         dispose_engines()
         r = subprocess.run(
-            ["pg_restore", *args, "--no-owner", "-d", name, str(source / "database.pgdump")], capture_output=True, text=True
+            ["pg_restore", *args, "--no-owner", "-d", name, str(source / "database.pgdump")],
+            capture_output=True,
+            text=True,
+            env=_pg_env(url),
         )
         if r.returncode != 0:
             raise BackupFailed(

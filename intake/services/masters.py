@@ -128,7 +128,7 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
         if progress and i % 1000 == 0:
             session.flush()
             progress(i)
-    audit.record(session, "system", "residents.import", "file", path.name)
+    audit.record(session, audit.operator(), "residents.import", "file", path.name)
     session.commit()
     return summary
 

@@ -9,6 +9,7 @@ import io
 import logging
 import os
 import socket
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from PIL import Image
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
+from intake import metrics
 from intake.services import qa
 from intake.services.ingest import limits_of
 from intake.services.matching import match_identity
@@ -139,15 +141,23 @@ def process(
 def _read(session: Session, store: ContentStore, settings: Settings, page: Page, holder: str) -> PageStatus | None:
     """Read a claimed page; the result is written only while `holder` still holds the lease (else None)."""
     lease = (page.attempts, holder)
+    timings: dict[str, float] = {}
     try:
+        started = time.perf_counter()
         original = session.get(Original, page.original_sha256)
         assert original is not None
         img = decode_page(store.get(original.sha256), original.media_type, page.page_index, limits_of(settings))
-        result = process_page(img, load_template(settings.template_version), lambda i: context_for(session, i))
+        timings["decode"] = round((time.perf_counter() - started) * 1000, 1)
+        result = process_page(
+            img, load_template(settings.template_version), lambda i: context_for(session, i), timings=timings
+        )
     except PageUnreadable as exc:
-        return _finish(session, page, PageStatus.failed, reason=str(exc), lease=lease)
+        return _finish(session, page, PageStatus.failed, reason=str(exc), lease=lease, timings=timings)
+    except BaseException as exc:  # the operator's log names the stage it reached (see intake.worker)
+        exc.stage_timings_ms = timings  # type: ignore[attr-defined]
+        raise
     if result.page_kind in ("blank", "separator"):
-        return _finish(session, page, PageStatus.skipped, reason=f"page is {result.page_kind}", lease=lease)
+        return _finish(session, page, PageStatus.skipped, reason=f"page is {result.page_kind}", lease=lease, timings=timings)
     reg = result.registration
     page.image_sha256 = store.put(_jpeg(reg.image if reg is not None and reg.image is not None else img))
     page.layout = settings.template_version if reg is not None and reg.ok else None
@@ -173,8 +183,17 @@ def _read(session: Session, store: ContentStore, settings: Settings, page: Page,
             session.rollback()
             return None
         if qa.route_sure_form(session, page, settings) == "committed":
-            return _finish(session, page, PageStatus.committed, reason="committed automatically (machine sure)", lease=lease)
-    return _finish(session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]), lease=lease)
+            return _finish(
+                session,
+                page,
+                PageStatus.committed,
+                reason="committed automatically (machine sure)",
+                lease=lease,
+                timings=timings,
+            )
+    return _finish(
+        session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]), lease=lease, timings=timings
+    )
 
 
 def _identity_json(ident: FormIdentity | None, source: str, problem: str) -> dict[str, Any]:
@@ -200,7 +219,12 @@ def _jpeg(img: np.ndarray) -> bytes:
 
 
 def _finish(
-    session: Session, page: Page, status: PageStatus, reason: str = "", lease: tuple[int, str] | None = None
+    session: Session,
+    page: Page,
+    status: PageStatus,
+    reason: str = "",
+    lease: tuple[int, str] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> PageStatus | None:
     """Write the page's outcome. With `lease` (attempt, holder), only if that lease is still held: a worker that
     lost its lease (frozen past it, the page claimed again) writes nothing, and None says so."""
@@ -215,7 +239,16 @@ def _finish(
     page.version += 1
     session.add(page)
     session.commit()
-    log.info("page=%s batch=%s status=%s attempts=%d", page.id, page.batch_id, status, page.attempts)
+    log.info(
+        "page=%s batch=%s status=%s attempts=%d",
+        page.id,
+        page.batch_id,
+        status,
+        page.attempts,
+        extra={"page": page.id, "batch": page.batch_id, "status": str(status), "stage_timings_ms": timings or {}},
+    )
+    if timings is not None:
+        metrics.observe_page(str(status), timings)
     return status
 
 

@@ -80,7 +80,7 @@ def purge(session: Session, store: ContentStore, today: date, years: int = 5, dr
             session.delete(o)
     audit.record(
         session,
-        "system",
+        audit.operator(),
         "retention.purge",
         "ledger",
         f"before {cutoff}: {len(records)} records, {len(pages)} pages, {len(gone_originals)} originals",
