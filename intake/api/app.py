@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return response
         finally:
             audit_log.current_remote.reset(token)
-            route = getattr(request.scope.get("route"), "path", "unmatched")  # the template: no ids, bounded labels
+            route = _route_label(request)
             metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
             metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
 
@@ -133,3 +133,13 @@ def _serve_docs(app: FastAPI) -> None:
             swagger_css_url="/api/docs-assets/swagger-ui.css",
             swagger_favicon_url="/api/docs-assets/favicon-32x32.png",
         )
+
+
+def _route_label(request: Request) -> str:
+    """The path with its parameters as names (/api/v1/review/pages/{page_id}/accept): a bounded label set, no ids."""
+    if request.scope.get("route") is None:
+        return "unmatched"
+    label = request.url.path
+    for name, value in request.path_params.items():
+        label = label.replace(f"/{value}", "/{" + name + "}", 1)
+    return label
