@@ -100,7 +100,7 @@ _SCRIPT = """
 
 def install(words: dict[str, str]) -> None:
     """`words` are the (translated) texts that identify the resident radio, the expanders and the button."""
-    # st.iframe (components.v1.html is deprecated): sized to its (empty) content, and no Tab stop of its own
+    # st.iframe (the components html call is deprecated): sized to its (empty) content, and no Tab stop of its own
     st.iframe(
         _SCRIPT % {**{k: json.dumps(v) for k, v in words.items()}, "resident": words["resident"]},
         height="content",

@@ -22,7 +22,7 @@ ANY_USER = {"reviewer", "supervisor", "staff", "admin"}
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/batches"): {"scanner", "admin"},
     ("GET", "/api/v1/batches"): {"supervisor", "staff", "admin"},
-    ("GET", "/api/v1/batches/{batch_id}"): {"supervisor", "staff", "admin"},
+    ("GET", "/api/v1/batches/{batch_id}"): {"scanner", "supervisor", "staff", "admin"},  # the scanner: its own only
     ("POST", "/api/v1/auth/login"): set(ROLES),
     ("POST", "/api/v1/auth/logout"): ANY_USER | {"scanner"},
     ("GET", "/api/v1/auth/me"): ANY_USER | {"scanner"},
@@ -40,6 +40,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/records"): {"staff", "admin"},
     ("GET", "/api/v1/audit"): {"staff", "admin"},
     ("GET", "/api/v1/health"): set(ROLES),
+    ("GET", "/api/v1/ready"): set(ROLES),
     ("POST", "/api/v1/records/{record_id}/correct"): {"staff", "admin"},
     ("GET", "/api/v1/records/{record_id}/history"): {"staff", "admin"},
     ("GET", "/api/v1/residents/{atena_no}/history"): {"staff", "admin"},

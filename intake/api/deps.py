@@ -75,3 +75,5 @@ ScannerDep = Annotated[Principal, Depends(require(Role.scanner, Role.admin))]
 ReviewerDep = Annotated[Principal, Depends(require(Role.reviewer, Role.supervisor))]
 StaffDep = Annotated[Principal, Depends(require(Role.staff, Role.admin))]
 OverseerDep = Annotated[Principal, Depends(require(Role.supervisor, Role.staff, Role.admin))]
+# a batch's status: overseers, and the scanner key that uploaded it (intake.services.ingest.visible_batch)
+BatchReaderDep = Annotated[Principal, Depends(require(Role.scanner, Role.supervisor, Role.staff, Role.admin))]

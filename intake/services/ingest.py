@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from intake.errors import BadInput, TooLarge, UnknownClinic, UnreadableFile, UnsupportedFile
+from intake.errors import BadInput, NotFound, TooLarge, UnknownClinic, UnreadableFile, UnsupportedFile
 from intake.services import audit
+from intake.services.auth import Principal
 from intake.settings import Settings
 from intake.store import ContentStore, sha256_of
-from models import Batch, Clinic, Original, Page, PageStatus
+from models import Batch, Clinic, Original, Page, PageStatus, Role
 from ocr.decode import DecodeError, FileProbe, Limits, probe
 
 log = logging.getLogger("intake.ingest")
@@ -110,3 +111,12 @@ def create_batch(
         len(receipt.duplicate_page_ids),
     )
     return receipt
+
+
+def visible_batch(session: Session, who: Principal, batch_id: int) -> Batch:
+    """The batch, if `who` may see it: overseers see every batch; a scanner key only the batches it uploaded (a
+    workstation follows its own uploads, never another clinic's)."""
+    batch = session.get(Batch, batch_id)
+    if batch is None or (who.role == Role.scanner and batch.uploaded_by != who.actor):
+        raise NotFound(f"batch {batch_id} does not exist", fix="give the batch number the upload printed")
+    return batch

@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlmodel import col, select
 
-from intake.api.deps import OverseerDep, ScannerDep, SessionDep, SettingsDep, StoreDep
+from intake.api.deps import BatchReaderDep, OverseerDep, ScannerDep, SessionDep, SettingsDep, StoreDep
 from intake.api.schemas import BatchOut, BatchReceiptOut, PageStateOut
-from intake.errors import NotFound, TooLarge
+from intake.errors import TooLarge
 from intake.queue import enqueue_pages
-from intake.services.ingest import UploadedFile, create_batch
+from intake.services.ingest import UploadedFile, create_batch, visible_batch
 from models import Batch, Page
 
 router = APIRouter(prefix="/batches", tags=["batches"])
@@ -74,8 +74,6 @@ def list_batches(session: SessionDep, who: OverseerDep, limit: int = 50) -> list
 
 
 @router.get("/{batch_id}", response_model=BatchOut)
-def get_batch(batch_id: int, session: SessionDep, who: OverseerDep) -> BatchOut:
-    b = session.get(Batch, batch_id)
-    if b is None:
-        raise NotFound(f"batch {batch_id} does not exist")
-    return _batch_out(session, b, True)
+def get_batch(batch_id: int, session: SessionDep, who: BatchReaderDep) -> BatchOut:
+    """A batch's pages and their states: for overseers, and for the scanner workstation that uploaded it."""
+    return _batch_out(session, visible_batch(session, who, batch_id), True)

@@ -1,0 +1,316 @@
+"""What an operator on call sees and does: readiness with reasons, metrics, JSON logs with the traceback and the
+stage a failed page reached, `intake status`, the scheduler's routine jobs, admin acts audited as the person,
+servers on loopback unless told, the recognition model pinned by checksum."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from intake import scheduler
+from intake.api.app import create_app
+from intake.cli import app as cli
+from intake.logs import JsonFormatter
+from intake.migrate import alembic_config
+from intake.settings import Settings
+from models import AuditEvent, Page, PageStatus
+from tests.conftest import ROOT
+from tests.test_end_to_end import BATCH, upload
+
+SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+
+
+def _ready(settings: Settings) -> tuple[int, dict[str, dict[str, object]]]:
+    r = TestClient(create_app(settings)).get("/api/v1/ready")
+    return r.status_code, {c["name"]: c for c in r.json()["checks"]}
+
+
+@SQLITE
+def test_ready_is_true_on_a_working_installation(settings: Settings) -> None:
+    status, checks = _ready(settings)
+    assert status == 200 and all(c["ok"] for c in checks.values()), checks
+
+
+@SQLITE
+def test_ready_is_false_with_the_reason_when_the_schema_is_behind(settings: Settings) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(settings.effective_database_url), "-1")
+    status, checks = _ready(settings)
+    assert status == 503 and not checks["schema"]["ok"]
+    assert "the code needs" in str(checks["schema"]["detail"]) and checks["schema"]["fix"] == "run: intake migrate"
+    assert TestClient(create_app(settings)).get("/api/v1/health").status_code == 200  # alive, not ready
+
+
+@SQLITE
+def test_ready_is_false_with_the_reason_when_redis_is_down(settings: Settings) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    status, checks = _ready(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"}))
+    assert status == 503 and not checks["redis"]["ok"] and "not reachable" in str(checks["redis"]["detail"])
+    assert checks["database"]["ok"] and checks["schema"]["ok"]
+
+
+@SQLITE
+def test_ready_is_false_with_the_reason_when_the_store_takes_no_write(settings: Settings) -> None:
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    settings.store_dir.rename(settings.var_dir / "store-moved")
+    settings.store_dir.write_text("a file where the store folder should be")  # root ignores permission bits
+    status, checks = _ready(settings)
+    assert status == 503 and not checks["store"]["ok"] and "takes no write" in str(checks["store"]["detail"])
+
+
+def test_ready_never_creates_a_database(tmp_path: Path) -> None:
+    s = Settings(var_dir=tmp_path / "var", database_url="")
+    status, checks = _ready(s)
+    assert status == 503 and "no database file" in str(checks["database"]["detail"])
+    assert not (tmp_path / "var" / "intake.db").exists()
+
+
+@SQLITE
+def test_metrics_show_pages_by_state_the_queue_and_refused_logins(
+    client: TestClient, settings: Settings, scanner_headers: dict[str, str]
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    client.post("/api/v1/auth/login", json={"username": "reviewer1", "password": "not-the-password"})
+    body = client.get("/metrics").text
+    lines = dict(line.rsplit(" ", 1) for line in body.splitlines() if line.startswith("intake_"))
+    assert float(lines['intake_pages{status="queued"}']) == 10
+    assert float(lines["intake_queue_depth"]) == 10
+    assert float(lines['intake_auth_failures_total{status="401"}']) >= 1
+    assert float(lines['intake_http_requests_total{method="POST",route="/api/v1/batches",status="201"}']) >= 1
+    assert float(lines["intake_oldest_waiting_page_seconds"]) >= 0
+
+
+@SQLITE
+def test_a_scanner_key_reads_its_own_batch_and_no_other(
+    client: TestClient, settings: Settings, scanner_headers: dict[str, str], session: Session
+) -> None:
+    from intake.services.auth import create_api_key
+
+    receipt = upload(client, scanner_headers, BATCH)
+    mine = client.get(f"/api/v1/batches/{receipt['batch_id']}", headers=scanner_headers)
+    assert mine.status_code == 200 and mine.json()["status_counts"] == {"queued": 10}
+    other = create_api_key(session, "scanner-other")
+    session.commit()
+    theirs = client.get(f"/api/v1/batches/{receipt['batch_id']}", headers={"X-API-Key": other})
+    assert theirs.status_code == 404
+
+
+def test_json_log_lines_carry_fields_and_the_traceback() -> None:
+    fmt = JsonFormatter("worker")
+    try:
+        raise ValueError("a broken stage")
+    except ValueError:
+        record = logging.getLogger("intake.worker").makeRecord(
+            "intake.worker", logging.ERROR, __file__, 1, "page=%s failed", (7,), sys.exc_info(),
+            extra={"page": 7, "stage_timings_ms": {"decode": 3.0}},
+        )  # fmt: skip
+    out = json.loads(fmt.format(record))
+    assert out["message"] == "page=7 failed" and out["level"] == "ERROR" and out["component"] == "worker"
+    assert out["page"] == 7 and out["stage_timings_ms"] == {"decode": 3.0}
+    assert "ValueError: a broken stage" in out["traceback"]
+
+
+@SQLITE
+def test_a_failed_page_logs_its_traceback_at_error_with_the_stages_it_reached(
+    client: TestClient,
+    settings: Settings,
+    scanner_headers: dict[str, str],
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A bug in a stage cannot be caused by any input on purpose: the identity stage is replaced by one that raises
+    # (the only mock here, for a fault we cannot cause for real).
+    import ocr.pipeline
+    from intake.worker import process_page_job
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("identity stage bug")
+
+    monkeypatch.setattr(ocr.pipeline, "read_identity", broken)
+    monkeypatch.setenv("INTAKE_JOB_MAX_ATTEMPTS", "1")
+    from intake.settings import get_settings
+
+    get_settings.cache_clear()
+    receipt = upload(client, scanner_headers, BATCH)
+    page_id = receipt["new_page_ids"][0]
+    with caplog.at_level(logging.ERROR, logger="intake.worker"):
+        assert process_page_job(page_id) == "failed"
+    record = next(r for r in caplog.records if "failed after stage" in r.getMessage())
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    timings = record.__dict__["stage_timings_ms"]
+    assert {"decode", "register"} <= set(timings) and "identity" not in timings
+    assert "failed after stage register: RuntimeError: identity stage bug" in record.getMessage()
+    session.expire_all()
+    page = session.get(Page, page_id)
+    assert page is not None and page.status == PageStatus.failed
+
+
+@SQLITE
+def test_status_names_the_queue_states_and_what_is_wrong(
+    client: TestClient, settings: Settings, scanner_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upload(client, scanner_headers, BATCH)
+    r = CliRunner().invoke(cli, ["status"])
+    assert r.exit_code == 0, r.output
+    assert "queue     10 waiting" in r.output and "queued 10" in r.output and "oldest waiting page" in r.output
+    assert "none running  → start one: intake worker" in r.output
+    monkeypatch.setenv("INTAKE_REDIS_URL", "redis://127.0.0.1:1/0")
+    from intake.settings import get_settings
+
+    get_settings.cache_clear()
+    r = CliRunner().invoke(cli, ["status"])
+    assert r.exit_code == 7 and "NOT redis" in r.output and "start Redis" in r.output
+
+
+@SQLITE
+def test_admin_acts_from_the_cli_are_audited_as_the_operator(settings: Settings, session: Session) -> None:
+    r = CliRunner().invoke(cli, ["--as", "suzuki", "users", "disable", "reviewer2"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["users", "create-key", "scanner-9"])
+    assert r.exit_code == 0, r.output
+    session.expire_all()
+    rows = session.exec(select(AuditEvent).where(col(AuditEvent.action).in_(("user.disable", "apikey.create")))).all()
+    assert {(e.action, e.actor) for e in rows} == {
+        ("user.disable", f"operator:suzuki@{getpass.getuser()}"),
+        ("apikey.create", f"operator:{getpass.getuser()}"),
+    }
+
+
+# ---- the scheduler -----------------------------------------------------------------------------------------
+
+
+def test_a_daily_job_is_due_once_per_day_after_its_hour_and_an_interval_job_every_interval() -> None:
+    daily = scheduler.Job("backup", lambda s: "", at="02:00")
+    at = datetime(2026, 11, 30, 1, 59)
+    assert not daily.due(at, last_ok=datetime(2026, 11, 29, 2, 0), last_try=None)  # yesterday's run covers it
+    assert daily.due(at + timedelta(minutes=1), last_ok=datetime(2026, 11, 29, 2, 0), last_try=None)
+    assert not daily.due(at + timedelta(hours=5), last_ok=datetime(2026, 11, 30, 2, 0, 5), last_try=None)
+    assert daily.due(at, last_ok=None, last_try=None)  # never ran: yesterday's slot is owed
+    every = scheduler.Job("reconcile", lambda s: "", every=timedelta(minutes=5))
+    assert not every.due(at, last_ok=at - timedelta(minutes=4), last_try=None)
+    assert every.due(at, last_ok=at - timedelta(minutes=5), last_try=None)
+    # a failure one minute ago waits RETRY before the next try
+    assert not every.due(at, last_ok=at - timedelta(hours=1), last_try=at - timedelta(minutes=1))
+    assert every.due(at, last_ok=at - timedelta(hours=1), last_try=at - scheduler.RETRY)
+
+
+def test_a_bad_time_of_day_is_one_clear_error() -> None:
+    from intake.errors import BadInput
+
+    with pytest.raises(BadInput, match="is not HH:MM"):
+        scheduler.jobs_for(Settings(backup_at="2am"))
+
+
+@SQLITE
+def test_the_scheduler_runs_what_is_due_remembers_it_across_a_restart_and_prunes_old_backups(settings: Settings) -> None:
+    s = settings.model_copy(update={"backup_at": "00:00", "audit_verify_at": "00:00", "backup_keep": 2})
+    for old in ("2026-01-01", "2026-01-02", "2026-01-03"):  # three earlier backups
+        (s.backups_dir / old).mkdir(parents=True)
+        (s.backups_dir / old / "manifest.json").write_text("{}")
+    state = scheduler.State(s.var_dir / "scheduler.json")
+    done = {name: ok for name, ok, _ in scheduler.run_due(s, state)}
+    assert done == {"reconcile": True, "backup": True, "audit-verify": True}
+    kept = sorted(p.name for p in s.backups_dir.iterdir())
+    assert len(kept) == 2 and kept[0] == "2026-01-03"  # the newest two: 2026-01-03 and today's
+    today = s.backups_dir / kept[1]
+    assert oct(today.stat().st_mode & 0o777) == "0o700"
+    assert {oct(p.stat().st_mode & 0o777) for p in today.rglob("*") if p.is_file()} == {"0o600"}
+    # a restarted scheduler reads what ran: nothing is due again
+    assert scheduler.run_due(s, scheduler.State(s.var_dir / "scheduler.json")) == []
+
+
+@SQLITE
+def test_a_failing_job_is_logged_and_the_others_still_run(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = settings.model_copy(update={"backup_at": "00:00", "audit_verify_at": "00:00", "backup_dir": settings.var_dir / "f"})
+    s.var_dir.mkdir(parents=True, exist_ok=True)
+    (s.var_dir / "f").write_text("a file where the backup folder should be")
+    with caplog.at_level(logging.ERROR, logger="intake.scheduler"):
+        done = {name: ok for name, ok, _ in scheduler.run_due(s, scheduler.State(s.var_dir / "scheduler.json"))}
+    assert done == {"reconcile": True, "backup": False, "audit-verify": True}
+    failed = next(r for r in caplog.records if r.getMessage().startswith("job backup failed"))
+    assert failed.exc_info is not None
+
+
+# ---- servers, model ----------------------------------------------------------------------------------------
+
+
+def _listening(port: int) -> set[str]:
+    """Addresses listening on `port`, read from /proc (no tool needed)."""
+    out = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, hexport = local.split(":")
+            if state == "0A" and int(hexport, 16) == port and len(addr) == width:
+                out.add(socket.inet_ntoa(bytes.fromhex(addr)[::-1]) if width == 8 else addr)
+    return out
+
+
+@pytest.mark.parametrize("command", ["serve", "ui"])
+def test_servers_listen_on_loopback_unless_told(command: str, tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"INTAKE_VAR_DIR": str(tmp_path / "var"), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from intake.cli import main; main()", command, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(120):
+            if _listening(port):
+                break
+            time.sleep(0.25)
+        assert _listening(port) == {"127.0.0.1"}
+    finally:
+        import os
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def test_the_recognition_model_is_the_measured_one_by_name_and_checksum(tmp_path: Path) -> None:
+    import rapidocr
+
+    from ocr.engines import REC_MODEL, REC_MODEL_SHA256, ModelMismatch, check_model
+
+    check_model(Path(rapidocr.__file__).parent / "models" / REC_MODEL, REC_MODEL_SHA256)
+    other = tmp_path / REC_MODEL
+    other.write_bytes(b"another model")
+    with pytest.raises(ModelMismatch, match="re-measure"):
+        check_model(other, REC_MODEL_SHA256)
+
+
+@SQLITE
+def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/api/docs").text
+    assert "cdn" not in page.lower() and "/api/docs-assets/swagger-ui-bundle.js" in page
+    assert client.get("/api/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_no_deprecated_streamlit_call_in_the_ui() -> None:
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "review_ui").glob("*.py"))
+    assert "use_container_width=" not in text and "streamlit.components" not in text
