@@ -314,3 +314,51 @@ def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:
 def test_no_deprecated_streamlit_call_in_the_ui() -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "review_ui").glob("*.py"))
     assert "use_container_width=" not in text and "streamlit.components" not in text
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in env.read_bytes():
+                found.append(int(env.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
+def test_demo_serves_on_loopback_and_stops_everything_it_started(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    var = tmp_path / "demo-var"
+    env = {
+        **os.environ,
+        "INTAKE_VAR_DIR": str(var),
+        "INTAKE_REDIS_URL": "redis://127.0.0.1:6379/13",
+        "INTAKE_DATABASE_URL": "",
+        "DEMO_API_PORT": str(ports[0]),
+        "DEMO_UI_PORT": str(ports[1]),
+    }
+    demo = subprocess.Popen(
+        ["bash", str(ROOT / "scripts" / "demo.sh")], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            if "Ctrl-C stops everything" in line:
+                break
+        assert _listening(ports[0]) == {"127.0.0.1"} and _listening(ports[1]) == {"127.0.0.1"}
+        assert len(_processes_with(str(var))) >= 3  # api, worker (and its work process), streamlit
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=60)
+        time.sleep(1)
+        assert _processes_with(str(var)) == []
+    finally:
+        for pid in _processes_with(str(var)):
+            os.kill(pid, signal.SIGKILL)
