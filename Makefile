@@ -7,7 +7,7 @@ PYTHON ?= python3
 export OMP_THREAD_LIMIT := 1
 APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils fonts-ipaexfont-gothic \
 	fonts-seto fonts-klee fonts-yozvox-yozfont fonts-noto-cjk redis-server redis-tools chromium \
-	postgresql-client python3-venv
+	postgresql-client python3-venv docker-compose
 DEMO_ENV := INTAKE_VAR_DIR=var INTAKE_REDIS_URL=redis://127.0.0.1:6379/0
 
 .PHONY: setup system venv services test lint demo clean lock

@@ -243,3 +243,22 @@ def test_the_compose_installation_comes_up_works_heals_and_runs_its_jobs(tmp_pat
     finally:
         runner.down()
         _drop_database(database)
+
+
+def test_docker_compose_itself_accepts_the_file(tmp_path: Path) -> None:
+    """The Compose Specification's own validation, by Debian's docker-compose (no daemon needed for `config`)."""
+    tool = shutil.which("docker-compose")
+    if tool is None:
+        print("SKIP reason: docker-compose (Debian package) not installed; `make setup` installs it")
+        pytest.skip("docker-compose not installed")
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path)
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(ROOT / "deploy" / "Caddyfile", tmp_path / "deploy")
+    r = subprocess.run([tool, "config", "-q"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    full = subprocess.run([tool, "config"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "service_completed_successfully" in full and "INTAKE_DATABASE_PASSWORD_FILE" in full
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "docker-compose.yml").write_text((ROOT / "docker-compose.yml").read_text() + "\nnot_a_compose_key: 1\n")
+    assert subprocess.run([tool, "config", "-q"], cwd=broken, capture_output=True).returncode != 0
