@@ -305,34 +305,49 @@ def serve(
 
 @app.command()
 def ui(
-    host: Annotated[
-        str, typer.Option(help="address to bind; loopback unless told (0.0.0.0 inside a container)")
-    ] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help=BIND_HELP)] = "127.0.0.1",
     port: int = 8501,
 ) -> None:
     """Serve the review UI (Streamlit).  Example: intake ui"""
+    import signal
     import subprocess
 
+    from intake.logs import as_log_line
+
+    settings = get_settings()
     script = Path(__file__).resolve().parent.parent / "review_ui" / "app.py"
-    raise typer.Exit(
-        subprocess.call(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.address",
-                host,
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ]
-        )
+    # Streamlit prints its banner and early messages itself: they pass through here and leave as the same JSON
+    # lines as everything else; a stop (SIGTERM from compose or demo.sh) is passed on, so Streamlit never outlives us.
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.address",
+            host,
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
     )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: proc.send_signal(signum))
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        out = as_log_line(settings, "ui", line)
+        if out:
+            sys.stderr.write(out + "\n")
+            sys.stderr.flush()
+    raise typer.Exit(proc.wait())
 
 
 @forms_app.command("print")

@@ -85,6 +85,16 @@ def configure_logging(settings: Settings, component: str) -> None:
     os.environ.setdefault("INTAKE_LOG_COMPONENT", component)
 
 
+def as_log_line(settings: Settings, component: str, line: str) -> str:
+    """A line a child process printed itself (Streamlit's banner), in the configured format: JSON lines pass as
+    they are, others are wrapped; blank lines are dropped."""
+    text = line.rstrip()
+    if not text.strip() or settings.log_format != "json" or text.lstrip().startswith("{"):
+        return text if text.strip() else ""
+    record = logging.LogRecord(f"{component}.stdout", logging.INFO, "", 0, text.strip(), None, None)
+    return JsonFormatter(component).format(record)
+
+
 def uvicorn_log_config() -> dict[str, Any]:
     """uvicorn's dictConfig: its loggers hand their records to the root logger (configure_logging's handler)."""
     return {

@@ -265,31 +265,50 @@ def _listening(port: int) -> set[str]:
 
 
 @pytest.mark.parametrize("command", ["serve", "ui"])
-def test_servers_listen_on_loopback_unless_told(command: str, tmp_path: Path) -> None:
+def test_servers_listen_on_loopback_log_json_and_stop_whole(command: str, tmp_path: Path) -> None:
+    import os
+    import signal
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {"INTAKE_VAR_DIR": str(tmp_path / "var"), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from intake.cli import main; main()", command, "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log = tmp_path / "server.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from intake.cli import main; main()", command, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=fh,
+            stderr=fh,
+            start_new_session=True,
+        )
     try:
         for _ in range(120):
             if _listening(port):
                 break
             time.sleep(0.25)
         assert _listening(port) == {"127.0.0.1"}
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)  # what compose's stop sends: to the server's own process only
+        proc.wait(timeout=30)
+        time.sleep(0.5)
+        left = [p for p in Path("/proc").glob("[0-9]*") if p.name.isdigit() and _pgid(int(p.name)) == proc.pid]
+        assert left == [], "a child (Streamlit) outlived its server"
     finally:
-        import os
-        import signal
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["component"] == ("api" if command == "serve" else "ui") for line in lines), lines
 
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+
+def _pgid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return -1
 
 
 def test_the_recognition_model_is_the_measured_one_by_name_and_checksum(tmp_path: Path) -> None:
@@ -341,6 +360,7 @@ def test_demo_serves_on_loopback_and_stops_everything_it_started(tmp_path: Path)
         **os.environ,
         "INTAKE_VAR_DIR": str(var),
         "INTAKE_REDIS_URL": "redis://127.0.0.1:6379/13",
+        "INTAKE_QUEUE_NAME": f"demo-{os.getpid()}",  # parallel runs (a developer and CI) never share a queue
         "INTAKE_DATABASE_URL": "",
         "DEMO_API_PORT": str(ports[0]),
         "DEMO_UI_PORT": str(ports[1]),
