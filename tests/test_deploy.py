@@ -116,7 +116,6 @@ def test_the_compose_installation_comes_up_works_heals_and_runs_its_jobs(tmp_pat
     database = f"intake_compose_{os.getpid()}"
     _fresh_database(database)
     here = Local(tmp_path, database=database, redis_db=14, ports={8000: free_port(), 8501: free_port(), 9101: free_port()})
-    subprocess.run(["redis-cli", "-n", "14", "flushdb"], check=True, capture_output=True)
     made = subprocess.run(
         [str(ROOT / "deploy" / "make-secrets.sh"), str(tmp_path / "secrets")], capture_output=True, text=True
     )
@@ -125,6 +124,7 @@ def test_the_compose_installation_comes_up_works_heals_and_runs_its_jobs(tmp_pat
     compose = load()
     extra = {
         "PATH": f"{BIN}:{os.environ['PATH']}",
+        "INTAKE_QUEUE_NAME": f"compose-{os.getpid()}",  # parallel runs never share a queue
         "INTAKE_RECONCILE_EVERY_MINUTES": "0.05",  # the scheduler's jobs due within seconds, not at 02:00
         "INTAKE_BACKUP_AT": "00:00",
         "INTAKE_AUDIT_VERIFY_AT": "00:00",
