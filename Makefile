@@ -45,7 +45,7 @@ services:
 	  else echo "no PostgreSQL here: the PostgreSQL half of the tests will say it is skipped and why"; fi; }
 
 lint: venv
-	$(BIN)/ruff check intake ocr models review_ui tests
+	$(BIN)/ruff check intake ocr models review_ui tests tools
 	$(BIN)/mypy intake ocr models
 
 test: setup services lint

@@ -76,7 +76,8 @@ def main(argv: list[str]) -> int:
         runner.wait_for("worker", "service_healthy")
         files = sorted(p for p in (a.corpus / "batches").iterdir() if p.suffix in (".pdf", ".tif"))
         for f in files:
-            r = runner.run("api", ["intake", "upload", str(f), "--clinic", "1310001"], {"INTAKE_API_URL": api, "INTAKE_API_KEY": key})
+            to_api = {"INTAKE_API_URL": api, "INTAKE_API_KEY": key}
+            r = runner.run("api", ["intake", "upload", str(f), "--clinic", "1310001"], to_api)
             if r.returncode:
                 raise SystemExit(f"upload {f}: {r.stderr}")
         start = time.monotonic()
@@ -104,7 +105,8 @@ def main(argv: list[str]) -> int:
                     stage = line.split('stage="')[1].split('"')[0]
                     stages.setdefault(stage, {})[kind] = float(line.rsplit(" ", 1)[1])
         print(f"drained in {now:.0f} s; page rate median {statistics.median(rates):.2f} pages/s; states {states}")
-        print("mean seconds by stage: " + ", ".join(f"{s} {v['sum'] / v['count']:.3f}" for s, v in stages.items() if v.get("count")))
+        means = [f"{s} {v['sum'] / v['count']:.3f}" for s, v in stages.items() if v.get("count")]
+        print("mean seconds by stage: " + ", ".join(means))
     finally:
         runner.down()
         _database(db, create=False)
