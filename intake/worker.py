@@ -88,9 +88,11 @@ def ready_worker(settings: Settings, worker_class: type[BaseWorker]) -> BaseWork
     page time limit raised as PageTimeout."""
     from intake.queue import get_queue, redis_conn
     from intake.services.matcher import cached_stats
+    from intake.services.schedule_data import schedule
     from ocr.pipeline import warm_up
     from ocr.template import load_template
 
+    schedule()  # validated before the first page: a typo in the schedule data stops the worker with the line named
     warm_up(load_template(settings.template_version))
     with session_scope(settings.effective_database_url) as session:
         cached_stats(session)

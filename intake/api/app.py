@@ -21,6 +21,7 @@ from intake.errors import IntakeError, ServiceUnavailable
 from intake.services import audit as audit_log
 from intake.services import denials
 from intake.services.readiness import readiness
+from intake.services.schedule_data import schedule
 from intake.settings import Settings, get_settings
 
 log = logging.getLogger("intake.api")
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="予診票 intake", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.settings = settings or get_settings()
     state_metrics = metrics.state_registry(app.state.settings)
+    schedule()  # the schedule data is validated at start-up: a typo stops the API with the line named
     for r in (
         batches.router,
         auth.router,

@@ -55,6 +55,7 @@ def schedule_checks(session: Session, entry: Entry) -> list[Check]:
         history,
         (lot.vaccine_code, lot.expiry) if lot else None,
         entry.lot_number,
+        sex=resident.sex if resident else "",
     )
 
 

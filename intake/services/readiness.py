@@ -80,5 +80,16 @@ def check_store(settings: Settings) -> Check:
     return Check("store", True, f"{root} writable")
 
 
+def check_schedule() -> Check:
+    from intake.errors import IntakeError
+    from intake.services.schedule_data import schedule
+
+    try:
+        n = len(schedule().vaccines)
+    except IntakeError as exc:
+        return Check("schedule", False, exc.message, exc.fix)
+    return Check("schedule", True, f"vaccine_schedule.yaml: {n} vaccines")
+
+
 def readiness(settings: Settings) -> list[Check]:
-    return [*check_database(settings), check_redis(settings), check_store(settings)]
+    return [*check_database(settings), check_redis(settings), check_store(settings), check_schedule()]

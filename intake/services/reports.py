@@ -97,7 +97,7 @@ def targets(session: Session, month: str, today: date | None = None) -> Iterator
                 select(VaccinationRecord).where(VaccinationRecord.atena_no == r.atena_no).where(_current())  # type: ignore[arg-type]
             )
         ]
-        for due in next_due(r.birth_date, history, today):
+        for due in next_due(r.birth_date, history, today, sex=r.sex):
             if first <= due.earliest < last:
                 yield dict(
                     zip(TARGET_COLUMNS, (r.atena_no, due.vaccine_code, due.dose_no, due.earliest, due.latest), strict=True)

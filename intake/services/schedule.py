@@ -12,14 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-DATA = Path(__file__).resolve().parent.parent / "data" / "vaccine_schedule.yaml"
-HARD = ("confirmed", "confirmed_secondary")
-LIVE_INJECTABLE = {"MR", "VAR", "BCG"}  # different_vaccine_interval_rule (27 days), confirmed_secondary
+from intake.services.schedule_data import Age, AgeRule, DoseRow, Vaccine, is_hard, schedule
 
 
 @dataclass(frozen=True)
@@ -70,47 +65,167 @@ def age_years(birth: date, on: date) -> int:
     return years
 
 
-# ---- the data -------------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _vaccines() -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
-    return {v["code"]: v for v in data["vaccines"]}
-
-
-def _status_hard(*statuses: Any) -> bool:
-    return any(isinstance(s, str) and s.split()[0].strip("(;") in HARD for s in statuses)
-
-
-def _window(v: dict[str, Any], dose_no: int, birth: date) -> tuple[date, date, bool] | None:
-    """(first day, last day, hard?) of the legal age window for this dose, or None if the data has none."""
-    doses = v.get("doses") or []
-    row = doses[dose_no - 1] if 0 < dose_no <= len(doses) else {}
-    lw = v.get("legal_window") or {}
-    hard = _status_hard(row.get("status"), lw.get("status"))
-    lo, hi = row.get("min_age"), row.get("max_age")
-    if isinstance(lo, dict) and "school_start" in str(lo.get("rule", "")):  # MR 2期
-        start = school_start(birth)
-        return date(start.year - 1, 4, 1), start - timedelta(days=1), hard
-    if isinstance(lw.get("min_age"), dict) and "fiscal_year" in str(lw["min_age"].get("rule", "")):  # HPV
-        first = fiscal_year_start(reach_date(birth, lw["min_age"]["age"]))
-        last_fy = fiscal_year_start(reach_date(birth, lw["max_age"]["age"]))
-        return first, date(last_fy.year + 1, 3, 31), hard
-    if not (isinstance(lo, str) and isinstance(hi, str)):
-        phase = "phase1" if dose_no <= 3 else "phase2"
-        if isinstance(lw.get(phase), dict):  # JE: 1期 / 2期
-            lo, hi = lw[phase]["min_age"], lw[phase]["max_age"]
-        else:
-            lo, hi = lw.get("min_age"), lw.get("max_age")
-    if not (isinstance(lo, str) and isinstance(hi, str)):
-        return None
-    return reach_date(birth, lo), reach_date(birth, hi), hard
-
-
+# ---- the rules --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PriorDose:
     vaccine_code: str
     dose_no: int
     performed_on: date
+
+
+@dataclass(frozen=True)
+class Series:
+    """One way a vaccine's doses may run: its own rows, one product's (HPV 2/4/9価, Rota 1/5価, 帯状疱疹 生/組換え),
+    or the catch-up series its first dose's age chose (Hib, PCV)."""
+
+    label: str
+    total: int | None
+    rows: list[DoseRow]
+    status: str | None
+
+    def row(self, dose_no: int) -> DoseRow | None:
+        return self.rows[dose_no - 1] if 0 < dose_no <= len(self.rows) else None
+
+
+def _vaccine(code: str) -> Vaccine | None:
+    return schedule().vaccine(code)
+
+
+def _bound(birth: date, age: Age, end: bool) -> date | None:
+    if isinstance(age, str):
+        return reach_date(birth, age)
+    if isinstance(age, AgeRule) and age.age and "fiscal_year" in age.rule:
+        fy = fiscal_year_start(reach_date(birth, age.age))
+        return date(fy.year + 1, 3, 31) if end else fy
+    return None
+
+
+def _window(v: Vaccine, dose_no: int, birth: date) -> tuple[date, date, bool] | None:
+    """(first day, last day, hard?) of the legal age window for this dose, or None if the data has none."""
+    row = v.doses[dose_no - 1] if 0 < dose_no <= len(v.doses) else None
+    lw = v.legal_window
+    hard = is_hard(row.status if row else None, lw.status if lw else None, v.status)
+    if row is not None and isinstance(row.min_age, AgeRule) and "school_start" in row.min_age.rule:  # MR 2期
+        start = school_start(birth)
+        return date(start.year - 1, 4, 1), start - timedelta(days=1), hard
+    if lw is not None and lw.phase1 is not None and lw.phase2 is not None:  # JE 1期 / 2期
+        phase = lw.phase1 if dose_no <= 3 else lw.phase2
+        return reach_date(birth, phase.min_age), reach_date(birth, phase.max_age), hard
+    for lo_age, hi_age in (
+        (row.min_age, row.max_age) if row else (None, None),
+        (lw.min_age, lw.max_age) if lw else (None, None),
+    ):
+        lo, hi = _bound(birth, lo_age, False), _bound(birth, hi_age, True)
+        if lo is not None and hi is not None:
+            return lo, hi, hard
+    return None
+
+
+@dataclass(frozen=True)
+class GroupWindow:
+    first: date
+    last: date | None  # None: no upper age
+    flagged: bool  # eligible only with a condition a person confirms (障害, HIV)
+
+
+def _group_windows(v: Vaccine, birth: date) -> list[GroupWindow]:
+    """Each B類 eligibility group as the days this resident is in it."""
+    assert v.eligibility is not None
+    out = []
+    for g in v.eligibility.groups:
+        flagged = any(w in g.group for w in ("障害", "HIV"))
+        if g.rule and "70/75" in g.rule:  # 経過措置: the fiscal years one turns 70, 75, … 100, in FY2025–FY2029
+            for a in range(70, 101, 5):
+                fy = fiscal_year_start(reach_date(birth, f"P{a}Y"))
+                if 2025 <= fy.year <= 2029:
+                    out.append(GroupWindow(fy, date(fy.year + 1, 3, 31), flagged))
+            continue
+        if g.valid_fy is not None:  # FY2025 only: everyone 100 or older
+            fy_first, fy_last = date(g.valid_fy, 4, 1), date(g.valid_fy + 1, 3, 31)
+            hundred = reach_date(birth, "P100Y")
+            if hundred <= fy_last:
+                out.append(GroupWindow(max(fy_first, hundred), fy_last, flagged))
+            continue
+        lo, hi = _bound(birth, g.min_age, False), _bound(birth, g.max_age, True)
+        if lo is not None:
+            out.append(GroupWindow(lo, hi, flagged))
+    return out
+
+
+def _eligible(v: Vaccine, birth: date, on: date) -> tuple[bool, bool, str]:
+    """B類 eligibility by group: (eligible, only through a group whose condition a person must confirm, groups)."""
+    assert v.eligibility is not None
+    inside = [w for w in _group_windows(v, birth) if w.first <= on and (w.last is None or on <= w.last)]
+    plain = any(not w.flagged for w in inside)
+    names = "; ".join(g.group.split("(")[0].split("（")[0].strip() for g in v.eligibility.groups)
+    return bool(inside), bool(inside) and not plain, names
+
+
+def _series(v: Vaccine, birth: date | None, first_on: date | None, product: str) -> list[Series]:
+    """Every series this dose may belong to: a product named on the form narrows the products to that one."""
+    if v.catch_up_by_age_at_first_dose and birth is not None and first_on is not None:
+        for c in v.catch_up_by_age_at_first_dose:
+            lo_age, after, hi_age = c.bounds()
+            lo = reach_date(birth, lo_age) + timedelta(days=1 if after else 0)
+            if lo <= first_on <= reach_date(birth, hi_age):
+                return [Series(f"1回目 {c.start_window}", c.doses_total, c.doses, v.status)]
+        return []
+    if v.products:
+        chosen = [p for p in v.products if product and product.lower() in p.product.lower()] or v.products
+        return [Series(p.product, p.doses_total, p.doses, p.status or v.status) for p in chosen]
+    return [Series(v.name, v.series_total, v.doses, v.status)]
+
+
+def _interval(row: DoseRow, dose_no: int, on: date, prev: date | None, first: date | None) -> list[str]:
+    """What this dose's row says about the time since the previous (or the first) dose, in words; [] if kept."""
+    out = []
+    anchor, since = (first, "第1回") if row.anchored_on_first() else (prev, f"第{dose_no - 1}回")
+    days, months = row.interval_days(), row.interval_months()
+    if anchor is not None and days is not None and on < anchor + timedelta(days=days + 1):
+        out.append(
+            f"only {(on - anchor).days} days after {since} ({anchor}); at least {days} days must pass "
+            f"(earliest {anchor + timedelta(days=days + 1)})"
+        )
+    if prev is not None and months is not None:
+        earliest = _add_months_frac(prev, months)
+        if on < earliest:
+            out.append(f"less than {months:g} months after 第{dose_no - 1}回 ({prev}; earliest {earliest})")
+    if first is not None and row.min_interval_months_from_first is not None:
+        earliest = _add_months_frac(first, row.min_interval_months_from_first)
+        if on < earliest:
+            out.append(f"less than {row.min_interval_months_from_first:g} months after 第1回 ({first}; earliest {earliest})")
+    return out
+
+
+def _add_months_frac(d: date, months: float) -> date:
+    """d + months; a half month is 15 days (2価 HPV: 2.5 months)."""
+    whole = int(months)
+    base = add_months(d, whole)[0]
+    return base + timedelta(days=round((months - whole) * 30))
+
+
+def _series_problems(
+    s: Series, v: Vaccine, dose_no: int, on: date, birth: date | None, prev: date | None, first: date | None
+) -> list[str]:
+    if s.total is not None and dose_no > s.total:
+        return [f"{s.label}: {s.total} dose(s); 第{dose_no}回 does not exist"]
+    row = s.row(dose_no)
+    if row is None:
+        return []
+    out = _interval(row, dose_no, on, prev, first)
+    if birth is not None:
+        age_days = (on - birth).days
+        if row.min_age_days is not None and age_days < row.min_age_days:
+            lo_day = birth + timedelta(days=row.min_age_days)
+            out.append(f"{age_days} days old; from {row.min_age_days} days after birth ({lo_day})")
+        if row.max_age_days is not None and age_days > row.max_age_days:
+            hi_day = birth + timedelta(days=row.max_age_days)
+            out.append(f"{age_days} days old; until {row.max_age_days} days after birth ({hi_day})")
+        if row.must_be_by_age and on > reach_date(birth, row.must_be_by_age):
+            out.append(f"第{dose_no}回 only until {reach_date(birth, row.must_be_by_age)} ({row.must_be_by_age})")
+        if isinstance(row.min_age, str) and on < reach_date(birth, row.min_age) and s.label != v.name:
+            out.append(f"第{dose_no}回 from {reach_date(birth, row.min_age)} ({row.min_age})")
+    return out
 
 
 def check_dose(
@@ -122,77 +237,175 @@ def check_dose(
     history: list[PriorDose],
     lot: tuple[str, date | None] | None,
     lot_number: str,
+    *,
+    sex: str = "",
+    product: str = "",
+    today: date | None = None,
 ) -> list[Check]:
-    """Every check for one dose. `history`: the resident's earlier committed doses (any vaccine);
-    `lot`: (vaccine code, expiry) from the lot master, or None if the lot is unknown."""
+    """Every check for one dose. `history`: the resident's committed doses (any vaccine, earlier and later);
+    `lot`: (vaccine code, expiry) from the lot master, or None if the lot is unknown; `sex`: 性別 (1 男, 2 女);
+    `product`: the product when the form names it (e.g. "9価", "Rotarix")."""
     out: list[Check] = []
-    v = _vaccines().get(vaccine_code)
-    if v is None:
-        return [Check("schedule", "warning", f"{vaccine_code} is not in the routine schedule data: no schedule check")]
-    name = v.get("name_ja", vaccine_code).split("（")[0]
+    v = _vaccine(vaccine_code)
 
     def add(rule: str, hard: bool, message: str) -> None:
         out.append(Check(rule, "error" if hard else "warning", message))
 
-    if birth is not None:
+    if on > (today or date.today()):
+        add("future", True, f"{on} is in the future (today {today or date.today()}): check the year")
+    if v is None:
+        add("schedule", False, f"{vaccine_code} is not in the routine schedule data: no schedule check")
+        return out + _lot_checks(vaccine_code, on, lot, lot_number)
+    name = v.name
+    lw_hard = is_hard(v.legal_window.status if v.legal_window else None)
+    if v.sex == "female" and sex == "1":
+        add("sex", lw_hard or is_hard(v.status), f"{name} is a routine vaccination for girls and women only (性別: 男)")
+    same = sorted((p for p in history if p.vaccine_code == vaccine_code), key=lambda p: p.performed_on)
+    if v.eligibility is not None and v.eligibility.groups and birth is not None:
+        ok, needs_flag, groups = _eligible(v, birth, on)
+        if not ok:
+            add(
+                "age_window",
+                is_hard(v.eligibility.status),
+                f"{name}: age {age_years(birth, on)} on {on} is in no eligible group ({groups})",
+            )
+        elif needs_flag:
+            add(
+                "eligibility",
+                False,
+                f"{name}: age {age_years(birth, on)}: eligible only with the qualifying disability — confirm it on the form",
+            )
+    elif birth is not None:
         window = _window(v, dose_no, birth)
         if window is not None:
-            first, last, hard = window
-            if on < first:
-                add("age_window", hard, f"{name} 第{dose_no}回: {on} is before the eligible age (from {first})")
-            elif on > last:
-                add("age_window", hard, f"{name} 第{dose_no}回: {on} is past the eligible age (until {last})")
-    total = v.get("doses_total")
-    if isinstance(total, int) and dose_no > total:
-        add("dose_count", True, f"{name} has {total} doses; 第{dose_no}回 does not exist")
-    same = sorted((p for p in history if p.vaccine_code == vaccine_code), key=lambda p: p.performed_on)
-    if any(p.dose_no == dose_no for p in same):
-        add("duplicate", True, f"{name} 第{dose_no}回 is already recorded for this resident")
-    prev = [p for p in same if p.dose_no == dose_no - 1]
-    if dose_no > 1 and not prev:
-        add("sequence", False, f"第{dose_no - 1}回 of {name} is not in the ledger (given elsewhere?)")
-    doses = v.get("doses") or []
-    row = doses[dose_no - 1] if 0 < dose_no <= len(doses) else {}
-    if prev:
-        last_dose = prev[-1].performed_on
-        days, months = row.get("min_interval_days_from_prev"), row.get("min_interval_months_from_prev")
-        hard = _status_hard(row.get("status"))
-        if isinstance(days, int) and on < last_dose + timedelta(days=days + 1):
-            add(
-                "interval",
-                hard,
-                f"only {(on - last_dose).days} days after 第{dose_no - 1}回; at least {days} days must pass "
-                f"(earliest {last_dose + timedelta(days=days + 1)})",
-            )
-        if isinstance(months, int) and on < add_months(last_dose, months)[0]:
-            add(
-                "interval",
-                hard,
-                f"less than {months} months after 第{dose_no - 1}回 (earliest {add_months(last_dose, months)[0]})",
-            )
-    if vaccine_code in LIVE_INJECTABLE:
+            first_day, last_day, hard = window
+            if on < first_day:
+                add("age_window", hard, f"{name} 第{dose_no}回: {on} is before the eligible age (from {first_day})")
+            elif on > last_day:
+                add("age_window", hard, f"{name} 第{dose_no}回: {on} is past the eligible age (until {last_day})")
+    if v.yearly:
+        fy = fiscal_year_start(on)
+        if any(fiscal_year_start(p.performed_on) == fy for p in same):
+            add("duplicate", True, f"{name} is once per fiscal year: FY{fy.year} already has a dose for this resident")
+        for row in v.doses:
+            if row.window_in_year and not _in_season(on, row.window_in_year):
+                add(
+                    "season",
+                    is_hard(row.status) or "period confirmed" in (row.status or ""),
+                    f"{name} is given {row.window_in_year} only; {on} is outside",
+                )
+    else:
+        _series_checks(v, dose_no, on, birth, same, product, add)
+    if v.live_injectable or vaccine_code in _live_codes():
         for p in history:
-            if p.vaccine_code in LIVE_INJECTABLE and p.vaccine_code != vaccine_code and 0 < (on - p.performed_on).days <= 27:
+            if p.vaccine_code == vaccine_code or p.vaccine_code not in _live_codes():
+                continue
+            gap = (on - p.performed_on).days
+            if 0 < gap <= 27:
                 add(
                     "live_interval",
                     True,
-                    f"only {(on - p.performed_on).days} days after the live vaccine {p.vaccine_code} "
-                    f"({p.performed_on}); 27 days must pass between injectable live vaccines",
+                    f"only {gap} days after the live vaccine {p.vaccine_code} ({p.performed_on}); {LIVE_RULE}",
                 )
-    amount = row.get("amount_ml", v.get("amount_ml"))
+            elif 0 < -gap <= 27:
+                add(
+                    "live_interval",
+                    True,
+                    f"only {-gap} days before the live vaccine {p.vaccine_code} recorded on {p.performed_on}; {LIVE_RULE}",
+                )
+    out += _amount_checks(v, dose_no, on, birth, dose_ml)
+    return out + _lot_checks(vaccine_code, on, lot, lot_number)
+
+
+def _series_checks(
+    v: Vaccine, dose_no: int, on: date, birth: date | None, same: list[PriorDose], product: str, add: Any
+) -> None:
+    name = v.name
+    if any(p.dose_no == dose_no for p in same):
+        add("duplicate", True, f"{name} 第{dose_no}回 is already recorded for this resident")
+    by_no = {p.dose_no: p.performed_on for p in same}
+    prev, first = by_no.get(dose_no - 1), by_no.get(1) if dose_no > 1 else None
+    if dose_no > 1 and prev is None:
+        add("sequence", False, f"第{dose_no - 1}回 of {name} is not in the ledger (given elsewhere?)")
+    first_on = on if dose_no == 1 else by_no.get(1)
+    candidates = _series(v, birth, first_on, product)
+    if not candidates:
+        return
+    problems = [_series_problems(s, v, dose_no, on, birth, prev, first) for s in candidates]
+    if all(problems):
+        # the series that admits this dose number and breaks the fewest rules, the longest on a tie (most permissive)
+        admits = [i for i, c in enumerate(candidates) if c.total is None or dose_no <= c.total] or list(
+            range(len(candidates))
+        )
+        best = min(admits, key=lambda i: (len(problems[i]), -(candidates[i].total or 0)))
+        row = candidates[best].row(dose_no)
+        hard = (
+            is_hard(row.status if row else None, candidates[best].status, v.status) or "does not exist" in problems[best][0]
+        )
+        rule = "dose_count" if "does not exist" in problems[best][0] else "interval"
+        label = "" if len(candidates) == 1 else f" (in every product; here {candidates[best].label})"
+        for message in problems[best]:
+            by_age = "days old" in message or "only until" in message or message.startswith(f"第{dose_no}回 from")
+            add("age_window" if by_age else rule, hard, f"{name} 第{dose_no}回{label}: {message}")
+    # a later dose already in the ledger (forms arrive out of order) must still keep its interval from this one
+    for later in (p for p in same if p.dose_no > dose_no and p.performed_on > on):
+        after = {**by_no, dose_no: on}
+        for s in candidates:
+            row = s.row(later.dose_no)
+            if row is None:
+                continue
+            hard = is_hard(row.status, s.status, v.status)
+            clash = [
+                m
+                for m in _interval(row, later.dose_no, later.performed_on, after.get(later.dose_no - 1), after.get(1))
+                if str(on) in m
+            ]
+            if clash:
+                add(
+                    "interval",
+                    hard,
+                    f"{name} 第{later.dose_no}回 already recorded on {later.performed_on} would be {clash[0]}",
+                )
+                break
+
+
+def _in_season(on: date, window: str) -> bool:
+    m = re.fullmatch(r"\s*(\d{2})-(\d{2})\s*\.\.\s*(\d{2})-(\d{2})\s*", window)
+    if m is None:
+        return True
+    start, end = (int(m[1]), int(m[2])), (int(m[3]), int(m[4]))
+    here = (on.month, on.day)
+    return start <= here or here <= end if start > end else start <= here <= end
+
+
+@lru_cache(maxsize=1)
+def _live_codes() -> frozenset[str]:
+    """Injectable live vaccines (the 27-day rule): the data's live_injectable flags, MR/VAR/BCG by its rule text."""
+    codes = {v.code for v in schedule().vaccines if v.live_injectable or any(p.live_injectable for p in v.products)}
+    return frozenset(codes | {"BCG"})
+
+
+def _amount_checks(v: Vaccine, dose_no: int, on: date, birth: date | None, dose_ml: float | None) -> list[Check]:
+    row = v.doses[dose_no - 1] if 0 < dose_no <= len(v.doses) else None
+    amount: Any = row.amount_ml if row is not None and row.amount_ml is not None else (v.amount_ml_rule or v.amount_ml)
     if isinstance(amount, dict) and birth is not None:
         amount = amount.get("age<3y" if age_years(birth, on) < 3 else "age>=3y", amount.get("age<10y"))
     if isinstance(amount, int | float) and dose_ml is not None and abs(float(amount) - dose_ml) > 1e-6:
-        add("amount", False, f"{dose_ml} mL differs from the {amount} mL for this dose and age")
-    if lot_number:
-        if lot is None:
-            add("lot", True, f"lot {lot_number} is not in the lot master")
-        else:
-            lot_vaccine, expiry = lot
-            if lot_vaccine != vaccine_code:
-                add("lot", True, f"lot {lot_number} is a {lot_vaccine} lot, not {vaccine_code}")
-            if expiry is not None and on > expiry:
-                add("lot", True, f"lot {lot_number} expired on {expiry}, before {on}")
+        return [Check("amount", "warning", f"{dose_ml} mL differs from the {amount} mL for this dose and age")]
+    return []
+
+
+def _lot_checks(vaccine_code: str, on: date, lot: tuple[str, date | None] | None, lot_number: str) -> list[Check]:
+    if not lot_number:
+        return []
+    if lot is None:
+        return [Check("lot", "error", f"lot {lot_number} is not in the lot master")]
+    out = []
+    lot_vaccine, expiry = lot
+    if lot_vaccine != vaccine_code:
+        out.append(Check("lot", "error", f"lot {lot_number} is a {lot_vaccine} lot, not {vaccine_code}"))
+    if expiry is not None and on > expiry:
+        out.append(Check("lot", "error", f"lot {lot_number} expired on {expiry}, before {on}"))
     return out
 
 
@@ -205,31 +418,85 @@ class Due:
     overdue: bool
 
 
-def next_due(birth: date, history: list[PriorDose], today: date) -> list[Due]:
-    """For each routine series with a window in the data: the next dose, when it may be given, and whether
-    the window is closing or closed. (Catch-up variants by age at first dose are not modelled yet.)"""
+LIVE_RULE = "27 days must pass between injectable live vaccines"
+LEGACY = ("DPT-IPV", "IPV", "Hib")  # series the ward only finishes once started (5種混合 replaced them)
+
+
+def next_due(birth: date, history: list[PriorDose], today: date, sex: str = "") -> list[Due]:
+    """For every routine vaccine the data describes: the next dose, when it may be given, and whether its window
+    has closed — numbered series (the catch-up series its first dose chose, every product's), once-a-year B類
+    doses, and the one-time B類 doses. Not modelled: RSV (by weeks of pregnancy, not age)."""
     out: list[Due] = []
-    for code, v in _vaccines().items():
-        total = v.get("doses_total")
-        if not isinstance(total, int) or code in ("DPT-IPV", "IPV"):  # legacy series: only to finish one started
+    for v in schedule().vaccines:
+        if v.sex == "female" and sex == "1":
             continue
-        given = sorted((p for p in history if p.vaccine_code == code), key=lambda p: p.dose_no)
-        dose = (given[-1].dose_no + 1) if given else 1
-        if dose > total:
+        given = sorted((p for p in history if p.vaccine_code == v.code), key=lambda p: p.dose_no)
+        if v.code in LEGACY and not given:
             continue
-        window = _window(v, dose, birth)
-        if window is None:
-            continue
-        first, last, _ = window
-        if given:
-            doses = v.get("doses") or []
-            row = doses[dose - 1] if dose <= len(doses) else {}
-            days, months = row.get("min_interval_days_from_prev"), row.get("min_interval_months_from_prev")
-            if isinstance(days, int):
-                first = max(first, given[-1].performed_on + timedelta(days=days + 1))
-            if isinstance(months, int):
-                first = max(first, add_months(given[-1].performed_on, months)[0])
-        if today > last and not given:
-            continue  # never started and the window has closed: nothing to mail
-        out.append(Due(code, dose, first, last, today > last))
+        if v.eligibility is not None and v.eligibility.groups:
+            due = _due_b_class(v, birth, given, today)
+        else:
+            due = _due_series(v, birth, given, today)
+        if due is not None:
+            out.append(due)
     return sorted(out, key=lambda d: d.earliest)
+
+
+def _due_series(v: Vaccine, birth: date, given: list[PriorDose], today: date) -> Due | None:
+    dose = (given[-1].dose_no + 1) if given else 1
+    first_on = given[0].performed_on if given else None
+    candidates = _series(v, birth, first_on, "") if given else _series(v, birth, None, "") or []
+    totals = [c.total for c in candidates if c.total is not None] or ([v.series_total] if v.series_total else [])
+    if not totals or dose > max(totals):
+        return None
+    window = _window(v, dose, birth)
+    if window is None and v.legal_window is not None and v.legal_window.min_age_days is not None:  # Rota: days
+        hi = v.legal_window.max_age_days
+        last_days = max(hi.values()) if isinstance(hi, dict) else hi
+        if last_days is None:
+            return None
+        window = (birth + timedelta(days=v.legal_window.min_age_days), birth + timedelta(days=last_days), True)
+    if window is None:
+        return None
+    first, last, _ = window
+    if given and len(candidates) == 1:
+        row = candidates[0].row(dose)
+        if row is not None:
+            anchor = given[0].performed_on if row.anchored_on_first() else given[-1].performed_on
+            days, months = row.interval_days(), row.interval_months()
+            if days is not None:
+                first = max(first, anchor + timedelta(days=days + 1))
+            if months is not None:
+                first = max(first, _add_months_frac(given[-1].performed_on, months))
+            if row.min_age_days is not None:
+                first = max(first, birth + timedelta(days=row.min_age_days))
+            if isinstance(row.min_age, str):
+                first = max(first, reach_date(birth, row.min_age))
+            if row.must_be_by_age:
+                last = min(last, reach_date(birth, row.must_be_by_age))
+    if today > last and not given:
+        return None  # never started and the window has closed: nothing to mail
+    return Due(v.code, dose, first, last, today > last)
+
+
+def _due_b_class(v: Vaccine, birth: date, given: list[PriorDose], today: date) -> Due | None:
+    """B類: the window of a plain (no condition to confirm) group that holds today or opens next; a once-a-year
+    vaccine's window is this fiscal year's part of it (from October for a seasonal one)."""
+    windows = sorted((w for w in _group_windows(v, birth) if not w.flagged), key=lambda w: w.first)
+    if v.yearly:
+        fy = fiscal_year_start(today)
+        if any(fiscal_year_start(p.performed_on) == fy for p in given):
+            return None
+        season = next((r.window_in_year for r in v.doses if r.window_in_year), None)
+        start, end = (date(fy.year, 10, 1) if season else fy), date(fy.year + 1, 3, 31)
+        for w in windows:
+            first, last = max(w.first, start), end if w.last is None else min(w.last, end)
+            if first <= last and last >= today:
+                return Due(v.code, 1, first, last, False)
+        return None
+    if len(given) >= (v.series_total or 1):
+        return None
+    for w in windows:
+        if w.last is None or w.last >= today:
+            return Due(v.code, len(given) + 1, w.first, w.last or date(w.first.year + 50, 3, 31), False)
+    return None

@@ -47,6 +47,7 @@ def resident_history(atena_no: str, session: SessionDep, who: StaffDep, today: d
             r.birth_date,
             [PriorDose(x.vaccine_code, x.dose_no, x.performed_on) for x in rows if not x.screened_only],
             today or date.today(),
+            sex=r.sex,
         )
         if r.birth_date
         else []
