@@ -160,3 +160,42 @@ def test_purge_deletes_only_past_retention_and_records_it(
     assert len(session.exec(select(VaccinationRecord)).all()) == 1  # the recent one stays
     assert session.exec(select(Original)).all()
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "retention.purge")).one()
+
+
+def test_reports_count_each_vaccination_once_whatever_its_corrections(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    rec = _accept_one(client, settings, scanner_headers)
+    staff = login(client, "staff1")
+    month = date.today().strftime("%Y-%m")
+
+    def reports() -> tuple[str, list[dict[str, object]]]:
+        clinics = client.get("/api/v1/reports/clinics", params={"month": month}, headers=staff).json()
+        yearly = client.get("/api/v1/reports/yearly", params={"fiscal_year": 2026}, headers=staff).json()
+        return str(clinics[0]["登録件数"]), yearly
+
+    before = reports()
+    assert before[0] == "1"
+    current = rec["id"]
+    for lot in ("AB0001", "AB0002"):  # corrected twice: still one vaccination, in every report
+        r = client.post(
+            f"/api/v1/records/{current}/correct", json={"changes": {"lot_number": lot}, "reason": "訂正連絡"}, headers=staff
+        )
+        assert r.status_code == 200, r.text
+        current = r.json()["id"]
+        assert reports() == before
+    r = client.post(
+        f"/api/v1/records/{current}/correct",
+        json={"changes": {"dose_no": rec["dose_no"] + 1}, "reason": "回数訂正"},
+        headers=staff,
+    )
+    assert r.status_code == 200
+    clinics, yearly = reports()
+    assert clinics == "1" and [y["回数"] for y in yearly] == [rec["dose_no"] + 1]  # counted under its corrected dose
+    record = session.get(VaccinationRecord, r.json()["id"])
+    assert record is not None
+    record.deleted = True  # retracted (the record stays, flagged): no longer a vaccination in any report
+    session.add(record)
+    session.commit()
+    clinics, yearly = reports()
+    assert clinics == "0" and yearly == []

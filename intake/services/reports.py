@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from intake.services.schedule import PriorDose, next_due
@@ -56,13 +57,17 @@ def clinic_month(session: Session, month: str) -> list[dict[str, object]]:
             .group_by(Batch.clinic_code)
         ).all()
     )
+    # each vaccination once, whatever its corrections: the lineage (all versions share lineage_id, the first
+    # version's id) counted by its current, undeleted version, in the month its first version was committed
+    first = aliased(VaccinationRecord)
     committed = dict(
         session.exec(
-            select(VaccinationRecord.clinic_code, func.count(col(VaccinationRecord.id)))
+            select(VaccinationRecord.clinic_code, func.count(func.distinct(VaccinationRecord.lineage_id)))
+            .join(first, col(first.id) == col(VaccinationRecord.lineage_id))
             .where(col(VaccinationRecord.is_current))
-            .where(col(VaccinationRecord.version) == 1)
-            .where(col(VaccinationRecord.created_at) >= start)
-            .where(col(VaccinationRecord.created_at) < end)
+            .where(~col(VaccinationRecord.deleted))
+            .where(col(first.created_at) >= start)
+            .where(col(first.created_at) < end)
             .group_by(VaccinationRecord.clinic_code)
         ).all()
     )
