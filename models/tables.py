@@ -193,6 +193,16 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class RecordRead(SQLModel, table=True):
+    """What one audited read returned: its records and their residents. The hash chain holds one event per request
+    (the query, the principal, the count and a digest of the ids); "who saw resident X" joins through here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="auditevent.id", index=True)
+    atena_no: str = Field(index=True)
+    record_id: int
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained: each row's hash covers the previous row's hash. Ids only, no names."""
 

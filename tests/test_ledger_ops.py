@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -199,3 +200,51 @@ def test_reports_count_each_vaccination_once_whatever_its_corrections(
     session.commit()
     clinics, yearly = reports()
     assert clinics == "0" and yearly == []
+
+
+def test_a_search_is_one_audit_event_and_who_saw_a_resident_still_answers(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    from sqlmodel import col, func
+
+    from models import RecordRead
+
+    rec = _accept_one(client, settings, scanner_headers)
+    staff = login(client, "staff1")
+    before = session.exec(select(func.max(AuditEvent.id))).one() or 0
+    r = client.get("/api/v1/records", params={"lot": rec["lot_number"]}, headers=staff)
+    assert r.status_code == 200 and [x["id"] for x in r.json()] == [rec["id"]]
+    assert r.headers["X-Total-Count"] == "1" and "X-Next-Offset" not in r.headers
+    session.expire_all()
+    events = session.exec(select(AuditEvent).where(col(AuditEvent.id) > before)).all()
+    assert [(e.action, e.object_id) for e in events] == [("record.search", f"lot={rec['lot_number']}")]
+    assert events[0].outcome.startswith("ok: 1 of 1 records from 0; ids sha256:")
+    reads = session.exec(select(RecordRead).where(RecordRead.audit_id == events[0].id)).all()
+    assert [(x.atena_no, x.record_id) for x in reads] == [(rec["atena_no"], rec["id"])]
+    seen = client.get("/api/v1/audit", params={"object_id": rec["atena_no"]}, headers=staff).json()
+    assert any(e["action"] == "record.search" and e["id"] == events[0].id for e in seen)  # who saw resident X
+    csv_body = client.get("/api/v1/records", params={"lot": rec["lot_number"], "format": "csv"}, headers=staff)
+    assert csv_body.content.startswith("\ufeff宛名番号".encode()) and rec["atena_no"] in csv_body.text
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_records_come_a_page_at_a_time_with_a_total(settings: Settings, session: Session, client: TestClient) -> None:
+    from intake.services.ledger import RecordQuery
+    from intake.services.record_reads import read_records
+
+    for i in range(7):
+        session.add(
+            VaccinationRecord(
+                municipality_code="131202", atena_no=f"{i:012d}", vaccine_code="MR", dose_no=1,
+                performed_on=date(2026, 10, 1) + timedelta(days=i), clinic_code="1310001", lot_number="P1",
+            )
+        )  # fmt: skip
+    session.commit()
+    q = RecordQuery(vaccine_code="MR", date_from=date(2026, 10, 1), limit=3)
+    pages = [read_records(session, "user:1", q, offset) for offset in (0, 3, 6)]
+    assert [p.total for p in pages] == [7, 7, 7] and [p.next_offset for p in pages] == [3, 6, None]
+    ids = [r.id for p in pages for r in p.items]
+    assert len(ids) == len(set(ids)) == 7  # no overlap, nothing skipped
+    staff = login(client, "staff1")
+    r = client.get("/api/v1/records", params={"vaccine": "MR", "limit": 3, "offset": 3}, headers=staff)
+    assert r.headers["X-Total-Count"] == "7" and r.headers["X-Next-Offset"] == "6" and len(r.json()) == 3

@@ -116,8 +116,9 @@ def record(
     object_id: str = "",
     outcome: str = "ok",
     remote: str = "",
-) -> None:
-    """Append one event in the caller's transaction (committed with the change it describes)."""
+) -> AuditEvent:
+    """Append one event in the caller's transaction (committed with the change it describes); returns it (with
+    its id, for rows that refer to it)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
     else:
@@ -138,6 +139,7 @@ def record(
     session.add(ev)
     session.flush()
     session.info["audit_last"] = (ev.id, ev.hash)  # checkpointed once the transaction commits
+    return ev
 
 
 @dataclass

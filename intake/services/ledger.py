@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -130,13 +132,13 @@ class RecordQuery:
     limit: int | None = None  # default: 200 rows, or everyone for a lot (a recall must reach every person)
 
 
-def _limit(q: RecordQuery) -> int:
+def limit_for(q: RecordQuery) -> int:
     if q.lot_number:
         return min(q.limit or 100_000, 100_000)
     return min(q.limit or 200, 1000)
 
 
-def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
+def _filtered(q: RecordQuery) -> Any:
     if not any([q.atena_no, q.kana and q.birth_date, q.vaccine_code, q.date_from, q.date_to, q.clinic_code, q.lot_number]):
         raise BadInput("no search condition", fix="give 宛名番号, kana + birth date, vaccine, date range, clinic or lot")
     stmt = select(VaccinationRecord).where(col(VaccinationRecord.is_current)).where(~col(VaccinationRecord.deleted))
@@ -159,8 +161,17 @@ def search_records(session: Session, q: RecordQuery) -> list[VaccinationRecord]:
         stmt = stmt.where(VaccinationRecord.clinic_code == q.clinic_code)
     if q.lot_number:
         stmt = stmt.where(VaccinationRecord.lot_number == q.lot_number)
-    stmt = stmt.order_by(col(VaccinationRecord.performed_on).desc()).limit(_limit(q))
-    return list(session.exec(stmt).all())
+    return stmt
+
+
+def search_records(session: Session, q: RecordQuery, offset: int = 0) -> list[VaccinationRecord]:
+    """One page of matching records, newest first (ties by id, so pages never overlap)."""
+    stmt = _filtered(q).order_by(col(VaccinationRecord.performed_on).desc(), col(VaccinationRecord.id).desc())
+    return list(session.exec(stmt.offset(max(0, offset)).limit(limit_for(q))).all())
+
+
+def count_records(session: Session, q: RecordQuery) -> int:
+    return int(session.exec(select(func.count()).select_from(_filtered(q).subquery())).one())
 
 
 CORRECTABLE = ("performed_on", "lot_number", "dose_ml", "doctor_name", "dose_no", "vaccine_code", "screened_only")

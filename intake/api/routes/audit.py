@@ -4,11 +4,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from intake.api.deps import SessionDep, StaffDep
 from intake.services import audit
-from models import AuditEvent
+from models import AuditEvent, RecordRead
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -36,8 +37,9 @@ def query(
 ) -> list[AuditOut]:
     """ "Who looked at resident X" (object_id=宛名番号), "what did user Y do on day Z" (actor=user:ID&day=…)."""
     stmt = select(AuditEvent)
-    if object_id:
-        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if object_id:  # the events about it, and the searches whose results held it (recordread)
+        read = select(RecordRead.audit_id).where(RecordRead.atena_no == object_id)
+        stmt = stmt.where(or_(col(AuditEvent.object_id) == object_id, col(AuditEvent.id).in_(read)))
     if actor:
         stmt = stmt.where(AuditEvent.actor == actor)
     if outcome:

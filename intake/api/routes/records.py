@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from intake.api.deps import SessionDep, StaffDep
 from intake.api.schemas import RecordOut
 from intake.errors import NotFound
-from intake.services import audit, ledger
+from intake.services import audit, ledger, record_reads
 from intake.services.ledger import RecordQuery
 from models import VaccinationRecord
 
@@ -40,6 +41,7 @@ def record_out(r: VaccinationRecord) -> RecordOut:
 def search(
     session: SessionDep,
     who: StaffDep,
+    response: Response,
     atena_no: str = "",
     kana: str = "",
     birth_date: date | None = None,
@@ -49,25 +51,33 @@ def search(
     clinic: str = "",
     lot: str = "",
     limit: int | None = None,
-) -> list[RecordOut]:
-    rows = ledger.search_records(
-        session,
-        RecordQuery(
-            atena_no=atena_no,
-            kana=kana,
-            birth_date=birth_date,
-            vaccine_code=vaccine,
-            date_from=date_from,
-            date_to=date_to,
-            clinic_code=clinic,
-            lot_number=lot,
-            limit=limit,
-        ),
+    offset: int = 0,
+    format: Literal["json", "csv"] = "json",
+) -> list[RecordOut] | Response:
+    """Current records matching every condition given, newest first. A page at a time (X-Total-Count, and
+    X-Next-Offset while more remain); a lot returns everyone (a recall must reach every person); format=csv for
+    the recall list (UTF-8 with BOM)."""
+    query = RecordQuery(
+        atena_no=atena_no,
+        kana=kana,
+        birth_date=birth_date,
+        vaccine_code=vaccine,
+        date_from=date_from,
+        date_to=date_to,
+        clinic_code=clinic,
+        lot_number=lot,
+        limit=limit,
     )
-    for r in rows:  # every read of personal data is logged, by id
-        audit.record(session, who.actor, "record.read", "record", str(r.id))
-    session.commit()
-    return [record_out(r) for r in rows]
+    page = record_reads.read_records(session, who.actor, query, offset)
+    headers = {"X-Total-Count": str(page.total)}
+    if page.next_offset is not None:
+        headers["X-Next-Offset"] = str(page.next_offset)
+    if format == "csv":
+        name = f"records-{lot or vaccine or atena_no or 'search'}.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return Response(record_reads.to_csv(page.items), media_type="text/csv; charset=utf-8", headers=headers)
+    response.headers.update(headers)
+    return [record_out(r) for r in page.items]
 
 
 class CorrectionIn(BaseModel):
