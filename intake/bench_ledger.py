@@ -219,6 +219,77 @@ def _commit_rate(url: str, residents: int, n: int, streams: int) -> dict[str, An
     return {f"commits_per_second_{streams}_streams": round(n / elapsed, 1)}
 
 
+def measure_api(url: str, residents: int, lots: int, seed: int = 2) -> dict[str, Any]:
+    """The same staff queries as the ward uses them: `intake serve` on loopback, real HTTP, a logged-in staff
+    user, every read audited (one event per request)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+
+    import httpx
+
+    from intake.services.auth import create_user
+    from models import Role
+
+    with Session(get_engine(url)) as s:
+        create_user(s, "bench-staff", "bench-staff-password", Role.staff)
+        s.commit()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "INTAKE_DATABASE_URL": url,
+        "INTAKE_VAR_DIR": tempfile.mkdtemp(prefix="bench-ledger-"),
+        "INTAKE_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from intake.cli import main; main()", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}"
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+    try:
+        with httpx.Client(base_url=api, timeout=60) as http:
+            for _ in range(120):
+                try:
+                    if http.get("/api/v1/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            token = http.post("/api/v1/auth/login", json={"username": "bench-staff", "password": "bench-staff-password"})
+            http.headers["Authorization"] = f"Bearer {token.json()['token']}"
+            hist = []
+            for _ in range(300):
+                t = time.perf_counter()
+                r = http.get(f"/api/v1/residents/{rng.randint(1, residents):012d}/history")
+                hist.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+            out["api_resident_history_p95_ms"] = _p95(hist)
+            recall, sizes = [], []
+            for _ in range(50):
+                t = time.perf_counter()
+                r = http.get("/api/v1/records", params={"lot": f"L{rng.randint(1, lots):05d}"})
+                recall.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+                sizes.append(len(r.json()))
+            out["api_lot_recall_p95_ms"] = _p95(recall)
+            out["api_lot_recall_rows_median"] = statistics.median(sizes)
+            t = time.perf_counter()
+            r = http.get("/api/v1/records", params={"vaccine": "MR", "date_from": "2024-04-01", "date_to": "2024-04-30"})
+            out["api_vaccine_month_ms"] = round((time.perf_counter() - t) * 1000, 1)
+            out["api_vaccine_month_rows"] = f"{len(r.json())} of {r.headers.get('X-Total-Count')}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return out
+
+
 def run(admin_url: str, residents: int, records: int, lots: int, commits: int) -> dict[str, Any]:
     base = admin_url.rsplit("/", 1)[0]
     admin = get_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
@@ -230,6 +301,7 @@ def run(admin_url: str, residents: int, records: int, lots: int, commits: int) -
         result: dict[str, Any] = {"residents": residents, "records": records, "lots": lots}
         result.update(load(url, residents, records, lots))
         result.update(measure(url, residents, lots, commits))
+        result.update(measure_api(url, residents, lots))
         return result
     finally:
         dispose_engines()

@@ -84,11 +84,18 @@ def residents_import(file: Path) -> None:
 
     t = time.perf_counter()
     with _session() as s:
-        summary = import_residents(s, file, progress=lambda n: typer.echo(f"  {n:,} rows…", err=True))
+        started = time.perf_counter()
+
+        def progress(n: int) -> None:
+            rate = abs(n) / max(time.perf_counter() - started, 1e-6)
+            typer.echo(f"  {'checked' if n < 0 else 'written'} {abs(n):,} rows ({rate:,.0f}/s)…", err=True)
+
+        summary = import_residents(s, file, progress=progress)
     if not summary.ok:
         for e in summary.errors[:20]:
             typer.echo(e, err=True)
-        typer.echo(f"nothing imported: {len(summary.errors)} bad row(s); fix them and run again", err=True)
+        shown = f"{len(summary.errors)}{'+' if len(summary.errors) >= 1000 else ''}"
+        typer.echo(f"nothing imported: {shown} bad row(s); fix them and run again", err=True)
         raise typer.Exit(2)
     typer.echo(f"residents: {summary.created} new, {summary.updated} updated in {time.perf_counter() - t:.1f}s")
 

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session
 
 from intake.errors import BadInput
@@ -18,6 +20,7 @@ from intake.services.my_number import check_digit_ok, seal
 from intake.services.names import fold_name
 from models import Clinic, Lot, Resident, Vaccine
 from models.tables import utcnow
+from ocr.normalize import DateProblem, parse_date
 
 RESIDENT_REQUIRED = ["宛名番号", "氏名", "氏名_振り仮名", "生年月日", "性別"]
 Progress = Callable[[int], None]
@@ -34,16 +37,31 @@ class ImportSummary:
         return not self.errors
 
 
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), else CP932 (the ward's Shift_JIS exports): decided on the first 1 MB, so a
+    740,000-row register is streamed, never held in memory whole."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    for cut in range(4):  # the 1 MB boundary may split a multi-byte character
+        try:
+            head[: len(head) - cut].decode("utf-8")
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            continue
+    return "cp932"
+
+
 def _rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="cp932")  # the ward's exports may be Shift_JIS
-    reader = csv.DictReader(io.StringIO(text))
+    with path.open(encoding=_encoding(path), newline="") as fh:
+        yield from _rows_of(fh, path.name, required)
+
+
+def _rows_of(fh: io.TextIOBase | io.TextIOWrapper, name: str, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(fh)
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
         raise BadInput(
-            f"{path.name} lacks column(s) {', '.join(missing)}",
+            f"{name} lacks column(s) {', '.join(missing)}",
             fix=f"the header must name {', '.join(required)} (standardized names)",
         )
     for i, row in enumerate(reader, start=2):
@@ -56,81 +74,121 @@ def _date(value: str, line: int, column: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadInput(f"line {line}: {column} {value!r} is not YYYY-MM-DD", fix="export dates as YYYY-MM-DD") from None
+        pass
+    try:  # as the ward writes them: 令和6年4月1日, R6.4.1, 2024/04/01
+        return parse_date(value)
+    except DateProblem:
+        raise BadInput(
+            f"line {line}: {column} {value!r} is not a date (write YYYY-MM-DD, YYYY/MM/DD or 令和6年4月1日)",
+            fix="correct the date on the line named",
+        ) from None
+
+
+RESIDENT_FIELDS = (
+    "household_no", "name", "name_kana", "kana_key", "name_key", "kana_loose", "birth_date", "birth_date_unknown",
+    "sex", "address", "postal_code", "move_reason", "move_date", "deleted",
+)  # fmt: skip
+CHUNK = 5_000  # rows per upsert statement and per transaction: reviewers are never blocked for long
+
+
+def _resident_row(line: int, row: dict[str, str]) -> dict[str, object]:
+    sex = row.get("性別", "")
+    if sex not in ("1", "2", ""):
+        raise BadInput(f"line {line}: 性別 must be 1 or 2, got {sex!r}")
+    if not row["宛名番号"]:
+        raise BadInput(f"line {line}: 宛名番号 is empty")
+    number = row.get("個人番号", "").strip()
+    if number and not check_digit_ok(number):
+        raise BadInput(f"line {line}: 個人番号 is not 12 digits with a valid check digit")
+    kana = fold_kana(row["氏名_振り仮名"])
+    return {
+        "atena_no": row["宛名番号"],
+        "household_no": row.get("世帯番号", ""),
+        "name": row["氏名"],
+        "name_kana": row["氏名_振り仮名"],
+        "kana_key": kana,
+        "name_key": fold_name(row["氏名"]),
+        "kana_loose": loosen_kana(kana),
+        "birth_date": _date(row["生年月日"], line, "生年月日"),
+        "birth_date_unknown": not row["生年月日"],
+        "sex": sex,
+        "address": row.get("住所", ""),
+        "postal_code": row.get("住所_郵便番号", ""),
+        "move_reason": row.get("異動事由", ""),
+        "move_date": _date(row.get("異動年月日", ""), line, "異動年月日"),
+        "deleted": row.get("削除フラグ", "0") == "1",
+        "number": number,
+    }
 
 
 def import_residents(session: Session, path: Path, progress: Progress | None = None) -> ImportSummary:
-    """Validate every row first; write nothing if any row is bad (a half-imported register is worse)."""
-    parsed: list[Resident] = []
+    """The register, or a night's changes (異動) — the same file layout. Two streaming passes: every row is
+    validated first and nothing is written if any is bad (a half-imported register is worse); then the rows are
+    upserted CHUNK at a time (one INSERT … ON CONFLICT per chunk, a commit per chunk). Memory holds one chunk,
+    whatever the file's size. A row without 個人番号 keeps the number already on record."""
     summary = ImportSummary()
+    seen = 0
     for line, row in _rows(path, RESIDENT_REQUIRED):
+        seen += 1
         try:
-            sex = row.get("性別", "")
-            if sex not in ("1", "2", ""):
-                raise BadInput(f"line {line}: 性別 must be 1 or 2, got {sex!r}")
-            if not row["宛名番号"]:
-                raise BadInput(f"line {line}: 宛名番号 is empty")
-            number = row.get("個人番号", "").strip()
-            if number and not check_digit_ok(number):
-                raise BadInput(f"line {line}: 個人番号 is not 12 digits with a valid check digit")
-            parsed.append(
-                Resident(
-                    atena_no=row["宛名番号"],
-                    household_no=row.get("世帯番号", ""),
-                    name=row["氏名"],
-                    name_kana=row["氏名_振り仮名"],
-                    kana_key=fold_kana(row["氏名_振り仮名"]),
-                    name_key=fold_name(row["氏名"]),
-                    kana_loose=loosen_kana(fold_kana(row["氏名_振り仮名"])),
-                    birth_date=_date(row["生年月日"], line, "生年月日"),
-                    birth_date_unknown=not row["生年月日"],
-                    sex=sex,
-                    address=row.get("住所", ""),
-                    postal_code=row.get("住所_郵便番号", ""),
-                    move_reason=row.get("異動事由", ""),
-                    move_date=_date(row.get("異動年月日", ""), line, "異動年月日"),
-                    deleted=row.get("削除フラグ", "0") == "1",
-                    my_number=seal(number) if number else None,  # encrypted at rest (intake.services.my_number)
-                )
-            )
+            _resident_row(line, row)
         except BadInput as exc:
-            summary.errors.append(exc.message)
+            if len(summary.errors) < 1000:
+                summary.errors.append(exc.message)
+        if progress and seen % CHUNK == 0:
+            progress(-seen)  # negative: rows checked (first pass)
     if summary.errors:
         return summary
-    for i, r in enumerate(parsed, 1):
-        existing = session.get(Resident, r.atena_no)
-        if existing is None:
-            session.add(r)
-            summary.created += 1
-        else:
-            for name in (
-                "household_no",
-                "name",
-                "name_kana",
-                "kana_key",
-                "name_key",
-                "kana_loose",
-                "birth_date",
-                "birth_date_unknown",
-                "sex",
-                "address",
-                "postal_code",
-                "move_reason",
-                "move_date",
-                "deleted",
-            ):
-                setattr(existing, name, getattr(r, name))
-            if r.my_number:  # a register row without the column keeps the number on record
-                existing.my_number = r.my_number
-            existing.updated_at = utcnow()
-            session.add(existing)
-            summary.updated += 1
-        if progress and i % 1000 == 0:
-            session.flush()
-            progress(i)
-    audit.record(session, audit.operator(), "residents.import", "file", path.name)
+    chunk: list[dict[str, object]] = []
+    done = 0
+    for line, row in _rows(path, RESIDENT_REQUIRED):
+        chunk.append(_resident_row(line, row))
+        if len(chunk) >= CHUNK:
+            _upsert_residents(session, chunk, summary)
+            done += len(chunk)
+            chunk = []
+            if progress:
+                progress(done)
+    if chunk:
+        _upsert_residents(session, chunk, summary)
+    audit.record(
+        session,
+        audit.operator(),
+        "residents.import",
+        "file",
+        path.name,
+        f"ok: {summary.created} new, {summary.updated} updated",
+    )
     session.commit()
     return summary
+
+
+def _upsert_residents(session: Session, rows: list[dict[str, object]], summary: ImportSummary) -> None:
+    from sqlalchemy import select as sa_select
+
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    keys = [r["atena_no"] for r in rows]
+    if len(set(keys)) != len(keys):  # the same 宛名番号 twice in a chunk: the last row wins, as row by row
+        rows = list({r["atena_no"]: r for r in rows}.values())
+        keys = [r["atena_no"] for r in rows]
+    table: Any = Resident.__table__  # type: ignore[attr-defined]
+    existing = set(session.execute(sa_select(table.c.atena_no).where(table.c.atena_no.in_(keys))).scalars())
+    now = utcnow()
+    values = []
+    for r in rows:
+        number = str(r.pop("number"))
+        values.append({**r, "my_number": seal(number) if number else None, "updated_at": now})
+    stmt = insert(table)
+    update: dict[str, Any] = {name: stmt.excluded[name] for name in (*RESIDENT_FIELDS, "updated_at")}
+    update["my_number"] = func.coalesce(stmt.excluded["my_number"], table.c.my_number)
+    session.execute(stmt.on_conflict_do_update(index_elements=["atena_no"], set_=update), values)
+    session.commit()
+    summary.created += len(rows) - len(existing)
+    summary.updated += len(existing)
 
 
 def import_vaccines(session: Session, path: Path) -> ImportSummary:

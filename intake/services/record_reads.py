@@ -10,19 +10,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from intake.services import audit, ledger
 from intake.services.ledger import RecordQuery
-from models import RecordRead, VaccinationRecord
+from models import RecordRead
 
 
 @dataclass
 class RecordPage:
-    items: list[VaccinationRecord]
+    items: list[dict[str, Any]]  # ledger.RECORD_FIELDS
     total: int
     offset: int
 
@@ -50,12 +53,12 @@ def describe(q: RecordQuery) -> str:
     return "&".join(parts)[:200]
 
 
-def ids_digest(rows: list[VaccinationRecord]) -> str:
-    return hashlib.sha256(",".join(str(r.id) for r in sorted(rows, key=lambda r: r.id or 0)).encode()).hexdigest()
+def ids_digest(ids: list[int]) -> str:
+    return hashlib.sha256(",".join(str(i) for i in sorted(ids)).encode()).hexdigest()
 
 
 def read_records(session: Session, actor: str, q: RecordQuery, offset: int = 0) -> RecordPage:
-    rows = ledger.search_records(session, q, offset)
+    rows = ledger.search_rows(session, q, offset)
     total = offset + len(rows)
     if offset or len(rows) >= ledger.limit_for(q):
         total = ledger.count_records(session, q)
@@ -65,12 +68,28 @@ def read_records(session: Session, actor: str, q: RecordQuery, offset: int = 0) 
         "record.search",
         "query",
         q.atena_no or describe(q),
-        f"ok: {len(rows)} of {total} records from {offset}; ids sha256:{ids_digest(rows)[:16]}",
+        f"ok: {len(rows)} of {total} records from {offset}; ids sha256:{ids_digest([r['id'] for r in rows])[:16]}",
     )
     if rows:
-        session.execute(insert(RecordRead), [{"audit_id": ev.id, "atena_no": r.atena_no, "record_id": r.id} for r in rows])
+        _remember(session, ev.id or 0, rows)
     session.commit()
     return RecordPage(rows, total, offset)
+
+
+def _remember(session: Session, audit_id: int, rows: list[dict[str, Any]]) -> None:
+    """The records and residents this read returned, in one statement: on PostgreSQL an INSERT from two arrays
+    (2,500 rows in a few ms, where a multi-row executemany took ~200 ms)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "INSERT INTO recordread (audit_id, atena_no, record_id) "
+                "SELECT :a, x.atena, x.id FROM unnest(CAST(:atenas AS text[]), CAST(:ids AS int[])) AS x(atena, id)"
+            ),
+            {"a": audit_id, "atenas": [r["atena_no"] for r in rows], "ids": [r["id"] for r in rows]},
+        )
+    else:
+        values = [{"audit_id": audit_id, "atena_no": r["atena_no"], "record_id": r["id"]} for r in rows]
+        session.execute(insert(RecordRead), values)
 
 
 CSV_COLUMNS = [
@@ -87,14 +106,25 @@ CSV_COLUMNS = [
 ]
 
 
-def to_csv(rows: list[VaccinationRecord]) -> bytes:
+def to_json(rows: list[dict[str, Any]]) -> bytes:
+    """The API's RecordOut list, serialised straight from the rows (pydantic per row cost ~60 ms for 2,500)."""
+    return json.dumps(rows, ensure_ascii=False, default=_plain, separators=(",", ":")).encode("utf-8")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
     """UTF-8 with a BOM: Excel on a Japanese PC opens it without mojibake."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS)
     for r in rows:
         w.writerow(
-            [r.atena_no, r.vaccine_code, r.vaccine_name, r.dose_no, r.performed_on, r.clinic_code, r.clinic_name,
-             r.lot_number, "" if r.dose_ml is None else r.dose_ml, r.form_no]
+            [r["atena_no"], r["vaccine_code"], r["vaccine_name"], r["dose_no"], r["performed_on"], r["clinic_code"],
+             r["clinic_name"], r["lot_number"], "" if r["dose_ml"] is None else r["dose_ml"], r["form_no"]]
         )  # fmt: skip
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

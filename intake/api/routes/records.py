@@ -41,7 +41,6 @@ def record_out(r: VaccinationRecord) -> RecordOut:
 def search(
     session: SessionDep,
     who: StaffDep,
-    response: Response,
     atena_no: str = "",
     kana: str = "",
     birth_date: date | None = None,
@@ -76,8 +75,7 @@ def search(
         name = f"records-{lot or vaccine or atena_no or 'search'}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return Response(record_reads.to_csv(page.items), media_type="text/csv; charset=utf-8", headers=headers)
-    response.headers.update(headers)
-    return [record_out(r) for r in page.items]
+    return Response(record_reads.to_json(page.items), media_type="application/json", headers=headers)
 
 
 class CorrectionIn(BaseModel):

@@ -16,7 +16,7 @@ def upgrade() -> None:
     op.create_table(
         "recordread",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("audit_id", sa.Integer(), sa.ForeignKey("auditevent.id"), nullable=False),
+        sa.Column("audit_id", sa.Integer(), nullable=False),  # auditevent.id (append-only); no FK check per row
         sa.Column("atena_no", sa.String(), nullable=False),
         sa.Column("record_id", sa.Integer(), nullable=False),
     )
