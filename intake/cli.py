@@ -399,7 +399,11 @@ def forms_reference() -> None:
 
 
 @forms_app.command("print-bulk")
-def forms_print_bulk(targets: Path, out: Path, first_serial: int = 1) -> None:
+def forms_print_bulk(
+    targets: Path,
+    out: Annotated[Path, typer.Option(help="folder for the PDFs (created)")],
+    first_serial: int = 1,
+) -> None:
     """Monthly mailing: one PDF per post-office group (postal code's first 3 digits).
     TARGETS.csv columns: 宛名番号,接種種類コード,回数.  Example: intake forms print-bulk targets.csv --out mail/"""
     from intake.services.mailing import print_bulk
@@ -623,7 +627,7 @@ def targets(month: Annotated[str, typer.Option(help="YYYY-MM")], out: Annotated[
 
     with _session() as s:
         rows = list(find(s, month))
-    out.write_text(to_csv(rows, TARGET_COLUMNS), encoding="utf-8")
+    out.write_text(to_csv(rows, TARGET_COLUMNS), encoding="utf-8-sig")  # with a BOM: Excel on a Japanese PC reads it
     typer.echo(f"{len(rows)} target(s) for {month} written to {out}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
+import pytest
 from sqlmodel import Session, select
 
 from intake.services.mailing import print_bulk
@@ -57,3 +58,25 @@ def test_synth_is_reproducible_and_writes_truth_and_batches(tmp_path: Path) -> N
     with (tmp_path / "a" / "residents.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["氏名_振り仮名"] for r in rows)
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_the_readme_mailing_runs_as_written_on_the_shipped_data(settings: Settings, tmp_path: Path) -> None:
+    """README: `intake targets --month 2026-12 --out t.csv`, then `intake forms print-bulk t.csv --out mail/`."""
+    import csv
+
+    from typer.testing import CliRunner
+
+    from intake.cli import app
+
+    runner = CliRunner()
+    t = tmp_path / "t.csv"
+    r = runner.invoke(app, ["targets", "--month", "2026-12", "--out", str(t)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(t.open(encoding="utf-8-sig")))
+    assert rows, "the shipped register has residents due in December 2026"
+    r = runner.invoke(app, ["forms", "print-bulk", str(t), "--out", str(tmp_path / "mail")])
+    assert r.exit_code == 0, r.output
+    pdfs = list((tmp_path / "mail").glob("*.pdf"))
+    assert pdfs and all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
+    assert sum(int(line.rsplit(": ", 1)[1].split()[0]) for line in r.output.splitlines() if ".pdf:" in line) == len(rows)
