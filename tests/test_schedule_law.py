@@ -218,3 +218,10 @@ def test_the_shipped_vaccine_master_covers_every_vaccine_in_the_schedule() -> No
 
     shipped = {row["接種種類コード"] for row in csv.DictReader((DATA.parent / "vaccines.csv").open(encoding="utf-8"))}
     assert {v.code for v in schedule().vaccines} <= shipped
+
+
+def test_each_schedule_finding_cites_its_source_from_the_data() -> None:
+    checks = check_dose("MR", 1, date(2024, 3, 1), BABY, None, [], None, "", today=TODAY)
+    assert [c.rule for c in checks] == ["age_window"] and checks[0].source.startswith("予防接種法施行令 第3条")
+    live = check_dose("MR", 1, date(2025, 3, 1), BABY, None, [PriorDose("VAR", 1, date(2025, 3, 13))], None, "", today=TODAY)
+    assert live[0].source.startswith("https://")  # the municipal restatement the data cites for the 27-day rule

@@ -84,6 +84,7 @@ class CheckOut(BaseModel):
     rule: str
     severity: str
     message: str
+    source: str = ""  # where the schedule data found the rule
 
 
 class ReviewPageOut(BaseModel):

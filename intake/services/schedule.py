@@ -19,9 +19,10 @@ from intake.services.schedule_data import Age, AgeRule, DoseRow, Vaccine, is_har
 
 @dataclass(frozen=True)
 class Check:
-    rule: str  # age_window, dose_count, interval, live_interval, duplicate, amount, lot, sequence
+    rule: str  # age_window, dose_count, interval, live_interval, duplicate, amount, lot, sequence, future, season, sex
     severity: str  # error | warning
     message: str  # in a reviewer's words
+    source: str = ""  # where the data file found the rule (a law, a municipal restatement, a package insert)
 
 
 # ---- the legal age convention -----------------------------------------------------------------------
@@ -157,7 +158,7 @@ def _eligible(v: Vaccine, birth: date, on: date) -> tuple[bool, bool, str]:
     assert v.eligibility is not None
     inside = [w for w in _group_windows(v, birth) if w.first <= on and (w.last is None or on <= w.last)]
     plain = any(not w.flagged for w in inside)
-    names = "; ".join(g.group.split("(")[0].split("（")[0].strip() for g in v.eligibility.groups)
+    names = "; ".join(g.group.split("(")[0].split("（")[0].split("で")[0].strip()[:24] for g in v.eligibility.groups)
     return bool(inside), bool(inside) and not plain, names
 
 
@@ -314,7 +315,36 @@ def check_dose(
                     f"only {-gap} days before the live vaccine {p.vaccine_code} recorded on {p.performed_on}; {LIVE_RULE}",
                 )
     out += _amount_checks(v, dose_no, on, birth, dose_ml)
-    return out + _lot_checks(vaccine_code, on, lot, lot_number)
+    return [_cited(c, v, dose_no) for c in out] + _lot_checks(vaccine_code, on, lot, lot_number)
+
+
+def _first_source(*sources: Any) -> str:
+    for src in sources:
+        if isinstance(src, list) and src:
+            src = src[0]
+        if isinstance(src, str) and src.strip():
+            laws = schedule().meta.get("primary_law_sources", {})
+            key = src.split()[0]
+            text = str(laws.get(key, src))
+            return re.split(r"\s[—―–-]\s|https?://", text)[0].strip() or text[:160]
+    return ""
+
+
+def _cited(c: Check, v: Vaccine, dose_no: int) -> Check:
+    """The check with the data file's source for its rule (the row's, else the vaccine's, else the law's table)."""
+    if c.source or c.rule in ("future", "sequence", "amount", "lot"):
+        return c
+    row = v.doses[dose_no - 1] if 0 < dose_no <= len(v.doses) else None
+    lw = v.legal_window
+    if c.rule == "live_interval":
+        src = _first_source(schedule().different_vaccine_interval_rule.get("source"))
+    elif c.rule in ("age_window", "sex", "eligibility") and v.eligibility is not None:
+        src = _first_source(v.eligibility.source, v.source)
+    elif c.rule in ("age_window", "sex"):
+        src = _first_source(lw.source if lw else None, row.source if row else None, v.source)
+    else:
+        src = _first_source(row.source if row else None, v.source, lw.source if lw else None)
+    return Check(c.rule, c.severity, c.message, src)
 
 
 def _series_checks(

@@ -77,7 +77,7 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
         match_explanation=page.match.get("explanation", ""),
         candidates=candidates,
         checks=[
-            CheckOut(rule=c.rule, severity=c.severity, message=c.message)
+            CheckOut(rule=c.rule, severity=c.severity, message=c.message, source=c.source)
             for c in review.checks_for(session, page, page.match.get("atena_no"))
         ],
         px_per_mm=PX_PER_MM,
