@@ -258,6 +258,15 @@ def test_docker_compose_itself_accepts_the_file(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     full = subprocess.run([tool, "config"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert "service_completed_successfully" in full and "INTAKE_DATABASE_PASSWORD_FILE" in full
+    shutil.copy(ROOT / "deploy" / "compose.shared-store.yml", tmp_path / "deploy")
+    shared = subprocess.run(
+        [tool, "-f", "docker-compose.yml", "-f", "deploy/compose.shared-store.yml", "config"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "INTAKE_NFS_SERVER": "10.0.0.5", "INTAKE_NFS_PATH": "/export/store"},
+    )
+    assert shared.returncode == 0 and "type: nfs" in shared.stdout, shared.stderr
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "docker-compose.yml").write_text((ROOT / "docker-compose.yml").read_text() + "\nnot_a_compose_key: 1\n")
