@@ -91,7 +91,8 @@ RESIDENT_FIELDS = (
 CHUNK = 5_000  # rows per upsert statement and per transaction: reviewers are never blocked for long
 
 
-def _resident_row(line: int, row: dict[str, str]) -> dict[str, object]:
+def _check_resident(line: int, row: dict[str, str]) -> None:
+    """What can be wrong with a register row (the first pass: nothing folded, nothing kept)."""
     sex = row.get("性別", "")
     if sex not in ("1", "2", ""):
         raise BadInput(f"line {line}: 性別 must be 1 or 2, got {sex!r}")
@@ -100,6 +101,12 @@ def _resident_row(line: int, row: dict[str, str]) -> dict[str, object]:
     number = row.get("個人番号", "").strip()
     if number and not check_digit_ok(number):
         raise BadInput(f"line {line}: 個人番号 is not 12 digits with a valid check digit")
+    _date(row["生年月日"], line, "生年月日")
+    _date(row.get("異動年月日", ""), line, "異動年月日")
+
+
+def _resident_row(line: int, row: dict[str, str]) -> dict[str, object]:
+    """A checked row as the resident table's values (names folded for matching; 個人番号 still plain)."""
     kana = fold_kana(row["氏名_振り仮名"])
     return {
         "atena_no": row["宛名番号"],
@@ -111,13 +118,13 @@ def _resident_row(line: int, row: dict[str, str]) -> dict[str, object]:
         "kana_loose": loosen_kana(kana),
         "birth_date": _date(row["生年月日"], line, "生年月日"),
         "birth_date_unknown": not row["生年月日"],
-        "sex": sex,
+        "sex": row.get("性別", ""),
         "address": row.get("住所", ""),
         "postal_code": row.get("住所_郵便番号", ""),
         "move_reason": row.get("異動事由", ""),
         "move_date": _date(row.get("異動年月日", ""), line, "異動年月日"),
         "deleted": row.get("削除フラグ", "0") == "1",
-        "number": number,
+        "number": row.get("個人番号", "").strip(),
     }
 
 
@@ -131,7 +138,7 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
     for line, row in _rows(path, RESIDENT_REQUIRED):
         seen += 1
         try:
-            _resident_row(line, row)
+            _check_resident(line, row)
         except BadInput as exc:
             if len(summary.errors) < 1000:
                 summary.errors.append(exc.message)
@@ -164,31 +171,58 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
 
 
 def _upsert_residents(session: Session, rows: list[dict[str, object]], summary: ImportSummary) -> None:
-    from sqlalchemy import select as sa_select
-
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     keys = [r["atena_no"] for r in rows]
     if len(set(keys)) != len(keys):  # the same 宛名番号 twice in a chunk: the last row wins, as row by row
         rows = list({r["atena_no"]: r for r in rows}.values())
-        keys = [r["atena_no"] for r in rows]
-    table: Any = Resident.__table__  # type: ignore[attr-defined]
-    existing = set(session.execute(sa_select(table.c.atena_no).where(table.c.atena_no.in_(keys))).scalars())
     now = utcnow()
     values = []
     for r in rows:
         number = str(r.pop("number"))
         values.append({**r, "my_number": seal(number) if number else None, "updated_at": now})
+    if session.get_bind().dialect.name == "postgresql":
+        created = _merge_pg(session, values)
+    else:
+        created = _merge_sqlite(session, values)
+    session.commit()
+    summary.created += created
+    summary.updated += len(values) - created
+
+
+COLUMNS = ("atena_no", *RESIDENT_FIELDS, "my_number", "updated_at")
+
+
+def _merge_pg(session: Session, values: list[dict[str, object]]) -> int:
+    """COPY the chunk into a session-local staging table, then one INSERT … ON CONFLICT from it (about twice the
+    rows per second of a multi-row INSERT); returns how many were new."""
+    conn = session.connection()
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS resident_stage (LIKE resident INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY resident_stage ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for v in values:
+            copy.write_row([v[c] for c in COLUMNS])
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*RESIDENT_FIELDS, "updated_at"))
+    result = conn.exec_driver_sql(
+        f"INSERT INTO resident ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM resident_stage "
+        f"ON CONFLICT (atena_no) DO UPDATE SET {updates}, "
+        "my_number = COALESCE(EXCLUDED.my_number, resident.my_number) RETURNING (xmax = 0)"
+    )
+    return sum(1 for (inserted,) in result if inserted)
+
+
+def _merge_sqlite(session: Session, values: list[dict[str, object]]) -> int:
+    from sqlalchemy import select as sa_select
+    from sqlalchemy.dialects.sqlite import insert
+
+    table: Any = Resident.__table__  # type: ignore[attr-defined]
+    keys = [v["atena_no"] for v in values]
+    existing = set(session.execute(sa_select(table.c.atena_no).where(table.c.atena_no.in_(keys))).scalars())
     stmt = insert(table)
     update: dict[str, Any] = {name: stmt.excluded[name] for name in (*RESIDENT_FIELDS, "updated_at")}
     update["my_number"] = func.coalesce(stmt.excluded["my_number"], table.c.my_number)
     session.execute(stmt.on_conflict_do_update(index_elements=["atena_no"], set_=update), values)
-    session.commit()
-    summary.created += len(rows) - len(existing)
-    summary.updated += len(existing)
+    return len(values) - len(existing)
 
 
 def import_vaccines(session: Session, path: Path) -> ImportSummary:
