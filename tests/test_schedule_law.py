@@ -225,3 +225,47 @@ def test_each_schedule_finding_cites_its_source_from_the_data() -> None:
     assert [c.rule for c in checks] == ["age_window"] and checks[0].source.startswith("予防接種法施行令 第3条")
     live = check_dose("MR", 1, date(2025, 3, 1), BABY, None, [PriorDose("VAR", 1, date(2025, 3, 13))], None, "", today=TODAY)
     assert live[0].source.startswith("https://")  # the municipal restatement the data cites for the 27-day rule
+
+
+# ---- the law's exceptions: a warning the reviewer confirms, never a silent pass and never a false error ----------
+@pytest.mark.parametrize(
+    "code,dose,on,birth,sex,measure",
+    [
+        ("JE", 4, date(2024, 5, 1), date(2005, 6, 1), "1", "特例A"),  # born 1995-04-02〜2007-04-01: until 20
+        ("HPV", 1, date(2023, 5, 1), date(2000, 6, 1), "2", "キャッチアップ"),  # 1997-04-02〜2008-04-01, FY2022–24
+        ("MR", 1, date(2025, 6, 1), date(2022, 6, 1), "1", "供給不足"),  # 1期 cohort, 2025-04-01〜2027-03-31
+        ("MR", 1, date(2025, 6, 1), date(1970, 6, 1), "1", "風しん第5期"),  # men born 1962-04-02〜1979-04-01
+        ("BCG", 1, date(2025, 6, 1), date(2022, 6, 1), "1", "長期療養特例"),  # until 4
+        ("PCV", 1, date(2025, 6, 1), date(2020, 1, 1), "1", "長期療養特例"),  # until 6
+    ],
+)
+def test_a_dose_under_a_special_measure_is_a_warning_naming_it(
+    code: str, dose: int, on: date, birth: date, sex: str, measure: str
+) -> None:
+    checks = [
+        c for c in check_dose(code, dose, on, birth, None, [], None, "", today=TODAY, sex=sex) if c.rule == "age_window"
+    ]
+    assert [c.severity for c in checks] == ["warning"] and measure in checks[0].message, checks
+
+
+@pytest.mark.parametrize(
+    "code,dose,on,birth,sex",
+    [
+        ("JE", 4, date(2026, 6, 1), date(2005, 6, 1), "1"),  # 特例A ends at 20 (2025-05-31)
+        ("HPV", 1, date(2025, 5, 1), date(2000, 6, 1), "2"),  # catch-up period over, no earlier dose
+        ("MR", 1, date(2025, 6, 1), date(1970, 6, 1), "2"),  # 風しん第5期 is for men
+        ("BCG", 1, date(2026, 6, 1), date(2022, 6, 1), "1"),  # past 4 even under 長期療養特例
+    ],
+)
+def test_outside_every_exception_it_stays_an_error(code: str, dose: int, on: date, birth: date, sex: str) -> None:
+    checks = [
+        c for c in check_dose(code, dose, on, birth, None, [], None, "", today=TODAY, sex=sex) if c.rule == "age_window"
+    ]
+    assert [c.severity for c in checks] == ["error"], checks
+
+
+def test_hpv_catch_up_transition_needs_a_dose_in_the_catch_up_period() -> None:
+    birth = date(2000, 6, 1)
+    earlier = [PriorDose("HPV", 1, date(2024, 10, 1))]
+    checks = check_dose("HPV", 2, date(2025, 5, 1), birth, None, earlier, None, "", today=TODAY, sex="2")
+    assert [c.severity for c in checks if c.rule == "age_window"] == ["warning"]  # キャッチアップ経過措置

@@ -153,6 +153,66 @@ def _group_windows(v: Vaccine, birth: date) -> list[GroupWindow]:
     return out
 
 
+_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*[〜~～-]\s*(\d{4}-\d{2}-\d{2})")
+
+
+def _ranges(text: str | None) -> list[tuple[date, date]]:
+    return [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in _RANGE.findall(text or "")]
+
+
+def _special_measure(v: Vaccine, birth: date, on: date, sex: str = "", given: list[PriorDose] | None = None) -> str:
+    """A special measure of the data (特例, キャッチアップ, 供給不足による延長, 風しん第5期) that covers a dose outside
+    the routine window: born in its range, dosed in its period (or before the age its rule names)."""
+    for m in v.special_measures:
+        births = _ranges(m.eligible_birthdates) or _ranges(m.eligible) or _ranges(m.name)
+        earlier: list[tuple[date, date]] = []
+        if "1回以上接種" in (m.eligible or ""):  # 経過措置: born in the first range, a dose already in the second
+            births, earlier = births[:1], births[1:2]
+        if not births or not any(lo <= birth <= hi for lo, hi in births):
+            continue
+        if earlier and not any(lo <= p.performed_on <= hi for p in given or [] for lo, hi in earlier):
+            continue
+        text = f"{m.name} {m.eligible or ''} {m.eligible_birthdates or ''}"
+        if (sex == "2" and "男性" in text) or (sex == "1" and "女性" in text):
+            continue
+        periods = _ranges(m.window) or [
+            p for p in _ranges(m.rule) if p[0] > max(hi for _, hi in births)
+        ]  # 風しん第5期: the extension period in its rule text
+        age = re.search(r"(\d+)歳に至るまで", m.rule or "")
+        if periods and not any(lo <= on <= hi for lo, hi in periods):
+            continue
+        if age and on > reach_date(birth, f"P{age[1]}Y"):
+            continue
+        return m.name
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _long_term_limits() -> dict[str, str]:
+    """長期療養特例 (施行令 第3条第2項 / 施行規則 第2条の9): the age limit per disease, read from the data's rule text."""
+    rule = str(schedule().conventions.get("long_term_illness_exception", {}).get("rule", ""))
+    out: dict[str, str] = {}
+    for part in re.split(r"[;.]", rule.split("可:", 1)[-1]):
+        m = re.search(r"([^\s:：;]+?)\s*(\d+)歳", part)
+        if m:
+            for disease in m[1].split("・"):
+                out[disease] = m[2]
+    return out
+
+
+def _names_disease(key: str, disease: str) -> bool:
+    """'小児肺炎球菌' names '肺炎球菌感染症（小児がかかるものに限る）'; 'Hib' names 'Hib感染症'."""
+    core = disease.split("（")[0].replace("感染症", "")
+    return key == core or (key.endswith(core) and key[: -len(core)] in disease)
+
+
+def _long_term_illness(v: Vaccine, birth: date, on: date) -> str:
+    limits = [int(age) for key, age in _long_term_limits().items() if any(_names_disease(key, d) for d in v.diseases)]
+    if limits and on <= reach_date(birth, f"P{max(limits)}Y"):
+        return f"長期療養特例 (until {max(limits)}歳)"
+    return ""
+
+
 def _eligible(v: Vaccine, birth: date, on: date) -> tuple[bool, bool, str]:
     """B類 eligibility by group: (eligible, only through a group whose condition a person must confirm, groups)."""
     assert v.eligibility is not None
@@ -280,10 +340,21 @@ def check_dose(
         window = _window(v, dose_no, birth)
         if window is not None:
             first_day, last_day, hard = window
-            if on < first_day:
-                add("age_window", hard, f"{name} 第{dose_no}回: {on} is before the eligible age (from {first_day})")
-            elif on > last_day:
-                add("age_window", hard, f"{name} 第{dose_no}回: {on} is past the eligible age (until {last_day})")
+            outside = (
+                f"{on} is before the eligible age (from {first_day})"
+                if on < first_day
+                else f"{on} is past the eligible age (until {last_day})"
+                if on > last_day
+                else ""
+            )
+            if outside:
+                covered = _special_measure(v, birth, on, sex, same) or (
+                    _long_term_illness(v, birth, on) if on > last_day else ""
+                )
+                if covered:  # the law's exceptions: a person confirms the resident is one of them, never silent
+                    add("age_window", False, f"{name} 第{dose_no}回: {outside}; allowed under {covered} — confirm it")
+                else:
+                    add("age_window", hard, f"{name} 第{dose_no}回: {outside}")
     if v.yearly:
         fy = fiscal_year_start(on)
         if any(fiscal_year_start(p.performed_on) == fy for p in same):
@@ -326,7 +397,7 @@ def _first_source(*sources: Any) -> str:
             laws = schedule().meta.get("primary_law_sources", {})
             key = src.split()[0]
             text = str(laws.get(key, src))
-            return re.split(r"\s[—―–-]\s|https?://", text)[0].strip() or text[:160]
+            return re.split(r"\s[—―–-]\s|https?://", text)[0].strip().rstrip(" —―–-") or text[:160]
     return ""
 
 
