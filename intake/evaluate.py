@@ -28,7 +28,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def _vaccine_doses() -> dict[str, float]:
     with (DATA / "vaccines.csv").open(encoding="utf-8") as fh:
-        return {r["接種種類コード"]: float(r["接種量"]) for r in csv.DictReader(fh)}
+        return {r["接種種類コード"]: float(r["接種量"]) for r in csv.DictReader(fh) if r["接種量"]}
 
 
 def _lots(corpus: Path) -> dict[str, str]:

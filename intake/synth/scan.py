@@ -391,7 +391,8 @@ def _vaccines() -> dict[str, tuple[str, float]]:
 
     path = Path(__file__).resolve().parent.parent / "data" / "vaccines.csv"
     with path.open(encoding="utf-8") as fh:
-        return {r["接種種類コード"]: (r["ワクチン名"], float(r["接種量"])) for r in csv.DictReader(fh)}
+        # vaccines whose amount depends on the product (Rota, COVID-19) carry no standard dose: not drawn here
+        return {r["接種種類コード"]: (r["ワクチン名"], float(r["接種量"])) for r in csv.DictReader(fh) if r["接種量"]}
 
 
 def _form_page(
