@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from intake.services.schedule import PriorDose, check_dose, reach_date, school_start
+from intake.services.legal_age import reach_date, school_start
+from intake.services.schedule import PriorDose, check_dose
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from intake.services.schedule import PriorDose, add_months, check_dose, next_due, reach_date
+from intake.services.legal_age import add_months, reach_date
+from intake.services.schedule import PriorDose, check_dose
 from intake.services.schedule_data import DATA, ScheduleDataError, parse
+from intake.services.schedule_due import next_due
 
 DAY = timedelta(days=1)
 TODAY = date(2030, 1, 1)  # every dose below lies before it, unless the test says otherwise

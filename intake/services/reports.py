@@ -13,7 +13,8 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from intake.services.schedule import PriorDose, next_due
+from intake.services.schedule import PriorDose
+from intake.services.schedule_due import next_due
 from models import Batch, Page, Resident, VaccinationRecord
 
 YEARLY_COLUMNS = ["年度", "接種種類コード", "ワクチン名", "回数", "接種者数"]

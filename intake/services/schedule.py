@@ -7,14 +7,25 @@ Ages follow the Japanese legal convention: an age is reached on the day before t
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from intake.services.schedule_data import Age, AgeRule, DoseRow, Vaccine, is_hard, schedule
+from intake.services.eligibility import eligible, long_term_illness, special_measure
+from intake.services.legal_age import (
+    add_months,
+    add_months_frac,
+    age_years,
+    bound,
+    fiscal_year_start,
+    reach_date,
+    school_start,
+)
+from intake.services.schedule_data import AgeRule, DoseRow, Vaccine, is_hard, schedule
+
+__all__ = ["Check", "PriorDose", "add_months", "check_dose", "reach_date", "school_start"]
 
 
 @dataclass(frozen=True)
@@ -23,47 +34,6 @@ class Check:
     severity: str  # error | warning
     message: str  # in a reviewer's words
     source: str = ""  # where the data file found the rule (a law, a municipal restatement, a package insert)
-
-
-# ---- the legal age convention -----------------------------------------------------------------------
-def add_months(d: date, months: int) -> tuple[date, bool]:
-    """d + months; the bool says whether that day exists (False: clipped to the month's end)."""
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(d.day, last)), d.day <= last
-
-
-def reach_date(birth: date, duration: str) -> date:
-    """The day an age is reached (年齢計算ニ関スル法律): the day before the same day n months/years later; if
-    that day does not exist, the last day of that month (7/31 生 → 生後2月 = 9/30). PnD/PnW: birth + n days."""
-    m = re.fullmatch(r"P(\d+)([YMDW])", duration)
-    if m is None:
-        raise ValueError(f"unsupported duration {duration!r}")
-    n, unit = int(m[1]), m[2]
-    if unit == "D":
-        return birth + timedelta(days=n)
-    if unit == "W":
-        return birth + timedelta(weeks=n)
-    target, exists = add_months(birth, n * 12 if unit == "Y" else n)
-    return target - timedelta(days=1) if exists else target
-
-
-def school_start(birth: date) -> date:
-    """小学校就学の始期: the first April 1 after the day following reach_date(P6Y)."""
-    after = reach_date(birth, "P6Y") + timedelta(days=1)
-    return date(after.year, 4, 1) if after <= date(after.year, 4, 1) else date(after.year + 1, 4, 1)
-
-
-def fiscal_year_start(d: date) -> date:
-    return date(d.year if d.month >= 4 else d.year - 1, 4, 1)
-
-
-def age_years(birth: date, on: date) -> int:
-    years = on.year - birth.year
-    while reach_date(birth, f"P{years}Y") > on:
-        years -= 1
-    return years
 
 
 # ---- the rules --------------------------------------------------------------------------------------
@@ -92,16 +62,7 @@ def _vaccine(code: str) -> Vaccine | None:
     return schedule().vaccine(code)
 
 
-def _bound(birth: date, age: Age, end: bool) -> date | None:
-    if isinstance(age, str):
-        return reach_date(birth, age)
-    if isinstance(age, AgeRule) and age.age and "fiscal_year" in age.rule:
-        fy = fiscal_year_start(reach_date(birth, age.age))
-        return date(fy.year + 1, 3, 31) if end else fy
-    return None
-
-
-def _window(v: Vaccine, dose_no: int, birth: date) -> tuple[date, date, bool] | None:
+def legal_window(v: Vaccine, dose_no: int, birth: date) -> tuple[date, date, bool] | None:
     """(first day, last day, hard?) of the legal age window for this dose, or None if the data has none."""
     row = v.doses[dose_no - 1] if 0 < dose_no <= len(v.doses) else None
     lw = v.legal_window
@@ -116,113 +77,13 @@ def _window(v: Vaccine, dose_no: int, birth: date) -> tuple[date, date, bool] | 
         (row.min_age, row.max_age) if row else (None, None),
         (lw.min_age, lw.max_age) if lw else (None, None),
     ):
-        lo, hi = _bound(birth, lo_age, False), _bound(birth, hi_age, True)
+        lo, hi = bound(birth, lo_age, False), bound(birth, hi_age, True)
         if lo is not None and hi is not None:
             return lo, hi, hard
     return None
 
 
-@dataclass(frozen=True)
-class GroupWindow:
-    first: date
-    last: date | None  # None: no upper age
-    flagged: bool  # eligible only with a condition a person confirms (障害, HIV)
-
-
-def _group_windows(v: Vaccine, birth: date) -> list[GroupWindow]:
-    """Each B類 eligibility group as the days this resident is in it."""
-    assert v.eligibility is not None
-    out = []
-    for g in v.eligibility.groups:
-        flagged = any(w in g.group for w in ("障害", "HIV"))
-        if g.rule and "70/75" in g.rule:  # 経過措置: the fiscal years one turns 70, 75, … 100, in FY2025–FY2029
-            for a in range(70, 101, 5):
-                fy = fiscal_year_start(reach_date(birth, f"P{a}Y"))
-                if 2025 <= fy.year <= 2029:
-                    out.append(GroupWindow(fy, date(fy.year + 1, 3, 31), flagged))
-            continue
-        if g.valid_fy is not None:  # FY2025 only: everyone 100 or older
-            fy_first, fy_last = date(g.valid_fy, 4, 1), date(g.valid_fy + 1, 3, 31)
-            hundred = reach_date(birth, "P100Y")
-            if hundred <= fy_last:
-                out.append(GroupWindow(max(fy_first, hundred), fy_last, flagged))
-            continue
-        lo, hi = _bound(birth, g.min_age, False), _bound(birth, g.max_age, True)
-        if lo is not None:
-            out.append(GroupWindow(lo, hi, flagged))
-    return out
-
-
-_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*[〜~～-]\s*(\d{4}-\d{2}-\d{2})")
-
-
-def _ranges(text: str | None) -> list[tuple[date, date]]:
-    return [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in _RANGE.findall(text or "")]
-
-
-def _special_measure(v: Vaccine, birth: date, on: date, sex: str = "", given: list[PriorDose] | None = None) -> str:
-    """A special measure of the data (特例, キャッチアップ, 供給不足による延長, 風しん第5期) that covers a dose outside
-    the routine window: born in its range, dosed in its period (or before the age its rule names)."""
-    for m in v.special_measures:
-        births = _ranges(m.eligible_birthdates) or _ranges(m.eligible) or _ranges(m.name)
-        earlier: list[tuple[date, date]] = []
-        if "1回以上接種" in (m.eligible or ""):  # 経過措置: born in the first range, a dose already in the second
-            births, earlier = births[:1], births[1:2]
-        if not births or not any(lo <= birth <= hi for lo, hi in births):
-            continue
-        if earlier and not any(lo <= p.performed_on <= hi for p in given or [] for lo, hi in earlier):
-            continue
-        text = f"{m.name} {m.eligible or ''} {m.eligible_birthdates or ''}"
-        if (sex == "2" and "男性" in text) or (sex == "1" and "女性" in text):
-            continue
-        periods = _ranges(m.window) or [
-            p for p in _ranges(m.rule) if p[0] > max(hi for _, hi in births)
-        ]  # 風しん第5期: the extension period in its rule text
-        age = re.search(r"(\d+)歳に至るまで", m.rule or "")
-        if periods and not any(lo <= on <= hi for lo, hi in periods):
-            continue
-        if age and on > reach_date(birth, f"P{age[1]}Y"):
-            continue
-        return m.name
-    return ""
-
-
-@lru_cache(maxsize=1)
-def _long_term_limits() -> dict[str, str]:
-    """長期療養特例 (施行令 第3条第2項 / 施行規則 第2条の9): the age limit per disease, read from the data's rule text."""
-    rule = str(schedule().conventions.get("long_term_illness_exception", {}).get("rule", ""))
-    out: dict[str, str] = {}
-    for part in re.split(r"[;.]", rule.split("可:", 1)[-1]):
-        m = re.search(r"([^\s:：;]+?)\s*(\d+)歳", part)
-        if m:
-            for disease in m[1].split("・"):
-                out[disease] = m[2]
-    return out
-
-
-def _names_disease(key: str, disease: str) -> bool:
-    """'小児肺炎球菌' names '肺炎球菌感染症（小児がかかるものに限る）'; 'Hib' names 'Hib感染症'."""
-    core = disease.split("（")[0].replace("感染症", "")
-    return key == core or (key.endswith(core) and key[: -len(core)] in disease)
-
-
-def _long_term_illness(v: Vaccine, birth: date, on: date) -> str:
-    limits = [int(age) for key, age in _long_term_limits().items() if any(_names_disease(key, d) for d in v.diseases)]
-    if limits and on <= reach_date(birth, f"P{max(limits)}Y"):
-        return f"長期療養特例 (until {max(limits)}歳)"
-    return ""
-
-
-def _eligible(v: Vaccine, birth: date, on: date) -> tuple[bool, bool, str]:
-    """B類 eligibility by group: (eligible, only through a group whose condition a person must confirm, groups)."""
-    assert v.eligibility is not None
-    inside = [w for w in _group_windows(v, birth) if w.first <= on and (w.last is None or on <= w.last)]
-    plain = any(not w.flagged for w in inside)
-    names = "; ".join(g.group.split("(")[0].split("（")[0].split("で")[0].strip()[:24] for g in v.eligibility.groups)
-    return bool(inside), bool(inside) and not plain, names
-
-
-def _series(v: Vaccine, birth: date | None, first_on: date | None, product: str) -> list[Series]:
+def series_for(v: Vaccine, birth: date | None, first_on: date | None, product: str) -> list[Series]:
     """Every series this dose may belong to: a product named on the form narrows the products to that one."""
     if v.catch_up_by_age_at_first_dose and birth is not None and first_on is not None:
         for c in v.catch_up_by_age_at_first_dose:
@@ -248,21 +109,14 @@ def _interval(row: DoseRow, dose_no: int, on: date, prev: date | None, first: da
             f"(earliest {anchor + timedelta(days=days + 1)})"
         )
     if prev is not None and months is not None:
-        earliest = _add_months_frac(prev, months)
+        earliest = add_months_frac(prev, months)
         if on < earliest:
             out.append(f"less than {months:g} months after 第{dose_no - 1}回 ({prev}; earliest {earliest})")
     if first is not None and row.min_interval_months_from_first is not None:
-        earliest = _add_months_frac(first, row.min_interval_months_from_first)
+        earliest = add_months_frac(first, row.min_interval_months_from_first)
         if on < earliest:
             out.append(f"less than {row.min_interval_months_from_first:g} months after 第1回 ({first}; earliest {earliest})")
     return out
-
-
-def _add_months_frac(d: date, months: float) -> date:
-    """d + months; a half month is 15 days (2価 HPV: 2.5 months)."""
-    whole = int(months)
-    base = add_months(d, whole)[0]
-    return base + timedelta(days=round((months - whole) * 30))
 
 
 def _series_problems(
@@ -323,7 +177,7 @@ def check_dose(
         add("sex", lw_hard or is_hard(v.status), f"{name} is a routine vaccination for girls and women only (性別: 男)")
     same = sorted((p for p in history if p.vaccine_code == vaccine_code), key=lambda p: p.performed_on)
     if v.eligibility is not None and v.eligibility.groups and birth is not None:
-        ok, needs_flag, groups = _eligible(v, birth, on)
+        ok, needs_flag, groups = eligible(v, birth, on)
         if not ok:
             add(
                 "age_window",
@@ -337,7 +191,7 @@ def check_dose(
                 f"{name}: age {age_years(birth, on)}: eligible only with the qualifying disability — confirm it on the form",
             )
     elif birth is not None:
-        window = _window(v, dose_no, birth)
+        window = legal_window(v, dose_no, birth)
         if window is not None:
             first_day, last_day, hard = window
             outside = (
@@ -348,8 +202,8 @@ def check_dose(
                 else ""
             )
             if outside:
-                covered = _special_measure(v, birth, on, sex, same) or (
-                    _long_term_illness(v, birth, on) if on > last_day else ""
+                covered = special_measure(v, birth, on, sex, [p.performed_on for p in same]) or (
+                    long_term_illness(v, birth, on) if on > last_day else ""
                 )
                 if covered:  # the law's exceptions: a person confirms the resident is one of them, never silent
                     add("age_window", False, f"{name} 第{dose_no}回: {outside}; allowed under {covered} — confirm it")
@@ -429,7 +283,7 @@ def _series_checks(
     if dose_no > 1 and prev is None:
         add("sequence", False, f"第{dose_no - 1}回 of {name} is not in the ledger (given elsewhere?)")
     first_on = on if dose_no == 1 else by_no.get(1)
-    candidates = _series(v, birth, first_on, product)
+    candidates = series_for(v, birth, first_on, product)
     if not candidates:
         return
     problems = [_series_problems(s, v, dose_no, on, birth, prev, first) for s in candidates]
@@ -510,94 +364,4 @@ def _lot_checks(vaccine_code: str, on: date, lot: tuple[str, date | None] | None
     return out
 
 
-@dataclass(frozen=True)
-class Due:
-    vaccine_code: str
-    dose_no: int
-    earliest: date
-    latest: date
-    overdue: bool
-
-
 LIVE_RULE = "27 days must pass between injectable live vaccines"
-LEGACY = ("DPT-IPV", "IPV", "Hib")  # series the ward only finishes once started (5種混合 replaced them)
-
-
-def next_due(birth: date, history: list[PriorDose], today: date, sex: str = "") -> list[Due]:
-    """For every routine vaccine the data describes: the next dose, when it may be given, and whether its window
-    has closed — numbered series (the catch-up series its first dose chose, every product's), once-a-year B類
-    doses, and the one-time B類 doses. Not modelled: RSV (by weeks of pregnancy, not age)."""
-    out: list[Due] = []
-    for v in schedule().vaccines:
-        if v.sex == "female" and sex == "1":
-            continue
-        given = sorted((p for p in history if p.vaccine_code == v.code), key=lambda p: p.dose_no)
-        if v.code in LEGACY and not given:
-            continue
-        if v.eligibility is not None and v.eligibility.groups:
-            due = _due_b_class(v, birth, given, today)
-        else:
-            due = _due_series(v, birth, given, today)
-        if due is not None:
-            out.append(due)
-    return sorted(out, key=lambda d: d.earliest)
-
-
-def _due_series(v: Vaccine, birth: date, given: list[PriorDose], today: date) -> Due | None:
-    dose = (given[-1].dose_no + 1) if given else 1
-    first_on = given[0].performed_on if given else None
-    candidates = _series(v, birth, first_on, "") if given else _series(v, birth, None, "") or []
-    totals = [c.total for c in candidates if c.total is not None] or ([v.series_total] if v.series_total else [])
-    if not totals or dose > max(totals):
-        return None
-    window = _window(v, dose, birth)
-    if window is None and v.legal_window is not None and v.legal_window.min_age_days is not None:  # Rota: days
-        hi = v.legal_window.max_age_days
-        last_days = max(hi.values()) if isinstance(hi, dict) else hi
-        if last_days is None:
-            return None
-        window = (birth + timedelta(days=v.legal_window.min_age_days), birth + timedelta(days=last_days), True)
-    if window is None:
-        return None
-    first, last, _ = window
-    if given and len(candidates) == 1:
-        row = candidates[0].row(dose)
-        if row is not None:
-            anchor = given[0].performed_on if row.anchored_on_first() else given[-1].performed_on
-            days, months = row.interval_days(), row.interval_months()
-            if days is not None:
-                first = max(first, anchor + timedelta(days=days + 1))
-            if months is not None:
-                first = max(first, _add_months_frac(given[-1].performed_on, months))
-            if row.min_age_days is not None:
-                first = max(first, birth + timedelta(days=row.min_age_days))
-            if isinstance(row.min_age, str):
-                first = max(first, reach_date(birth, row.min_age))
-            if row.must_be_by_age:
-                last = min(last, reach_date(birth, row.must_be_by_age))
-    if today > last and not given:
-        return None  # never started and the window has closed: nothing to mail
-    return Due(v.code, dose, first, last, today > last)
-
-
-def _due_b_class(v: Vaccine, birth: date, given: list[PriorDose], today: date) -> Due | None:
-    """B類: the window of a plain (no condition to confirm) group that holds today or opens next; a once-a-year
-    vaccine's window is this fiscal year's part of it (from October for a seasonal one)."""
-    windows = sorted((w for w in _group_windows(v, birth) if not w.flagged), key=lambda w: w.first)
-    if v.yearly:
-        fy = fiscal_year_start(today)
-        if any(fiscal_year_start(p.performed_on) == fy for p in given):
-            return None
-        season = next((r.window_in_year for r in v.doses if r.window_in_year), None)
-        start, end = (date(fy.year, 10, 1) if season else fy), date(fy.year + 1, 3, 31)
-        for w in windows:
-            first, last = max(w.first, start), end if w.last is None else min(w.last, end)
-            if first <= last and last >= today:
-                return Due(v.code, 1, first, last, False)
-        return None
-    if len(given) >= (v.series_total or 1):
-        return None
-    for w in windows:
-        if w.last is None or w.last >= today:
-            return Due(v.code, len(given) + 1, w.first, w.last or date(w.first.year + 50, 3, 31), False)
-    return None

@@ -10,7 +10,8 @@ from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
 from intake.errors import NotFound
 from intake.services import audit, ledger, my_number
-from intake.services.schedule import PriorDose, next_due
+from intake.services.schedule import PriorDose
+from intake.services.schedule_due import next_due
 from models import Resident
 
 router = APIRouter(prefix="/residents", tags=["residents"])
