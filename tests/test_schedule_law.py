@@ -271,3 +271,15 @@ def test_hpv_catch_up_transition_needs_a_dose_in_the_catch_up_period() -> None:
     earlier = [PriorDose("HPV", 1, date(2024, 10, 1))]
     checks = check_dose("HPV", 2, date(2025, 5, 1), birth, None, earlier, None, "", today=TODAY, sex="2")
     assert [c.severity for c in checks if c.rule == "age_window"] == ["warning"]  # キャッチアップ経過措置
+
+
+def test_pneumo_is_one_dose_in_a_life_and_shingles_recombinant_within_six_months() -> None:
+    birth = date(1960, 6, 15)
+    on = reach_date(birth, "P65Y") + timedelta(days=30)
+    assert rules("PNEUMO-ELDERLY", 2, on, birth, [PriorDose("PNEUMO-ELDERLY", 1, on - DAY)])["dose_count"] == "error"
+    d1 = date(2025, 5, 1)
+    first = [PriorDose("HZ", 1, d1)]
+    assert rules("HZ", 2, add_months(d1, 2)[0] - DAY, birth, first)["interval"] == "error"  # < 2 months
+    assert "interval" not in rules("HZ", 2, add_months(d1, 2)[0], birth, first)
+    assert "interval" not in rules("HZ", 2, add_months(d1, 6)[0], birth, first)
+    assert rules("HZ", 2, add_months(d1, 6)[0] + DAY, birth, first)["interval"] == "error"  # past 6 months

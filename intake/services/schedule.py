@@ -112,6 +112,10 @@ def _interval(row: DoseRow, dose_no: int, on: date, prev: date | None, first: da
         earliest = add_months_frac(prev, months)
         if on < earliest:
             out.append(f"less than {months:g} months after 第{dose_no - 1}回 ({prev}; earliest {earliest})")
+    if prev is not None and row.max_interval_months is not None:
+        latest = add_months(prev, row.max_interval_months)[0]
+        if on > latest:
+            out.append(f"more than {row.max_interval_months} months after 第{dose_no - 1}回 ({prev}; latest {latest})")
     if first is not None and row.min_interval_months_from_first is not None:
         earliest = add_months_frac(first, row.min_interval_months_from_first)
         if on < earliest:

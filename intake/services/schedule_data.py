@@ -209,6 +209,10 @@ class Vaccine(Strict):
     def series_total(self) -> int | None:
         if isinstance(self.doses_total, int):
             return self.doses_total
+        if isinstance(self.doses_total, str) and "pregnancy" not in self.doses_total:  # "1 (lifetime, as 定期接種)"
+            m = re.match(r"\s*(\d+)\b", self.doses_total)
+            if m:
+                return int(m[1])
         totals = [p.doses_total for p in self.products] + [c.doses_total for c in self.catch_up_by_age_at_first_dose]
         return max(totals) if totals else None
 
