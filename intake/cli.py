@@ -619,12 +619,16 @@ def match_batch(
 
 
 @app.command()
-def targets(month: Annotated[str, typer.Option(help="YYYY-MM")], out: Annotated[Path, typer.Option()]) -> None:
+def targets(
+    month: Annotated[str, typer.Option(help="2026-12, 2026年12月 or 令和8年12月")], out: Annotated[Path, typer.Option()]
+) -> None:
     """Next month's mailing targets: residents for whom a dose becomes due and who lack it.
     Example: intake targets --month 2026-12 --out targets.csv  (then: intake forms print-bulk targets.csv --out mail/)"""
     from intake.services.reports import TARGET_COLUMNS, to_csv
     from intake.services.reports import targets as find
+    from intake.ward_dates import parse_month
 
+    month = parse_month(month)
     with _session() as s:
         rows = list(find(s, month))
     out.write_text(to_csv(rows, TARGET_COLUMNS), encoding="utf-8-sig")  # with a BOM: Excel on a Japanese PC reads it
@@ -633,17 +637,22 @@ def targets(month: Annotated[str, typer.Option(help="YYYY-MM")], out: Annotated[
 
 @app.command()
 def report(kind: Annotated[str, typer.Argument(help="yearly | clinics")], period: str, out: Path) -> None:
-    """Reports as CSV (no 個人番号, no names).  Example: intake report yearly 2026 yearly.csv"""
+    """Reports as CSV (no 個人番号, no names; UTF-8 with BOM).  Example: intake report yearly 令和8 yearly.csv
+    (period: a fiscal year — 2026, 令和8 — for yearly; a month — 2026-10, 令和8年10月 — for clinics)"""
+    from intake.errors import BadInput
     from intake.services import reports
+    from intake.ward_dates import parse_fiscal_year, parse_month
 
+    if kind not in ("yearly", "clinics"):
+        raise BadInput(f"no report {kind!r}", fix="give yearly or clinics")
+    fiscal_year = parse_fiscal_year(period) if kind == "yearly" else 0
+    month = parse_month(period) if kind == "clinics" else ""
     with _session() as s:
         if kind == "yearly":
-            rows, columns = reports.yearly_counts(s, int(period)), reports.YEARLY_COLUMNS
-        elif kind == "clinics":
-            rows, columns = reports.clinic_month(s, period), reports.CLINIC_COLUMNS
+            rows, columns = reports.yearly_counts(s, fiscal_year), reports.YEARLY_COLUMNS
         else:
-            raise typer.BadParameter("kind must be yearly or clinics")
-    out.write_text(reports.to_csv(rows, columns), encoding="utf-8")
+            rows, columns = reports.clinic_month(s, month), reports.CLINIC_COLUMNS
+    out.write_text(reports.to_csv(rows, columns), encoding="utf-8-sig")
     typer.echo(f"{len(rows)} row(s) written to {out}")
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Response
@@ -11,6 +10,7 @@ from intake.api.schemas import RecordOut
 from intake.errors import NotFound
 from intake.services import audit, ledger, record_reads
 from intake.services.ledger import RecordQuery
+from intake.ward_dates import optional_day
 from models import VaccinationRecord
 
 router = APIRouter(prefix="/records", tags=["records"])
@@ -43,10 +43,10 @@ def search(
     who: StaffDep,
     atena_no: str = "",
     kana: str = "",
-    birth_date: date | None = None,
+    birth_date: str = "",
     vaccine: str = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: str = "",
+    date_to: str = "",
     clinic: str = "",
     lot: str = "",
     limit: int | None = None,
@@ -59,10 +59,10 @@ def search(
     query = RecordQuery(
         atena_no=atena_no,
         kana=kana,
-        birth_date=birth_date,
+        birth_date=optional_day(birth_date, "birth_date"),  # dates as staff type them: 令和3年10月20日, R3.10.20, 20211020
         vaccine_code=vaccine,
-        date_from=date_from,
-        date_to=date_to,
+        date_from=optional_day(date_from, "date_from"),
+        date_to=optional_day(date_to, "date_to"),
         clinic_code=clinic,
         lot_number=lot,
         limit=limit,

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 
 from intake.api.deps import SessionDep, StaffDep
 from intake.services import audit, reports
+from intake.ward_dates import parse_fiscal_year, parse_month
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 def _out(rows: list[dict[str, object]], columns: list[str], fmt: str, name: str) -> Response | list[dict[str, object]]:
     if fmt == "csv":  # counts and codes only: no 個人番号, no names
         return Response(
-            reports.to_csv(rows, columns),
+            "\ufeff" + reports.to_csv(rows, columns),  # with a BOM: Excel on a Japanese PC reads it as UTF-8
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
@@ -19,17 +20,21 @@ def _out(rows: list[dict[str, object]], columns: list[str], fmt: str, name: str)
 
 
 @router.get("/yearly", response_model=None)
-def yearly(fiscal_year: int, session: SessionDep, who: StaffDep, format: str = "json") -> Response | list[dict[str, object]]:
-    """The yearly count of vaccinated people per vaccine and dose (予防接種法施行令第7条 report)."""
-    rows = reports.yearly_counts(session, fiscal_year)
-    audit.record(session, who.actor, "report.yearly", "report", str(fiscal_year))
+def yearly(fiscal_year: str, session: SessionDep, who: StaffDep, format: str = "json") -> Response | list[dict[str, object]]:
+    """The yearly count of vaccinated people per vaccine and dose (予防接種法施行令第7条 report). fiscal_year: 2026,
+    2026年度 or 令和8."""
+    year = parse_fiscal_year(fiscal_year)
+    rows = reports.yearly_counts(session, year)
+    audit.record(session, who.actor, "report.yearly", "report", str(year))
     session.commit()
-    return _out(rows, reports.YEARLY_COLUMNS, format, f"yearly_{fiscal_year}")
+    return _out(rows, reports.YEARLY_COLUMNS, format, f"yearly_{year}")
 
 
 @router.get("/clinics", response_model=None)
 def clinics(month: str, session: SessionDep, who: StaffDep, format: str = "json") -> Response | list[dict[str, object]]:
-    """Per clinic for a month (YYYY-MM): forms received vs records committed, for reconciling the clinic's claim."""
+    """Per clinic for a month (2026-10, 2026年10月, 令和8年10月): forms received vs records committed, for reconciling
+    the clinic's claim."""
+    month = parse_month(month)
     rows = reports.clinic_month(session, month)
     audit.record(session, who.actor, "report.clinics", "report", month)
     session.commit()
