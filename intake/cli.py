@@ -62,10 +62,27 @@ BIND_HELP = "address to bind; loopback unless told (0.0.0.0 inside a container, 
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def _session():  # type: ignore[no-untyped-def]
-    from intake.db import session_scope
+def _readable(path: Path) -> None:
+    """Opening it raises the OSError that main() turns into one line with a fix."""
+    with path.open("rb"):
+        pass
 
-    return session_scope(get_settings().effective_database_url)
+
+def _session():  # type: ignore[no-untyped-def]
+    """A session on the installation's database — never a new, empty one made by accident (a command run from the
+    wrong folder used to create var/intake.db there and then fail with "no such table")."""
+    from intake.db import session_scope
+    from intake.errors import ServiceUnavailable
+    from intake.services.readiness import check_database
+
+    settings = get_settings()
+    for c in check_database(settings):
+        if not c.ok:
+            where = f" (INTAKE_VAR_DIR={settings.var_dir.resolve()})" if not settings.database_url else ""
+            raise ServiceUnavailable(
+                f"{c.name}: {c.detail}{where}", fix=f"{c.fix}, or point INTAKE_VAR_DIR at the installation"
+            )
+    return session_scope(settings.effective_database_url)
 
 
 @app.command()
@@ -82,6 +99,7 @@ def residents_import(file: Path) -> None:
     """Import or update residents from the ward's CSV.  Example: intake residents import residents.csv"""
     from intake.services.masters import import_residents
 
+    _readable(file)  # the person's file first: its problem is the one they can fix right away
     t = time.perf_counter()
     with _session() as s:
         started = time.perf_counter()
@@ -108,6 +126,7 @@ def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | c
     fn = {"vaccines": masters.import_vaccines, "lots": masters.import_lots, "clinics": masters.import_clinics}.get(kind)
     if fn is None:
         raise typer.BadParameter("kind must be vaccines, lots or clinics")
+    _readable(file)
     with _session() as s:
         summary = fn(s, file)
     for e in summary.errors[:20]:

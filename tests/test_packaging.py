@@ -97,3 +97,20 @@ def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-unt
     r = CliRunner().invoke(app, ["forms", "print", "--resident", atena, "--vaccine", "MR", "--dose", "1", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_a_command_run_outside_the_installation_creates_no_database(tmp_path: Path) -> None:
+    """Run from another folder, `intake residents import` says where it looked and what to do; nothing is created."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    code = "import sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; from intake.cli import main; main()"
+    register = str(ROOT / "scans_sample" / "residents.csv")
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), "residents", "import", register],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert r.returncode == 7 and "Traceback" not in r.stderr, r.stderr
+    assert "no database file" in r.stderr and "intake migrate" in r.stderr
+    assert list(tmp_path.iterdir()) == []
