@@ -359,6 +359,8 @@ def ui(
             "true",
             "--browser.gatherUsageStats",
             "false",
+            "--client.toolbarMode",  # no Deploy button, no ⋮ menu (nor its Tab stops): a ward's station, not a demo
+            "minimal",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -741,6 +743,41 @@ def main() -> None:
         _fail(exc)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         _fail(from_os_error(exc))
+    except Exception as exc:  # noqa: BLE001 — the edge: a person reads one line, the log keeps the traceback
+        _fail(_unreachable(exc) or _unexpected(exc))
+
+
+def _unreachable(exc: Exception) -> IntakeError | None:
+    """A service the command needs is down: which one, and what to check (one line, no traceback)."""
+    from intake.errors import ServiceUnavailable
+
+    kind = f"{type(exc).__module__}.{type(exc).__name__}"
+    settings = get_settings()
+    if kind.startswith("sqlalchemy.exc.OperationalError"):
+        where = settings.database_url.split("@")[-1] if settings.database_url else settings.effective_database_url
+        return ServiceUnavailable(f"the database is not reachable ({where})", fix="start it, or correct INTAKE_DATABASE_URL")
+    if kind.startswith("redis.exceptions.") and ("Connection" in kind or "Timeout" in kind):
+        return ServiceUnavailable(
+            f"Redis is not reachable ({settings.redis_url})", fix="start it, or correct INTAKE_REDIS_URL"
+        )
+    if kind.startswith("httpx.") and ("Connect" in kind or "Timeout" in kind):
+        return ServiceUnavailable(f"the API is not reachable ({exc})", fix="start `intake serve`, or correct --api-url")
+    return None
+
+
+def _unexpected(exc: Exception) -> IntakeError:
+    """A bug: one line for the person; the traceback to var/cli-errors.log for whoever mends it."""
+    import traceback
+
+    log = get_settings().var_dir / "cli-errors.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+        where = f"the details are in {log}"
+    except OSError:
+        where = "the details could not be written to a log"
+    return IntakeError(f"unexpected error ({type(exc).__name__}); {where}", fix="report it to the operator with that log")
 
 
 def _fail(exc: IntakeError) -> None:

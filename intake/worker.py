@@ -136,9 +136,31 @@ def watch_redis_restarts(settings: Settings, parent: int, every: float = REDIS_W
             return
 
 
+def wait_for_services(settings: Settings, burst: bool, every: float = 5.0) -> None:
+    """Redis and the database before the first page: a one-off (`--burst`) run stops with one line naming what is
+    missing; a service (compose) waits, saying so every 30 s — not a work process crashing with a traceback each
+    second."""
+    from intake.errors import ServiceUnavailable
+    from intake.services.readiness import check_database, check_redis
+
+    said = 0.0
+    while True:
+        bad = [c for c in (check_redis(settings), *check_database(settings)) if not c.ok]
+        if not bad:
+            return
+        what = "; ".join(f"{c.name}: {c.detail}" for c in bad)
+        if burst:
+            raise ServiceUnavailable(f"cannot start the worker — {what}", fix=bad[0].fix)
+        if time.monotonic() - said >= 30:
+            log.warning("waiting for %s (%s)", ", ".join(c.name for c in bad), bad[0].fix, extra={"problem": what})
+            said = time.monotonic()
+        time.sleep(every)
+
+
 def run_worker(burst: bool = False) -> int:
     """`intake worker`: supervised long-lived work process (default), or rq's fork per page (worker_fork)."""
     settings = get_settings()
+    wait_for_services(settings, burst)
     watcher = None
     if not burst:
         ctx = multiprocessing.get_context("fork")

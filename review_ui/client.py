@@ -31,7 +31,14 @@ class Api:
 
     def _req(self, method: str, path: str, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        r = _client().request(method, self.base + path, headers=headers, **kw)
+        try:
+            r = _client().request(method, self.base + path, headers=headers, **kw)
+        except httpx.TransportError as exc:  # API stopped, unreachable, too slow: a sentence, never a traceback
+            raise ApiError(
+                0,
+                f"API に接続できません ({type(exc).__name__}: {self.base})",
+                "しばらく待ってからもう一度操作してください。続く場合は管理者に連絡してください",
+            ) from None
         if r.status_code >= 400:
             try:
                 body = r.json()

@@ -61,6 +61,15 @@ def confidence_badge(f: dict[str, Any]) -> str:
     return "△" if f["confidence"] >= 0.6 else "✕"
 
 
+# The page's fonts, chosen: Streamlit's default has no Japanese glyphs, and the browser's fallback on a machine that
+# also has handwriting fonts (the corpus tools install some) rendered headings in one. A Japanese UI font first.
+UI_FONT_STYLE = """<style>
+html, body, [class*="st-"], .stMarkdown, .stMarkdown p, h1, h2, h3, h4, h5, h6, input, textarea, button, label, td, th {
+  font-family: "IPAexGothic", "IPAexゴシック", "Noto Sans CJK JP", "Noto Sans JP", sans-serif !important;
+}
+</style>"""
+
+
 # The confidence colour on each field's box, by its accessible label's first symbol: one style element for the
 # page rather than a coloured label element per field (each element costs render time on every form).
 CONFIDENCE_STYLE = """<style>

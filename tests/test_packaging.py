@@ -114,3 +114,37 @@ def test_a_command_run_outside_the_installation_creates_no_database(tmp_path: Pa
     assert r.returncode == 7 and "Traceback" not in r.stderr, r.stderr
     assert "no database file" in r.stderr and "intake migrate" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args,env,expected",
+    [
+        (["upload", str(ROOT / "scans_sample" / "batches" / "batch_00.pdf"), "--clinic", "1310001",
+          "--api-url", "http://127.0.0.1:1"], {}, "error [service_unavailable]: the API is not reachable"),
+        (["worker", "--burst"], {"INTAKE_REDIS_URL": "redis://127.0.0.1:1/0"},
+         "error [service_unavailable]: cannot start the worker — redis: not reachable"),
+    ],
+    ids=["upload-api-down", "worker-redis-down"],
+)  # fmt: skip
+def test_a_service_that_is_down_is_one_line_never_a_traceback(
+    args: list[str], env: dict[str, str], expected: str, tmp_path: Path
+) -> None:
+    r = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "INTAKE_VAR_DIR": str(tmp_path / "var"), **env},
+        timeout=120,
+    )
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error")]
+    assert r.returncode == 7 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert len(errors) == 1 and errors[0].startswith(expected), r.stderr[-2000:]
+
+
+def test_the_review_ui_says_in_japanese_that_the_api_is_down() -> None:
+    from review_ui.client import Api, ApiError
+
+    with pytest.raises(ApiError) as exc:
+        Api("http://127.0.0.1:1").login("reviewer1", "x" * 12)
+    assert exc.value.message.startswith("API に接続できません") and "管理者" in exc.value.fix

@@ -48,19 +48,7 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str
             stderr=subprocess.DEVNULL,
         ),
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "review_ui" / "app.py"),
-                "--server.port",
-                str(ui_port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
+            [sys.executable, "-c", "from intake.cli import main; main()", "ui", "--port", str(ui_port)],  # as deployed
             env={**env, "INTAKE_API_URL": api_url},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -256,3 +244,19 @@ def test_group_verification_and_supervisor_page_in_the_browser(stack: tuple[str,
             page.screenshot(path=str(Path(shots) / "supervisor.png"), full_page=True)
         assert page.get_by_text("二重入力（重要項目の不一致率）").count() == 1
         browser.close()
+
+
+def test_the_station_shows_no_developer_menu_and_a_japanese_ui_font(stack: tuple[str, str, Settings]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    _, ui_url, _ = stack
+    with sync_playwright() as pw:
+        browser, page = launch(pw, ui_url)
+        try:
+            page.get_by_label("ユーザーID").wait_for(timeout=30000)
+            assert page.get_by_role("button", name="Deploy").count() == 0  # client.toolbarMode = minimal
+            assert page.locator('[data-testid="stMainMenu"]').count() == 0
+            font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+            assert font.replace('"', '').startswith("IPAexGothic"), font
+        finally:
+            browser.close()
