@@ -14,10 +14,10 @@ def records_page() -> None:
         c1, c2, c3 = st.columns(3)
         atena = c1.text_input(t("宛名番号"))
         kana = c2.text_input(t("氏名カナ"))
-        birth = c3.text_input(t("生年月日 (YYYY-MM-DD)"))
+        birth = c3.text_input(t("生年月日 (例 令和3年10月20日・2021-10-20)"))
         c4, c5, c6 = st.columns(3)
         vaccine = c4.text_input(t("接種種類コード"))
-        date_from = c5.text_input(t("実施日 から"))
+        date_from = c5.text_input(t("実施日 から (例 令和8年4月1日)"))
         date_to = c6.text_input(t("実施日 まで"))
         lot = st.text_input(t("ロット番号"))
         go = st.form_submit_button(t("検索"))
@@ -57,7 +57,7 @@ def reports_page() -> None:
     st.title(t("報告"))
     names = {"yearly": t("年度別接種者数（施行令第7条）"), "clinics": t("医療機関別・月別 照合")}
     kind = st.radio(t("種類"), ["yearly", "clinics"], format_func=lambda k: names[k])
-    period = st.text_input(t("年度 (例 2026)") if kind == "yearly" else t("月 (例 2026-11)"))
+    period = st.text_input(t("年度 (例 令和8・2026)") if kind == "yearly" else t("月 (例 令和8年11月・2026-11)"))
     if not period:
         return
     try:

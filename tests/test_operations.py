@@ -382,3 +382,18 @@ def test_demo_serves_on_loopback_and_stops_everything_it_started(tmp_path: Path)
     finally:
         for pid in _processes_with(str(var)):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_login_on_a_database_never_migrated_says_so(tmp_path: Path) -> None:
+    from intake.db import get_engine
+
+    s = Settings(var_dir=tmp_path / "var", database_url="")
+    s.var_dir.mkdir(parents=True)
+    with get_engine(s.effective_database_url).connect():  # an empty database file, no schema
+        pass
+    r = TestClient(create_app(s)).post("/api/v1/auth/login", json={"username": "reviewer1", "password": "x" * 12})
+    assert (
+        r.status_code == 503
+        and "not set up" in r.json()["message"]
+        and r.json()["fix"] == "the operator runs: intake migrate"
+    )

@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from intake import metrics
@@ -20,7 +20,7 @@ from intake.db import get_engine
 from intake.errors import IntakeError, ServiceUnavailable
 from intake.services import audit as audit_log
 from intake.services import denials
-from intake.services.readiness import readiness
+from intake.services.readiness import check_database, readiness
 from intake.services.schedule_data import schedule
 from intake.settings import Settings, get_settings
 
@@ -81,12 +81,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("path=%s denial not audited: the database is not reachable", request.url.path)
 
     @app.exception_handler(OperationalError)
-    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
-        # Nothing was committed: the transaction failed as a whole, so the same request can simply be retried.
-        log.warning("path=%s database unavailable: %s", request.url.path, type(exc.orig).__name__)
-        err = ServiceUnavailable(
-            "the database is not reachable; nothing was saved", fix="wait a moment and press the same key again"
-        )
+    @app.exception_handler(ProgrammingError)
+    async def database_down(request: Request, exc: OperationalError | ProgrammingError) -> JSONResponse:
+        # Nothing was committed: the transaction failed as a whole, so the same request can simply be retried —
+        # unless the schema is missing or behind (never migrated): then waiting will not help, and the message says so.
+        schema = next((c for c in check_database(app.state.settings) if c.name == "schema"), None)
+        if schema is not None and not schema.ok and "not reachable" not in schema.detail:
+            log.error("path=%s database schema not ready: %s", request.url.path, schema.detail)
+            err = ServiceUnavailable(
+                f"the database is not set up for this version ({schema.detail}); nothing was saved",
+                fix="the operator runs: intake migrate",
+            )
+        else:
+            log.warning("path=%s database unavailable: %s", request.url.path, type(exc.orig).__name__)
+            err = ServiceUnavailable(
+                "the database is not reachable; nothing was saved", fix="wait a moment and press the same key again"
+            )
         return JSONResponse(err.as_dict(), status_code=err.http_status)
 
     @app.exception_handler(RequestValidationError)
