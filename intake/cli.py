@@ -121,17 +121,19 @@ def residents_import(file: Path) -> None:
 @masters_app.command("import")
 def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | clinics")], file: Path) -> None:
     """Import a master CSV.  Example: intake masters import lots lots.csv"""
+    from intake.errors import BadInput
     from intake.services import masters
 
     fn = {"vaccines": masters.import_vaccines, "lots": masters.import_lots, "clinics": masters.import_clinics}.get(kind)
     if fn is None:
-        raise typer.BadParameter("kind must be vaccines, lots or clinics")
+        raise BadInput(f"no master {kind!r}", fix="give vaccines, lots or clinics")
     _readable(file)
     with _session() as s:
         summary = fn(s, file)
-    for e in summary.errors[:20]:
+    for e in summary.errors[:50]:
         typer.echo(e, err=True)
     if summary.errors:
+        typer.echo(f"nothing imported: {len(summary.errors)} bad row(s); fix them and run again", err=True)
         raise typer.Exit(2)
     typer.echo(f"{kind}: {summary.created} new, {summary.updated} updated")
 
@@ -143,9 +145,12 @@ def users_create(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="INTAKE_NEW_PASSWORD")],
 ) -> None:
     """Create a user.  Example: intake users create sato --role reviewer"""
+    from intake.errors import BadInput
     from intake.services.auth import create_user
     from models import Role
 
+    if role not in Role.__members__:
+        raise BadInput(f"no role {role!r}", fix=f"give one of: {', '.join(Role.__members__)}")
     with _session() as s:
         create_user(s, username, password, Role(role))
         s.commit()
@@ -399,6 +404,13 @@ def forms_print(
                 f"{'resident ' + resident if r is None else 'vaccine ' + vaccine} not found",
                 fix="import the register and masters first",
             )
+        from intake.errors import BadInput
+        from intake.services.schedule_data import schedule
+
+        known = schedule().vaccine(vaccine)
+        doses = max(v.doses, (known.series_total or 1) if known else 1)
+        if not 1 <= dose <= doses:
+            raise BadInput(f"{v.name} has doses 1–{doses}; there is no 第{dose}回", fix=f"give --dose between 1 and {doses}")
         content = form_content(get_settings(), r, v, dose, serial)
     out.write_bytes(render_pdf([content]))
     typer.echo(f"wrote {out}")
@@ -581,8 +593,12 @@ def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> N
 @app.command("ocr-field")
 def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
+    from intake.errors import BadInput
     from intake.evaluate import read_field_image
 
+    kinds = ("digits", "date", "lot", "dose", "text", "kana")
+    if kind not in kinds:
+        raise BadInput(f"no field kind {kind!r}", fix=f"give one of: {', '.join(kinds)}")
     for img in images:
         typer.echo(json.dumps(read_field_image(img, kind), ensure_ascii=False))
 

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 from sqlmodel import Session, select
 
-from intake.errors import BadInput, Conflict, Unauthenticated
+from intake.errors import BadInput, Conflict, NotFound, Unauthenticated
 from intake.services import audit
 from intake.settings import Settings
 from models import ApiKey, Role, UserAccount, UserSession
@@ -133,6 +133,8 @@ def disable_user(session: Session, username: str) -> None:
 
 
 def revoke_api_keys(session: Session, label: str) -> int:
+    if session.exec(select(ApiKey).where(ApiKey.label == label)).first() is None:
+        raise NotFound(f"no scanner key is labelled {label!r}", fix="see the labels with: intake users list")
     keys = session.exec(select(ApiKey).where(ApiKey.label == label).where(ApiKey.active == True)).all()  # noqa: E712
     for k in keys:
         k.active = False

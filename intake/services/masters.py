@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,6 +53,12 @@ def _encoding(path: Path) -> str:
 
 
 def _rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open("rb") as raw:
+        head = raw.read(8)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in head:  # xlsx / xls / binary
+        raise BadInput(
+            f"{path.name} is a spreadsheet or binary file, not CSV", fix="save it from Excel as 'CSV UTF-8' and give that"
+        )
     with path.open(encoding=_encoding(path), newline="") as fh:
         yield from _rows_of(fh, path.name, required)
 
@@ -225,39 +232,74 @@ def _merge_sqlite(session: Session, values: list[dict[str, object]]) -> int:
     return len(values) - len(existing)
 
 
+def _number(value: str, line: int, column: str, kind: type[float] | type[int] = float) -> float | int | None:
+    if not value:
+        return None
+    try:
+        return kind(unicodedata.normalize("NFKC", value).strip().lower().removesuffix("ml").strip())
+    except ValueError:
+        raise BadInput(f"line {line}: {column} {value!r} is not a number", fix=f"write {column} as e.g. 0.5") from None
+
+
 def import_vaccines(session: Session, path: Path) -> ImportSummary:
+    """Every row checked first; nothing written if any is bad (each bad line named)."""
     s = ImportSummary()
+    rows = []
     for line, row in _rows(path, ["接種種類コード", "ワクチン名"]):
-        v = session.get(Vaccine, row["接種種類コード"])
-        dose = float(row["接種量"]) if row.get("接種量") else None
-        values = dict(
-            name=row["ワクチン名"],
-            maker=row.get("ワクチンメーカー", ""),
-            dose_ml=dose,
-            legal_class=row.get("法定区分", "定期") or "定期",
-            doses=int(row.get("回数") or 1),
-        )
+        try:
+            if not row["接種種類コード"] or not row["ワクチン名"]:
+                raise BadInput(f"line {line}: 接種種類コード and ワクチン名 are both needed")
+            doses = _number(row.get("回数", ""), line, "回数", int)
+            rows.append(
+                (
+                    row["接種種類コード"],
+                    dict(
+                        name=row["ワクチン名"],
+                        maker=row.get("ワクチンメーカー", ""),
+                        dose_ml=_number(row.get("接種量", ""), line, "接種量"),
+                        legal_class=row.get("法定区分", "定期") or "定期",
+                        doses=int(doses or 1),
+                    ),
+                )
+            )
+        except BadInput as exc:
+            s.errors.append(exc.message)
+    if s.errors:
+        return s
+    for code, values in rows:
+        v = session.get(Vaccine, code)
         if v is None:
-            session.add(Vaccine(code=row["接種種類コード"], **values))  # type: ignore[arg-type]
+            session.add(Vaccine(code=code, **values))  # type: ignore[arg-type]
             s.created += 1
         else:
             for k, val in values.items():
                 setattr(v, k, val)
             s.updated += 1
-        _ = line
     session.commit()
     return s
 
 
 def import_clinics(session: Session, path: Path) -> ImportSummary:
+    """実施機関コード: digits (the prefecture's 10-digit medical institution code or the ward's own); a name."""
     s = ImportSummary()
-    for _, row in _rows(path, ["実施機関コード", "実施機関名"]):
-        c = session.get(Clinic, row["実施機関コード"])
+    rows = []
+    for line, row in _rows(path, ["実施機関コード", "実施機関名"]):
+        code, name = unicodedata.normalize("NFKC", row["実施機関コード"]).strip(), row["実施機関名"]
+        if not code.isdigit():
+            s.errors.append(f"line {line}: 実施機関コード {row['実施機関コード']!r} is not a number code")
+        elif not name:
+            s.errors.append(f"line {line}: 実施機関 {code} has no 実施機関名")
+        else:
+            rows.append((code, name))
+    if s.errors:
+        return s
+    for code, name in rows:
+        c = session.get(Clinic, code)
         if c is None:
-            session.add(Clinic(code=row["実施機関コード"], name=row["実施機関名"]))
+            session.add(Clinic(code=code, name=name))
             s.created += 1
         else:
-            c.name = row["実施機関名"]
+            c.name = name
             s.updated += 1
     session.commit()
     return s
@@ -270,7 +312,11 @@ def import_lots(session: Session, path: Path) -> ImportSummary:
             s.errors.append(f"line {line}: vaccine {row['接種種類コード']} is not in the vaccine master")
             continue
         lot = session.get(Lot, row["ロット番号"])
-        expiry = _date(row.get("有効期限", ""), line, "有効期限")
+        try:
+            expiry = _date(row.get("有効期限", ""), line, "有効期限")
+        except BadInput as exc:  # every bad line named, not only the first
+            s.errors.append(exc.message)
+            continue
         if lot is None:
             session.add(
                 Lot(

@@ -1,0 +1,96 @@
+"""Bad input from an administrator or operator: one line that says what to fix, an exit code, nothing stored
+half-way. Each case is one named in the ward-ready issue."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from intake.settings import Settings
+from models import Clinic, Lot, Vaccine
+from tests.conftest import ROOT
+
+SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+def one_error(r: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in r.stderr, r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1, r.stderr
+    return errors[0]
+
+
+@SQLITE
+def test_a_misspelt_role(settings: Settings) -> None:
+    r = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", "users", "create", "sato", "--role", "reviwer"],
+        capture_output=True, text=True, cwd=ROOT, env={**__import__("os").environ, "INTAKE_NEW_PASSWORD": "x" * 12},
+    )  # fmt: skip
+    assert r.returncode == 2 and one_error(r) == "error [bad_input]: no role 'reviwer'"
+
+
+@SQLITE
+def test_revoking_a_key_that_does_not_exist(settings: Settings) -> None:
+    r = cli("users", "revoke-key", "no-such-scanner")
+    assert r.returncode == 3 and "no scanner key is labelled 'no-such-scanner'" in one_error(r)
+
+
+@SQLITE
+def test_a_dose_the_schedule_does_not_have(settings: Settings, tmp_path: Path) -> None:
+    import csv
+
+    from tests.conftest import SAMPLE
+
+    atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
+    r = cli("forms", "print", "--resident", atena, "--vaccine", "MR", "--dose", "9", "--out", str(tmp_path / "f.pdf"))
+    assert r.returncode == 2 and "there is no 第9回" in one_error(r) and not (tmp_path / "f.pdf").exists()
+
+
+def test_an_unknown_field_kind() -> None:
+    r = cli("ocr-field", "--kind", "foo", str(ROOT / "docs" / "form.png"))
+    assert r.returncode == 2 and one_error(r) == "error [bad_input]: no field kind 'foo'"
+
+
+@SQLITE
+@pytest.mark.parametrize(
+    "kind,text,expected",
+    [
+        ("vaccines", "接種種類コード,ワクチン名,接種量\nMR2,麻しん,1.5ml\nXX,謎,abc\n",
+         ["line 3: 接種量 'abc' is not a number"]),
+        ("clinics", "実施機関コード,実施機関名\nabc,\n1310099,\n", ["line 2: 実施機関コード 'abc' is not a number code",
+                                                          "line 3: 実施機関 1310099 has no 実施機関名"]),
+        ("lots", "ロット番号,接種種類コード,有効期限\nZ1,MR,2027-13-01\nZ2,NOPE,2027-01-01\nZ3,MR,someday\n",
+         ["line 2: 有効期限", "line 3: vaccine NOPE", "line 4: 有効期限"]),
+    ],
+)  # fmt: skip
+def test_every_bad_master_row_is_named_and_nothing_is_stored(
+    settings: Settings, session: Session, tmp_path: Path, kind: str, text: str, expected: list[str]
+) -> None:
+    table = {"vaccines": Vaccine, "clinics": Clinic, "lots": Lot}[kind]
+    before = len(session.exec(select(table)).all())
+    f = tmp_path / f"{kind}.csv"
+    f.write_text(text, encoding="utf-8")
+    r = cli("masters", "import", kind, str(f))
+    lines = [line for line in r.stderr.splitlines() if line.startswith("line ")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert len(lines) == len(expected) and all(line.startswith(e) for line, e in zip(lines, expected, strict=True)), lines
+    session.expire_all()
+    assert len(session.exec(select(table)).all()) == before
+
+
+@SQLITE
+def test_a_spreadsheet_given_as_csv(settings: Settings, tmp_path: Path) -> None:
+    xlsx = tmp_path / "register.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    r = cli("residents", "import", str(xlsx))
+    assert r.returncode == 2 and "is a spreadsheet or binary file, not CSV" in one_error(r)
