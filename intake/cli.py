@@ -467,8 +467,12 @@ def synth(
         raise typer.BadParameter("--degrade must be none, light, heavy, mixed or wide")
     if digits not in ("real", "font"):
         raise typer.BadParameter("--digits must be real or font")
+    from intake.progress import Progress
+
     t = time.perf_counter()
-    pages = make_corpus(out, n, seed, degrade, digits=digits)
+    shown = Progress("synth", n, "pages")
+    pages = make_corpus(out, n, seed, degrade, digits=digits, progress=shown)
+    shown.finish()
     batches = write_batches(out, pages, batch_size)
     typer.echo(f"{len(pages)} pages, {len(batches)} batches in {out} ({time.perf_counter() - t:.0f}s)")
 
@@ -484,8 +488,11 @@ def eval_cmd(
 ) -> None:
     """Run recognition on a corpus and report accuracy and speed.  Example: intake eval scans_sample --out m.json"""
     from intake.evaluate import evaluate, print_table
+    from intake.progress import Progress
 
-    metrics = evaluate(corpus, workers=workers, charsets=charsets)
+    shown = Progress("eval", unit="pages")
+    metrics = evaluate(corpus, workers=workers, charsets=charsets, progress=shown)
+    shown.finish()
     print_table(metrics)
     if out:
         out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -661,13 +668,16 @@ def targets(
 ) -> None:
     """Next month's mailing targets: residents for whom a dose becomes due and who lack it.
     Example: intake targets --month 2026-12 --out targets.csv  (then: intake forms print-bulk targets.csv --out mail/)"""
+    from intake.progress import Progress
     from intake.services.reports import TARGET_COLUMNS, to_csv
     from intake.services.reports import targets as find
     from intake.ward_dates import parse_month
 
     month = parse_month(month)
+    shown = Progress("targets", unit="residents")
     with _session() as s:
-        rows = list(find(s, month))
+        rows = list(find(s, month, progress=shown))
+    shown.finish()
     out.write_text(to_csv(rows, TARGET_COLUMNS), encoding="utf-8-sig")  # with a BOM: Excel on a Japanese PC reads it
     typer.echo(f"{len(rows)} target(s) for {month} written to {out}")
 

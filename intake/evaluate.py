@@ -12,6 +12,7 @@ import os
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -88,7 +89,13 @@ def cer(a: str, b: str) -> float:
     return prev[-1] / len(b)
 
 
-def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20", charsets: bool = True) -> dict[str, Any]:
+def evaluate(
+    corpus: Path,
+    workers: int = 2,
+    today: str = "2026-11-20",
+    charsets: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
     from intake.synth.scan import page_images
 
     images = page_images(corpus)
@@ -97,7 +104,11 @@ def evaluate(corpus: Path, workers: int = 2, today: str = "2026-11-20", charsets
     jobs = [(str(p), t, lots, doses, today, charsets) for p, t in zip(images, truths, strict=True)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(_one, jobs, chunksize=1))
+        results = []
+        for res in pool.map(_one, jobs, chunksize=1):
+            results.append(res)
+            if progress:
+                progress(len(results), len(jobs))
     wall = time.perf_counter() - t0
     by_kind: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     qr_pages = qr_read = forms = forms_clean = reg_fail = triage_ok = 0

@@ -397,3 +397,28 @@ def test_login_on_a_database_never_migrated_says_so(tmp_path: Path) -> None:
         and "not set up" in r.json()["message"]
         and r.json()["fix"] == "the operator runs: intake migrate"
     )
+
+
+def test_progress_says_done_total_rate_and_time_left() -> None:
+    import io
+
+    from intake.progress import Progress
+
+    out = io.StringIO()
+    p = Progress("targets", 1000, "residents", every=0.0, out=out)
+    p(250)
+    p.finish()
+    first, last = out.getvalue().splitlines()
+    assert first.startswith("  targets: 250/1,000 residents (") and "left" in first
+    assert last.startswith("  targets: 250/1,000 residents (") and last.endswith(" s)")
+
+
+@SQLITE
+def test_long_commands_show_their_progress(settings: Settings, tmp_path: Path) -> None:
+    cli = [sys.executable, "-c", "from intake.cli import main; main()"]
+    r = subprocess.run([*cli, "targets", "--month", "令和8年12月", "--out", str(tmp_path / "t.csv")], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0 and "  targets: " in r.stderr and "residents" in r.stderr, r.stderr
+    r = subprocess.run([*cli, "synth", str(tmp_path / "c"), "--n", "3", "--degrade", "none"], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0 and "  synth: " in r.stderr and "/3 pages" in r.stderr, r.stderr

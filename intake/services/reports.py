@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func
@@ -84,19 +84,21 @@ def clinic_month(session: Session, month: str) -> list[dict[str, object]]:
     ]
 
 
-def targets(session: Session, month: str, today: date | None = None) -> Iterator[dict[str, object]]:
+def targets(
+    session: Session, month: str, today: date | None = None, progress: Callable[[int, int], None] | None = None
+) -> Iterator[dict[str, object]]:
     """Residents for whom a routine dose becomes due during the month and who lack it (moved-out, deceased
     and deleted residents excluded): the input of `intake forms print-bulk`."""
     y, m = (int(x) for x in month.split("-"))
     first, last = date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
     today = today or first
-    for r in session.exec(
-        select(Resident)
-        .where(~col(Resident.deleted))
-        .where(Resident.move_reason == "")
-        .where(col(Resident.birth_date).is_not(None))
-    ):
+    living = select(Resident).where(~col(Resident.deleted)).where(Resident.move_reason == "")
+    living = living.where(col(Resident.birth_date).is_not(None))
+    total = session.exec(select(func.count()).select_from(living.subquery())).one() if progress else 0
+    for seen, r in enumerate(session.exec(living), 1):
         assert r.birth_date is not None
+        if progress:
+            progress(seen, total)
         history = [
             PriorDose(v.vaccine_code, v.dose_no, v.performed_on)
             for v in session.exec(

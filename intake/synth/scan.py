@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -279,7 +280,14 @@ def separator_sheet() -> Image.Image:
 
 
 def make_corpus(
-    out: Path, n: int, seed: int, degrade_level: str, *, today: date | None = None, digits: str = "font"
+    out: Path,
+    n: int,
+    seed: int,
+    degrade_level: str,
+    *,
+    today: date | None = None,
+    digits: str = "font",
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[SynthPage]:
     """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms. `digits`: "real"
     writes real hand-written digits (intake.synth.real_digits, a pool disjoint from the classifier's training
@@ -297,6 +305,8 @@ def make_corpus(
     forced_kind = {n // 3: "blank", 2 * n // 3: "separator", n - 3: "foreign"} if sample else {}
     forced_damage = {1: "turned", 4: "cut", 7: "bitonal", 13: "holes", 16: "shadow"} if sample else {}
     for i in range(n):
+        if progress:
+            progress(i, n)
         roll = rng.random()
         kind = forced_kind.get(i)
         if kind == "blank":
