@@ -268,3 +268,16 @@ def test_a_reviewers_pace_is_the_median_gap_between_finished_forms_breaks_left_o
     at = [t0 + timedelta(seconds=s) for s in (0, 4, 9, 12, 12 + 45 * 60, 12 + 45 * 60 + 5)]  # a 45-minute break
     assert pace(at) == 4.5  # gaps 4, 5, 3 and 5 s; the break is not work
     assert pace(at[:1]) is None and pace([t0, t0 + timedelta(hours=1)]) is None  # nothing to measure yet
+
+
+def test_double_entry_compares_every_field_the_ledger_stores_not_only_the_blind_ones() -> None:
+    from intake.services.double_entry import disagreements
+    from models import Page
+
+    page = Page(batch_id=1, original_sha256="x", page_index=0)
+    keyed = {"vaccination_date": "令和8年11月1日", "lot_number": "ab 12", "dose_no": "2", "dose_ml": "0.5"}
+    page.first_entry = {"by": 1, "atena_no": "000100000001", "values": keyed}
+    same = {"vaccination_date": "2026-11-01", "lot_number": "AB12", "dose_no": "2", "dose_ml": "0.50"}
+    assert disagreements(page, ["vaccination_date"], same, "000100000001") == []
+    other_dose = {**same, "dose_no": "3"}
+    assert disagreements(page, ["vaccination_date"], other_dose, "000100000001") == ["dose_no: '2' ≠ '3'"]

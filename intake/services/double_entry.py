@@ -34,9 +34,18 @@ def is_blind_for(page: Page, who: Principal) -> bool:
     return bool(page.first_entry) and page.first_entry.get("by") != who.id and who.role == "reviewer"
 
 
+# What the ledger stores of a form: a second keying that differs in any of these (blind or not) is a disagreement.
+LEDGER_FIELDS = ("vaccine_code", "dose_no", "vaccination_date", "lot_number", "dose_ml")
+
+
 def canonical(name: str, value: str) -> str:
-    """What counts as the same keying: dates in any accepted spelling, lots without case or spaces."""
-    v = "".join(value.split()).upper()
+    """What counts as the same keying: dates in any accepted spelling, numbers by value, lots without case or spaces."""
+    v = "".join(str(value).split()).upper()
+    if name in ("dose_ml", "dose_no"):
+        try:
+            return repr(float(v))
+        except ValueError:
+            return v
     if name.endswith("_date"):
         try:
             return parse_date(value).isoformat()
@@ -56,9 +65,10 @@ def hold_first(who: Principal, page: Page, values: dict[str, str], atena_no: str
 
 def disagreements(page: Page, blind: list[str], values: dict[str, str], atena_no: str) -> list[str]:
     first = page.first_entry
+    compared = [*blind, *(n for n in LEDGER_FIELDS if n not in blind and (n in values or n in first["values"]))]
     out = [
         f"{name}: {first['values'].get(name, '')!r} ≠ {values.get(name, '')!r}"
-        for name in blind
+        for name in compared
         if canonical(name, first["values"].get(name, "")) != canonical(name, values.get(name, ""))
     ]
     if first.get("atena_no") != atena_no:
