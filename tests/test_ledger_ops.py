@@ -200,6 +200,9 @@ def test_reports_count_each_vaccination_once_whatever_its_corrections(
     session.commit()
     clinics, yearly = reports()
     assert clinics == "0" and yearly == []
+    again = _accept_one(client, settings, scanner_headers)  # the next form of the bundle is committed
+    clinics, yearly = reports()
+    assert clinics == "1" and [(y["接種種類コード"], y["接種者数"]) for y in yearly] == [(again["vaccine_code"], 1)]
 
 
 def test_a_search_is_one_audit_event_and_who_saw_a_resident_still_answers(
