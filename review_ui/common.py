@@ -67,6 +67,8 @@ UI_FONT_STYLE = """<style>
 html, body, [class*="st-"], .stMarkdown, .stMarkdown p, h1, h2, h3, h4, h5, h6, input, textarea, button, label, td, th {
   font-family: "IPAexGothic", "IPAexゴシック", "Noto Sans CJK JP", "Noto Sans JP", sans-serif !important;
 }
+/* Streamlit's English hint under every box of a form ("Press Enter to submit form"): the keys are on screen */
+[data-testid="InputInstructions"] { display: none !important; }
 </style>"""
 
 

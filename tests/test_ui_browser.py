@@ -256,6 +256,10 @@ def test_the_station_shows_no_developer_menu_and_a_japanese_ui_font(stack: tuple
             page.get_by_label("ユーザーID").wait_for(timeout=30000)
             assert page.get_by_role("button", name="Deploy").count() == 0  # client.toolbarMode = minimal
             assert page.locator('[data-testid="stMainMenu"]').count() == 0
+            page.get_by_label("ユーザーID").click()
+            page.keyboard.type("reviewer1")  # a typed box shows Streamlit's hint unless hidden
+            page.wait_for_timeout(500)
+            assert not page.get_by_text("Press Enter to submit form").is_visible()
             font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
             assert font.replace('"', '').startswith("IPAexGothic"), font
         finally:
