@@ -86,3 +86,32 @@ def field_input(where: Any, badge: str, label: str, **kw: Any) -> str:
     """A text input labelled "△ 医師名": the symbol is read by screen readers, the keyboard helper and the tests;
     the box is coloured by CONFIDENCE_STYLE."""
     return str(where.text_input(f"{badge} {label}", **kw))
+
+
+# Column headers as ward staff read them (API keys never reach a screen); a cell with nothing shows nothing.
+COLUMNS = {
+    "id": "記録番号", "atena_no": "宛名番号", "vaccine_code": "接種種類コード", "vaccine_name": "ワクチン名",
+    "dose_no": "回数", "performed_on": "実施日", "screened_only": "予診のみ", "clinic_code": "実施機関コード",
+    "clinic_name": "実施機関名", "doctor_name": "医師名", "lot_number": "ロット番号", "dose_ml": "接種量(mL)",
+    "form_no": "予診票番号", "page_id": "ページ番号", "version": "版", "schedule_flags": "スケジュール確認",
+    "earliest": "接種可能開始日", "latest": "接種期限", "overdue": "期限超過", "user_id": "利用者番号",
+    "username": "審査者", "sec_per_form": "秒/件", "forms_per_hour": "件/時", "field": "項目", "batch": "バッチ",
+    "clinic": "実施機関", "pages": "ページ数", "received": "受付", "queued": "待ち", "processing": "読取中",
+    "extracted": "読取済", "in_review": "審査中", "accepted": "承認", "committed": "登録済", "rejected": "却下",
+    "failed": "失敗", "skipped": "対象外",
+}  # fmt: skip
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "○" if value else ""
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return value
+
+
+def table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for st.dataframe with Japanese headers (English with the English setting) and blank empty cells."""
+    return [{t(COLUMNS.get(k, k)): _cell(v) for k, v in row.items()} for row in rows]

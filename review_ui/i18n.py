@@ -95,7 +95,7 @@ EN: dict[str, str] = {
     "審査待ち": "Waiting for review",
     "監督者へ回された予診票": "Deferred to supervisors",
     "状態別の件数": "Pages by state",
-    "審査者別の処理件数と速度（直近24時間、sec_per_form 秒/件・forms_per_hour 件/時）": "Actions and pace per reviewer (last 24 hours; sec_per_form, forms_per_hour)",  # noqa: E501
+    "審査者別の処理件数と速度（直近24時間）": "Actions and pace per reviewer (last 24 hours)",
     "QA抜取検査（機械の実精度）": "QA samples (the machine's real precision)",
     "二重入力（重要項目の不一致率）": "Double entry (disagreement of the critical fields)",
     "自動確定項目の精度": "Auto-accepted fields right",

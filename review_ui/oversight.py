@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_ui.client import ApiError
-from review_ui.common import CONFIDENCE_STYLE, api, field_input, show_error, shown, t
+from review_ui.common import CONFIDENCE_STYLE, api, field_input, show_error, shown, t, table
 
 GROUP_FIELDS = {
     "lot_number": "ロット番号",
@@ -98,13 +98,11 @@ def supervisor_page() -> None:
     d1.metric(t("組"), de["pairs"])
     d2.metric(t("不一致率"), _rate(de["disagreement_rate"]))
     if de["by_field"]:
-        st.dataframe([{"field": k, **v} for k, v in de["by_field"].items()], width="stretch")
+        st.dataframe(table([{"field": k, **v} for k, v in de["by_field"].items()]), width="stretch")
     st.write(t("状態別の件数"))
-    st.dataframe([s["queue"]], width="stretch")
-    st.write(t("審査者別の処理件数と速度（直近24時間、sec_per_form 秒/件・forms_per_hour 件/時）"))
-    st.dataframe(s["reviewers"], width="stretch")
+    st.dataframe(table([s["queue"]]), width="stretch")
+    st.write(t("審査者別の処理件数と速度（直近24時間）"))
+    st.dataframe(table(s["reviewers"]), width="stretch")
     st.write(t("バッチ"))
-    st.dataframe(
-        [{"batch": b["id"], "clinic": b["clinic_code"], "pages": b["page_count"], **b["status_counts"]} for b in batches],
-        width="stretch",
-    )
+    rows = [{"batch": b["id"], "clinic": b["clinic_code"], "pages": b["page_count"], **b["status_counts"]} for b in batches]
+    st.dataframe(table(rows), width="stretch")

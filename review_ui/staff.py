@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_ui.client import ApiError
-from review_ui.common import SEX, api, show_error, t
+from review_ui.common import SEX, api, show_error, t, table
 
 
 def records_page() -> None:
@@ -31,7 +31,7 @@ def records_page() -> None:
             return
         st.write(f"{len(rows)} {t('件')}")
         if rows:
-            st.dataframe(rows, width="stretch")
+            st.dataframe(table(rows), width="stretch")
 
 
 def history_page() -> None:
@@ -48,9 +48,9 @@ def history_page() -> None:
         return
     st.subheader(f"{h['name']}（{h['name_kana']}） {h['birth_date']} {SEX.get(h['sex'], '')} {h['move_reason']}")
     st.write(t("接種記録"))
-    st.dataframe(h["records"], width="stretch")
+    st.dataframe(table(h["records"]), width="stretch")
     st.write(t("次回の接種（スケジュール）"))
-    st.dataframe(h["next_due"], width="stretch")
+    st.dataframe(table(h["next_due"]), width="stretch")
 
 
 def reports_page() -> None:

@@ -66,6 +66,10 @@ def test_staff_pages_show_history_and_reports(
     at.button[0].click().run()
     assert not at.exception and len(at.dataframe) == 2  # records and next due
     assert rec["lot_number"] in at.dataframe[0].value.to_string()
+    headers = [*at.dataframe[0].value.columns, *at.dataframe[1].value.columns]
+    assert "ロット番号" in headers and "接種期限" in headers
+    assert not [h for h in headers if h.isascii()], headers  # no API key reaches the staff's screen
+    assert "None" not in at.dataframe[0].value.to_string()
     at.sidebar.radio[0].set_value("報告").run()
     at.text_input[0].input("2026").run()
     assert not at.exception and len(at.dataframe) == 1
