@@ -65,7 +65,8 @@ def main() -> None:
         login_page()
         return
     role = st.session_state.get("role")
-    st.sidebar.write(f"{st.session_state.get('username')}（{role}）")
+    roles = {"reviewer": "審査者", "supervisor": "監督者", "staff": "職員", "admin": "管理者", "scanner": "スキャナ"}
+    st.sidebar.write(f"{st.session_state.get('username')}（{t(roles.get(role or '', role or ''))}）")
     pages = ROLE_PAGES.get(role or "", [])
     choice = st.sidebar.radio(t("画面"), pages, format_func=shown({p: p for p in pages})) if pages else None
     if st.sidebar.button(t("ログアウト")):

@@ -24,6 +24,8 @@ EDITABLE = (
     "doctor_name",
 )
 
+SOURCES = {"qr": "QRコード", "digits": "印字の番号", "none": "読めず"}  # where the form's identity was read
+
 
 QUEUE_REASONS = {
     "": "すべて",
@@ -137,7 +139,7 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
     fields = {f["name"]: f for f in form["fields"]}
     st.caption(
         f"{t('接種種類')} {ident.get('vaccine_code', '?')}　{t('回数')} {ident.get('dose_no', '?')}　"
-        f"{t('予診票番号')} {ident.get('form_no', '—')}　（{t('読取')}: {ident.get('source', '')}）"
+        f"{t('予診票番号')} {ident.get('form_no', '—')}　（{t('読取')}: {t(SOURCES.get(ident.get('source', ''), '—'))}）"
     )
     proposed = {c["atena_no"] for c in form["candidates"]}
     candidates = form["candidates"] + [c for c in st.session_state.get("searched", []) if c["atena_no"] not in proposed]
