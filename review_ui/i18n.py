@@ -34,6 +34,7 @@ EN: dict[str, str] = {
     "予診票番号": "Form no.",
     "読取": "read from",
     "QRコード": "QR code",
+    "根拠": "source",
     "印字の番号": "printed numbers",
     "読めず": "not read",
     "審査者": "reviewer",
@@ -254,6 +255,65 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
             r"; resident flagged: (.+?) \(forms arrive late; check the date\)",
             r"。住民記録に「\1」の記載があります（予診票は遅れて届きます。接種日を確認してください）",
         ),
+        # schedule findings (intake.services.schedule), whole messages and their parts
+        (r" is before the eligible age \(from (\S+)\)", r" は接種対象年齢より前です（\1 から）"),
+        (r" is past the eligible age \(until (\S+)\)", r" は接種対象年齢を過ぎています（\1 まで）"),
+        (r"; allowed under (.+) — confirm it$", r"。\1 による接種なら可能です — 該当するか確認してください"),
+        (r"(\S+): (\d+) dose\(s\); 第(\d+)回 does not exist", r"\1: 全\2回のため第\3回はありません"),
+        (r"^(.+) 第(\d+)回 is already recorded for this resident$", r"\1 第\2回はこの住民にすでに記録されています"),
+        (
+            r"^第(\d+)回 of (.+) is not in the ledger \(given elsewhere\?\)$",
+            r"\2 の第\1回が台帳にありません（他所で接種？）",
+        ),
+        (
+            r"only (\d+) days after (第\d+回) \((\S+)\); at least (\d+) days must pass \(earliest (\S+)\)",
+            r"\2（\3）から \1 日しか経っていません。\4 日以上の間隔が必要です（最短 \5）",
+        ),
+        (r"less than (\S+) months after (第\d+回) \((\S+); earliest (\S+)\)", r"\2（\3）から \1 か月未満です（最短 \4）"),
+        (
+            r"more than (\S+) months after (第\d+回) \((\S+); latest (\S+)\)",
+            r"\2（\3）から \1 か月を超えています（最長 \4）",
+        ),
+        (
+            r"only (\d+) days after the live vaccine (\S+) \((\S+)\); 27 days must pass between injectable live vaccines",
+            r"注射生ワクチン \2（\3）から \1 日しか経っていません。27日以上の間隔が必要です",
+        ),
+        (
+            r"only (\d+) days before the live vaccine (\S+) recorded on (\S+); 27 days must pass between injectable live "
+            r"vaccines",
+            r"記録済みの注射生ワクチン \2（\3）の \1 日前です。27日以上の間隔が必要です",
+        ),
+        (r"(\d+) days old; from (\d+) days after birth \((\S+)\)", r"生後 \1 日です。生後 \2 日（\3）から接種できます"),
+        (r"(\d+) days old; until (\d+) days after birth \((\S+)\)", r"生後 \1 日です。生後 \2 日（\3）まで接種できます"),
+        (r"第(\d+)回 only until (\S+) \((\S+)\)", r"第\1回は \2（\3）までです"),
+        (r"第(\d+)回 from (\S+) \((\S+)\)", r"第\1回は \2（\3）からです"),
+        (r" \(in every product; here (.+?)\)", r"（どの製剤でも不可。例: \1）"),
+        (r"^(.+): age (\d+) on (\S+) is in no eligible group \((.+)\)$", r"\1: \3 時点の \2 歳は対象者に該当しません（\4）"),
+        (
+            r"^(.+): age (\d+): eligible only with the qualifying disability — confirm it on the form$",
+            r"\1: \2 歳は所定の障害がある場合のみ対象です。予診票で確認してください",
+        ),
+        (
+            r"^(.+) is once per fiscal year: FY(\d+) already has a dose for this resident$",
+            r"\1 は年度に1回です。\2年度の接種がすでに記録されています",
+        ),
+        (r"^(.+) is given (.+) only; (\S+) is outside$", r"\1 の接種期間は \2 です。\3 は期間外です"),
+        (
+            r"^(.+) is a routine vaccination for girls and women only \(性別: 男\)$",
+            r"\1 は女性のみが定期接種の対象です（性別: 男）",
+        ),
+        (
+            r"^(\S+) is in the future \(today (\S+)\): check the year$",
+            r"\1 は未来の日付です（今日は \2）。年を確認してください",
+        ),
+        (r"^(.+) 第(\d+)回 already recorded on (\S+) would be (.+)$", r"記録済みの \1 第\2回（\3）: \4"),
+        (
+            r"^(\S+) is not in the routine schedule data: no schedule check$",
+            r"\1 は定期接種スケジュールのデータにありません（スケジュール確認なし）",
+        ),
+        (r"^lot (\S+) expired on (\S+), before (\S+)$", r"ロット \1 は \2 に有効期限切れです（接種日 \3）"),
+        (r"^lot (\S+) is a (\S+) lot, not (\S+)$", r"ロット \1 は \2 のロットで、\3 ではありません"),
+        (r"^(\S+) mL differs from the (\S+) mL for this dose and age$", r"\1 mL はこの回・年齢の接種量 \2 mL と異なります"),
         (r"\bbirth_date\b", "生年月日"),
         (r"\bkana\b", "カナ"),
         (r"^(.+) is not one of (.+)$", r"\1 は選択肢（\2）にありません"),

@@ -177,7 +177,8 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
             st.info(t("候補がありません。下の検索で住民を探してください。"))
         checks = form.get("checks", [])
         for c in checks:  # schedule checks, shown where the reviewer decides
-            (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {c['message']}")
+            source = f"（{t('根拠')}: {c['source']}）" if c.get("source") else ""
+            (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {said(c['message'])}{source}")
         if any(c["severity"] == "error" for c in checks):
             st.checkbox(t("確認して登録（スケジュールの指摘を確認済み）"), key=f"ack_{form['id']}")
         # The accept runs in the callback, before the script re-runs: one run (the next form) per Enter, not two.

@@ -100,7 +100,7 @@ def _names_disease(key: str, disease: str) -> bool:
 def long_term_illness(v: Vaccine, birth: date, on: date) -> str:
     limits = [int(age) for key, age in _long_term_limits().items() if any(_names_disease(key, d) for d in v.diseases)]
     if limits and on <= reach_date(birth, f"P{max(limits)}Y"):
-        return f"長期療養特例 (until {max(limits)}歳)"
+        return f"長期療養特例（{max(limits)}歳に至るまで）"
     return ""
 
 
