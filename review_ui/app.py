@@ -51,7 +51,7 @@ PAGES = {
 
 ROLE_PAGES = {
     "reviewer": ["審査", "一括確認"],
-    "supervisor": ["審査", "一括確認", "監督"],
+    "supervisor": ["監督", "審査", "一括確認"],  # a supervisor lands on the overview; opening 審査 takes a form
     "staff": ["記録検索", "住民履歴", "報告"],
     "admin": ["記録検索", "住民履歴", "報告"],
 }

@@ -119,8 +119,8 @@ def test_group_verification_and_supervisor_pages(
     )
 
     at = _logged_in(api_process, monkeypatch, "supervisor1", "super-demo-pass")
-    assert at.sidebar.radio[0].options == ["審査", "一括確認", "監督"]
-    at.sidebar.radio[0].set_value("監督").run()
+    assert at.sidebar.radio[0].options == ["監督", "審査", "一括確認"]
+    assert at.sidebar.radio[0].value == "監督"  # lands on the overview: no form is taken (locked) by logging in
     assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert "自動確定項目の精度" in labels and "不一致率" in labels and "審査待ち" in labels
@@ -136,7 +136,7 @@ def test_english_is_a_setting(settings: Settings, api_process: str, monkeypatch:
     at.text_input(key="login_pw").input("super-demo-pass")
     at.button[0].click().run()
     assert at.sidebar.radio[0].label == "Page"
-    assert at.sidebar.radio[0].options == ["Review", "Group verification", "Supervisor"]
+    assert at.sidebar.radio[0].options == ["Supervisor", "Review", "Group verification"]
     at.sidebar.radio[0].set_value("Supervisor").run()  # AppTest picks by the text shown
     assert not at.exception and at.title[0].value == "Supervisor"
 
