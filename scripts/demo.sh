@@ -20,9 +20,11 @@ stop() {
 trap stop EXIT INT TERM
 setsid $BIN/intake serve --port "$API_PORT" >"$INTAKE_VAR_DIR/api.log" 2>&1 & pids+=($!)
 setsid $BIN/intake worker >"$INTAKE_VAR_DIR/worker.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 60); do curl -sf "$INTAKE_API_URL/api/v1/health" >/dev/null && break; sleep 0.5; done
+# a first start compiles every module: give the API two minutes, and never let one failed upload end the demo
+for _ in $(seq 1 240); do curl -sf "$INTAKE_API_URL/api/v1/health" >/dev/null && break; sleep 0.5; done
 for f in scans_sample/batches/*.pdf scans_sample/batches/*.tif; do
-  $BIN/intake upload "$f" --clinic 1310001 --api-key demo-scanner-key-not-for-production 2>/dev/null
+  $BIN/intake upload "$f" --clinic 1310001 --api-key demo-scanner-key-not-for-production \
+    || echo "upload of $f failed: see $INTAKE_VAR_DIR/api.log" >&2
 done
 setsid $BIN/intake ui --port "$UI_PORT" >"$INTAKE_VAR_DIR/ui.log" 2>&1 & pids+=($!)
 sleep 3

@@ -366,13 +366,25 @@ def test_demo_serves_on_loopback_and_stops_everything_it_started(tmp_path: Path)
         "DEMO_UI_PORT": str(ports[1]),
     }
     demo = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "demo.sh")], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        ["bash", str(ROOT / "scripts" / "demo.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert demo.stdout is not None
+        said = []
         for line in demo.stdout:
+            said.append(line)
             if "Ctrl-C stops everything" in line:
                 break
+        assert any("Ctrl-C stops everything" in line for line in said), "".join(said[-30:])
+        for _ in range(60):  # Streamlit binds a moment after the banner
+            if _listening(ports[1]):
+                break
+            time.sleep(0.5)
         assert _listening(ports[0]) == {"127.0.0.1"} and _listening(ports[1]) == {"127.0.0.1"}
         assert len(_processes_with(str(var))) >= 3  # api, worker (and its work process), streamlit
         demo.send_signal(signal.SIGTERM)
