@@ -110,13 +110,18 @@ class Settings(BaseSettings):
         if self.database_password_file is not None and not url.startswith("sqlite"):
             from sqlalchemy.engine import make_url
 
-            password = self.database_password_file.read_text(encoding="utf-8").strip()
-            url = make_url(url).set(password=password).render_as_string(hide_password=False)
+            url = make_url(url).set(password=_secret_file(self.database_password_file)).render_as_string(hide_password=False)
         return url
 
     @property
     def backups_dir(self) -> Path:
         return self.backup_dir or self.var_dir / "backups"
+
+
+@lru_cache(maxsize=4)
+def _secret_file(path: Path) -> str:
+    """Read once per process: effective_database_url is asked for on every session (each page, each request)."""
+    return path.read_text(encoding="utf-8").strip()
 
 
 @lru_cache(maxsize=1)

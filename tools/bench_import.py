@@ -23,38 +23,23 @@ from pathlib import Path
 from sqlalchemy import text
 
 from intake.db import dispose_engines, get_engine
+from intake.synth.people import GIVEN, RESIDENT_COLUMNS, SURNAMES
 
 PG_ADMIN = os.environ.get("INTAKE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ", "コバヤシ", "カトウ"]
-GIVEN = ["ハルト", "レン", "ミナト", "ユイナ", "ヒマリ", "リン", "アオイ", "ツムギ", "サクラ", "ミサキ"]
-KANJI = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
-GIVEN_KANJI = ["陽翔", "蓮", "湊", "結菜", "陽葵", "凛", "葵", "紬", "桜", "美咲"]
-HEADER = [
-    "宛名番号",
-    "世帯番号",
-    "氏名",
-    "氏名_振り仮名",
-    "生年月日",
-    "性別",
-    "住所",
-    "住所_郵便番号",
-    "異動事由",
-    "異動年月日",
-]
 
 
 def write_register(path: Path, rows: int, seed: int, start: int = 1, moved: bool = False) -> None:
+    """The synthetic corpus's names (intake.synth.people) in the register's own columns, at any size."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(HEADER)
+        w.writerow(RESIDENT_COLUMNS)
         for i in range(start, start + rows):
-            k, g = rng.randrange(10), rng.randrange(10)
+            (surname, surname_kana), (given, given_kana, sex) = rng.choice(SURNAMES), rng.choice(GIVEN)
             birth = f"{rng.randint(1930, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
             w.writerow(
-                [f"{i:012d}", f"{i // 2:010d}", f"{KANJI[k]} {GIVEN_KANJI[g]}", f"{KANA[k]} {GIVEN[g]}", birth,
-                 rng.choice("12"), f"東京都架空区{i % 999}", "176-0001", "転出" if moved else "",
-                 "2026-11-29" if moved else ""]
+                [f"{i:012d}", f"{i // 2:010d}", f"{surname} {given}", f"{surname_kana} {given_kana}", birth, sex,
+                 f"東京都架空区{i % 999}", "176-0001", "転出" if moved else "", "2026-11-29" if moved else "", "0"]
             )  # fmt: skip
 
 

@@ -19,9 +19,9 @@ from intake.services import audit
 from intake.services.kana import fold_kana, loosen_kana
 from intake.services.my_number import check_digit_ok, seal
 from intake.services.names import fold_name
+from intake.ward_dates import parse_day
 from models import Clinic, Lot, Resident, Vaccine
 from models.tables import utcnow
-from ocr.normalize import DateProblem, parse_date
 
 RESIDENT_REQUIRED = ["宛名番号", "氏名", "氏名_振り仮名", "生年月日", "性別"]
 Progress = Callable[[int], None]
@@ -79,12 +79,12 @@ def _date(value: str, line: int, column: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value)  # the usual export, without the general parser's cost
     except ValueError:
         pass
-    try:  # as the ward writes them: 令和6年4月1日, R6.4.1, 2024/04/01
-        return parse_date(value)
-    except DateProblem:
+    try:  # as the ward writes them: 令和6年4月1日, R6.4.1, 2024/04/01, 20240401 (intake.ward_dates)
+        return parse_day(value, column)
+    except BadInput:
         raise BadInput(
             f"line {line}: {column} {value!r} is not a date (write YYYY-MM-DD, YYYY/MM/DD or 令和6年4月1日)",
             fix="correct the date on the line named",
