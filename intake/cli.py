@@ -7,11 +7,11 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from intake.errors import IntakeError, from_os_error
+from intake.errors import BadInput, IntakeError, from_os_error
 from intake.settings import get_settings
 
 app = typer.Typer(
@@ -79,9 +79,7 @@ def _session():  # type: ignore[no-untyped-def]
     for c in check_database(settings):
         if not c.ok:
             where = f" (INTAKE_VAR_DIR={settings.var_dir.resolve()})" if not settings.database_url else ""
-            raise ServiceUnavailable(
-                f"{c.name}: {c.detail}{where}", fix=f"{c.fix}, or point INTAKE_VAR_DIR at the installation"
-            )
+            raise ServiceUnavailable(c.code, **{"where": where, **c.params})
     return session_scope(settings.effective_database_url)
 
 
@@ -110,11 +108,7 @@ def residents_import(file: Path) -> None:
 
         summary = import_residents(s, file, progress=progress)
     if not summary.ok:
-        for e in summary.errors[:20]:
-            typer.echo(e, err=True)
-        shown = f"{len(summary.errors)}{'+' if len(summary.errors) >= 1000 else ''}"
-        typer.echo(f"nothing imported: {shown} bad row(s); fix them and run again", err=True)
-        raise typer.Exit(2)
+        _rejected(file, summary.errors, limit=20)
     typer.echo(f"residents: {summary.created} new, {summary.updated} updated in {time.perf_counter() - t:.1f}s")
 
 
@@ -126,15 +120,12 @@ def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | c
 
     fn = {"vaccines": masters.import_vaccines, "lots": masters.import_lots, "clinics": masters.import_clinics}.get(kind)
     if fn is None:
-        raise BadInput(f"no master {kind!r}", fix="give vaccines, lots or clinics")
+        raise BadInput("value.choice", what="マスタ", value=kind, choices="vaccines, lots, clinics")
     _readable(file)
     with _session() as s:
         summary = fn(s, file)
-    for e in summary.errors[:50]:
-        typer.echo(e, err=True)
     if summary.errors:
-        typer.echo(f"nothing imported: {len(summary.errors)} bad row(s); fix them and run again", err=True)
-        raise typer.Exit(2)
+        _rejected(file, summary.errors, limit=50)
     typer.echo(f"{kind}: {summary.created} new, {summary.updated} updated")
 
 
@@ -150,7 +141,7 @@ def users_create(
     from models import Role
 
     if role not in Role.__members__:
-        raise BadInput(f"no role {role!r}", fix=f"give one of: {', '.join(Role.__members__)}")
+        raise BadInput("value.choice", what="役割", value=role, choices=", ".join(Role.__members__))
     with _session() as s:
         create_user(s, username, password, Role(role))
         s.commit()
@@ -216,15 +207,13 @@ def upload(
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise BadInput(f"no such file: {', '.join(missing)}", fix="give the paths of the scanned files")
+        raise BadInput("file.missing", paths=", ".join(missing))
     parts = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
     r = httpx.post(
         f"{api_url}/api/v1/batches", data={"clinic_code": clinic}, files=parts, headers={"X-API-Key": api_key}, timeout=300
     )
     if r.status_code >= 400:
-        body = r.json()
-        typer.echo(f"refused ({r.status_code}): {body.get('message')} — {body.get('fix')}", err=True)
-        raise typer.Exit(2)
+        raise _refused(r)
     body = r.json()
     typer.echo(
         f"batch {body['batch_id']}: {len(body['new_page_ids'])} new page(s), "
@@ -400,9 +389,10 @@ def forms_print(
     with _session() as s:
         r, v = s.get(Resident, resident), s.get(Vaccine, vaccine)
         if r is None or v is None:
-            raise NotFound(
-                f"{'resident ' + resident if r is None else 'vaccine ' + vaccine} not found",
-                fix="import the register and masters first",
+            raise (
+                NotFound("resident.not_found", atena_no=resident)
+                if r is None
+                else NotFound("vaccine.not_in_master", value=vaccine)
             )
         from intake.errors import BadInput
         from intake.services.schedule_data import schedule
@@ -410,7 +400,7 @@ def forms_print(
         known = schedule().vaccine(vaccine)
         doses = max(v.doses, (known.series_total or 1) if known else 1)
         if not 1 <= dose <= doses:
-            raise BadInput(f"{v.name} has doses 1–{doses}; there is no 第{dose}回", fix=f"give --dose between 1 and {doses}")
+            raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=dose)
         content = form_content(get_settings(), r, v, dose, serial)
     out.write_bytes(render_pdf([content]))
     typer.echo(f"wrote {out}")
@@ -605,7 +595,7 @@ def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits
 
     kinds = ("digits", "date", "lot", "dose", "text", "kana")
     if kind not in kinds:
-        raise BadInput(f"no field kind {kind!r}", fix=f"give one of: {', '.join(kinds)}")
+        raise BadInput("value.choice", what="項目の種類", value=kind, choices=", ".join(kinds))
     for img in images:
         typer.echo(json.dumps(read_field_image(img, kind), ensure_ascii=False))
 
@@ -691,7 +681,7 @@ def report(kind: Annotated[str, typer.Argument(help="yearly | clinics")], period
     from intake.ward_dates import parse_fiscal_year, parse_month
 
     if kind not in ("yearly", "clinics"):
-        raise BadInput(f"no report {kind!r}", fix="give yearly or clinics")
+        raise BadInput("value.choice", what="報告", value=kind, choices="yearly, clinics")
     fiscal_year = parse_fiscal_year(period) if kind == "yearly" else 0
     month = parse_month(period) if kind == "clinics" else ""
     with _session() as s:
@@ -781,13 +771,11 @@ def _unreachable(exc: Exception) -> IntakeError | None:
     settings = get_settings()
     if kind.startswith("sqlalchemy.exc.OperationalError"):
         where = settings.database_url.split("@")[-1] if settings.database_url else settings.effective_database_url
-        return ServiceUnavailable(f"the database is not reachable ({where})", fix="start it, or correct INTAKE_DATABASE_URL")
+        return ServiceUnavailable("db.unreachable", where=where)
     if kind.startswith("redis.exceptions.") and ("Connection" in kind or "Timeout" in kind):
-        return ServiceUnavailable(
-            f"Redis is not reachable ({settings.redis_url})", fix="start it, or correct INTAKE_REDIS_URL"
-        )
+        return ServiceUnavailable("redis.unreachable", where=settings.redis_url)
     if kind.startswith("httpx.") and ("Connect" in kind or "Timeout" in kind):
-        return ServiceUnavailable(f"the API is not reachable ({exc})", fix="start `intake serve`, or correct --api-url")
+        return ServiceUnavailable("api.unreachable", where=str(exc)[:200])
     return None
 
 
@@ -800,12 +788,38 @@ def _unexpected(exc: Exception) -> IntakeError:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as fh:
             fh.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
-        where = f"the details are in {log}"
     except OSError:
-        where = "the details could not be written to a log"
-    return IntakeError(f"unexpected error ({type(exc).__name__}); {where}", fix="report it to the operator with that log")
+        return IntakeError("unexpected.no_log", kind=type(exc).__name__)
+    return IntakeError("unexpected", kind=type(exc).__name__, log=log)
+
+
+def _line(exc: IntakeError) -> str:
+    """One line a person reads: what is wrong — what to do [code], in the installation's language."""
+    lang = get_settings().lang
+    message, fix = exc.text(lang)
+    return f"{'error' if lang == 'en' else 'エラー'}: {message}" + (f" — {fix}" if fix else "") + f" [{exc.code}]"
 
 
 def _fail(exc: IntakeError) -> None:
-    typer.echo(f"error [{exc.code}]: {exc.message}" + (f"\n  fix: {exc.fix}" if exc.fix else ""), err=True)
+    typer.echo(_line(exc), err=True)
     sys.exit(exc.exit_code)
+
+
+def _rejected(file: Path, errors: list[IntakeError], limit: int) -> None:
+    """A file with bad lines: each named (up to `limit`), then the verdict — nothing was imported."""
+    lang = get_settings().lang
+    for e in errors[:limit]:
+        typer.echo("  " + e.text(lang)[0], err=True)
+    count = f"{len(errors)}{'+' if len(errors) >= 1000 else ''}"
+    _fail(BadInput("csv.rejected", name=file.name, count=count))
+
+
+def _refused(r: Any) -> IntakeError:
+    """The API's refusal as this CLI's error: its code and parameters, rendered here in the CLI's language."""
+    try:
+        body = r.json()
+    except ValueError:
+        body = {}
+    err = IntakeError(str(body.get("code", "server.unexpected")), **dict(body.get("params") or {}))
+    err.exit_code = 2 if r.status_code < 500 else 7
+    return err

@@ -4,91 +4,106 @@ and how each edge reports it: an HTTP status (API), a page status reason (worker
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class IntakeError(Exception):
-    code = "intake_error"
+    """`code` names the failure in intake.messages (the words, in Japanese and English); `params` fill it in.
+    The class says how each edge reports it: `kind`, an HTTP status, an exit code."""
+
+    kind = "intake_error"
     http_status = 400
     exit_code = 1
 
-    def __init__(self, message: str, *, fix: str = "", audited: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
+    def __init__(self, code: str, /, *, audited: bool = False, **params: Any) -> None:
+        from intake.messages import render
+
+        self.code = code
+        self.params = {k: v if isinstance(v, (int, float)) else str(v) for k, v in params.items()}
+        self.message, self.fix = render(code, self.params, "en")  # logs and operators' files are English
+        super().__init__(self.message)
         self.audited = audited  # the raiser already wrote this denial to the audit log (with more detail)
 
     def __str__(self) -> str:
         return f"{self.message} — {self.fix}" if self.fix else self.message
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "fix": self.fix}
+    def text(self, lang: str) -> tuple[str, str]:
+        """(message, fix) as a person reads them."""
+        from intake.messages import render
+
+        return render(self.code, self.params, lang)
+
+    def as_dict(self, lang: str = "ja") -> dict[str, object]:
+        message, fix = self.text(lang)
+        return {"code": self.code, "kind": self.kind, "params": self.params, "message": message, "fix": fix}
 
 
 class BadInput(IntakeError):
-    code = "bad_input"
+    kind = "bad_input"
     http_status = 422
     exit_code = 2
 
 
 class UnsupportedFile(BadInput):
-    code = "unsupported_file"
+    kind = "unsupported_file"
     http_status = 415
 
 
 class UnreadableFile(BadInput):
-    code = "unreadable_file"
+    kind = "unreadable_file"
 
 
 class TooLarge(BadInput):
-    code = "too_large"
+    kind = "too_large"
     http_status = 413
 
 
 class UnknownClinic(BadInput):
-    code = "unknown_clinic"
+    kind = "unknown_clinic"
 
 
 class NotFound(IntakeError):
-    code = "not_found"
+    kind = "not_found"
     http_status = 404
     exit_code = 3
 
 
 class Unauthenticated(IntakeError):
-    code = "unauthenticated"
+    kind = "unauthenticated"
     http_status = 401
     exit_code = 4
 
 
 class Forbidden(IntakeError):
-    code = "forbidden"
+    kind = "forbidden"
     http_status = 403
     exit_code = 4
 
 
 class Conflict(IntakeError):
-    code = "conflict"
+    kind = "conflict"
     http_status = 409
     exit_code = 5
 
 
 class StaleVersion(Conflict):
-    code = "stale_version"
+    kind = "stale_version"
 
 
 class LockedByOther(Conflict):
-    code = "locked"
+    kind = "locked"
 
 
 class RecognitionError(IntakeError):
     """A page the pipeline cannot read; the worker turns it into a `failed` or review reason."""
 
-    code = "recognition_error"
+    kind = "recognition_error"
     http_status = 422
     exit_code = 6
 
 
 class ServiceUnavailable(IntakeError):
-    code = "service_unavailable"
+    kind = "service_unavailable"
     http_status = 503
     exit_code = 7
 
@@ -96,5 +111,4 @@ class ServiceUnavailable(IntakeError):
 def from_os_error(exc: OSError) -> BadInput:
     """A file a person named that cannot be opened (missing, a folder, not readable, not writable): the same
     one-line error with a fix as every other bad input, at every edge that takes a path."""
-    where = exc.filename or "the file"
-    return BadInput(f"cannot use {where}: {exc.strerror or type(exc).__name__}", fix="check the path and its permissions")
+    return BadInput("file.cannot_use", path=exc.filename or "?", detail=exc.strerror or type(exc).__name__)

@@ -61,7 +61,7 @@ def _register_font() -> None:
         if path.exists():
             pdfmetrics.registerFont(TTFont(FONT, str(path)))
             return
-    raise BadInput("the Japanese form font is not installed", fix="apt-get install fonts-ipaexfont-gothic")
+    raise BadInput("forms.font_missing")
 
 
 class _Page:
@@ -194,7 +194,7 @@ def _draw_field(p: _Page, f: object, qh: dict[str, str]) -> None:
 def render_pdf(contents: list[FormContent], template: Template | None = None) -> bytes:
     """One page per form; the result is a complete PDF document."""
     if not contents:
-        raise BadInput("no forms to print", fix="give at least one resident")
+        raise BadInput("forms.nothing_to_print")
     buf = io.BytesIO()
     template = template or load_template(contents[0].identity.layout)
     c = Canvas(buf, pagesize=(template.width_mm * mm, template.height_mm * mm))

@@ -62,7 +62,7 @@ class Job:
 def _hhmm(value: str) -> tuple[int, int]:
     m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
     if m is None:
-        raise BadInput(f"time of day {value!r} is not HH:MM", fix="set INTAKE_BACKUP_AT / INTAKE_AUDIT_VERIFY_AT like 02:00")
+        raise BadInput("time.bad", value=value)
     return int(m.group(1)), int(m.group(2))
 
 

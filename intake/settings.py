@@ -14,11 +14,23 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_var_dir() -> Path:
+    """Where the installation keeps its files when INTAKE_VAR_DIR is not set — never the current folder (a command
+    run from another folder used to make an empty var/intake.db there): the checkout's var/ when run from source,
+    else the user's data folder."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").exists():
+        return root / "var"
+    return Path.home() / ".local" / "share" / "intake"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", env_file=None, extra="ignore")
 
-    # Storage. A SQLite file under ./var/ is the default; production sets a PostgreSQL URL.
-    var_dir: Path = Path("var")
+    # The language of every message a person reads (intake.messages); the API follows Accept-Language per request.
+    lang: Literal["ja", "en"] = "ja"
+    # Storage. A SQLite file under var/ is the default; production sets a PostgreSQL URL.
+    var_dir: Path = Field(default_factory=default_var_dir)
     database_url: str = ""
     # The database password from a file (a Docker secret), so it is in no environment or compose file: inserted
     # into database_url, which then carries the user and host only.

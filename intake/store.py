@@ -47,7 +47,7 @@ class ContentStore:
     def get(self, digest: str) -> bytes:
         path = self.path_for(digest)
         if not path.exists():
-            raise NotFound(f"stored file {digest[:12]}… is missing", fix="restore the content store from backup")
+            raise NotFound("store.file_missing", digest=digest[:12])
         return path.read_bytes()
 
     def exists(self, digest: str) -> bool:

@@ -150,7 +150,7 @@ def wait_for_services(settings: Settings, burst: bool, every: float = 5.0) -> No
             return
         what = "; ".join(f"{c.name}: {c.detail}" for c in bad)
         if burst:
-            raise ServiceUnavailable(f"cannot start the worker — {what}", fix=bad[0].fix)
+            raise ServiceUnavailable(bad[0].code, **{"where": "", **bad[0].params})
         if time.monotonic() - said >= 30:
             log.warning("waiting for %s (%s)", ", ".join(c.name for c in bad), bad[0].fix, extra={"problem": what})
             said = time.monotonic()

@@ -36,9 +36,11 @@ REFUSED = {
 class DecodeError(PageUnreadable):
     """A file that is not a readable scan. `fix` says what the scanner operator should do."""
 
-    def __init__(self, message: str, fix: str) -> None:
+    def __init__(self, code: str, message: str, fix: str, **params: Any) -> None:
         super().__init__(message)
+        self.code = code  # decode.<code> in intake.messages: the words a person reads, with params
         self.fix = fix
+        self.params = params
 
 
 MIN_SIDE_PX = 500  # an A4 sheet at 100 dpi is 827 px wide; anything smaller is not a scan of a form
@@ -58,14 +60,16 @@ class FileProbe:
 
 def sniff(data: bytes) -> str:
     if not data:
-        raise DecodeError("the file is empty (0 bytes)", "scan the bundle again and upload the file it writes")
+        raise DecodeError("empty", "the file is empty (0 bytes)", "scan the bundle again and upload the file it writes")
     for magic, name in REFUSED.items():
         if data.startswith(magic):
-            raise DecodeError(f"this is a {name}, not a scan", "upload PDF, TIFF, PNG or JPEG files from the scanner")
+            raise DecodeError(
+                "refused", f"this is a {name}, not a scan", "upload PDF, TIFF, PNG or JPEG files from the scanner", kind=name
+            )
     for magic, media in MEDIA_TYPES.items():
         if data.startswith(magic):
             return media
-    raise DecodeError("unrecognised file type", "upload PDF, TIFF, PNG or JPEG files from the scanner")
+    raise DecodeError("unknown_type", "unrecognised file type", "upload PDF, TIFF, PNG or JPEG files from the scanner")
 
 
 def probe(data: bytes, limits: Limits) -> FileProbe:
@@ -85,20 +89,31 @@ def _pdf_page_count(data: bytes, limits: Limits) -> int:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise DecodeError("the PDF is encrypted", "save it from the scanner without a password") from exc
-        raise DecodeError(f"the PDF cannot be read ({exc})", "the file may be truncated: upload it again") from exc
+            raise DecodeError("encrypted", "the PDF is encrypted", "save it from the scanner without a password") from exc
+        raise DecodeError(
+            "pdf_unreadable", f"the PDF cannot be read ({exc})", "the file may be truncated: upload it again"
+        ) from exc
     try:
         n = len(pdf)
         if n == 0:
-            raise DecodeError("the PDF has no pages", "scan the bundle again")
+            raise DecodeError("no_pages", "the PDF has no pages", "scan the bundle again")
         if n > limits.max_pages:
             raise DecodeError(
-                f"the PDF has {n} pages; at most {limits.max_pages} per file", "split the bundle into smaller files"
+                "too_many_pages",
+                f"the PDF has {n} pages; at most {limits.max_pages} per file",
+                "split the bundle into smaller files",
+                pages=n,
+                limit=limits.max_pages,
             )
         for i in range(n):
             w, h = pdf[i].get_size()  # points
             if (w / 72 * 200) * (h / 72 * 200) > limits.max_pixels:
-                raise DecodeError(f"page {i + 1} is too large ({w / 72:.0f}×{h / 72:.0f} in)", "scan at A4 or A3 size")
+                raise DecodeError(
+                    "page_too_large",
+                    f"page {i + 1} is too large ({w / 72:.0f}×{h / 72:.0f} in)",
+                    "scan at A4 or A3 size",
+                    page=i + 1,
+                )
         return n
     finally:
         pdf.close()
@@ -112,10 +127,15 @@ def _open_image(data: bytes, limits: Limits) -> Image.Image:
             return Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DecodeError(
-            "the image has too many pixels", f"scan at 200–400 dpi (limit {limits.max_pixels:,} pixels)"
+            "too_many_pixels",
+            "the image has too many pixels",
+            f"scan at 200–400 dpi (limit {limits.max_pixels:,} pixels)",
+            limit=f"{limits.max_pixels:,}",
         ) from exc
     except Exception as exc:  # PIL raises many types for broken files
-        raise DecodeError(f"the image cannot be read ({type(exc).__name__})", "upload the file again") from exc
+        raise DecodeError(
+            "image_unreadable", f"the image cannot be read ({type(exc).__name__})", "upload the file again"
+        ) from exc
 
 
 def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
@@ -123,13 +143,25 @@ def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
     try:
         n = int(getattr(img, "n_frames", 1))
         if n > limits.max_pages:
-            raise DecodeError(f"the TIFF has {n} pages; at most {limits.max_pages} per file", "split the bundle")
+            raise DecodeError(
+                "too_many_pages",
+                f"the TIFF has {n} pages; at most {limits.max_pages} per file",
+                "split the bundle",
+                pages=n,
+                limit=limits.max_pages,
+            )
         for i in range(n):
             img.seek(i)
             if img.width * img.height > limits.max_pixels:
-                raise DecodeError(f"page {i + 1} has too many pixels ({img.width}×{img.height})", "scan at 200–400 dpi")
+                raise DecodeError(
+                    "too_many_pixels",
+                    f"page {i + 1} has too many pixels ({img.width}×{img.height})",
+                    "scan at 200–400 dpi",
+                    limit=f"{limits.max_pixels:,}",
+                )
             if min(img.width, img.height) < MIN_SIDE_PX:
                 raise DecodeError(
+                    "page_too_small",
                     f"page {i + 1} is {img.width}×{img.height} pixels, too small to be a scanned form",
                     "scan the whole A4 sheet at 200–400 dpi",
                 )
@@ -143,7 +175,7 @@ def _image_page_count(data: bytes, media: str, limits: Limits) -> int:
         raise
     except Exception as exc:  # Pillow raises KeyError, TypeError, OSError, EOFError… on malformed files
         raise DecodeError(
-            f"the image data is damaged ({type(exc).__name__})", "the file may be truncated: upload it again"
+            "damaged", f"the image data is damaged ({type(exc).__name__})", "the file may be truncated: upload it again"
         ) from exc
     return n
 
@@ -196,5 +228,10 @@ def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 
             img.seek(index)
             pil = img.convert("L")
         except Exception as exc:
-            raise DecodeError(f"page {index + 1} cannot be decoded ({type(exc).__name__})", "rescan this page") from exc
+            raise DecodeError(
+                "page_undecodable",
+                f"page {index + 1} cannot be decoded ({type(exc).__name__})",
+                "rescan this page",
+                page=index + 1,
+            ) from exc
     return np.asarray(pil.convert("L"), dtype=np.uint8)

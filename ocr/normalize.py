@@ -36,29 +36,34 @@ CONFUSABLE = {
 
 
 class DateProblem(ValueError):
-    pass
+    """Why a text is no date. `code` names the problem (empty, unknown_era, not_calendar, outside_era, unreadable):
+    the words a person reads are chosen from it at the edge (intake.messages); the message is for logs."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def era_to_date(era: str, year: int, month: int, day: int) -> date:
     if era not in ERAS:
-        raise DateProblem(f"unknown era {era!r}")
+        raise DateProblem("unknown_era", f"unknown era {era!r}")
     start, end = ERAS[era]
     try:
         d = date(start.year + year - 1, month, day)
     except ValueError as exc:
-        raise DateProblem(f"{era}{year}年{month}月{day}日 is not a calendar date") from exc
+        raise DateProblem("not_calendar", f"{era}{year}年{month}月{day}日 is not a calendar date") from exc
     if d < start or (end is not None and d > end):
-        raise DateProblem(f"{era}{year}年{month}月{day}日 is outside the {era} era")
+        raise DateProblem("outside_era", f"{era}{year}年{month}月{day}日 is outside the {era} era")
     return d
 
 
 def era_digits(era: str, d: date) -> str:
     """A date as the form's boxes hold it in `era`: two-digit era year, month, day ("070412" for 令和7年4月12日)."""
     if era not in ERAS:
-        raise DateProblem(f"unknown era {era!r}")
+        raise DateProblem("unknown_era", f"unknown era {era!r}")
     start, end = ERAS[era]
     if d < start or (end is not None and d > end):
-        raise DateProblem(f"{d.isoformat()} is outside the {era} era")
+        raise DateProblem("outside_era", f"{d.isoformat()} is outside the {era} era")
     return f"{d.year - start.year + 1:02d}{d.month:02d}{d.day:02d}"
 
 
@@ -70,19 +75,19 @@ def parse_date(text: str) -> date:
     """YYYY-MM-DD, 令和3年4月15日, R3.4.15, 平成元年1月8日 … → date. Raises DateProblem with a reason."""
     s = unicodedata.normalize("NFKC", text).strip().replace(" ", "").upper()
     if not s:
-        raise DateProblem("empty date")
+        raise DateProblem("empty", "empty date")
     m = _ISO_RE.match(s)
     if m:
         try:
             return date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError as exc:
-            raise DateProblem(f"{text} is not a calendar date") from exc
+            raise DateProblem("not_calendar", f"{text} is not a calendar date") from exc
     m = _ERA_RE.match(s.replace("令和", "令和").replace("R", "R"))
     if m:
         era = ERA_LETTERS.get(m[1], m[1])
         year = 1 if m[2] == "元" else int(m[2])
         return era_to_date(era, year, int(m[3]), int(m[4]))
-    raise DateProblem(f"cannot read {text!r} as a date")
+    raise DateProblem("unreadable", f"cannot read {text!r} as a date")
 
 
 # Multi-character confusions: two glyphs read as one and back (VV→W, rn→m, cl→d).

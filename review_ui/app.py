@@ -31,7 +31,7 @@ def login_page() -> None:
         pw = st.text_input(t("パスワード"), type="password", key="login_pw")
         if st.form_submit_button(t("ログイン")):
             try:
-                body = Api(api_url()).login(user, pw)
+                body = Api(api_url(), lang=lang()).login(user, pw)
             except ApiError as e:
                 show_error(e)
                 return

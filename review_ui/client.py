@@ -1,4 +1,5 @@
-"""The review UI's only way to data: the API. Errors come back as (message, fix)."""
+"""The review UI's only way to data: the API. Errors come back as (code, message, fix), worded by the API in the
+reviewer's language (Accept-Language) from the one catalogue, intake.messages."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from typing import Any
 
 import httpx
 
+from intake.messages import render
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, fix: str = "") -> None:
+    def __init__(self, status: int, message: str, fix: str = "", code: str = "") -> None:
         super().__init__(message)
-        self.status, self.message, self.fix = status, message, fix
+        self.status, self.message, self.fix, self.code = status, message, fix, code
 
 
 _http: httpx.Client | None = None
@@ -25,26 +28,33 @@ def _client() -> httpx.Client:
 
 
 class Api:
-    def __init__(self, base_url: str, token: str = "") -> None:
+    def __init__(self, base_url: str, token: str = "", lang: str = "ja") -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
         self.token = token
+        self.lang = lang
 
     def _req(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"Accept-Language": self.lang, **({"Authorization": f"Bearer {self.token}"} if self.token else {})}
         try:
             r = _client().request(method, self.base + path, headers=headers, **kw)
         except httpx.TransportError as exc:  # API stopped, unreachable, too slow: a sentence, never a traceback
-            raise ApiError(
-                0,
-                f"API に接続できません ({type(exc).__name__}: {self.base})",
-                "しばらく待ってからもう一度操作してください。続く場合は管理者に連絡してください",
-            ) from None
+            message, _ = render("api.unreachable", {"where": f"{type(exc).__name__}: {self.base}"}, self.lang)
+            fix = (
+                "wait a moment and try again; if it persists, call the administrator"
+                if self.lang == "en"
+                else "しばらく待ってからもう一度操作してください。続く場合は管理者に連絡してください"
+            )
+            raise ApiError(0, message, fix, "api.unreachable") from None
         if r.status_code >= 400:
             try:
                 body = r.json()
-            except ValueError:
-                body = {"message": r.text[:200]}
-            raise ApiError(r.status_code, body.get("message", "error"), body.get("fix", ""))
+            except ValueError:  # not our API's answer (a proxy's error page): said as the server's failure
+                body = {"code": "server.unexpected"}
+            code = str(body.get("code", "server.unexpected"))
+            message, fix = body.get("message") or "", body.get("fix") or ""
+            if not message:
+                message, fix = render(code, body.get("params") or {}, self.lang)
+            raise ApiError(r.status_code, message, fix, code)
         return r
 
     def login(self, username: str, password: str) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 
 import streamlit as st
 
+from intake.messages import machine_text
 from review_ui.client import Api, ApiError
-from review_ui.i18n import machine, translate
+from review_ui.i18n import translate
 
 
 def api_url() -> str:
@@ -31,7 +32,7 @@ def t(text: str) -> str:
 
 def said(message: str) -> str:
     """What the machine says of a field or page (written in English), in the reviewer's language."""
-    return machine(message, lang())
+    return machine_text(message, lang())
 
 
 def shown(names: dict[str, str]) -> Callable[[str], str]:
@@ -41,7 +42,7 @@ def shown(names: dict[str, str]) -> Callable[[str], str]:
 
 
 def api() -> Api:
-    return Api(api_url(), st.session_state.get("token", ""))
+    return Api(api_url(), st.session_state.get("token", ""), lang())
 
 
 def show_error(e: ApiError) -> None:

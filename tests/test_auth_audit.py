@@ -18,7 +18,7 @@ def test_lockout_after_repeated_failures(client: TestClient) -> None:
             == 401
         )
     r = client.post("/api/v1/auth/login", json={"username": "reviewer1", "password": "review-demo-pass"})
-    assert r.status_code == 401 and "locked" in r.json()["message"]
+    assert r.status_code == 401 and r.json()["code"] == "auth.locked" and "ロック" in r.json()["message"]
 
 
 def test_sessions_are_checked_server_side(client: TestClient, session: Session) -> None:

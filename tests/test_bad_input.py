@@ -25,7 +25,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def one_error(r: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in r.stderr, r.stderr
-    errors = [line for line in r.stderr.splitlines() if line.startswith("error")]
+    errors = [line for line in r.stderr.splitlines() if line.startswith(("エラー:", "error:"))]
     assert len(errors) == 1, r.stderr
     return errors[0]
 
@@ -36,13 +36,16 @@ def test_a_misspelt_role(settings: Settings) -> None:
         [sys.executable, "-c", "from intake.cli import main; main()", "users", "create", "sato", "--role", "reviwer"],
         capture_output=True, text=True, cwd=ROOT, env={**__import__("os").environ, "INTAKE_NEW_PASSWORD": "x" * 12},
     )  # fmt: skip
-    assert r.returncode == 2 and one_error(r) == "error [bad_input]: no role 'reviwer'"
+    assert r.returncode == 2 and one_error(r) == (
+        "エラー: 役割「reviwer」はありません — 次のいずれかを指定してください: scanner, reviewer, supervisor, staff, admin"
+        " [value.choice]"
+    )
 
 
 @SQLITE
 def test_revoking_a_key_that_does_not_exist(settings: Settings) -> None:
     r = cli("users", "revoke-key", "no-such-scanner")
-    assert r.returncode == 3 and "no scanner key is labelled 'no-such-scanner'" in one_error(r)
+    assert r.returncode == 3 and "ラベル「no-such-scanner」のスキャナキーはありません" in one_error(r)
 
 
 @SQLITE
@@ -53,12 +56,12 @@ def test_a_dose_the_schedule_does_not_have(settings: Settings, tmp_path: Path) -
 
     atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
     r = cli("forms", "print", "--resident", atena, "--vaccine", "MR", "--dose", "9", "--out", str(tmp_path / "f.pdf"))
-    assert r.returncode == 2 and "there is no 第9回" in one_error(r) and not (tmp_path / "f.pdf").exists()
+    assert r.returncode == 2 and "第9回はありません" in one_error(r) and not (tmp_path / "f.pdf").exists()
 
 
 def test_an_unknown_field_kind() -> None:
     r = cli("ocr-field", "--kind", "foo", str(ROOT / "docs" / "form.png"))
-    assert r.returncode == 2 and one_error(r) == "error [bad_input]: no field kind 'foo'"
+    assert r.returncode == 2 and one_error(r).startswith("エラー: 項目の種類「foo」はありません — 次のいずれかを指定")
 
 
 @SQLITE
@@ -66,11 +69,11 @@ def test_an_unknown_field_kind() -> None:
     "kind,text,expected",
     [
         ("vaccines", "接種種類コード,ワクチン名,接種量\nMR2,麻しん,1.5ml\nXX,謎,abc\n",
-         ["line 3: 接種量 'abc' is not a number"]),
-        ("clinics", "実施機関コード,実施機関名\nabc,\n1310099,\n", ["line 2: 実施機関コード 'abc' is not a number code",
-                                                          "line 3: 実施機関 1310099 has no 実施機関名"]),
+         ["3 行目: 接種量「abc」は数値ではありません"]),
+        ("clinics", "実施機関コード,実施機関名\nabc,\n1310099,\n", ["2 行目: 実施機関コード「abc」は数字ではありません",
+                                                          "3 行目: 実施機関名が空欄です"]),
         ("lots", "ロット番号,接種種類コード,有効期限\nZ1,MR,2027-13-01\nZ2,NOPE,2027-01-01\nZ3,MR,someday\n",
-         ["line 2: 有効期限", "line 3: vaccine NOPE", "line 4: 有効期限"]),
+         ["2 行目: 有効期限", "3 行目: 接種種類コード「NOPE」", "4 行目: 有効期限"]),
     ],
 )  # fmt: skip
 def test_every_bad_master_row_is_named_and_nothing_is_stored(
@@ -81,7 +84,7 @@ def test_every_bad_master_row_is_named_and_nothing_is_stored(
     f = tmp_path / f"{kind}.csv"
     f.write_text(text, encoding="utf-8")
     r = cli("masters", "import", kind, str(f))
-    lines = [line for line in r.stderr.splitlines() if line.startswith("line ")]
+    lines = [line.strip() for line in r.stderr.splitlines() if " 行目: " in line]
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert len(lines) == len(expected) and all(line.startswith(e) for line, e in zip(lines, expected, strict=True)), lines
     session.expire_all()
@@ -93,4 +96,4 @@ def test_a_spreadsheet_given_as_csv(settings: Settings, tmp_path: Path) -> None:
     xlsx = tmp_path / "register.xlsx"
     xlsx.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     r = cli("residents", "import", str(xlsx))
-    assert r.returncode == 2 and "is a spreadsheet or binary file, not CSV" in one_error(r)
+    assert r.returncode == 2 and "register.xlsx は表計算ソフトの形式かバイナリで、CSVではありません" in one_error(r)

@@ -154,7 +154,7 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     values.update(vaccination_date=before_birth, lot_number=values["lot_number"] or "n/a", screening_result="接種可")
     body = {"version": form["version"], "atena_no": atena, "values": values}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
-    assert r.status_code == 409 and r.json()["code"] == "schedule_check", r.text
+    assert r.status_code == 409 and r.json()["code"] == "review.schedule", r.text
     assert "eligible age" in r.json()["message"] and "確認して登録" in r.json()["fix"]
     session.expire_all()
     assert session.exec(select(VaccinationRecord)).all() == []  # nothing written

@@ -135,7 +135,7 @@ def test_oversize_body_is_refused(settings: Settings, scanner_headers: dict[str,
         files=[("files", ("big.pdf", b"%PDF-1.4\n" + b"0" * 2_000_000, "application/pdf"))],
         headers=scanner_headers,
     )
-    assert r.status_code == 413 and "split" in r.json()["fix"]
+    assert r.status_code == 413 and r.json()["code"] == "upload.too_large" and "分けて" in r.json()["fix"]
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)

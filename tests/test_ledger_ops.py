@@ -42,7 +42,7 @@ def test_correction_is_a_new_version_and_the_old_one_stays(
     r = client.post(
         f"/api/v1/records/{rec['id']}/correct", json={"changes": {"lot_number": "AB0001"}, "reason": ""}, headers=staff
     )
-    assert r.status_code == 422 and "reason" in r.json()["message"]
+    assert r.status_code == 422 and r.json()["code"] == "ledger.correction_reason" and "理由" in r.json()["message"]
     r = client.post(
         f"/api/v1/records/{rec['id']}/correct",
         json={"changes": {"lot_number": "AB0001"}, "reason": "医療機関から訂正連絡"},

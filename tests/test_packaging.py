@@ -65,7 +65,8 @@ def test_cli_errors_exit_with_the_error_code_and_a_fix(tmp_path) -> None:  # typ
         text=True,
         cwd=ROOT,
     )
-    assert r.returncode == 2 and "fix:" in r.stderr
+    assert r.returncode == 2 and r.stderr.startswith("エラー: ファイルがありません: ") and " — " in r.stderr
+    assert r.stderr.rstrip().endswith("[file.missing]") and len(r.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -81,10 +82,11 @@ def test_a_missing_file_is_one_line_with_a_fix_never_a_traceback(args: list[str]
         cwd=ROOT,
         env={**os.environ, "INTAKE_VAR_DIR": str(tmp_path / "var"), "INTAKE_DATABASE_URL": ""},
     )
-    errors = [line for line in r.stderr.splitlines() if line.startswith("error")]
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
-    assert errors == [f"error [bad_input]: cannot use {args[-1]}: No such file or directory"], r.stderr
-    assert "fix: check the path" in r.stderr
+    assert r.stderr.splitlines() == [
+        f"エラー: {args[-1]} を使えません（No such file or directory） — パスとアクセス権を確認してください"
+        " [file.cannot_use]"
+    ]
 
 
 def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -100,29 +102,35 @@ def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-unt
 
 
 def test_a_command_run_outside_the_installation_creates_no_database(tmp_path: Path) -> None:
-    """Run from another folder, `intake residents import` says where it looked and what to do; nothing is created."""
+    """The default var dir is the installation's, wherever the command is run from; pointed at a folder with no
+    database, `intake residents import` says where it looked and what to do, and creates nothing."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
-    code = "import sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; from intake.cli import main; main()"
+    where = subprocess.run(
+        [sys.executable, "-c", "from intake.settings import Settings; print(Settings().var_dir)"],
+        cwd=tmp_path, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert Path(where.stdout.strip()) == ROOT / "var", where.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     register = str(ROOT / "scans_sample" / "residents.csv")
     r = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT), "residents", "import", register],
+        [sys.executable, "-c", "from intake.cli import main; main()", "residents", "import", register],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env=env,
+        env={**env, "INTAKE_VAR_DIR": str(elsewhere)},
     )
     assert r.returncode == 7 and "Traceback" not in r.stderr, r.stderr
-    assert "no database file" in r.stderr and "intake migrate" in r.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert "データベースのファイルがありません" in r.stderr and "intake migrate" in r.stderr and "[db.no_file]" in r.stderr
+    assert list(tmp_path.iterdir()) == [elsewhere] and list(elsewhere.iterdir()) == []
 
 
 @pytest.mark.parametrize(
     "args,env,expected",
     [
         (["upload", str(ROOT / "scans_sample" / "batches" / "batch_00.pdf"), "--clinic", "1310001",
-          "--api-url", "http://127.0.0.1:1"], {}, "error [service_unavailable]: the API is not reachable"),
-        (["worker", "--burst"], {"INTAKE_REDIS_URL": "redis://127.0.0.1:1/0"},
-         "error [service_unavailable]: cannot start the worker — redis: not reachable"),
+          "--api-url", "http://127.0.0.1:1"], {}, "エラー: API に接続できません"),
+        (["worker", "--burst"], {"INTAKE_REDIS_URL": "redis://127.0.0.1:1/0"}, "エラー: Redis に接続できません"),
     ],
     ids=["upload-api-down", "worker-redis-down"],
 )  # fmt: skip
@@ -137,7 +145,7 @@ def test_a_service_that_is_down_is_one_line_never_a_traceback(
         env={**os.environ, "INTAKE_VAR_DIR": str(tmp_path / "var"), **env},
         timeout=120,
     )
-    errors = [line for line in r.stderr.splitlines() if line.startswith("error")]
+    errors = [line for line in r.stderr.splitlines() if line.startswith("エラー")]
     assert r.returncode == 7 and "Traceback" not in r.stderr, r.stderr[-2000:]
     assert len(errors) == 1 and errors[0].startswith(expected), r.stderr[-2000:]
 

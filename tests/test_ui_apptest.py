@@ -186,7 +186,7 @@ def test_every_field_message_of_the_machine_reads_in_japanese() -> None:
     Japanese pattern."""
     import ast
 
-    from review_ui.i18n import machine
+    from intake.messages import machine_text as machine
 
     samples: set[str] = set()
     for module in ("ocr/fields.py", "ocr/normalize.py"):
@@ -229,6 +229,6 @@ def test_page_reasons_and_match_explanations_read_in_japanese(message: str) -> N
     part: no English word is left for the reviewer (QR and mm are the ward's own usage)."""
     import re
 
-    from review_ui.i18n import machine
+    from intake.messages import machine_text as machine
 
     assert re.findall(r"[A-Za-z]{3,}", machine(message, "ja").replace("QR", "")) == []

@@ -260,6 +260,6 @@ def test_the_station_shows_no_developer_menu_and_a_japanese_ui_font(stack: tuple
             page.wait_for_timeout(500)
             assert not page.get_by_text("Press Enter to submit form").is_visible()
             font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
-            assert font.replace('"', '').startswith("IPAexGothic"), font
+            assert font.replace('"', "").startswith("IPAexGothic"), font
         finally:
             browser.close()

@@ -53,7 +53,7 @@ def test_a_fiscal_year_as_staff_type_it(text: str) -> None:
 def test_a_month_that_is_not_one_says_what_to_type(bad: str) -> None:
     with pytest.raises(BadInput) as exc:
         parse_month(bad)
-    assert "2026年10月" in exc.value.fix
+    assert "2026年10月" in exc.value.text("ja")[1] and "2026年10月" in exc.value.fix
 
 
 @SQLITE
@@ -65,7 +65,8 @@ def test_reports_take_japanese_periods_and_csvs_open_in_excel(client: TestClient
     month = client.get("/api/v1/reports/clinics", params={"month": "2026年11月", "format": "csv"}, headers=staff)
     assert month.status_code == 200 and month.content.startswith("\ufeff月".encode())
     bad = client.get("/api/v1/reports/clinics", params={"month": "2026-13"}, headers=staff)
-    assert bad.status_code == 422 and "no month 13" in bad.json()["message"] and "2026年10月" in bad.json()["fix"]
+    assert bad.status_code == 422 and bad.json()["code"] == "date.no_such_month"
+    assert bad.json()["message"] == "月「2026-13」: 13 月はありません" and "2026年10月" in bad.json()["fix"]
 
 
 @SQLITE
@@ -75,7 +76,8 @@ def test_staff_search_takes_era_and_compact_dates(client: TestClient, settings: 
         r = client.get("/api/v1/records", params={"vaccine": "MR", "date_from": text}, headers=staff)
         assert r.status_code == 200, (text, r.text)
     r = client.get("/api/v1/records", params={"vaccine": "MR", "date_from": "令和8年2月30日"}, headers=staff)
-    assert r.status_code == 422 and "date_from" in r.json()["message"] and "令和8年4月1日" in r.json()["fix"]
+    assert r.status_code == 422 and r.json()["message"] == "実施日（から）「令和8年2月30日」は存在しない日付です"
+    assert "令和8年4月1日" in r.json()["fix"]
 
 
 @SQLITE
@@ -87,6 +89,7 @@ def test_the_cli_report_takes_an_era_year_and_refuses_a_bad_month_in_one_line(se
     assert out.read_bytes().startswith("\ufeff年度".encode())
     bad = subprocess.run([*cli, "report", "clinics", "2026-13", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert [line for line in bad.stderr.splitlines() if line.startswith("error")] == [
-        "error [bad_input]: month '2026-13': there is no month 13"
+    assert [line for line in bad.stderr.splitlines() if line.startswith("エラー")] == [
+        "エラー: 月「2026-13」: 13 月はありません — 月は 1〜12 です（例 2026-10・2026年10月・令和8年10月）"
+        " [date.no_such_month]"
     ]

@@ -17,10 +17,11 @@ from sqlmodel import Session
 from intake import metrics
 from intake.api.routes import audit, auth, batches, group, records, reports, residents, review
 from intake.db import get_engine
-from intake.errors import IntakeError, ServiceUnavailable
+from intake.errors import BadInput, IntakeError, ServiceUnavailable
+from intake.messages import field_problem, lang_of
 from intake.services import audit as audit_log
 from intake.services import denials
-from intake.services.readiness import check_database, readiness
+from intake.services.readiness import check_database, check_redis, readiness
 from intake.services.schedule_data import schedule
 from intake.settings import Settings, get_settings
 
@@ -67,7 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.AUTH_FAILURES.labels(str(exc.http_status)).inc()
             if not exc.audited:
                 _audit_denial(request, exc)
-        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+        return JSONResponse(exc.as_dict(_lang(request)), status_code=exc.http_status)
+
+    def _lang(request: Request) -> str:
+        return lang_of(request.headers.get("accept-language"), app.state.settings.lang)
 
     def _audit_denial(request: Request, exc: IntakeError) -> None:
         """Every refused request in the audit log, in this one place (intake.services.denials)."""
@@ -88,28 +92,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schema = next((c for c in check_database(app.state.settings) if c.name == "schema"), None)
         if schema is not None and not schema.ok and "not reachable" not in schema.detail:
             log.error("path=%s database schema not ready: %s", request.url.path, schema.detail)
-            err = ServiceUnavailable(
-                f"the database is not set up for this version ({schema.detail}); nothing was saved",
-                fix="the operator runs: intake migrate",
-            )
+            err: IntakeError = ServiceUnavailable("db.schema_not_ready", detail=schema.detail)
         else:
             log.warning("path=%s database unavailable: %s", request.url.path, type(exc.orig).__name__)
-            err = ServiceUnavailable(
-                "the database is not reachable; nothing was saved", fix="wait a moment and press the same key again"
-            )
-        return JSONResponse(err.as_dict(), status_code=err.http_status)
+            err = ServiceUnavailable("db.unreachable_nothing_saved")
+        return JSONResponse(err.as_dict(_lang(request)), status_code=err.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        return JSONResponse(
-            {"code": "bad_request", "message": where, "fix": "correct the request fields named"}, status_code=422
-        )
+        lang = _lang(request)
+        where = "; ".join(field_problem(e, lang) for e in exc.errors()[:5])
+        err = BadInput("request.invalid", where=where)
+        return JSONResponse(err.as_dict(lang), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # a bug: the person reads one sentence; the log keeps the traceback
+        log.exception("path=%s unexpected %s", request.url.path, type(exc).__name__)
+        return JSONResponse(IntakeError("server.unexpected").as_dict(_lang(request)), status_code=500)
 
     @app.get("/api/v1/health")
-    def health() -> dict[str, str]:
-        """Liveness: the process answers. Whether it can work is /api/v1/ready."""
-        return {"status": "ok"}
+    def health() -> dict[str, object]:
+        """Liveness (always 200 while the process answers) with what the operator first asks: the database, its
+        schema revision and Redis, each saying what is wrong. /api/v1/ready answers 503 when any check fails."""
+        checks = [*check_database(app.state.settings), check_redis(app.state.settings)]
+        return {
+            "status": "ok" if all(c.ok for c in checks) else "degraded",
+            **{c.name: {"ok": c.ok, "detail": c.detail, **({"fix": c.fix} if c.fix else {})} for c in checks},
+        }
 
     @app.get("/api/v1/ready")
     def ready() -> JSONResponse:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from intake.db import get_engine
 from intake.errors import Forbidden, Unauthenticated
+from intake.messages import ROLE_JA
 from intake.services import auth
 from intake.services.auth import Principal
 from intake.settings import Settings
@@ -52,7 +53,7 @@ def get_principal(
     elif x_api_key:
         who = auth.principal_for_api_key(session, x_api_key)
     else:
-        raise Unauthenticated("not logged in", fix="log in (users) or send the workstation's X-API-Key (scanners)")
+        raise Unauthenticated("auth.not_logged_in")
     request.state.principal = who  # so that a later denial of this request names who was refused
     return who
 
@@ -65,7 +66,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
     def check(who: PrincipalDep) -> Principal:
         if who.role not in roles:  # audited by the API's error handler, as every denial is
-            raise Forbidden(f"the {who.role} role may not do this", fix="ask an admin if your work needs it")
+            raise Forbidden("auth.role_forbidden", role=ROLE_JA.get(who.role, who.role), role_en=who.role)
         return who
 
     return check

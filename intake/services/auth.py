@@ -40,9 +40,9 @@ class Principal:
 
 def create_user(session: Session, username: str, password: str, role: Role) -> UserAccount:
     if len(password) < 10:
-        raise BadInput("password too short", fix="use at least 10 characters")
+        raise BadInput("auth.password_short")
     if session.exec(select(UserAccount).where(UserAccount.username == username)).first():
-        raise Conflict(f"user {username!r} exists", fix="choose another user name or disable the old account")
+        raise Conflict("auth.user_exists", user=username)
     user = UserAccount(username=username, password_hash=_hasher.hash(password), role=role)
     session.add(user)
     session.flush()
@@ -53,9 +53,7 @@ def create_user(session: Session, username: str, password: str, role: Role) -> U
 def login(session: Session, settings: Settings, username: str, password: str, remote: str = "") -> tuple[str, UserAccount]:
     user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
     now = utcnow()
-    failure = Unauthenticated(
-        "user name or password is wrong", fix="check both; after 5 failures the account locks for 15 minutes", audited=True
-    )
+    failure = Unauthenticated("auth.wrong_password", audited=True)
     if user is None or not user.active:
         audit.record(session, "anonymous", "login", "user", username if user is None else str(user.id), "denied", remote)
         session.commit()
@@ -63,7 +61,7 @@ def login(session: Session, settings: Settings, username: str, password: str, re
     if user.locked_until and user.locked_until > now:
         audit.record(session, f"user:{user.id}", "login", "user", str(user.id), "locked", remote)
         session.commit()
-        raise Unauthenticated("account locked after repeated failures", fix="wait 15 minutes or ask an admin", audited=True)
+        raise Unauthenticated("auth.locked", audited=True)
     try:
         _hasher.verify(user.password_hash, password)
     except VerifyMismatchError:
@@ -88,7 +86,7 @@ def principal_for_token(session: Session, settings: Settings, token: str) -> Pri
     """Checked on every request: revoked, idle-expired and over-age sessions are refused."""
     s = session.get(UserSession, _token_hash(token))
     now = utcnow()
-    expired = Unauthenticated("your session has ended", fix="log in again")
+    expired = Unauthenticated("auth.session_ended")
     if s is None or s.revoked:
         raise expired
     if now - s.last_seen > timedelta(minutes=settings.session_idle_minutes) or now - s.created_at > timedelta(
@@ -122,7 +120,7 @@ def disable_user(session: Session, username: str) -> None:
 
     user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
     if user is None:
-        raise NotFound(f"no user {username!r}", fix="see `intake users list`")
+        raise NotFound("auth.no_user", user=username)
     user.active = False
     session.add(user)
     for s in session.exec(select(UserSession).where(UserSession.user_id == user.id)).all():
@@ -134,7 +132,7 @@ def disable_user(session: Session, username: str) -> None:
 
 def revoke_api_keys(session: Session, label: str) -> int:
     if session.exec(select(ApiKey).where(ApiKey.label == label)).first() is None:
-        raise NotFound(f"no scanner key is labelled {label!r}", fix="see the labels with: intake users list")
+        raise NotFound("auth.no_scanner_key", label=label)
     keys = session.exec(select(ApiKey).where(ApiKey.label == label).where(ApiKey.active == True)).all()  # noqa: E712
     for k in keys:
         k.active = False
@@ -162,8 +160,5 @@ def register_api_key(session: Session, label: str, key: str) -> None:
 def principal_for_api_key(session: Session, key: str) -> Principal:
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == _token_hash(key))).first()
     if row is None or not row.active:
-        raise Unauthenticated(
-            "the scanner API key is missing, wrong or revoked",
-            fix="set the workstation's key (X-API-Key header / INTAKE_API_KEY); ask an admin for a new one",
-        )
+        raise Unauthenticated("auth.bad_api_key")
     return Principal("key", row.id or 0, Role.scanner, row.label)

@@ -27,7 +27,7 @@ from intake.store import ContentStore, sha256_of
 
 
 class BackupFailed(IntakeError):
-    code = "backup_failed"
+    kind = "backup_failed"
     exit_code = 9
 
 
@@ -63,7 +63,7 @@ def _backup(settings: Settings, target: Path) -> BackupReport:
     url = settings.effective_database_url
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
-        raise Conflict(f"{target} is not empty", fix="give a new folder for each backup (e.g. one per day)")
+        raise Conflict("backup.not_empty", path=target)
     target.chmod(0o700)
     if url.startswith("sqlite"):
         db_file = target / "database.sqlite"
@@ -85,9 +85,7 @@ def _backup(settings: Settings, target: Path) -> BackupReport:
             env=_pg_env(url),
         )
         if r.returncode != 0:
-            raise BackupFailed(
-                f"pg_dump failed: {r.stderr.strip()[:300]}", fix="check INTAKE_DATABASE_URL and pg_dump's version"
-            )
+            raise BackupFailed("backup.tool_failed", tool="pg_dump", detail=r.stderr.strip()[:300])
         kind = "postgresql"
     files = _copy_store(settings.store_dir, target / "store")
     manifest = {"created_at": datetime.now(UTC).isoformat(), "database": kind, "files": files}
@@ -103,9 +101,7 @@ def _copy_store(src_root: Path, dst_root: Path) -> list[str]:
         for path in sorted(p for p in src_root.rglob("*") if p.is_file() and not p.name.startswith(".")):
             data = path.read_bytes()
             if sha256_of(data) != path.name:
-                raise BackupFailed(
-                    f"stored file {path.name[:12]}… does not match its hash", fix="restore it from an older backup"
-                )
+                raise BackupFailed("backup.file_damaged", digest=path.name[:12])
             dest = dst_root / path.relative_to(src_root)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)
@@ -126,18 +122,15 @@ def _database_is_empty(url: str) -> bool:
 def restore(settings: Settings, source: Path) -> BackupReport:
     manifest_path = source / "manifest.json"
     if not manifest_path.exists():
-        raise NotFound(f"{source} holds no backup (manifest.json missing)", fix="give the folder `intake backup` wrote")
+        raise NotFound("backup.no_manifest", path=source)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     url = settings.effective_database_url
     if not _database_is_empty(url):
-        raise Conflict(
-            "the target database is not empty; a restore never overwrites data",
-            fix="point INTAKE_DATABASE_URL at a new, empty database",
-        )
+        raise Conflict("backup.target_not_empty")
     dispose_engines()
     if manifest["database"] == "sqlite":
         if not url.startswith("sqlite"):
-            raise Conflict("this backup is of a SQLite database", fix="restore it into a SQLite INTAKE_DATABASE_URL")
+            raise Conflict("backup.is_sqlite")
         target = Path(url.removeprefix("sqlite:///"))
         target.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
@@ -156,13 +149,11 @@ def restore(settings: Settings, source: Path) -> BackupReport:
             env=_pg_env(url),
         )
         if r.returncode != 0:
-            raise BackupFailed(
-                f"pg_restore failed: {r.stderr.strip()[:300]}", fix="check the target database and pg_restore's version"
-            )
+            raise BackupFailed("backup.tool_failed", tool="pg_restore", detail=r.stderr.strip()[:300])
     store = ContentStore(settings.store_dir)
     for digest in manifest["files"]:
         data = (source / "store" / digest[:2] / digest[2:4] / digest).read_bytes()
         if sha256_of(data) != digest:
-            raise BackupFailed(f"backup file {digest[:12]}… is damaged", fix="use another backup")
+            raise BackupFailed("backup.file_damaged", digest=digest[:12])
         store.put(data)
     return BackupReport(source, manifest["database"], len(manifest["files"]))

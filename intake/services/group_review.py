@@ -32,7 +32,7 @@ class Confirmation:
 
 def _check_field(field: str) -> None:
     if field not in GROUPABLE:
-        raise BadInput(f"{field!r} cannot be verified as a group", fix="choose one of " + ", ".join(GROUPABLE))
+        raise BadInput("group.not_groupable", field=field, choices=", ".join(GROUPABLE))
 
 
 def needs_look(page: Page, field: str) -> bool:
@@ -81,7 +81,7 @@ def _normalized(field: str, value: str) -> str:
         try:
             return parse_date(value).isoformat()
         except DateProblem as exc:
-            raise BadInput(f"{value!r}: {exc}", fix="type the date as YYYY-MM-DD or 令和8年11月5日") from exc
+            raise BadInput(f"date.{exc.code}", what="接種年月日", value=value) from exc
     return value
 
 

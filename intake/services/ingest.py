@@ -42,19 +42,21 @@ def limits_of(settings: Settings) -> Limits:
 
 def probe_all(files: list[UploadedFile], settings: Settings) -> list[FileProbe]:
     if not files:
-        raise BadInput("no files in the upload", fix="attach one or more PDF, TIFF, PNG or JPEG files")
+        raise BadInput("upload.empty")
     probes = []
     for f in files:
         if len(f.data) > settings.max_upload_bytes:
             raise TooLarge(
-                f"{f.filename} is {len(f.data) // 1_000_000} MB; the limit is {settings.max_upload_bytes // 1_000_000} MB",
-                fix="split the bundle into smaller files",
+                "upload.too_large",
+                name=f.filename,
+                size=len(f.data) // 1_000_000,
+                limit=settings.max_upload_bytes // 1_000_000,
             )
         try:
             probes.append(probe(f.data, limits_of(settings)))
         except DecodeError as exc:
-            err = UnsupportedFile if "not a scan" in str(exc) or "unrecognised" in str(exc) else UnreadableFile
-            raise err(f"{f.filename}: {exc}", fix=exc.fix) from exc
+            err = UnsupportedFile if exc.code in ("refused", "unknown_type") else UnreadableFile
+            raise err(f"decode.{exc.code}", name=f.filename, **exc.params) from exc
     return probes
 
 
@@ -62,10 +64,7 @@ def create_batch(
     session: Session, store: ContentStore, settings: Settings, clinic_code: str, files: list[UploadedFile], uploaded_by: str
 ) -> BatchReceipt:
     if session.get(Clinic, clinic_code) is None:
-        raise UnknownClinic(
-            f"clinic code {clinic_code!r} is not in the clinic master",
-            fix="check the 実施機関コード on the bundle's cover sheet, or ask an admin to add the clinic",
-        )
+        raise UnknownClinic("upload.unknown_clinic", value=clinic_code)
     probes = probe_all(files, settings)
     batch = Batch(clinic_code=clinic_code, uploaded_by=uploaded_by, file_count=len(files))
     session.add(batch)
@@ -118,5 +117,5 @@ def visible_batch(session: Session, who: Principal, batch_id: int) -> Batch:
     workstation follows its own uploads, never another clinic's)."""
     batch = session.get(Batch, batch_id)
     if batch is None or (who.role == Role.scanner and batch.uploaded_by != who.actor):
-        raise NotFound(f"batch {batch_id} does not exist", fix="give the batch number the upload printed")
+        raise NotFound("batch.not_found", batch=batch_id)
     return batch

@@ -79,7 +79,7 @@ def commit_page(
         return existing
     vaccine = session.get(Vaccine, entry.vaccine_code)
     if vaccine is None:
-        raise BadInput(f"vaccine {entry.vaccine_code!r} is not in the vaccine master", fix="correct 接種種類")
+        raise BadInput("vaccine.not_in_master", value=entry.vaccine_code)
     batch = session.get(Batch, page.batch_id)
     clinic = session.get(Clinic, batch.clinic_code) if batch else None
     record = VaccinationRecord(
@@ -140,7 +140,7 @@ def limit_for(q: RecordQuery) -> int:
 
 def _filtered(q: RecordQuery) -> Any:
     if not any([q.atena_no, q.kana and q.birth_date, q.vaccine_code, q.date_from, q.date_to, q.clinic_code, q.lot_number]):
-        raise BadInput("no search condition", fix="give 宛名番号, kana + birth date, vaccine, date range, clinic or lot")
+        raise BadInput("ledger.no_condition")
     stmt = select(VaccinationRecord).where(col(VaccinationRecord.is_current)).where(~col(VaccinationRecord.deleted))
     if q.atena_no:
         stmt = stmt.where(VaccinationRecord.atena_no == q.atena_no)
@@ -210,15 +210,15 @@ def correct_record(
 ) -> VaccinationRecord:
     """Staff correction: a new version with the reason; the old version stays, no longer current."""
     if not reason.strip():
-        raise BadInput("a correction needs a reason", fix="say why the record is corrected (e.g. 医療機関からの訂正連絡)")
+        raise BadInput("ledger.correction_reason")
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
-        raise BadInput(f"cannot correct {', '.join(sorted(unknown))}", fix=f"correctable: {', '.join(CORRECTABLE)}")
+        raise BadInput("ledger.not_correctable", fields=", ".join(sorted(unknown)), choices=", ".join(CORRECTABLE))
     old = session.get(VaccinationRecord, record_id)
     if old is None:
-        raise NotFound(f"record {record_id} does not exist")
+        raise NotFound("record.not_found", record=record_id)
     if not old.is_current:
-        raise Conflict(f"record {record_id} was already corrected", fix="correct the current version (see the history)")
+        raise Conflict("record.already_corrected", record=record_id)
     new = VaccinationRecord(**old.model_dump(exclude={"id", "created_at", "version", "is_current", "change_reason"}))
     for name, value in changes.items():
         if name == "performed_on" and isinstance(value, str):

@@ -43,16 +43,15 @@ def print_bulk(
         missing = {"宛名番号", "接種種類コード", "回数"} - set(reader.fieldnames or [])
         if missing:
             raise BadInput(
-                f"{targets.name} lacks column(s) {', '.join(sorted(missing))}",
-                fix="give 宛名番号,接種種類コード,回数 (the output of the target extraction)",
+                "csv.missing_columns",
+                name=targets.name,
+                columns=", ".join(sorted(missing)),
+                required="宛名番号,接種種類コード,回数",
             )
         for line, row in enumerate(reader, start=2):
             r, v = session.get(Resident, row["宛名番号"]), session.get(Vaccine, row["接種種類コード"])
             if r is None or v is None:
-                raise BadInput(
-                    f"line {line}: {'resident' if r is None else 'vaccine'} not found",
-                    fix="import the register and masters, or remove the line",
-                )
+                raise BadInput("line.not_found", line=line, what="宛名番号" if r is None else "接種種類コード")
             if r.deleted or r.move_reason:
                 continue  # moved out or died: no form is mailed
             group = (r.postal_code or "000")[:3]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session
 
-from intake.errors import BadInput
+from intake.errors import BadInput, IntakeError
 from intake.services import audit
 from intake.services.kana import fold_kana, loosen_kana
 from intake.services.my_number import check_digit_ok, seal
@@ -31,7 +31,7 @@ Progress = Callable[[int], None]
 class ImportSummary:
     created: int = 0
     updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[IntakeError] = field(default_factory=list)  # each bad line, by code (rendered at the edge)
 
     @property
     def ok(self) -> bool:
@@ -56,9 +56,7 @@ def _rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]
     with path.open("rb") as raw:
         head = raw.read(8)
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in head:  # xlsx / xls / binary
-        raise BadInput(
-            f"{path.name} is a spreadsheet or binary file, not CSV", fix="save it from Excel as 'CSV UTF-8' and give that"
-        )
+        raise BadInput("file.not_csv", name=path.name)
     with path.open(encoding=_encoding(path), newline="") as fh:
         yield from _rows_of(fh, path.name, required)
 
@@ -67,10 +65,7 @@ def _rows_of(fh: io.TextIOBase | io.TextIOWrapper, name: str, required: list[str
     reader = csv.DictReader(fh)
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
-        raise BadInput(
-            f"{name} lacks column(s) {', '.join(missing)}",
-            fix=f"the header must name {', '.join(required)} (standardized names)",
-        )
+        raise BadInput("csv.missing_columns", name=name, columns=", ".join(missing), required=", ".join(required))
     for i, row in enumerate(reader, start=2):
         yield i, {k: (v or "").strip() for k, v in row.items() if k}
 
@@ -85,10 +80,7 @@ def _date(value: str, line: int, column: str) -> date | None:
     try:  # as the ward writes them: 令和6年4月1日, R6.4.1, 2024/04/01, 20240401 (intake.ward_dates)
         return parse_day(value, column)
     except BadInput:
-        raise BadInput(
-            f"line {line}: {column} {value!r} is not a date (write YYYY-MM-DD, YYYY/MM/DD or 令和6年4月1日)",
-            fix="correct the date on the line named",
-        ) from None
+        raise BadInput("line.bad_date", line=line, column=column, value=value) from None
 
 
 RESIDENT_FIELDS = (
@@ -102,12 +94,12 @@ def _check_resident(line: int, row: dict[str, str]) -> None:
     """What can be wrong with a register row (the first pass: nothing folded, nothing kept)."""
     sex = row.get("性別", "")
     if sex not in ("1", "2", ""):
-        raise BadInput(f"line {line}: 性別 must be 1 or 2, got {sex!r}")
+        raise BadInput("line.bad_sex", line=line, value=sex)
     if not row["宛名番号"]:
-        raise BadInput(f"line {line}: 宛名番号 is empty")
+        raise BadInput("line.empty", line=line, column="宛名番号")
     number = row.get("個人番号", "").strip()
     if number and not check_digit_ok(number):
-        raise BadInput(f"line {line}: 個人番号 is not 12 digits with a valid check digit")
+        raise BadInput("line.bad_my_number", line=line)
     _date(row["生年月日"], line, "生年月日")
     _date(row.get("異動年月日", ""), line, "異動年月日")
 
@@ -148,7 +140,7 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
             _check_resident(line, row)
         except BadInput as exc:
             if len(summary.errors) < 1000:
-                summary.errors.append(exc.message)
+                summary.errors.append(exc)
         if progress and seen % CHUNK == 0:
             progress(-seen)  # negative: rows checked (first pass)
     if summary.errors:
@@ -238,7 +230,7 @@ def _number(value: str, line: int, column: str, kind: type[float] | type[int] = 
     try:
         return kind(unicodedata.normalize("NFKC", value).strip().lower().removesuffix("ml").strip())
     except ValueError:
-        raise BadInput(f"line {line}: {column} {value!r} is not a number", fix=f"write {column} as e.g. 0.5") from None
+        raise BadInput("line.bad_number", line=line, column=column, value=value) from None
 
 
 def import_vaccines(session: Session, path: Path) -> ImportSummary:
@@ -248,7 +240,7 @@ def import_vaccines(session: Session, path: Path) -> ImportSummary:
     for line, row in _rows(path, ["接種種類コード", "ワクチン名"]):
         try:
             if not row["接種種類コード"] or not row["ワクチン名"]:
-                raise BadInput(f"line {line}: 接種種類コード and ワクチン名 are both needed")
+                raise BadInput("line.empty", line=line, column="接種種類コード・ワクチン名")
             doses = _number(row.get("回数", ""), line, "回数", int)
             rows.append(
                 (
@@ -263,7 +255,7 @@ def import_vaccines(session: Session, path: Path) -> ImportSummary:
                 )
             )
         except BadInput as exc:
-            s.errors.append(exc.message)
+            s.errors.append(exc)
     if s.errors:
         return s
     for code, values in rows:
@@ -286,9 +278,9 @@ def import_clinics(session: Session, path: Path) -> ImportSummary:
     for line, row in _rows(path, ["実施機関コード", "実施機関名"]):
         code, name = unicodedata.normalize("NFKC", row["実施機関コード"]).strip(), row["実施機関名"]
         if not code.isdigit():
-            s.errors.append(f"line {line}: 実施機関コード {row['実施機関コード']!r} is not a number code")
+            s.errors.append(BadInput("line.bad_clinic_code", line=line, value=row["実施機関コード"]))
         elif not name:
-            s.errors.append(f"line {line}: 実施機関 {code} has no 実施機関名")
+            s.errors.append(BadInput("line.empty", line=line, column="実施機関名"))
         else:
             rows.append((code, name))
     if s.errors:
@@ -309,13 +301,13 @@ def import_lots(session: Session, path: Path) -> ImportSummary:
     s = ImportSummary()
     for line, row in _rows(path, ["ロット番号", "接種種類コード"]):
         if session.get(Vaccine, row["接種種類コード"]) is None:
-            s.errors.append(f"line {line}: vaccine {row['接種種類コード']} is not in the vaccine master")
+            s.errors.append(BadInput("line.unknown_vaccine", line=line, value=row["接種種類コード"]))
             continue
         lot = session.get(Lot, row["ロット番号"])
         try:
             expiry = _date(row.get("有効期限", ""), line, "有効期限")
         except BadInput as exc:  # every bad line named, not only the first
-            s.errors.append(exc.message)
+            s.errors.append(exc)
             continue
         if lot is None:
             session.add(

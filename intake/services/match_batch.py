@@ -28,7 +28,9 @@ def read_queries(path: Path) -> list[Query]:
         reader = csv.DictReader(fh)
         missing = [c for c in ("form_id", "氏名_振り仮名", "生年月日") if c not in (reader.fieldnames or [])]
         if missing:
-            raise BadInput(f"{path.name} lacks column(s) {', '.join(missing)}", fix=f"columns: {','.join(QUERY_COLUMNS)}")
+            raise BadInput(
+                "match.missing_columns", name=path.name, columns=", ".join(missing), required=",".join(QUERY_COLUMNS)
+            )
         return [
             Query(
                 form_id=r["form_id"],

@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session
 
 from intake.errors import BadInput, Forbidden, NotFound
+from intake.messages import ROLE_JA
 from intake.secrets import secret
 from intake.services import audit
 from intake.services.auth import Principal
@@ -54,17 +55,17 @@ def seal(number: str) -> str:
 def reveal(session: Session, who: Principal, atena_no: str, purpose: str) -> str:
     """The one way to read a resident's 個人番号: staff or admin, with the purpose, audited."""
     if who.role not in READERS:
-        raise Forbidden(f"the {who.role} role may not see 個人番号", fix="ask 保健予防課 staff")
+        raise Forbidden("my_number.forbidden", role=ROLE_JA.get(who.role, who.role), role_en=who.role)
     purpose = purpose.strip()
     if not purpose:
-        raise BadInput("the purpose of reading 個人番号 is missing", fix="say why it is needed (e.g. 他市区町村照会)")
+        raise BadInput("my_number.no_purpose")
     resident = session.get(Resident, atena_no)
     if resident is None or not resident.my_number:
-        raise NotFound(f"no 個人番号 is on record for 宛名番号 {atena_no}")
+        raise NotFound("my_number.none", atena_no=atena_no)
     try:
         number = _fernet().decrypt(resident.my_number.encode()).decode()
     except InvalidToken as exc:
-        raise Forbidden("the stored 個人番号 cannot be decrypted with this installation's key", fix="ask the admin") from exc
+        raise Forbidden("my_number.undecryptable") from exc
     audit.record(session, who.actor, "mynumber.read", "resident", atena_no, f"purpose: {purpose[:80]}")
     session.commit()
     return number

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -26,6 +28,8 @@ class Check:
     ok: bool
     detail: str  # what was found, in words
     fix: str = ""  # what to do when not ok
+    code: str = ""  # intake.messages: the failed check as a person reads it (CLI, worker start-up)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 def head_revision(url: str) -> str:
@@ -37,7 +41,14 @@ def check_database(settings: Settings) -> list[Check]:
     if url.startswith("sqlite:///") and not os.path.exists(url.removeprefix("sqlite:///")):
         # never create an empty database by asking whether it is ready
         return [
-            Check("database", False, f"no database file at {url.removeprefix('sqlite:///')}", "run: intake migrate"),
+            Check(
+                "database",
+                False,
+                f"no database file at {url.removeprefix('sqlite:///')}",
+                "run: intake migrate",
+                "db.no_file",
+                {"path": url.removeprefix("sqlite:///")},
+            ),
             Check("schema", False, "no schema", "run: intake migrate"),
         ]
     try:
@@ -46,7 +57,14 @@ def check_database(settings: Settings) -> list[Check]:
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
         return [
-            Check("database", False, f"not reachable: {reason}", "start the database or correct INTAKE_DATABASE_URL"),
+            Check(
+                "database",
+                False,
+                f"not reachable: {reason}",
+                "start the database or correct INTAKE_DATABASE_URL",
+                "db.unreachable",
+                {"where": reason},
+            ),
             Check("schema", False, "unknown (database not reachable)", "start the database"),
         ]
     head = head_revision(url)
@@ -54,7 +72,17 @@ def check_database(settings: Settings) -> list[Check]:
     if current == head:
         return [db, Check("schema", True, f"at head ({head})")]
     found = current or "none (never migrated)"
-    return [db, Check("schema", False, f"revision {found}, the code needs {head}", "run: intake migrate")]
+    return [
+        db,
+        Check(
+            "schema",
+            False,
+            f"revision {found}, the code needs {head}",
+            "run: intake migrate",
+            "db.not_migrated",
+            {"found": current or "なし（未移行）", "head": head},
+        ),
+    ]
 
 
 def check_redis(settings: Settings) -> Check:
@@ -65,7 +93,14 @@ def check_redis(settings: Settings) -> Check:
     try:
         redis_conn(settings).ping()
     except (RedisError, OSError) as exc:
-        return Check("redis", False, f"not reachable: {exc}"[:200], "start Redis or correct INTAKE_REDIS_URL")
+        return Check(
+            "redis",
+            False,
+            f"not reachable: {exc}"[:200],
+            "start Redis or correct INTAKE_REDIS_URL",
+            "redis.unreachable",
+            {"where": str(exc)[:200]},
+        )
     return Check("redis", True, "answers")
 
 
@@ -76,7 +111,15 @@ def check_store(settings: Settings) -> Check:
         with tempfile.NamedTemporaryFile(dir=root, prefix=".ready-"):
             pass
     except OSError as exc:
-        return Check("store", False, f"{root} takes no write: {exc.strerror or exc}", f"make {root} writable by the service")
+        detail = exc.strerror or str(exc)
+        return Check(
+            "store",
+            False,
+            f"{root} takes no write: {detail}",
+            f"make {root} writable by the service",
+            "store.unwritable",
+            {"path": root, "detail": detail},
+        )
     return Check("store", True, f"{root} writable")
 
 
@@ -87,7 +130,7 @@ def check_schedule() -> Check:
     try:
         n = len(schedule().vaccines)
     except IntakeError as exc:
-        return Check("schedule", False, exc.message, exc.fix)
+        return Check("schedule", False, exc.message, exc.fix, exc.code, exc.params)
     return Check("schedule", True, f"vaccine_schedule.yaml: {n} vaccines")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
+from intake.messages import STATUS_JA, machine_text
 from intake.services import audit, double_entry, ledger, qa
 from intake.services.auth import Principal
 from intake.services.schedule import Check
@@ -38,7 +39,7 @@ class Decision:
 
 
 class ScheduleProblem(Conflict):
-    code = "schedule_check"
+    kind = "schedule_check"
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def has_reason(page: Page, reason: str) -> bool:
         return page.qa_sample
     if reason == "second_entry":
         return bool(page.first_entry)
-    raise BadInput(f"unknown queue reason {reason!r}", fix="use one of " + ", ".join(REASONS))
+    raise BadInput("review.bad_queue_reason", value=reason, choices=", ".join(REASONS))
 
 
 def take_next(
@@ -87,7 +88,7 @@ def take_next(
     """Lock the oldest reviewable page for this reviewer, optionally of one batch, one clinic, or for one reason.
     Atomic: two reviewers never get the same page."""
     if reason and reason not in REASONS:
-        raise BadInput(f"unknown queue reason {reason!r}", fix="use one of " + ", ".join(REASONS))
+        raise BadInput("review.bad_queue_reason", value=reason, choices=", ".join(REASONS))
     now = utcnow()
     mine = session.exec(
         select(Page)
@@ -154,11 +155,11 @@ def page_for(session: Session, who: Principal, page_id: int) -> Page:
     """A page the caller may see: a reviewer only the one they hold; supervisors and staff any."""
     page = session.get(Page, page_id)
     if page is None:
-        raise NotFound(f"page {page_id} does not exist")
+        raise NotFound("page.not_found", page=page_id)
     if who.role == Role.reviewer and not (page.locked_by == who.id and page.locked_until and page.locked_until > utcnow()):
         audit.record(session, who.actor, "page.read", "page", str(page_id), "denied")
         session.commit()
-        raise Forbidden("this form is not assigned to you", fix="take the next form from the queue", audited=True)
+        raise Forbidden("review.not_assigned", audited=True)
     return page
 
 
@@ -173,16 +174,15 @@ def candidates_allowed(session: Session, who: Principal, page: Page, atena_no: s
 
 def _check_version(page: Page, version: int) -> None:
     if page.version != version:
-        raise StaleVersion(
-            f"form {page.id} was changed by someone else (version {page.version}, yours {version})",
-            fix="reload the form; your entries were not saved",
-        )
+        raise StaleVersion("review.stale", page=page.id, version=page.version, yours=version)
 
 
 def _held(session: Session, who: Principal, page_id: int, version: int) -> Page:
     page = page_for(session, who, page_id)
     if page.status not in REVIEWABLE:
-        raise LockedByOther(f"form {page_id} is already {page.status}", fix="take the next form")
+        raise LockedByOther(
+            "review.taken", page=page_id, status=STATUS_JA.get(str(page.status), str(page.status)), status_en=page.status
+        )
     _check_version(page, version)
     return page
 
@@ -192,19 +192,20 @@ def entry_for(page: Page, d: Decision) -> ledger.Entry:
     vaccine = d.values.get("vaccine_code") or ident.get("vaccine_code")
     dose_no = d.values.get("dose_no") or ident.get("dose_no")
     if not vaccine or not dose_no:
-        raise BadInput("接種種類 and 回数 are unknown for this form", fix="type the vaccine code and dose number")
+        raise BadInput("review.vaccine_unknown")
+    date_text = d.values.get("vaccination_date", "")
     try:
-        performed = parse_date(d.values.get("vaccination_date", ""))
+        performed = parse_date(date_text)
     except DateProblem as exc:
-        raise BadInput(f"接種年月日: {exc}", fix="type the date as YYYY-MM-DD or 令和8年11月5日") from exc
+        raise BadInput(f"date.{exc.code}", what="接種年月日", value=date_text) from exc
     dose_text = d.values.get("dose_ml", "")
     try:
         dose_ml = float(dose_text) if dose_text else None
     except ValueError:
-        raise BadInput(f"接種量 {dose_text!r} is not a number", fix="type e.g. 0.5") from None
+        raise BadInput("review.bad_number", field="接種量", value=dose_text) from None
     screened_only = d.values.get("screening_result") == "見合わせ"
     if not screened_only and not d.values.get("lot_number"):
-        raise BadInput("ロット番号 is empty", fix="type the lot number from the sticker")
+        raise BadInput("review.lot_empty")
     return ledger.Entry(
         atena_no=d.atena_no,
         vaccine_code=str(vaccine),
@@ -235,17 +236,15 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
         return Outcome("second_entry_needed", message="already saved; another reviewer keys the critical fields")
     page = _held(session, who, page_id, d.version)
     if not candidates_allowed(session, who, page, d.atena_no):
-        raise Forbidden(f"宛名番号 {d.atena_no} is not a candidate of this form", fix="search for the resident first")
+        raise Forbidden("review.not_candidate", atena_no=d.atena_no)
     if session.get(Resident, d.atena_no) is None:
-        raise BadInput(f"宛名番号 {d.atena_no!r} is not in the register", fix="choose a candidate or search again")
+        raise BadInput("review.not_in_register", atena_no=d.atena_no)
     entry = entry_for(page, d)
     checks = ledger.schedule_checks(session, entry)
     errors = [c.message for c in checks if c.severity == "error"]
     if errors and not d.acknowledged:
-        raise ScheduleProblem(
-            "; ".join(errors),
-            fix="check the form against these; to record the dose as given anyway, confirm again with 確認して登録",
-        )
+        findings = "; ".join(errors)
+        raise ScheduleProblem("review.schedule", findings=machine_text(findings, "ja"), findings_en=findings)
     blind = double_entry.blind_fields(page, settings.template_version, settings.double_entry)
     if blind and who.role == Role.reviewer:
         if not page.first_entry:
@@ -305,7 +304,7 @@ def _release(
 
 def reject(session: Session, who: Principal, page_id: int, version: int, reason: str) -> Page:
     if not reason.strip():
-        raise BadInput("a rejection needs a reason", fix="say why the form cannot be entered")
+        raise BadInput("review.reason_needed", action="返戻", action_en="a rejection")
     page = _held(session, who, page_id, version)
     page.status = PageStatus.rejected
     page.reason = reason[:500]
@@ -328,9 +327,9 @@ def field_crop(store: ContentStore, page: Page, field: str, template_version: st
     """PNG of the registered page around one template field."""
     spec = next((f for f in load_template(page.layout or template_version).fields if f.name == field), None)
     if spec is None:
-        raise NotFound(f"the form has no field {field!r}")
+        raise NotFound("page.no_field", field=field)
     if page.image_sha256 is None:
-        raise NotFound(f"page {page.id} has no image yet", fix="wait until it is processed")
+        raise NotFound("page.no_image", page=page.id)
     img = Image.open(io.BytesIO(store.get(page.image_sha256)))
     x, y, w, h = spec.region()
     k = PX_PER_MM
@@ -347,7 +346,7 @@ def field_summary(page: Page) -> dict[str, Any]:
 def defer(session: Session, who: Principal, page_id: int, version: int, reason: str) -> Page:
     """Hand the form to a supervisor: it leaves the reviewers' queue and waits in the supervisors'."""
     if not reason.strip():
-        raise BadInput("deferring needs a reason", fix="say what the supervisor should look at")
+        raise BadInput("review.reason_needed", action="監督者へ回す", action_en="deferring")
     page = _held(session, who, page_id, version)
     page.match = {**page.match, "deferred": True}
     page.needs_review_reasons = [*page.needs_review_reasons, f"deferred: {reason[:200]}"]

@@ -24,7 +24,7 @@ HARD = ("confirmed", "confirmed_secondary")
 
 
 class ScheduleDataError(IntakeError):
-    code = "schedule_data_invalid"
+    kind = "schedule_data_invalid"
     exit_code = 2
     http_status = 500
 
@@ -262,7 +262,7 @@ def parse(text: str, name: str = "vaccine_schedule.yaml") -> Schedule:
         raw = yaml.safe_load(text)
         node = yaml.compose(text)
     except yaml.YAMLError as exc:
-        raise ScheduleDataError(f"{name} is not valid YAML: {exc}", fix="correct the line named") from None
+        raise ScheduleDataError("schedule.data_invalid", name=name, detail=f"not valid YAML: {exc}") from None
     lines: dict[tuple[Any, ...], int] = {}
     if node is not None:
         _lines(node, (), lines)
@@ -281,11 +281,9 @@ def parse(text: str, name: str = "vaccine_schedule.yaml") -> Schedule:
             line = lines.get((*probe, "<key>"), lines.get(probe, 0))
             what = f"unknown key {loc[-1]!r}" if e["type"] == "extra_forbidden" else e["msg"]
             problems.append(f"line {line}: {_where(loc)}: {what}")
-        raise ScheduleDataError(
-            f"{name}: " + "; ".join(problems), fix="correct the key or value on the line named"
-        ) from None
+        raise ScheduleDataError("schedule.data_invalid", name=name, detail="; ".join(problems)) from None
     except ValueError as exc:
-        raise ScheduleDataError(f"{name}: {exc}", fix="correct the start_window") from None
+        raise ScheduleDataError("schedule.data_invalid", name=name, detail=exc) from None
     return schedule
 
 

@@ -29,7 +29,12 @@ async def upload_batch(
     for f in files:
         data = await f.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
-            raise TooLarge(f"{f.filename} exceeds {settings.max_upload_bytes // 1_000_000} MB", fix="split the bundle")
+            raise TooLarge(
+                "upload.too_large",
+                name=f.filename or "?",
+                size=f"> {settings.max_upload_bytes // 1_000_000}",
+                limit=settings.max_upload_bytes // 1_000_000,
+            )
         uploaded.append(UploadedFile(f.filename or "upload", data))
     receipt = create_batch(session, store, settings, clinic_code, uploaded, who.actor)
     queued = enqueue_pages(settings, receipt.new_page_ids)

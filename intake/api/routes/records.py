@@ -59,10 +59,10 @@ def search(
     query = RecordQuery(
         atena_no=atena_no,
         kana=kana,
-        birth_date=optional_day(birth_date, "birth_date"),  # dates as staff type them: 令和3年10月20日, R3.10.20, 20211020
+        birth_date=optional_day(birth_date, "生年月日"),  # dates as staff type them: 令和3年10月20日, R3.10.20, 20211020
         vaccine_code=vaccine,
-        date_from=optional_day(date_from, "date_from"),
-        date_to=optional_day(date_to, "date_to"),
+        date_from=optional_day(date_from, "実施日（から）"),
+        date_to=optional_day(date_to, "実施日（まで）"),
         clinic_code=clinic,
         lot_number=lot,
         limit=limit,
@@ -92,7 +92,7 @@ def correct(record_id: int, body: CorrectionIn, session: SessionDep, who: StaffD
 def history(record_id: int, session: SessionDep, who: StaffDep) -> list[RecordOut]:
     rec = session.get(VaccinationRecord, record_id)
     if rec is None or rec.lineage_id is None:
-        raise NotFound(f"record {record_id} does not exist")
+        raise NotFound("record.not_found", record=record_id)
     rows = ledger.record_history(session, rec.lineage_id)
     audit.record(session, who.actor, "record.history", "resident", rec.atena_no)
     session.commit()

@@ -41,7 +41,7 @@ def resident_history(atena_no: str, session: SessionDep, who: StaffDep, today: d
     """A resident's vaccinations with the schedule status ("next due"). Never 個人番号."""
     r = session.get(Resident, atena_no)
     if r is None:
-        raise NotFound(f"宛名番号 {atena_no} is not in the register")
+        raise NotFound("resident.not_in_register", atena_no=atena_no)
     rows = ledger.resident_history(session, atena_no)
     due = (
         next_due(

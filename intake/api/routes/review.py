@@ -109,10 +109,10 @@ def get_page(page_id: int, session: SessionDep, settings: SettingsDep, who: Revi
 @router.get("/pages/{page_id}/image", response_class=Response)
 def page_image(page_id: int, session: SessionDep, store: StoreDep, who: PrincipalDep) -> Response:
     if who.role not in (Role.reviewer, Role.supervisor, Role.staff, Role.admin):
-        raise Forbidden("the scanner role may not view pages")
+        raise Forbidden("page.scanner_may_not_view")
     page = review.page_for(session, who, page_id)
     if page.image_sha256 is None:
-        raise NotFound(f"page {page_id} has no image yet", fix="wait until it is processed")
+        raise NotFound("page.no_image", page=page_id)
     audit.record(session, who.actor, "page.image", "page", str(page_id))
     session.commit()
     return Response(store.get(page.image_sha256), media_type="image/jpeg", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,899 @@
+"""Every message a person reads about a failure, by code: Japanese (the ward's language, the default) and English
+(a setting: INTAKE_LANG=en). The code and its parameters travel (API `{code, params, message, fix}`, CLI exit,
+audit); the words are chosen here, once, at the edge that shows them.
+
+An entry is (日本語, 直し方, English, fix); `{name}` is filled from the error's parameters. A code missing here is a
+bug: tests/test_messages.py finds every code the product raises and checks that both languages have it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+
+class Text(NamedTuple):
+    ja: str
+    ja_fix: str
+    en: str
+    en_fix: str
+
+
+LANGS = ("ja", "en")
+
+CATALOGUE: dict[str, Text] = {
+    # --- services and databases the command or the API needs
+    "db.unreachable": Text(
+        "データベースに接続できません（{where}）",
+        "データベースを起動するか、INTAKE_DATABASE_URL を直してください",
+        "the database is not reachable ({where})",
+        "start it, or correct INTAKE_DATABASE_URL",
+    ),
+    "db.unreachable_nothing_saved": Text(
+        "データベースに接続できません。何も保存されていません",
+        "少し待ってから、同じキーをもう一度押してください",
+        "the database is not reachable; nothing was saved",
+        "wait a moment and press the same key again",
+    ),
+    "db.schema_not_ready": Text(
+        "データベースがこの版向けに準備されていません（{detail}）。何も保存されていません",
+        "運用担当者が intake migrate を実行してください",
+        "the database is not set up for this version ({detail}); nothing was saved",
+        "the operator runs: intake migrate",
+    ),
+    "db.no_file": Text(
+        "データベースのファイルがありません（{path}）{where}",
+        "intake migrate を実行するか、INTAKE_VAR_DIR を設置先のフォルダに向けてください",
+        "no database file at {path}{where}",
+        "run: intake migrate, or point INTAKE_VAR_DIR at the installation",
+    ),
+    "db.not_migrated": Text(
+        "データベースのスキーマが {found} で、この版は {head} が必要です{where}",
+        "intake migrate を実行してください",
+        "the database schema is at {found}; the code needs {head}{where}",
+        "run: intake migrate",
+    ),
+    "redis.unreachable": Text(
+        "Redis に接続できません（{where}）",
+        "Redis を起動するか、INTAKE_REDIS_URL を直してください",
+        "Redis is not reachable ({where})",
+        "start it, or correct INTAKE_REDIS_URL",
+    ),
+    "api.unreachable": Text(
+        "API に接続できません（{where}）",
+        "intake serve を起動するか、--api-url を直してください。続く場合は管理者に連絡してください",
+        "the API is not reachable ({where})",
+        "start `intake serve`, or correct --api-url; if it persists, call the administrator",
+    ),
+    "store.unwritable": Text(
+        "保存領域 {path} に書き込めません（{detail}）",
+        "サービスの実行ユーザーが {path} に書き込めるようにしてください",
+        "the store {path} takes no write ({detail})",
+        "make {path} writable by the service",
+    ),
+    "unexpected": Text(
+        "予期しないエラーです（{kind}）。詳細は {log} にあります",
+        "そのログを添えて運用担当者に報告してください",
+        "unexpected error ({kind}); the details are in {log}",
+        "report it to the operator with that log",
+    ),
+    "unexpected.no_log": Text(
+        "予期しないエラーです（{kind}）。詳細をログに書けませんでした",
+        "画面の内容を控えて運用担当者に報告してください",
+        "unexpected error ({kind}); the details could not be written to a log",
+        "report it to the operator with what you saw",
+    ),
+    "server.unexpected": Text(
+        "サーバー内部のエラーです。何も保存されていません",
+        "もう一度操作してください。続く場合は管理者に連絡してください（時刻を添えて）",
+        "internal server error; nothing was saved",
+        "try once more; if it persists, call the administrator with the time",
+    ),
+    # --- files and values a person gave
+    "file.cannot_use": Text(
+        "{path} を使えません（{detail}）",
+        "パスとアクセス権を確認してください",
+        "cannot use {path}: {detail}",
+        "check the path and its permissions",
+    ),
+    "file.missing": Text(
+        "ファイルがありません: {paths}",
+        "スキャンしたファイルのパスを指定してください",
+        "no such file: {paths}",
+        "give the paths of the scanned files",
+    ),
+    "file.not_csv": Text(
+        "{name} は表計算ソフトの形式かバイナリで、CSVではありません",
+        "Excel で「CSV UTF-8」または「CSV」として保存し直して指定してください",
+        "{name} is a spreadsheet or binary file, not CSV",
+        "save it from Excel as 'CSV UTF-8' and give that",
+    ),
+    "file.not_text": Text(
+        "{name} を UTF-8 としても Shift_JIS としても読めません",
+        "Excel で「CSV UTF-8」として保存し直してください",
+        "{name} is neither UTF-8 nor Shift_JIS text",
+        "save it from Excel as 'CSV UTF-8'",
+    ),
+    "csv.missing_columns": Text(
+        "{name} に列 {columns} がありません",
+        "見出し行に {required} を含めてください（標準の列名）",
+        "{name} lacks column(s) {columns}",
+        "the header must name {required} (standardized names)",
+    ),
+    "csv.rejected": Text(
+        "{name} を取り込みませんでした: 誤りのある行が {count} 行あります",
+        "示した行を直して、もう一度実行してください（何も登録していません）",
+        "nothing imported from {name}: {count} bad row(s)",
+        "fix the lines named and run again (nothing was stored)",
+    ),
+    "line.bad_date": Text(
+        "{line} 行目: {column}「{value}」は日付ではありません",
+        "2024-04-01・2024/04/01・令和6年4月1日 のように書いてください",
+        "line {line}: {column} {value!r} is not a date",
+        "write it as 2024-04-01, 2024/04/01 or 令和6年4月1日",
+    ),
+    "line.bad_number": Text(
+        "{line} 行目: {column}「{value}」は数値ではありません",
+        "{column} は 0.5 のように数字だけで書いてください",
+        "line {line}: {column} {value!r} is not a number",
+        "write {column} as e.g. 0.5",
+    ),
+    "line.bad_sex": Text(
+        "{line} 行目: 性別は 1 か 2 です（「{value}」）",
+        "性別を 1（男）か 2（女）にしてください",
+        "line {line}: 性別 must be 1 or 2, got {value!r}",
+        "write 性別 as 1 or 2",
+    ),
+    "line.empty": Text(
+        "{line} 行目: {column}が空欄です",
+        "{column}を記入してください",
+        "line {line}: {column} is empty",
+        "fill in {column}",
+    ),
+    "line.bad_my_number": Text(
+        "{line} 行目: 個人番号が12桁でないか、チェックディジットが合いません",
+        "個人番号を確認してください",
+        "line {line}: 個人番号 is not 12 digits with a valid check digit",
+        "check the 個人番号",
+    ),
+    "line.bad_clinic_code": Text(
+        "{line} 行目: 実施機関コード「{value}」は数字ではありません",
+        "実施機関コードを数字（例 1310001）で書いてください",
+        "line {line}: clinic code {value!r} is not a number",
+        "write the clinic code in digits (e.g. 1310001)",
+    ),
+    "line.not_found": Text(
+        "{line} 行目: {what}が見つかりません",
+        "住民記録とマスタを取り込むか、その行を除いてください",
+        "line {line}: {what} not found",
+        "import the register and masters, or remove the line",
+    ),
+    "line.unknown_vaccine": Text(
+        "{line} 行目: 接種種類コード「{value}」はワクチンマスタにありません",
+        "ワクチンマスタにある接種種類コードを書くか、先にワクチンを登録してください",
+        "line {line}: vaccine {value!r} is not in the vaccine master",
+        "use a code from the vaccine master, or add the vaccine first",
+    ),
+    "value.choice": Text(
+        "{what}「{value}」はありません",
+        "次のいずれかを指定してください: {choices}",
+        "no {what} {value!r}",
+        "give one of: {choices}",
+    ),
+    "date.empty": Text(
+        "{what}が空欄です",
+        "2026-11-05・2026/11/05・20261105・令和8年11月5日 のように入力してください",
+        "{what} is empty",
+        "type it as 2026-11-05, 2026/11/05, 20261105 or 令和8年11月5日",
+    ),
+    "date.unreadable": Text(
+        "{what}「{value}」は日付として読めません",
+        "2026-11-05・2026/11/05・20261105・令和8年11月5日 のように入力してください",
+        "{what} {value!r} is not a date",
+        "type it as 2026-11-05, 2026/11/05, 20261105 or 令和8年11月5日",
+    ),
+    "date.not_calendar": Text(
+        "{what}「{value}」は存在しない日付です",
+        "月と日を確認してください（例 2026-04-01・令和8年4月1日）",
+        "{what} {value!r} is not a calendar date",
+        "check the month and day (e.g. 2026-04-01, 令和8年4月1日)",
+    ),
+    "date.outside_era": Text(
+        "{what}「{value}」は元号の期間外です",
+        "元号と年を確認してください",
+        "{what} {value!r} is outside its era",
+        "check the era and year",
+    ),
+    "date.unknown_era": Text(
+        "{what}「{value}」の元号が分かりません",
+        "令和・平成・昭和（R・H・S）か西暦で入力してください",
+        "{what} {value!r}: unknown era",
+        "use 令和, 平成, 昭和 (R, H, S) or the Western year",
+    ),
+    "date.bad_month": Text(
+        "{what}「{value}」は年月として読めません",
+        "2026-10・2026/10・2026年10月・令和8年10月 のように入力してください",
+        "{what} {value!r} is not a month",
+        "type it as 2026-10, 2026/10, 2026年10月 or 令和8年10月",
+    ),
+    "date.no_such_month": Text(
+        "{what}「{value}」: {month} 月はありません",
+        "月は 1〜12 です（例 2026-10・2026年10月・令和8年10月）",
+        "{what} {value!r}: there is no month {month}",
+        "months are 1 to 12 (e.g. 2026-10, 2026年10月, 令和8年10月)",
+    ),
+    "date.bad_fiscal_year": Text(
+        "{what}「{value}」は年度として読めません",
+        "2026・令和8・R8 のように入力してください",
+        "{what} {value!r} is not a fiscal year",
+        "type it as 2026, 令和8 or R8",
+    ),
+    "time.bad": Text(
+        "時刻「{value}」は HH:MM ではありません",
+        "INTAKE_BACKUP_AT / INTAKE_AUDIT_VERIFY_AT を 02:00 のように設定してください",
+        "time of day {value!r} is not HH:MM",
+        "set INTAKE_BACKUP_AT / INTAKE_AUDIT_VERIFY_AT like 02:00",
+    ),
+    "request.invalid": Text(
+        "要求の項目が正しくありません: {where}",
+        "示した項目を直してください",
+        "the request has invalid fields: {where}",
+        "correct the request fields named",
+    ),
+    # --- uploads
+    "upload.empty": Text(
+        "アップロードにファイルがありません",
+        "PDF・TIFF・PNG・JPEG のファイルを1つ以上添付してください",
+        "no files in the upload",
+        "attach one or more PDF, TIFF, PNG or JPEG files",
+    ),
+    "upload.too_large": Text(
+        "{name} は {size} MB で、上限の {limit} MB を超えています",
+        "束を分けて小さいファイルにしてください",
+        "{name} is {size} MB; the limit is {limit} MB",
+        "split the bundle into smaller files",
+    ),
+    "upload.unknown_clinic": Text(
+        "実施機関コード「{value}」は医療機関マスタにありません",
+        "束の送付票の実施機関コードを確認するか、管理者に医療機関の登録を依頼してください",
+        "clinic code {value!r} is not in the clinic master",
+        "check the 実施機関コード on the bundle's cover sheet, or ask an admin to add the clinic",
+    ),
+    # decode.<code>: ocr.decode.DecodeError, a file that is not a readable scan (the scanner operator reads these)
+    "decode.empty": Text(
+        "{name}: ファイルが空です（0 バイト）",
+        "束をもう一度スキャンし、書き出されたファイルをアップロードしてください",
+        "{name}: the file is empty (0 bytes)",
+        "scan the bundle again and upload the file it writes",
+    ),
+    "decode.refused": Text(
+        "{name}: {kind} で、スキャン画像ではありません",
+        "スキャナが書き出した PDF・TIFF・PNG・JPEG のファイルをアップロードしてください",
+        "{name}: this is a {kind}, not a scan",
+        "upload PDF, TIFF, PNG or JPEG files from the scanner",
+    ),
+    "decode.unknown_type": Text(
+        "{name}: ファイルの種類が分かりません",
+        "スキャナが書き出した PDF・TIFF・PNG・JPEG のファイルをアップロードしてください",
+        "{name}: unrecognised file type",
+        "upload PDF, TIFF, PNG or JPEG files from the scanner",
+    ),
+    "decode.encrypted": Text(
+        "{name}: PDF にパスワードが掛かっています",
+        "スキャナでパスワードなしで保存してください",
+        "{name}: the PDF is encrypted",
+        "save it from the scanner without a password",
+    ),
+    "decode.pdf_unreadable": Text(
+        "{name}: PDF を読めません",
+        "ファイルが途中で切れているかもしれません。もう一度アップロードしてください",
+        "{name}: the PDF cannot be read",
+        "the file may be truncated: upload it again",
+    ),
+    "decode.no_pages": Text(
+        "{name}: PDF にページがありません",
+        "束をもう一度スキャンしてください",
+        "{name}: the PDF has no pages",
+        "scan the bundle again",
+    ),
+    "decode.too_many_pages": Text(
+        "{name}: {pages} ページあります。1ファイル {limit} ページまでです",
+        "束を分けて小さいファイルにしてください",
+        "{name}: {pages} pages; at most {limit} per file",
+        "split the bundle into smaller files",
+    ),
+    "decode.page_too_large": Text(
+        "{name}: {page} ページ目の用紙が大きすぎます",
+        "A4 か A3 でスキャンしてください",
+        "{name}: page {page} is too large",
+        "scan at A4 or A3 size",
+    ),
+    "decode.too_many_pixels": Text(
+        "{name}: 画像の画素数が多すぎます（上限 {limit}）",
+        "200〜400 dpi でスキャンしてください",
+        "{name}: the image has too many pixels (limit {limit})",
+        "scan at 200–400 dpi",
+    ),
+    "decode.page_too_small": Text(
+        "{name}: 画像が小さすぎて予診票のスキャンではありません",
+        "A4 の用紙全体を 200〜400 dpi でスキャンしてください",
+        "{name}: too small to be a scanned form",
+        "scan the whole A4 sheet at 200–400 dpi",
+    ),
+    "decode.image_unreadable": Text(
+        "{name}: 画像を読めません",
+        "ファイルが途中で切れているかもしれません。もう一度アップロードしてください",
+        "{name}: the image cannot be read",
+        "the file may be truncated: upload it again",
+    ),
+    "decode.damaged": Text(
+        "{name}: 画像データが壊れています",
+        "ファイルが途中で切れているかもしれません。もう一度アップロードしてください",
+        "{name}: the image data is damaged",
+        "the file may be truncated: upload it again",
+    ),
+    "decode.page_undecodable": Text(
+        "{name}: {page} ページ目を読めません",
+        "このページをスキャンし直してください",
+        "{name}: page {page} cannot be decoded",
+        "rescan this page",
+    ),
+    "batch.not_found": Text(
+        "バッチ {batch} はありません",
+        "アップロード時に表示されたバッチ番号を指定してください",
+        "batch {batch} does not exist",
+        "give the batch number the upload printed",
+    ),
+    # --- people, roles, sessions
+    "auth.wrong_password": Text(
+        "ユーザーIDかパスワードが違います",
+        "両方を確認してください。5回続けて間違えると15分間ロックされます",
+        "user name or password is wrong",
+        "check both; after 5 failures the account locks for 15 minutes",
+    ),
+    "auth.locked": Text(
+        "失敗が続いたためアカウントがロックされています",
+        "15分待つか、管理者に連絡してください",
+        "account locked after repeated failures",
+        "wait 15 minutes or ask an admin",
+    ),
+    "auth.session_ended": Text(
+        "ログインの有効期限が切れました",
+        "もう一度ログインしてください",
+        "your session has ended",
+        "log in again",
+    ),
+    "auth.not_logged_in": Text(
+        "ログインしていません",
+        "ログインしてください（スキャナは端末の X-API-Key を送ってください）",
+        "not logged in",
+        "log in (users) or send the workstation's X-API-Key (scanners)",
+    ),
+    "auth.bad_api_key": Text(
+        "スキャナの API キーがないか、違うか、失効しています",
+        "端末のキー（X-API-Key / INTAKE_API_KEY）を設定してください。新しいキーは管理者に依頼してください",
+        "the scanner API key is missing, wrong or revoked",
+        "set the workstation's key (X-API-Key header / INTAKE_API_KEY); ask an admin for a new one",
+    ),
+    "auth.role_forbidden": Text(
+        "{role}の役割ではこの操作はできません",
+        "業務に必要な場合は管理者に依頼してください",
+        "the {role_en} role may not do this",
+        "ask an admin if your work needs it",
+    ),
+    "auth.password_short": Text(
+        "パスワードが短すぎます",
+        "10文字以上にしてください",
+        "password too short",
+        "use at least 10 characters",
+    ),
+    "auth.user_exists": Text(
+        "ユーザー「{user}」はすでにあります",
+        "別のユーザーIDにするか、古いアカウントを無効にしてください",
+        "user {user!r} exists",
+        "choose another user name or disable the old account",
+    ),
+    "auth.no_user": Text(
+        "ユーザー「{user}」はいません",
+        "intake users list で確認してください",
+        "no user {user!r}",
+        "see `intake users list`",
+    ),
+    "auth.no_scanner_key": Text(
+        "ラベル「{label}」のスキャナキーはありません",
+        "intake users list でラベルを確認してください",
+        "no scanner key is labelled {label!r}",
+        "see the labels with: intake users list",
+    ),
+    # --- review
+    "review.bad_queue_reason": Text(
+        "キューの絞り込み「{value}」はありません",
+        "次のいずれかを指定してください: {choices}",
+        "unknown queue reason {value!r}",
+        "use one of {choices}",
+    ),
+    "page.not_found": Text("予診票 {page} はありません", "", "page {page} does not exist", ""),
+    "page.no_image": Text(
+        "予診票 {page} の画像はまだありません",
+        "読み取りが終わるまでお待ちください",
+        "page {page} has no image yet",
+        "wait until it is processed",
+    ),
+    "page.no_field": Text("この予診票に項目「{field}」はありません", "", "the form has no field {field!r}", ""),
+    "page.scanner_may_not_view": Text(
+        "スキャナの役割では予診票を表示できません",
+        "審査者・監督者のアカウントでログインしてください",
+        "the scanner role may not view pages",
+        "log in with a reviewer or supervisor account",
+    ),
+    "review.not_assigned": Text(
+        "この予診票はあなたに割り当てられていません",
+        "キューから次の予診票を取ってください",
+        "this form is not assigned to you",
+        "take the next form from the queue",
+    ),
+    "review.stale": Text(
+        "予診票 {page} は他の人が変更しました（版 {version}、あなたの版 {yours}）",
+        "予診票を読み込み直してください。入力は保存されていません",
+        "form {page} was changed by someone else (version {version}, yours {yours})",
+        "reload the form; your entries were not saved",
+    ),
+    "review.taken": Text(
+        "予診票 {page} はすでに「{status}」です",
+        "次の予診票を取ってください",
+        "form {page} is already {status_en}",
+        "take the next form",
+    ),
+    "review.vaccine_unknown": Text(
+        "この予診票の接種種類と回数が分かりません",
+        "接種種類コードと回数を入力してください",
+        "接種種類 and 回数 are unknown for this form",
+        "type the vaccine code and dose number",
+    ),
+    "review.lot_empty": Text(
+        "ロット番号が空欄です",
+        "シールのロット番号を入力してください",
+        "ロット番号 is empty",
+        "type the lot number from the sticker",
+    ),
+    "review.date_empty": Text(
+        "接種年月日が空欄です",
+        "予診票の日付を入力してください。見合わせ（予診のみ）なら「予診のみ」にしてください",
+        "接種年月日 is empty",
+        "type the date on the form; for a 見合わせ (screening only) form choose 予診のみ",
+    ),
+    "review.bad_number": Text(
+        "{field}「{value}」は数値ではありません",
+        "0.5 のように入力してください",
+        "{field} {value!r} is not a number",
+        "type e.g. 0.5",
+    ),
+    "review.not_candidate": Text(
+        "宛名番号 {atena_no} はこの予診票の候補ではありません",
+        "先に住民を検索してください",
+        "宛名番号 {atena_no} is not a candidate of this form",
+        "search for the resident first",
+    ),
+    "review.not_in_register": Text(
+        "宛名番号 {atena_no} は住民記録にありません",
+        "候補から選ぶか、もう一度検索してください",
+        "宛名番号 {atena_no} is not in the register",
+        "choose a candidate or search again",
+    ),
+    "review.reason_needed": Text(
+        "{action}には理由が必要です",
+        "理由を書いてください",
+        "{action_en} needs a reason",
+        "say why",
+    ),
+    "review.schedule": Text(
+        "接種スケジュールの確認: {findings}",
+        "予診票と照らし合わせてください。接種済みとして登録する場合は「確認して登録」（Alt+K）で確定してください",
+        "schedule check: {findings_en}",
+        "check the form against these; to record the dose as given anyway, confirm again with 確認して登録 (Alt+K)",
+    ),
+    "group.not_groupable": Text(
+        "「{field}」はまとめて確認できません",
+        "次のいずれかを選んでください: {choices}",
+        "{field!r} cannot be verified as a group",
+        "choose one of {choices}",
+    ),
+    # --- ledger and residents
+    "resident.not_in_register": Text(
+        "宛名番号 {atena_no} は住民記録にありません", "", "宛名番号 {atena_no} is not in the register", ""
+    ),
+    "resident.not_found": Text(
+        "住民 {atena_no} が見つかりません",
+        "先に住民記録を取り込んでください",
+        "resident {atena_no} not found",
+        "import the register first",
+    ),
+    "vaccine.not_in_master": Text(
+        "接種種類「{value}」はワクチンマスタにありません",
+        "接種種類を直すか、ワクチンマスタに登録してください",
+        "vaccine {value!r} is not in the vaccine master",
+        "correct 接種種類, or add it to the vaccine master",
+    ),
+    "vaccine.no_such_dose": Text(
+        "{vaccine} は第1回〜第{doses}回です。第{dose}回はありません",
+        "--dose は 1〜{doses} で指定してください",
+        "{vaccine} has doses 1–{doses}; there is no 第{dose}回",
+        "give --dose between 1 and {doses}",
+    ),
+    "ledger.no_condition": Text(
+        "検索条件がありません",
+        "宛名番号、カナ＋生年月日、接種種類、期間、医療機関、ロットのいずれかを指定してください",
+        "no search condition",
+        "give 宛名番号, kana + birth date, vaccine, date range, clinic or lot",
+    ),
+    "ledger.correction_reason": Text(
+        "訂正には理由が必要です",
+        "訂正の理由を書いてください（例 医療機関からの訂正連絡）",
+        "a correction needs a reason",
+        "say why the record is corrected (e.g. 医療機関からの訂正連絡)",
+    ),
+    "ledger.not_correctable": Text(
+        "{fields} は訂正できません",
+        "訂正できる項目: {choices}",
+        "cannot correct {fields}",
+        "correctable: {choices}",
+    ),
+    "record.not_found": Text("接種記録 {record} はありません", "", "record {record} does not exist", ""),
+    "record.already_corrected": Text(
+        "接種記録 {record} はすでに訂正されています",
+        "最新の版を訂正してください（履歴を参照）",
+        "record {record} was already corrected",
+        "correct the current version (see the history)",
+    ),
+    "my_number.forbidden": Text(
+        "{role}の役割では個人番号を見られません",
+        "保健予防課の職員に依頼してください",
+        "the {role_en} role may not see 個人番号",
+        "ask 保健予防課 staff",
+    ),
+    "my_number.no_purpose": Text(
+        "個人番号を見る目的がありません",
+        "必要な理由を書いてください（例 他市区町村照会）",
+        "the purpose of reading 個人番号 is missing",
+        "say why it is needed (e.g. 他市区町村照会)",
+    ),
+    "my_number.none": Text(
+        "宛名番号 {atena_no} の個人番号は記録されていません",
+        "",
+        "no 個人番号 is on record for 宛名番号 {atena_no}",
+        "",
+    ),
+    "my_number.undecryptable": Text(
+        "保存された個人番号をこの設置の鍵で復号できません",
+        "管理者に連絡してください",
+        "the stored 個人番号 cannot be decrypted with this installation's key",
+        "ask the admin",
+    ),
+    # --- forms, printing, mailing
+    "forms.font_missing": Text(
+        "予診票の日本語フォントがインストールされていません",
+        "apt-get install fonts-ipaexfont-gothic を実行してください",
+        "the Japanese form font is not installed",
+        "apt-get install fonts-ipaexfont-gothic",
+    ),
+    "forms.nothing_to_print": Text(
+        "印刷する予診票がありません",
+        "住民を1人以上指定してください",
+        "no forms to print",
+        "give at least one resident",
+    ),
+    "match.missing_columns": Text(
+        "{name} に列 {columns} がありません",
+        "列: {required}",
+        "{name} lacks column(s) {columns}",
+        "columns: {required}",
+    ),
+    # --- backup and restore
+    "backup.not_empty": Text(
+        "{path} は空ではありません",
+        "バックアップごとに新しいフォルダを指定してください（例 日ごと）",
+        "{path} is not empty",
+        "give a new folder for each backup (e.g. one per day)",
+    ),
+    "backup.no_manifest": Text(
+        "{path} にバックアップがありません（manifest.json がありません）",
+        "intake backup が書いたフォルダを指定してください",
+        "{path} holds no backup (manifest.json missing)",
+        "give the folder `intake backup` wrote",
+    ),
+    "backup.target_not_empty": Text(
+        "復元先のデータベースが空ではありません。復元はデータを上書きしません",
+        "INTAKE_DATABASE_URL を新しい空のデータベースに向けてください",
+        "the target database is not empty; a restore never overwrites data",
+        "point INTAKE_DATABASE_URL at a new, empty database",
+    ),
+    "backup.is_sqlite": Text(
+        "このバックアップは SQLite のものです",
+        "SQLite の INTAKE_DATABASE_URL に復元してください",
+        "this backup is of a SQLite database",
+        "restore it into a SQLite INTAKE_DATABASE_URL",
+    ),
+    "backup.tool_failed": Text(
+        "{tool} が失敗しました: {detail}",
+        "INTAKE_DATABASE_URL と {tool} の版を確認してください",
+        "{tool} failed: {detail}",
+        "check INTAKE_DATABASE_URL and {tool}'s version",
+    ),
+    "backup.file_damaged": Text(
+        "ファイル {digest}… がハッシュと一致しません（破損）",
+        "別の（古い）バックアップを使ってください",
+        "file {digest}… does not match its hash (damaged)",
+        "use another (older) backup",
+    ),
+    "store.file_missing": Text(
+        "保存したファイル {digest}… がありません",
+        "バックアップから保存領域を復元してください",
+        "stored file {digest}… is missing",
+        "restore the content store from backup",
+    ),
+    "schedule.data_invalid": Text(
+        "{name} に誤りがあります: {detail}",
+        "示した行のキーか値を直してください",
+        "{name} is not valid: {detail}",
+        "correct the key or value on the line named",
+    ),
+}
+
+ROLE_JA = {"reviewer": "審査者", "supervisor": "監督者", "staff": "職員", "admin": "管理者", "scanner": "スキャナ"}
+STATUS_JA = {
+    "received": "受付",
+    "queued": "読取待ち",
+    "extracting": "読取中",
+    "extracted": "審査待ち",
+    "in_review": "審査中",
+    "deferred": "監督者へ保留",
+    "committed": "登録済み",
+    "rejected": "返戻",
+    "failed": "読取失敗",
+    "skipped": "対象外",
+}
+
+
+class _Params(dict[str, object]):
+    def __missing__(self, key: str) -> str:  # a parameter a caller left out shows as its name, never a KeyError
+        return "{" + key + "}"
+
+
+def render(code: str, params: Mapping[str, object], lang: str = "ja") -> tuple[str, str]:
+    """(message, fix) for a code in a language; an unknown code shows as itself (tests keep that from shipping)."""
+    text = CATALOGUE.get(code)
+    if text is None:
+        return code, ""
+    values = _Params(params)
+    if lang == "en":
+        return text.en.format_map(values), text.en_fix.format_map(values)
+    return text.ja.format_map(values), text.ja_fix.format_map(values)
+
+
+def lang_of(accept_language: str | None, default: str = "ja") -> str:
+    """The first language of an Accept-Language header that the catalogue has, else the installation's."""
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGS:
+            return tag
+    return default
+
+
+# pydantic's error types, as a person reads them (the API's request validation; the rest fall back to "invalid")
+FIELD_PROBLEMS: dict[str, tuple[str, str]] = {
+    "missing": ("必須です", "is required"),
+    "date_parsing": ("日付ではありません", "is not a date"),
+    "date_from_datetime_parsing": ("日付ではありません", "is not a date"),
+    "date_type": ("日付ではありません", "is not a date"),
+    "int_parsing": ("整数ではありません", "is not a whole number"),
+    "int_type": ("整数ではありません", "is not a whole number"),
+    "float_parsing": ("数値ではありません", "is not a number"),
+    "bool_parsing": ("はい／いいえではありません", "is not yes/no"),
+    "string_too_short": ("短すぎます", "is too short"),
+    "string_too_long": ("長すぎます", "is too long"),
+    "literal_error": ("選択肢にありません", "is not one of the choices"),
+    "enum": ("選択肢にありません", "is not one of the choices"),
+    "greater_than_equal": ("小さすぎます", "is too small"),
+    "less_than_equal": ("大きすぎます", "is too large"),
+    "json_invalid": ("JSON として読めません", "is not valid JSON"),
+}
+
+
+def field_problem(error: Mapping[str, object], lang: str) -> str:
+    """One pydantic validation error as `項目: 問題` (the location without the body/query prefix)."""
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]  # type: ignore[attr-defined]
+    ja, en = FIELD_PROBLEMS.get(str(error.get("type", "")), ("値が正しくありません", "is invalid"))
+    where = ".".join(loc) or ("要求" if lang != "en" else "request")
+    return f"{where}: {en}" if lang == "en" else f"{where}: {ja}"
+
+
+# What the machine says about a field or a page (ocr/ and the services write English, for logs and operators),
+# as the reviewers read it. Patterns, most specific first; a message with no pattern shows as written.
+MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), ja)
+    for p, ja in (
+        (r"^both はい and いいえ are marked$", "はい・いいえの両方に印があります"),
+        (r"^neither はい nor いいえ is marked$", "はい・いいえのどちらにも印がありません"),
+        (r"^no option clearly circled$", "どの選択肢にも明確な丸がありません"),
+        (r"^more than one option circled$", "複数の選択肢に丸があります"),
+        (r"^the circle is faint: check the option$", "丸が薄いため、選択肢を画像で確認してください"),
+        (r"^signature missing$", "署名がありません"),
+        (r"^clinic stamp missing$", "医療機関の印がありません"),
+        (r"^the vaccination date is in the future$", "接種年月日が未来の日付です"),
+        (r"^the vaccination date is more than a year ago$", "接種年月日が1年以上前です"),
+        (r"^the vaccination date is before the birth date$", "接種年月日が生年月日より前です"),
+        (r"^no lot number found$", "ロット番号が読み取れません"),
+        (r"^read (\S+), corrected to the known lot (\S+)$", r"「\1」と読み、登録済みのロット \2 に補正しました"),
+        (r"^lot (\S+) is not in the lot master$", r"ロット \1 はロットマスタにありません"),
+        (r"^lot (\S+) belongs to (\S+), not (\S+)$", r"ロット \1 は \2 のもので、\3 ではありません"),
+        (r"^(.+) mL differs from this vaccine's (.+) mL$", r"\1 mL はこのワクチンの接種量 \2 mL と異なります"),
+        (r"^(\S+) of (\S+) boxes are empty$", r"\2 マス中 \1 マスが空欄です"),
+        (r"^expected (\S+) digits$", r"\1 桁のはずです"),
+        (r"^empty$", "空欄"),
+        (r"^engines disagree$", "2つの読取エンジンの結果が一致しません"),
+        (
+            r"^read (\S+), which is no valid value: (\S+) proposed$",
+            r"「\1」と読みましたが有効な値ではないため、\2 を候補にしました",
+        ),
+        (r"^box (\d+) holds no clear digit$", r"\1 マス目の数字がはっきりしません"),
+        (
+            r"^read (\S+); this vaccine's dose (\S+) proposed$",
+            r"「\1」とも読めますが、このワクチンの接種量 \2 を候補にしました",
+        ),
+        (r"^the scan is too dark around this field$", "この項目の周りが暗すぎて読み取りを信頼できません"),
+        (r"^the scan is too noisy around this field$", "この項目の周りのノイズが多く読み取りを信頼できません"),
+        (r"^empty date$", "日付が空欄です"),
+        (r"^unknown era (.+)$", r"元号 \1 が分かりません"),
+        (r"^(.+) is not a calendar date$", r"\1 は存在しない日付です"),
+        (r"^(.+) is outside the (.+) era$", r"\1 は\2の期間外です"),
+        (r"^cannot read (.+) as a date$", r"\1 を日付として読めません"),
+        (r"^not a ward form: markers and QR not found$", "区の予診票ではありません（マーカーとQRが見つかりません）"),
+        (r"^identity not read: ", "予診票番号が読み取れません: "),
+        (r"^resident: ", "住民照合: "),
+        # parts of page reasons and match explanations (replaced wherever they stand)
+        (r"QR is not a ward form code", "QRが区の予診票のものではありません"),
+        (r"QR municipality code check digit wrong", "QRの市区町村コードのチェックディジットが合いません"),
+        (r"QR form number check digit wrong", "QRの予診票番号のチェックディジットが合いません"),
+        (r"QR dose number is not a number", "QRの回数が数字ではありません"),
+        (r"no QR code found", "QRが見つかりません"),
+        (r"printed id digits not readable", "印字の番号が読めません"),
+        (r"printed id digits fail their check digits", "印字の番号のチェックディジットが合いません"),
+        (r"markers not found \((\d) of 4\)", r"マーカーが見つかりません（4つ中 \1）"),
+        (r"the page may be cut, folded or not a ward form", "用紙が切れている・折れている、または区の予診票ではありません"),
+        (
+            r"too little structure to match the form; not a ward form\?",
+            "様式と照合できる特徴が足りません（区の予診票ではない？）",
+        ),
+        (r"the page does not match the form layout", "様式の配置と一致しません"),
+        (
+            r"placed by matching the printed form \((\d+) features\); check the fields by eye",
+            r"印刷された様式との照合で位置合わせしました（特徴点 \1）。各項目を画像で確認してください",
+        ),
+        (
+            r"registration is off by (\S+) mm: check the page by eye",
+            r"位置合わせが \1 mm ずれています。画像で確認してください",
+        ),
+        (
+            r"two markers only \(an edge of the page is cut\): fields near that edge may be missing",
+            "マーカーが2つだけです（用紙の端が切れています）。端の項目が欠けているかもしれません",
+        ),
+        (r"; registration off by (\S+) mm", r"。位置合わせのずれ \1 mm"),
+        (r"two markers only \(an edge of the page is cut\)", "マーカーが2つだけです（用紙の端が切れています）"),
+        (r"placed by matching the printed form", "印刷された様式との照合で位置合わせしました"),
+        (r"only (\d+) of (\d+) printed landmarks found", r"印刷された目印が \2 個中 \1 個しか見つかりません"),
+        (
+            r"the printed boxes are up to (\S+) mm from where the form puts them",
+            r"印刷された枠が様式の位置から最大 \1 mm ずれています",
+        ),
+        (
+            r"alignment not proven \((.+), tolerance (\S+) mm\): check every field",
+            r"位置合わせを確認できません（\1、許容 \2 mm）。すべての項目を確認してください",
+        ),
+        (
+            r"form of another municipality \((\S+)\): handle by hand",
+            r"他の市区町村（\1）の予診票です。手作業で処理してください",
+        ),
+        (r"宛名番号 (\S+) is not in the register", r"宛名番号 \1 は住民記録にありません"),
+        (r"the register marks this resident deleted: confirm by hand", "住民記録で削除済みの住民です。手で確認してください"),
+        (
+            r"QR 宛名番号 found, but the printed (\S+)(?: and (\S+))? does not agree with the register",
+            r"QRの宛名番号はありますが、印字の \1 \2 が住民記録と一致しません",
+        ),
+        (r"QR 宛名番号 with printed kana and birth date agreeing", "QRの宛名番号（印字のカナ・生年月日も一致）"),
+        (
+            r"no form id and no name read: search by kana and birth date",
+            "予診票番号も氏名も読めません。カナと生年月日で検索してください",
+        ),
+        (
+            r"宛名番号 read from the printed digits \(no check digit\): confirm name and birth date",
+            "宛名番号は印字の数字から読みました（チェックディジットなし）。氏名と生年月日を確認してください",
+        ),
+        (
+            r"no resident shares the kana, the birth date or the name: not in register\?",
+            "カナ・生年月日・氏名の一致する住民がいません（住民登録なし？）",
+        ),
+        (
+            r"score (\S+) / margin (\S+) below (\S+) / (\S+): choose by hand",
+            r"スコア \1・次点との差 \2 が自動照合の基準（\3・\4）に届きません。住民を選んでください",
+        ),
+        (r"score (\S+), margin (\S+)", r"スコア \1・次点との差 \2"),
+        (r"; kana or birth date missing or disagreeing", "。カナか生年月日が読めないか一致しません"),
+        (
+            r"; resident flagged: (.+?) \(forms arrive late; check the date\)",
+            r"。住民記録に「\1」の記載があります（予診票は遅れて届きます。接種日を確認してください）",
+        ),
+        # schedule findings (intake.services.schedule), whole messages and their parts
+        (r" is before the eligible age \(from (\S+)\)", r" は接種対象年齢より前です（\1 から）"),
+        (r" is past the eligible age \(until (\S+)\)", r" は接種対象年齢を過ぎています（\1 まで）"),
+        (r"; allowed under (.+) — confirm it$", r"。\1 による接種なら可能です — 該当するか確認してください"),
+        (r"(\S+): (\d+) dose\(s\); 第(\d+)回 does not exist", r"\1: 全\2回のため第\3回はありません"),
+        (r"^(.+) 第(\d+)回 is already recorded for this resident$", r"\1 第\2回はこの住民にすでに記録されています"),
+        (
+            r"^第(\d+)回 of (.+) is not in the ledger \(given elsewhere\?\)$",
+            r"\2 の第\1回が台帳にありません（他所で接種？）",
+        ),
+        (
+            r"only (\d+) days after (第\d+回) \((\S+)\); at least (\d+) days must pass \(earliest (\S+)\)",
+            r"\2（\3）から \1 日しか経っていません。\4 日以上の間隔が必要です（最短 \5）",
+        ),
+        (r"less than (\S+) months after (第\d+回) \((\S+); earliest (\S+)\)", r"\2（\3）から \1 か月未満です（最短 \4）"),
+        (
+            r"more than (\S+) months after (第\d+回) \((\S+); latest (\S+)\)",
+            r"\2（\3）から \1 か月を超えています（最長 \4）",
+        ),
+        (
+            r"only (\d+) days after the live vaccine (\S+) \((\S+)\); 27 days must pass between injectable live vaccines",
+            r"注射生ワクチン \2（\3）から \1 日しか経っていません。27日以上の間隔が必要です",
+        ),
+        (
+            r"only (\d+) days before the live vaccine (\S+) recorded on (\S+); 27 days must pass between injectable live "
+            r"vaccines",
+            r"記録済みの注射生ワクチン \2（\3）の \1 日前です。27日以上の間隔が必要です",
+        ),
+        (r"(\d+) days old; from (\d+) days after birth \((\S+)\)", r"生後 \1 日です。生後 \2 日（\3）から接種できます"),
+        (r"(\d+) days old; until (\d+) days after birth \((\S+)\)", r"生後 \1 日です。生後 \2 日（\3）まで接種できます"),
+        (r"第(\d+)回 only until (\S+) \((\S+)\)", r"第\1回は \2（\3）までです"),
+        (r"第(\d+)回 from (\S+) \((\S+)\)", r"第\1回は \2（\3）からです"),
+        (r" \(in every product; here (.+?)\)", r"（どの製剤でも不可。例: \1）"),
+        (r"^(.+): age (\d+) on (\S+) is in no eligible group \((.+)\)$", r"\1: \3 時点の \2 歳は対象者に該当しません（\4）"),
+        (
+            r"^(.+): age (\d+): eligible only with the qualifying disability — confirm it on the form$",
+            r"\1: \2 歳は所定の障害がある場合のみ対象です。予診票で確認してください",
+        ),
+        (
+            r"^(.+) is once per fiscal year: FY(\d+) already has a dose for this resident$",
+            r"\1 は年度に1回です。\2年度の接種がすでに記録されています",
+        ),
+        (r"^(.+) is given (.+) only; (\S+) is outside$", r"\1 の接種期間は \2 です。\3 は期間外です"),
+        (
+            r"^(.+) is a routine vaccination for girls and women only \(性別: 男\)$",
+            r"\1 は女性のみが定期接種の対象です（性別: 男）",
+        ),
+        (
+            r"^(\S+) is in the future \(today (\S+)\): check the year$",
+            r"\1 は未来の日付です（今日は \2）。年を確認してください",
+        ),
+        (r"^(.+) 第(\d+)回 already recorded on (\S+) would be (.+)$", r"記録済みの \1 第\2回（\3）: \4"),
+        (
+            r"^(\S+) is not in the routine schedule data: no schedule check$",
+            r"\1 は定期接種スケジュールのデータにありません（スケジュール確認なし）",
+        ),
+        (r"^lot (\S+) expired on (\S+), before (\S+)$", r"ロット \1 は \2 に有効期限切れです（接種日 \3）"),
+        (r"^lot (\S+) is a (\S+) lot, not (\S+)$", r"ロット \1 は \2 のロットで、\3 ではありません"),
+        (r"^(\S+) mL differs from the (\S+) mL for this dose and age$", r"\1 mL はこの回・年齢の接種量 \2 mL と異なります"),
+        (r"\bbirth_date\b", "生年月日"),
+        (r"\bkana\b", "カナ"),
+        (r"^(.+) is not one of (.+)$", r"\1 は選択肢（\2）にありません"),
+        (r"^(.+) is outside (.+)$", r"\1 は範囲 \2 の外です"),
+    )
+]
+
+
+def machine_text(text: str, lang: str) -> str:
+    """A machine message in the reviewer's language (Japanese unless English is set)."""
+    if lang == "en":
+        return text
+    for pattern, ja in MACHINE_JA:  # in order: a whole message, or each of the parts it was built from
+        text = pattern.sub(ja, text)
+    return text
