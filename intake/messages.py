@@ -499,6 +499,18 @@ CATALOGUE: dict[str, Text] = {
         "{field!r} cannot be verified as a group",
         "choose one of {choices}",
     ),
+    "group.not_held": Text(
+        "この予診票はもうあなたが確保していません（期限切れか他の人が取得）",
+        "まとめてもう一度取得してください",
+        "not held by you (lock expired or taken)",
+        "take the group again",
+    ),
+    "group.changed": Text(
+        "この予診票は他の人が変更しました",
+        "まとめてもう一度取得してください",
+        "changed by someone else",
+        "take the group again",
+    ),
     # --- ledger and residents
     "resident.not_in_register": Text(
         "宛名番号 {atena_no} は住民記録にありません", "", "宛名番号 {atena_no} is not in the register", ""

@@ -138,7 +138,8 @@ class VaccinationRecord(SQLModel, table=True):
     atena_no: str = Field(index=True)  # 宛名番号
     vaccine_code: str = Field(index=True)  # 接種種類コード
     dose_no: int  # 回数
-    performed_on: date = Field(index=True)  # 実施日
+    # 実施日; None only on a 予診のみ (見合わせ) row whose paper carries no date: recorded as "not written", never invented
+    performed_on: date | None = Field(default=None, index=True)
     screened_only: bool = False  # 予診のみ (見合わせ): not a dose
     legal_class: str = "定期"  # 法定区分
     clinic_code: str = Field(index=True)  # 実施機関コード

@@ -108,7 +108,7 @@ def test_bad_uploads_are_refused_and_nothing_is_half_stored(
     r = client.post(
         "/api/v1/batches", data={"clinic_code": "0000000"}, files=[("files", ("a.pdf", good))], headers=scanner_headers
     )
-    assert r.status_code == 422 and "clinic" in r.json()["message"]
+    assert r.status_code == 422 and r.json()["code"] == "upload.unknown_clinic" and "医療機関マスタ" in r.json()["message"]
     r = client.post(
         "/api/v1/batches",
         data={"clinic_code": "1310001"},
@@ -155,7 +155,8 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     body = {"version": form["version"], "atena_no": atena, "values": values}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 409 and r.json()["code"] == "review.schedule", r.text
-    assert "eligible age" in r.json()["message"] and "確認して登録" in r.json()["fix"]
+    assert "接種対象年齢より前" in r.json()["message"] and "確認して登録" in r.json()["fix"]
+    assert "lot" not in r.json()["message"]  # every finding in Japanese, not only the first
     session.expire_all()
     assert session.exec(select(VaccinationRecord)).all() == []  # nothing written
     body = {**body, "acknowledged": True}

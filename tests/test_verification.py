@@ -129,10 +129,7 @@ def test_group_verification_confirms_one_field_across_forms(
     ).json()
     assert sorted(out["confirmed"]) == sorted([items[0]["page_id"], items[1]["page_id"]])
     assert out["corrected"] == [items[0]["page_id"]]
-    assert (
-        list(out["refused"]) == [str(items[2]["page_id"])]
-        and "take the group again" in out["refused"][str(items[2]["page_id"])]
-    )
+    assert list(out["refused"]) == [str(items[2]["page_id"])] and "もう一度取得" in out["refused"][str(items[2]["page_id"])]
     session.expire_all()
     page = session.get(Page, items[0]["page_id"])
     assert page is not None and page.status == PageStatus.extracted and page.locked_by is None
@@ -148,7 +145,7 @@ def test_group_verification_confirms_one_field_across_forms(
         out = client.post(
             "/api/v1/review/group/confirm", params={"field": "vaccination_date"}, json={"items": bad}, headers=r2
         ).json()
-        assert out["confirmed"] == [] and "YYYY-MM-DD" in next(iter(out["refused"].values()))
+        assert out["confirmed"] == [] and "日付として読めません" in next(iter(out["refused"].values()))
 
 
 def test_qa_sample_share_is_what_was_set_and_stable() -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from intake.db import get_engine
 from intake.errors import Forbidden, Unauthenticated
-from intake.messages import ROLE_JA
+from intake.messages import ROLE_JA, lang_of
 from intake.services import auth
 from intake.services.auth import Principal
 from intake.settings import Settings
@@ -24,6 +24,14 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def request_lang(request: Request, settings: SettingsDep) -> str:
+    """The language a person reads this answer in: Accept-Language if the catalogue has it, else INTAKE_LANG."""
+    return lang_of(request.headers.get("accept-language"), settings.lang)
+
+
+LangDep = Annotated[str, Depends(request_lang)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:

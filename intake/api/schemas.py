@@ -102,6 +102,15 @@ class ReviewPageOut(BaseModel):
     checks: list[CheckOut] = []  # schedule, duplicate and lot checks for the proposed resident
     qa_sample: bool = False  # the machine was sure; a reviewer checks every field to measure its precision
     second_entry: bool = False  # the second, blind keying of the critical fields
+    # what the first keying typed outside the template's fields (vaccine and dose of a form without a ward QR) and the
+    # resident it chose: the second keying starts from them — only the blind fields are keyed again
+    keyed: dict[str, str] = {}
+    chosen_atena_no: str = ""
+
+
+class QueueOut(BaseModel):
+    waiting: int  # reviewable forms no one holds
+    held: int | None = None  # the form the caller holds, if any (taken before and not finished)
 
 
 class AcceptIn(BaseModel):
@@ -147,7 +156,7 @@ class RecordOut(BaseModel):
     vaccine_code: str
     vaccine_name: str
     dose_no: int
-    performed_on: date
+    performed_on: date | None  # None: 予診のみ, no date written on the form
     screened_only: bool
     clinic_code: str
     clinic_name: str

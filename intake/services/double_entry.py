@@ -34,6 +34,9 @@ def is_blind_for(page: Page, who: Principal) -> bool:
     return bool(page.first_entry) and page.first_entry.get("by") != who.id and who.role == "reviewer"
 
 
+# Keyed by the reviewer when the form carries no ward QR (another municipality's form): not template fields.
+OUTSIDE_TEMPLATE = ("vaccine_code", "dose_no")
+
 # What the ledger stores of a form: a second keying that differs in any of these (blind or not) is a disagreement.
 LEDGER_FIELDS = ("vaccine_code", "dose_no", "vaccination_date", "lot_number", "dose_ml")
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from intake.errors import BadInput
+from intake.errors import BadInput, IntakeError, LockedByOther, StaleVersion
 from intake.services import audit
 from intake.services.auth import Principal
 from intake.settings import Settings
@@ -85,26 +85,33 @@ def _normalized(field: str, value: str) -> str:
     return value
 
 
-def confirm_group(session: Session, who: Principal, field: str, items: list[Confirmation]) -> dict[str, object]:
+@dataclass
+class GroupOutcome:
+    confirmed: list[int]
+    corrected: list[int]
+    refused: dict[int, IntakeError]  # worded at the edge, in the reader's language
+
+
+def confirm_group(session: Session, who: Principal, field: str, items: list[Confirmation]) -> GroupOutcome:
     """Confirm (or correct) the field on each page the reviewer holds; release those pages. A page that changed
     meanwhile, or is no longer held, is refused by id and nothing of it is changed."""
     _check_field(field)
     confirmed: list[int] = []
     corrected: list[int] = []
-    refused: dict[int, str] = {}
+    refused: dict[int, IntakeError] = {}
     for item in items:
         page = session.get(Page, item.page_id)
         held = page is not None and page.locked_by == who.id and page.status in REVIEWABLE
         if page is None or not held:
-            refused[item.page_id] = "not held by you (lock expired or taken): take the group again"
+            refused[item.page_id] = LockedByOther("group.not_held")
             continue
         if page.version != item.version:
-            refused[item.page_id] = "changed by someone else: take the group again"
+            refused[item.page_id] = StaleVersion("group.changed")
             continue
         try:
             value = _normalized(field, item.value)
         except BadInput as exc:
-            refused[item.page_id] = f"{exc.message} — {exc.fix}"
+            refused[item.page_id] = exc
             continue
         before = page.fields.get(field, {})
         changed = value != before.get("value", "")
@@ -125,7 +132,7 @@ def confirm_group(session: Session, who: Principal, field: str, items: list[Conf
             corrected.append(item.page_id)
     audit.record(session, who.actor, "page.group_confirm", "field", field)
     session.commit()
-    return {"confirmed": confirmed, "corrected": corrected, "refused": refused}
+    return GroupOutcome(confirmed, corrected, refused)
 
 
 def _without(reasons: list[str], field: str) -> list[str]:

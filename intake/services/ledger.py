@@ -25,7 +25,7 @@ class Entry:
     atena_no: str
     vaccine_code: str
     dose_no: int
-    performed_on: date
+    performed_on: date | None  # None: a 予診のみ form without a date on the paper
     lot_number: str
     dose_ml: float | None
     doctor_name: str
@@ -34,6 +34,8 @@ class Entry:
 
 def schedule_checks(session: Session, entry: Entry) -> list[Check]:
     """The schedule, duplicate and lot checks for an entry, against the resident's committed history."""
+    if entry.screened_only or entry.performed_on is None:  # 予診のみ: no dose was given, no schedule to break
+        return []
     resident = session.get(Resident, entry.atena_no)
     history = [
         PriorDose(r.vaccine_code, r.dose_no, r.performed_on)
@@ -44,9 +46,8 @@ def schedule_checks(session: Session, entry: Entry) -> list[Check]:
             .where(~col(VaccinationRecord.deleted))
             .where(~col(VaccinationRecord.screened_only))
         ).all()
+        if r.performed_on is not None
     ]
-    if entry.screened_only:  # 予診のみ: no dose was given, so there is no schedule to break
-        return []
     lot = session.get(Lot, entry.lot_number) if entry.lot_number else None
     return check_dose(
         entry.vaccine_code,
@@ -154,9 +155,9 @@ def _filtered(q: RecordQuery) -> Any:
     if q.vaccine_code:
         stmt = stmt.where(VaccinationRecord.vaccine_code == q.vaccine_code)
     if q.date_from:
-        stmt = stmt.where(VaccinationRecord.performed_on >= q.date_from)
+        stmt = stmt.where(col(VaccinationRecord.performed_on) >= q.date_from)
     if q.date_to:
-        stmt = stmt.where(VaccinationRecord.performed_on <= q.date_to)
+        stmt = stmt.where(col(VaccinationRecord.performed_on) <= q.date_to)
     if q.clinic_code:
         stmt = stmt.where(VaccinationRecord.clinic_code == q.clinic_code)
     if q.lot_number:

@@ -36,8 +36,8 @@ def yearly_counts(session: Session, fiscal_year: int) -> list[dict[str, object]]
             func.count(func.distinct(VaccinationRecord.atena_no)),
         )
         .where(_current())  # type: ignore[arg-type]
-        .where(VaccinationRecord.performed_on >= start)
-        .where(VaccinationRecord.performed_on <= end)
+        .where(col(VaccinationRecord.performed_on) >= start)
+        .where(col(VaccinationRecord.performed_on) <= end)
         .group_by(VaccinationRecord.vaccine_code, VaccinationRecord.vaccine_name, col(VaccinationRecord.dose_no))
         .order_by(VaccinationRecord.vaccine_code, col(VaccinationRecord.dose_no))
     ).all()
@@ -104,6 +104,7 @@ def targets(
             for v in session.exec(
                 select(VaccinationRecord).where(VaccinationRecord.atena_no == r.atena_no).where(_current())  # type: ignore[arg-type]
             )
+            if v.performed_on is not None
         ]
         for due in next_due(r.birth_date, history, today, sex=r.sex):
             if first <= due.earliest < last:

@@ -5,8 +5,9 @@ unfinished page still needs them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from intake.services import audit
@@ -32,14 +33,17 @@ def cutoff_for(today: date, years: int) -> date:
 
 def purge(session: Session, store: ContentStore, today: date, years: int = 5, dry_run: bool = True) -> PurgeReport:
     cutoff = cutoff_for(today, years)
-    old = session.exec(select(VaccinationRecord).where(VaccinationRecord.performed_on < cutoff)).all()
+    # a 予診のみ row without a date on its paper ages from when it was recorded
+    since = datetime.combine(cutoff, time(), tzinfo=UTC)
+    undated_old = col(VaccinationRecord.performed_on).is_(None) & (col(VaccinationRecord.created_at) < since)
+    old = session.exec(select(VaccinationRecord).where(or_(col(VaccinationRecord.performed_on) < cutoff, undated_old))).all()
     lineages = {r.lineage_id for r in old}
     # a lineage goes only as a whole, and only if every version of it is past the cutoff
     keep = set(
         session.exec(
             select(VaccinationRecord.lineage_id)
             .where(col(VaccinationRecord.lineage_id).in_(lineages))
-            .where(VaccinationRecord.performed_on >= cutoff)
+            .where(col(VaccinationRecord.performed_on) >= cutoff)
         ).all()
     )
     records = [r for r in old if r.lineage_id not in keep]
@@ -47,7 +51,7 @@ def purge(session: Session, store: ContentStore, today: date, years: int = 5, dr
     kept_pages = set(
         session.exec(
             select(VaccinationRecord.page_id)
-            .where(VaccinationRecord.performed_on >= cutoff)
+            .where(col(VaccinationRecord.performed_on) >= cutoff)
             .where(col(VaccinationRecord.page_id).in_(page_ids))
         ).all()
     )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import io
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
@@ -135,6 +135,24 @@ def take_next(
     return None
 
 
+def queue_size(session: Session, who: Principal) -> tuple[int, int | None]:
+    """(forms waiting that no one holds, the form this person holds or None). Reads only: takes nothing."""
+    now = utcnow()
+    free = (
+        select(func.count())
+        .select_from(Page)
+        .where(col(Page.status).in_(REVIEWABLE))
+        .where(or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now))
+    )
+    mine = session.exec(
+        select(Page.id)
+        .where(Page.locked_by == who.id)
+        .where(col(Page.locked_until) > now)
+        .where(col(Page.status).in_(REVIEWABLE))
+    ).first()
+    return int(session.exec(free).one()), mine
+
+
 def _wanted(session: Session, page_id: int | None, reason: str) -> bool:
     page = session.get(Page, page_id)
     return page is not None and (not reason or has_reason(page, reason))
@@ -169,7 +187,8 @@ def candidates_allowed(session: Session, who: Principal, page: Page, atena_no: s
         return True
     proposed = {c["atena_no"] for c in page.match.get("candidates", [])}
     searched = set(page.match.get("searched", []))
-    return atena_no in proposed | searched
+    first = {str(page.first_entry["atena_no"])} if page.first_entry.get("atena_no") else set()
+    return atena_no in proposed | searched | first
 
 
 def _check_version(page: Page, version: int) -> None:
@@ -194,16 +213,18 @@ def entry_for(page: Page, d: Decision) -> ledger.Entry:
     if not vaccine or not dose_no:
         raise BadInput("review.vaccine_unknown")
     date_text = d.values.get("vaccination_date", "")
-    try:
-        performed = parse_date(date_text)
-    except DateProblem as exc:
-        raise BadInput(f"date.{exc.code}", what="接種年月日", value=date_text) from exc
+    screened_only = d.values.get("screening_result") == "見合わせ"
+    performed: date | None = None
+    if date_text.strip() or not screened_only:  # a 見合わせ form may carry no date: recorded as not written
+        try:
+            performed = parse_date(date_text)
+        except DateProblem as exc:
+            raise BadInput(f"date.{exc.code}", what="接種年月日", value=date_text) from exc
     dose_text = d.values.get("dose_ml", "")
     try:
         dose_ml = float(dose_text) if dose_text else None
     except ValueError:
         raise BadInput("review.bad_number", field="接種量", value=dose_text) from None
-    screened_only = d.values.get("screening_result") == "見合わせ"
     if not screened_only and not d.values.get("lot_number"):
         raise BadInput("review.lot_empty")
     return ledger.Entry(
@@ -243,8 +264,9 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
     checks = ledger.schedule_checks(session, entry)
     errors = [c.message for c in checks if c.severity == "error"]
     if errors and not d.acknowledged:
-        findings = "; ".join(errors)
-        raise ScheduleProblem("review.schedule", findings=machine_text(findings, "ja"), findings_en=findings)
+        raise ScheduleProblem(
+            "review.schedule", findings="；".join(machine_text(e, "ja") for e in errors), findings_en="; ".join(errors)
+        )
     blind = double_entry.blind_fields(page, settings.template_version, settings.double_entry)
     if blind and who.role == Role.reviewer:
         if not page.first_entry:

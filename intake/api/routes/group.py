@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from intake.api.deps import ReviewerDep, SessionDep, SettingsDep
+from intake.api.deps import LangDep, ReviewerDep, SessionDep, SettingsDep
 from intake.api.schemas import GroupConfirmIn, GroupConfirmOut, GroupItemOut
 from intake.services import group_review
 
@@ -32,7 +32,8 @@ def take(
 
 
 @router.post("/confirm", response_model=GroupConfirmOut)
-def confirm(field: str, body: GroupConfirmIn, session: SessionDep, who: ReviewerDep) -> GroupConfirmOut:
+def confirm(field: str, body: GroupConfirmIn, session: SessionDep, who: ReviewerDep, lang: LangDep) -> GroupConfirmOut:
     items = [group_review.Confirmation(i.page_id, i.version, i.value) for i in body.items]
     out = group_review.confirm_group(session, who, field, items)
-    return GroupConfirmOut.model_validate(out)
+    refused = {k: " — ".join(filter(None, e.text(lang))) for k, e in out.refused.items()}
+    return GroupConfirmOut(confirmed=out.confirmed, corrected=out.corrected, refused=refused)

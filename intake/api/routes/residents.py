@@ -46,7 +46,7 @@ def resident_history(atena_no: str, session: SessionDep, who: StaffDep, today: d
     due = (
         next_due(
             r.birth_date,
-            [PriorDose(x.vaccine_code, x.dose_no, x.performed_on) for x in rows if not x.screened_only],
+            [PriorDose(x.vaccine_code, x.dose_no, x.performed_on) for x in rows if not x.screened_only and x.performed_on],
             today or date.today(),
             sex=r.sex,
         )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from intake.api.deps import OverseerDep, PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
 from intake.api.routes.records import record_out
-from intake.api.schemas import AcceptIn, AcceptOut, CandidateOut, CheckOut, FieldOut, RejectIn, ReviewPageOut
+from intake.api.schemas import AcceptIn, AcceptOut, CandidateOut, CheckOut, FieldOut, QueueOut, RejectIn, ReviewPageOut
 from intake.errors import Forbidden, NotFound
 from intake.services import audit, double_entry, review
 from intake.services.matching import search_candidates
@@ -59,7 +59,11 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
             )
         )
     candidates = []
-    for c in page.match.get("candidates", []):
+    listed = [*page.match.get("candidates", [])]
+    chosen = str(page.first_entry.get("atena_no", "")) if second else ""
+    if chosen and chosen not in {c["atena_no"] for c in listed}:  # found by the first reviewer's search
+        listed.append({"atena_no": chosen, "flags": ["1人目の選択"]})
+    for c in listed:
         r = session.get(Resident, c["atena_no"])
         if r is not None:
             candidates.append(_candidate(r, c))
@@ -83,6 +87,8 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
         px_per_mm=PX_PER_MM,
         qa_sample=page.qa_sample,
         second_entry=second,
+        keyed={k: str(v) for k, v in first_values.items() if k in double_entry.OUTSIDE_TEMPLATE and k not in blind},
+        chosen_atena_no=chosen,
     )
 
 
@@ -99,6 +105,14 @@ def take_next(
     low_confidence, no_match, validation, qa, second_entry."""
     page = review.take_next(session, who, settings, batch_id, clinic, reason)
     return review_page_out(session, settings, page, who) if page else None
+
+
+@router.get("/queue", response_model=QueueOut)
+def queue(session: SessionDep, who: ReviewerDep) -> QueueOut:
+    """How many forms wait and whether the caller holds one — what the review screen shows before the reviewer
+    takes a form (opening a screen takes nothing; only POST /review/next does)."""
+    waiting, held = review.queue_size(session, who)
+    return QueueOut(waiting=waiting, held=held)
 
 
 @router.get("/pages/{page_id}", response_model=ReviewPageOut)
