@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from intake.browser import FORM_TITLE, complete_missing, free_port, open_as, wait_until_up
+from intake.browser import FORM_TITLE, complete_missing, free_port, open_as, take_form, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,6 +137,7 @@ def _measure(url: str, forms: int) -> dict[str, Any]:
 def _work(pw: Any, url: str, user: str, forms: int, samples: list[float], settled: list[float], skipped: list[int]) -> None:
     """One reviewer's session: Enter on each form until the queue has nothing more for them."""
     browser, page = open_as(pw, url, user, "review-demo-pass")
+    take_form(page)
     for _ in range(forms):
         try:
             page.wait_for_function(READY, timeout=20000)

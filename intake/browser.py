@@ -61,6 +61,17 @@ def open_as(pw: Any, url: str, username: str, password: str) -> tuple[Any, Any]:
     return browser, page
 
 
+TAKE = "次の予診票を取る (Enter)"
+
+
+def take_form(page: Any) -> None:
+    """The reviewer's first key of a sitting: the cursor waits on the take button (opening the page took nothing);
+    Enter takes a form."""
+    page.get_by_role("button", name=TAKE).wait_for(timeout=30000)
+    page.wait_for_function("t => document.activeElement?.innerText?.trim() === t", arg=TAKE, timeout=15000)
+    page.keyboard.press("Enter")
+
+
 def complete_missing(page: Any, lot: str) -> None:
     """What a reviewer types when the form left it empty: the screening date (e.g. a 見合わせ form) and, for a
     dose that was given, the lot number."""

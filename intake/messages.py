@@ -888,6 +888,10 @@ MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
         ),
         (r"^(.+) 第(\d+)回 already recorded on (\S+) would be (.+)$", r"記録済みの \1 第\2回（\3）: \4"),
         (
+            r"^(\S+) is before the birth date \((\S+)\): check the year$",
+            r"\1 は生年月日（\2）より前です。年を確認してください",
+        ),
+        (
             r"^(\S+) is not in the routine schedule data: no schedule check$",
             r"\1 は定期接種スケジュールのデータにありません（スケジュール確認なし）",
         ),

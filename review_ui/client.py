@@ -70,6 +70,10 @@ class Api:
         out: dict[str, Any] | None = self._req("POST", "/review/next", params=params).json()
         return out
 
+    def queue(self) -> dict[str, Any]:
+        out: dict[str, Any] = self._req("GET", "/review/queue").json()
+        return out
+
     def page(self, page_id: int) -> dict[str, Any]:
         out: dict[str, Any] = self._req("GET", f"/review/pages/{page_id}").json()
         return out

@@ -115,4 +115,9 @@ def _cell(value: Any) -> Any:
 
 def table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for st.dataframe with Japanese headers (English with the English setting) and blank empty cells."""
-    return [{t(COLUMNS.get(k, k)): _cell(v) for k, v in row.items()} for row in rows]
+    return [{t(COLUMNS.get(k, k)): _cell(_undated(k, v, row)) for k, v in row.items()} for row in rows]
+
+
+def _undated(key: str, value: Any, row: dict[str, Any]) -> Any:
+    """A 予診のみ row whose paper carries no date says so, instead of an empty cell that looks like a lost value."""
+    return t("（記載なし）") if key == "performed_on" and value is None and row.get("screened_only") else value

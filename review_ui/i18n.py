@@ -3,7 +3,10 @@ INTAKE_UI_LANG=en). A text missing from EN shows in Japanese — tests/test_ui_a
 
 from __future__ import annotations
 
-SHORTCUTS = "Enter 確定・Tab 移動・Alt+数字 候補選択・Alt+S 検索・Alt+N 登録なし・Alt+R 返戻・Alt+D 監督者へ・Alt+Z 画像拡大"
+SHORTCUTS = (
+    "Enter 確定・Tab 移動・Alt+数字 候補選択・Alt+K スケジュール確認済み・Alt+S 検索・Alt+N 登録なし・Alt+R 返戻・"
+    "Alt+D 監督者へ・Alt+Z 画像拡大"
+)
 
 EN: dict[str, str] = {
     "予診票 審査": "Form review",
@@ -72,7 +75,10 @@ EN: dict[str, str] = {
         "Second, blind keying: type the ◆ fields from the image (the first keying is not shown)"
     ),
     "キー操作": "Keys",
-    SHORTCUTS: "Enter accept · Tab move · Alt+digit candidate · Alt+S search · Alt+N not registered · Alt+R reject · Alt+D defer · Alt+Z zoom the scan",  # noqa: E501
+    SHORTCUTS: (
+        "Enter accept · Tab move · Alt+digit candidate · Alt+K schedule checked · Alt+S search · "
+        "Alt+N not registered · Alt+R reject · Alt+D defer · Alt+Z zoom the scan"
+    ),
     "項目": "Field",
     "要確認": "check",
     "キューの絞り込み": "Queue filter",
@@ -131,6 +137,14 @@ EN: dict[str, str] = {
     "年度 (例 2026)": "Fiscal year (e.g. 2026)",
     "月 (例 2026-11)": "Month (e.g. 2026-11)",
     "CSV（個人番号・氏名なし）": "CSV (no 個人番号, no names)",
+    "（記載なし）": "(not written)",
+    "確保中の予診票があります": "You hold a form",
+    "次の予診票を取る (Enter)": "Take the next form (Enter)",
+    "要確認の項目（矢印キーで選択）": "Fields to check (arrow keys choose)",
+    "はい": "yes",
+    "いいえ": "no",
+    "あり": "present",
+    "なし": "absent",
 }
 
 

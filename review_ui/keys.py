@@ -1,9 +1,10 @@
 """Keyboard-only review. Streamlit has no key bindings of its own for radios and expanders, so a zero-height
 component installs one keydown handler on the page and puts the cursor on the first field to key of each new
 form. Its arguments never change between forms, so Streamlit keeps the same iframe (no reload per form): a
-MutationObserver notices each new form's marker (focus_marker, naming the field to start on) and places the
-cursor once that field exists. Enter inside the form submits it (Streamlit's own); Alt+Z shows the scan full
-screen."""
+MutationObserver notices each new form's marker (focus_marker, naming the field or button to start on) and places
+the cursor once that element exists. Enter inside the form submits it (Streamlit's own); Enter on the take button
+takes a form; Alt+Z shows the scan full screen; Alt+K marks the schedule findings as checked. The images'
+fullscreen buttons are taken out of the Tab order (Alt+Z reaches the scan's): one Tab moves one field."""
 
 from __future__ import annotations
 
@@ -36,14 +37,30 @@ _SCRIPT = """
   function focusFirst() {
     const m = marker();
     if (!m) return false;
-    const target = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')]
-      .find(i => fresh(i) && i.getAttribute('aria-label') === m.dataset.target);
+    const target = m.dataset.button
+      ? [...D.querySelectorAll('button')].find(b => fresh(b) && b.innerText.trim() === m.dataset.target)
+      : [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')]
+          .find(i => fresh(i) && i.getAttribute('aria-label') === m.dataset.target);
     if (!target) return false;
     target.focus();
     P.__intakeTarget = target;
     return true;
   }
+  function untabbable() {  // the images' toolbar buttons (fullscreen) are for the mouse; Alt+Z is the key
+    D.querySelectorAll('[data-testid="stElementToolbar"] button, [data-testid="stElementToolbarButton"] button')
+      .forEach(b => { if (b.tabIndex !== -1) b.tabIndex = -1; });
+  }
+  function acknowledge() {  // Alt+K: the schedule findings are checked — tick the box, cursor back to the form
+    // the checkbox input itself: Streamlit's label is a react-aria "pressable" that ignores a scripted click
+    const box = [...D.querySelectorAll('input[type="checkbox"]')]
+      .find(i => fresh(i) && i.getAttribute('aria-label') === %(ack)s);
+    if (!box) return;
+    const back = D.activeElement;
+    box.click();
+    setTimeout(() => back && back.isConnected ? back.focus() : focusFirst(), 50);
+  }
   function onNewForm() {
+    untabbable();
     const m = marker();
     if (!m) return;
     const placed = P.__intakeTarget, active = D.activeElement;
@@ -79,7 +96,7 @@ _SCRIPT = """
       return;
     }
     const act = {KeyS: () => section(%(search)s), KeyR: () => section(%(reject)s), KeyD: () => section(%(defer)s),
-                 KeyN: () => button(%(absent)s), KeyZ: zoom}[e.code];
+                 KeyN: () => button(%(absent)s), KeyZ: zoom, KeyK: acknowledge}[e.code];
     if (act) { e.preventDefault(); act(); }
   }
   if (P.__intakeKeys) D.removeEventListener('keydown', P.__intakeKeys, true);
@@ -108,9 +125,11 @@ def install(words: dict[str, str]) -> None:
     )
 
 
-def focus_marker(form_key: str, label: str) -> None:
-    """An invisible marker naming the field the cursor starts on for this form (`form_key`: id/version)."""
+def focus_marker(form_key: str, label: str, button: bool = False) -> None:
+    """An invisible marker naming the field (or, with `button`, the button) the cursor starts on for this form
+    (`form_key`: id/version, or "take" for the take button)."""
+    kind = ' data-button="1"' if button else ""
     st.markdown(
-        f'<span class="intake-focus" data-form="{html.escape(form_key)}" data-target="{html.escape(label)}"></span>',
+        f'<span class="intake-focus" data-form="{html.escape(form_key)}" data-target="{html.escape(label)}"{kind}></span>',
         unsafe_allow_html=True,
     )

@@ -26,6 +26,13 @@ EDITABLE = (
 
 SOURCES = {"qr": "QRコード", "digits": "印字の番号", "none": "読めず"}  # where the form's identity was read
 
+# Fields with no text box (marks, signatures): a choice the reviewer sets by key when the machine was not sure.
+CHOICES = {
+    "checkbox_pair": {"yes": "はい", "no": "いいえ"},
+    "signature": {"present": "あり", "absent": "なし"},
+    "stamp": {"present": "あり", "absent": "なし"},
+}
+
 
 QUEUE_REASONS = {
     "": "すべて",
@@ -83,12 +90,16 @@ def review_page() -> None:
             "defer": t("監督者へ回す（保留）"),
             "absent": t("住民登録なし"),
             "scan": t("スキャン画像"),
+            "ack": t("確認して登録（スケジュールの指摘を確認済み）"),
         },
     )
     with st.sidebar.expander(t("キューの絞り込み")):
         reason = st.selectbox(t("理由"), list(QUEUE_REASONS), format_func=shown(QUEUE_REASONS), key="q_reason")
         batch = st.text_input(t("バッチ番号"), key="q_batch").strip()
         clinic = st.text_input(t("実施機関コード"), key="q_clinic").strip()
+    if form is None and not st.session_state.get("taking"):
+        _waiting_room()  # opening the page takes nothing: the reviewer asks for a form with one key
+        return
     if form is None:
         try:
             form = api().next_form(batch if batch.isdigit() else "", clinic, reason)
@@ -96,11 +107,11 @@ def review_page() -> None:
             show_error(e)
             return
         if form is None:
+            st.session_state["taking"] = False
             if msg := st.session_state.pop("last_message", None):
                 st.success(msg)
             st.info(t("審査待ちの予診票はありません。"))
-            if st.button(t("再読み込み")):
-                st.rerun()
+            _take_button(t("再読み込み"))
             return
         st.session_state["form"] = form
     if msg := st.session_state.pop("last_message", None):
@@ -133,6 +144,28 @@ def review_page() -> None:
     left.image(shown_scan.getvalue(), caption=t("スキャン画像"), width="stretch")
 
 
+def _take_button(label: str) -> None:
+    st.button(label, type="primary", key="take", on_click=st.session_state.update, kwargs={"taking": True})
+    shown_n = st.session_state["take_shown"] = st.session_state.get("take_shown", 0) + 1
+    keys.focus_marker(f"take-{shown_n}", label, button=True)  # Enter takes a form
+
+
+def _waiting_room() -> None:
+    """Before the first form of a sitting: how many wait, and one key (Enter) to take one. A form held from before
+    (a reload, a lost connection) is shown as such — taking continues with it."""
+    if msg := st.session_state.pop("last_message", None):
+        st.success(msg)
+    try:
+        q = api().queue()
+    except ApiError as e:
+        show_error(e)
+        return
+    if q.get("held"):
+        st.info(f"{t('確保中の予診票があります')}: #{q['held']}")
+    st.metric(t("審査待ち"), f"{q['waiting']} {t('件')}")
+    _take_button(t("次の予診票を取る (Enter)"))
+
+
 def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
     """The form's fields and resident choice; returns where each field's crop goes (drawn once the scan is in)."""
     ident = form["identity"]
@@ -148,12 +181,22 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
     with st.form("review", clear_on_submit=False):
         keyed: dict[str, str] = {}  # field name → widget key; the submit callback reads the values from them
         crop_slots: list[tuple[Any, list[float]]] = []
+        kept = form.get("keyed", {})  # a second keying: what the first reviewer typed here is not blind, kept
         if not ident.get("vaccine_code"):  # id from the printed digits: vaccine and dose are on the title
             c1, c2 = st.columns(2)
             keyed["vaccine_code"], keyed["dose_no"] = f"vc_{form['id']}", f"dn_{form['id']}"
-            field_input(c1, "✕", t("接種種類コード（表題を見て入力）"), key=keyed["vaccine_code"])
-            field_input(c2, "✕", t("回数"), key=keyed["dose_no"])
-        labels_in_order = [f"✕ {t('接種種類コード（表題を見て入力）')}"] if keyed else []
+            mark = "✓" if kept.get("vaccine_code") else "✕"
+            field_input(
+                c1,
+                mark,
+                t("接種種類コード（表題を見て入力）"),
+                key=keyed["vaccine_code"],
+                value=kept.get("vaccine_code", ""),
+            )
+            field_input(c2, mark, t("回数"), key=keyed["dose_no"], value=kept.get("dose_no", ""))
+        labels_in_order = (
+            [f"{'✓' if kept.get('vaccine_code') else '✕'} {t('接種種類コード（表題を見て入力）')}"] if keyed else []
+        )
         for name in EDITABLE:
             f = fields[name]
             c1, c2 = st.columns([2, 3])
@@ -163,6 +206,7 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
             keyed[name] = f"f_{form['id']}_{form['version']}_{name}"
             field_input(c2, badge, label, value=f["value"], key=keyed[name])
             labels_in_order.append(f"{badge} {label}")
+        _choices(form, keyed)
         keys.focus_marker(f"{form['id']}/{form['version']}", first_to_key(labels_in_order))
         options = [c["atena_no"] for c in candidates]
         labels = {
@@ -172,19 +216,51 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
             for i, c in enumerate(candidates)
         }
         if options:
-            st.radio(t("住民（宛名番号）"), options, format_func=lambda a: labels.get(a, a), key=f"resident_{form['id']}")
+            chosen = form.get("chosen_atena_no")  # a second keying: the resident the first reviewer chose
+            st.radio(
+                t("住民（宛名番号）"),
+                options,
+                index=options.index(chosen) if chosen in options else 0,
+                format_func=lambda a: labels.get(a, a),
+                key=f"resident_{form['id']}",
+            )
         else:
             st.info(t("候補がありません。下の検索で住民を探してください。"))
         checks = form.get("checks", [])
         for c in checks:  # schedule checks, shown where the reviewer decides
             source = f"（{t('根拠')}: {c['source']}）" if c.get("source") else ""
             (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {said(c['message'])}{source}")
-        if any(c["severity"] == "error" for c in checks):
+        # the findings known when the form opened, or those the accept just met (a date the reviewer typed)
+        if any(c["severity"] == "error" for c in checks) or st.session_state.get(f"ack_needed_{form['id']}"):
             st.checkbox(t("確認して登録（スケジュールの指摘を確認済み）"), key=f"ack_{form['id']}")
         # The accept runs in the callback, before the script re-runs: one run (the next form) per Enter, not two.
         st.form_submit_button(t("確定して次へ (Enter)"), type="primary", on_click=_accept, args=(form, keyed))
     _side_actions(form)
     return crop_slots
+
+
+def _choices(form: dict[str, Any], keyed: dict[str, str]) -> None:
+    """Every field 要確認 names gets a control: the questionnaire's はい/いいえ and the signatures and stamp
+    (あり/なし) the machine was not sure of — Tab to it, arrow keys to choose. The value read is preselected."""
+    doubtful = [f for f in form["fields"] if f["kind"] in CHOICES and not f["auto_ok"] and not f.get("confirmed")]
+    if not doubtful:
+        return
+    st.caption(t("要確認の項目（矢印キーで選択）"))
+    for f in doubtful:
+        names = CHOICES[f["kind"]]
+        options = list(names)
+        keyed[f["name"]] = f"c_{form['id']}_{form['version']}_{f['name']}"
+        label = f"{confidence_badge(f)} {f['label'] or f['name']}" + (
+            " ⚠ " + "; ".join(map(said, f["messages"])) if f["messages"] else ""
+        )
+        st.radio(
+            label,
+            options,
+            index=options.index(f["value"]) if f["value"] in options else None,
+            format_func=shown(names),
+            horizontal=True,
+            key=keyed[f["name"]],
+        )
 
 
 def _accept(form: dict[str, Any], keyed: dict[str, str]) -> None:
@@ -193,11 +269,13 @@ def _accept(form: dict[str, Any], keyed: dict[str, str]) -> None:
     if not chosen:
         state["form_error"] = t("住民を選んでください — 候補から選ぶか検索してください")
         return
-    values = {name: str(state.get(key, "")) for name, key in keyed.items()}
+    values = {name: str(state.get(key) or "") for name, key in keyed.items()}
     try:
         out = api().accept(form["id"], form["version"], chosen, values, bool(state.get(f"ack_{form['id']}")))
     except ApiError as e:
         state["form_error"] = e.message + (f" — {e.fix}" if e.fix else "")
+        if e.code == "review.schedule":  # the box to confirm them appears; Alt+K ticks it, Enter records
+            state[f"ack_needed_{form['id']}"] = True
         if e.status == 401:
             state.pop("token", None)
         return

@@ -174,6 +174,18 @@ def test_a_date_in_the_future_is_an_error() -> None:
     assert "future" not in rules("MR", 1, TODAY, date(2028, 12, 1))
 
 
+def test_a_date_before_birth_is_one_error_for_every_vaccine_never_a_crash() -> None:
+    """A mistyped year (2000 for 2026) once reached the age arithmetic with a negative age and the API answered
+    500 (found by the keyboard test of the review screen): every vaccine now says what to check."""
+    from intake.messages import machine_text
+    from intake.services.schedule_data import schedule
+
+    for v in schedule().vaccines:
+        found = check_dose(v.code, 1, date(2000, 1, 1), BABY, 0.5, [], None, "")
+        assert [(c.rule, c.severity) for c in found] == [("before_birth", "error")], (v.code, found)
+        assert machine_text(found[0].message, "ja").startswith("2000-01-01 は生年月日")
+
+
 def test_checked_against_a_later_dose_already_in_the_ledger() -> None:
     var_later = [PriorDose("VAR", 1, date(2025, 3, 13))]
     assert rules("MR", 1, date(2025, 3, 1), BABY, var_later)["live_interval"] == "error"  # 12 days before
@@ -290,7 +302,7 @@ def test_every_schedule_finding_reads_in_japanese_on_the_review_screen() -> None
     (codes, units, dates and vaccine names aside)."""
     import re
 
-    from review_ui.i18n import machine
+    from intake.messages import machine_text as machine
 
     cases = [
         ("MR", 1, date(2024, 3, 1), BABY, []),

@@ -81,9 +81,14 @@ def test_reviewer_sees_only_the_review_page_and_bad_login_is_explained(
     settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = _logged_in(api_process, monkeypatch, "reviewer1", "wrong-password!")
-    assert any("wrong" in e.value for e in at.error)
+    assert [e.value for e in at.error] == [
+        "ユーザーIDかパスワードが違います — 両方を確認してください。5回続けて間違えると15分間ロックされます"
+    ]
     at = _logged_in(api_process, monkeypatch, "reviewer1", "review-demo-pass")
     assert at.sidebar.radio[0].options == ["審査", "一括確認"]
+    # opening the page takes nothing: how many wait, and the key that takes one
+    assert [(m.label, m.value) for m in at.metric] == [("審査待ち", "0 件")]
+    at.button(key="take").click().run()
     assert any("審査待ち" in i.value for i in at.info)  # nothing uploaded yet: an empty queue, said plainly
     assert httpx.get(api_process + "/api/v1/health").status_code == 200
 
@@ -196,8 +201,8 @@ def test_every_field_message_of_the_machine_reads_in_japanese() -> None:
             func = n.func
             if isinstance(func, ast.Attribute) and func.attr == "append" and getattr(func.value, "attr", "") == "messages":
                 samples.update(_message_samples(n.args[0]))
-            elif getattr(func, "id", "") == "DateProblem":
-                samples.update(_message_samples(n.args[0]))
+            elif getattr(func, "id", "") == "DateProblem":  # DateProblem(code, message): the message is what shows
+                samples.update(_message_samples(n.args[1]))
             elif getattr(func, "id", "") == "FieldReading":  # FieldReading(…, ["empty"], …)
                 samples.update(s for a in n.args if isinstance(a, ast.List) for s in _message_samples(a))
         for n in ast.walk(ast.parse((ROOT / module).read_text())):  # `return value, conf, …, ["engines disagree"]`

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from intake.browser import focused_label, free_port, launch, tab_to, type_over, wait_until_up
+from intake.browser import focused_label, free_port, launch, tab_to, take_form, type_over, wait_until_up
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
 from tests.conftest import QUEUE, REDIS_URL, ROOT, SAMPLE, run_worker
@@ -92,7 +92,9 @@ def _login_by_keyboard(pw: Any, url: str, user: str, password: str) -> tuple[Any
     return browser, page
 
 
-def _wait_form(page: Any) -> int:
+def _wait_form(page: Any, take: bool = False) -> int:
+    if take:  # the first form of a sitting is taken by a key, never by opening the page
+        take_form(page)
     page.get_by_text(re.compile(r"予診票 #\d+")).first.wait_for(timeout=30000)
     page.locator("img").first.wait_for(timeout=30000)  # the scan and the field crops have arrived
     try:
@@ -128,7 +130,7 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
 
     with sync_playwright() as pw:
         browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
-        page_id = _wait_form(page)
+        page_id = _wait_form(page, take=True)
         if os.environ.get("INTAKE_SCREENSHOT_DIR"):  # README pictures: INTAKE_SCREENSHOT_DIR=docs make test
             page.wait_for_timeout(500)
             page.screenshot(path=str(Path(os.environ["INTAKE_SCREENSHOT_DIR"]) / "review_form.png"))
@@ -172,7 +174,7 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
 
         if double:  # reviewer2 keys the critical fields blind: they start empty, the cursor on the first ◆
             browser, page = _login_by_keyboard(pw, ui_url, "reviewer2", "review-demo-pass")
-            assert _wait_form(page) == page_id
+            assert _wait_form(page, take=True) == page_id
             page.get_by_text("2人目の盲検入力").wait_for(timeout=10000)
             assert focused_label(page).startswith("◆")
             for name, label in (("vaccination_date", "接種年月日"), ("lot_number", "ロット番号")):
@@ -263,3 +265,44 @@ def test_the_station_shows_no_developer_menu_and_a_japanese_ui_font(stack: tuple
             assert font.replace('"', "").startswith("IPAexGothic"), font
         finally:
             browser.close()
+
+
+def test_one_tab_moves_one_field_and_alt_k_confirms_the_schedule_findings(stack: tuple[str, str, Settings]) -> None:
+    """The crops' fullscreen buttons are no Tab stops (one Tab, one field); a date that breaks the schedule is
+    refused with the findings, Alt+K ticks 確認して登録 and Enter records the form — keys only."""
+    from playwright.sync_api import sync_playwright
+
+    api_url, ui_url, settings = stack
+    _upload_and_read(api_url, settings)
+    with sync_playwright() as pw:
+        browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
+        _wait_form(page, take=True)
+        page.locator('[data-testid="stImage"] img').nth(2).wait_for(timeout=30000)  # crops drawn beside the fields
+        tab_to(page, "体温")
+        page.keyboard.press("Tab")
+        assert "続柄" in focused_label(page), focused_label(page)
+        tab_to(page, "予診結果")
+        type_over(page, "接種可")
+        tab_to(page, "ロット番号")
+        if not page.evaluate("document.activeElement.value"):
+            type_over(page, "n/a")
+        tab_to(page, "接種年月日")
+        type_over(page, "2000-01-01")  # before the resident was born: outside every schedule
+        page.keyboard.press("Enter")
+        try:
+            page.get_by_text(re.compile("接種スケジュールの確認")).first.wait_for(timeout=30000)
+        except Exception as e:
+            raise AssertionError(page.inner_text("body")[:3000]) from e
+        box = page.get_by_label(re.compile("確認して登録"))
+        box.wait_for(state="attached", timeout=30000)
+        assert not box.is_checked()
+        page.keyboard.press("Alt+k")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('label')].some(l => l.innerText.includes('確認して登録')"
+            " && l.querySelector('input')?.checked)",
+            timeout=10000,
+        )
+        tab_to(page, "医師名")
+        page.keyboard.press("Enter")
+        page.get_by_text(re.compile("台帳に登録しました|1人目の入力を保存しました")).wait_for(timeout=30000)
+        browser.close()

@@ -172,6 +172,9 @@ def check_dose(
 
     if on > (today or date.today()):
         add("future", True, f"{on} is in the future (today {today or date.today()}): check the year")
+    if birth is not None and on < birth:  # a mistyped year: no age, no window, no interval is defined
+        add("before_birth", True, f"{on} is before the birth date ({birth}): check the year")
+        return out + _lot_checks(vaccine_code, on, lot, lot_number)
     if v is None:
         add("schedule", False, f"{vaccine_code} is not in the routine schedule data: no schedule check")
         return out + _lot_checks(vaccine_code, on, lot, lot_number)
