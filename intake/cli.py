@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from intake.csv_out import ENCODINGS, Encoding, encode_csv
 from intake.errors import BadInput, IntakeError, from_os_error
 from intake.settings import get_settings
 
@@ -654,7 +655,9 @@ def match_batch(
 
 @app.command()
 def targets(
-    month: Annotated[str, typer.Option(help="2026-12, 2026年12月 or 令和8年12月")], out: Annotated[Path, typer.Option()]
+    month: Annotated[str, typer.Option(help="2026-12, 2026年12月 or 令和8年12月")],
+    out: Annotated[Path, typer.Option()],
+    encoding: Annotated[str, typer.Option(help="utf-8 (with BOM) | cp932")] = "utf-8",
 ) -> None:
     """Next month's mailing targets: residents for whom a dose becomes due and who lack it.
     Example: intake targets --month 2026-12 --out targets.csv  (then: intake forms print-bulk targets.csv --out mail/)"""
@@ -664,16 +667,22 @@ def targets(
     from intake.ward_dates import parse_month
 
     month = parse_month(month)
+    chosen = _encoding(encoding)
     shown = Progress("targets", unit="residents")
     with _session() as s:
         rows = list(find(s, month, progress=shown))
     shown.finish()
-    out.write_text(to_csv(rows, TARGET_COLUMNS), encoding="utf-8-sig")  # with a BOM: Excel on a Japanese PC reads it
+    out.write_bytes(encode_csv(to_csv(rows, TARGET_COLUMNS), chosen))
     typer.echo(f"{len(rows)} target(s) for {month} written to {out}")
 
 
 @app.command()
-def report(kind: Annotated[str, typer.Argument(help="yearly | clinics")], period: str, out: Path) -> None:
+def report(
+    kind: Annotated[str, typer.Argument(help="yearly | clinics")],
+    period: str,
+    out: Path,
+    encoding: Annotated[str, typer.Option(help="utf-8 (with BOM) | cp932")] = "utf-8",
+) -> None:
     """Reports as CSV (no 個人番号, no names; UTF-8 with BOM).  Example: intake report yearly 令和8 yearly.csv
     (period: a fiscal year — 2026, 令和8 — for yearly; a month — 2026-10, 令和8年10月 — for clinics)"""
     from intake.errors import BadInput
@@ -682,6 +691,7 @@ def report(kind: Annotated[str, typer.Argument(help="yearly | clinics")], period
 
     if kind not in ("yearly", "clinics"):
         raise BadInput("value.choice", what="報告", value=kind, choices="yearly, clinics")
+    chosen = _encoding(encoding)
     fiscal_year = parse_fiscal_year(period) if kind == "yearly" else 0
     month = parse_month(period) if kind == "clinics" else ""
     with _session() as s:
@@ -689,7 +699,7 @@ def report(kind: Annotated[str, typer.Argument(help="yearly | clinics")], period
             rows, columns = reports.yearly_counts(s, fiscal_year), reports.YEARLY_COLUMNS
         else:
             rows, columns = reports.clinic_month(s, month), reports.CLINIC_COLUMNS
-    out.write_text(reports.to_csv(rows, columns), encoding="utf-8-sig")
+    out.write_bytes(encode_csv(reports.to_csv(rows, columns), chosen))
     typer.echo(f"{len(rows)} row(s) written to {out}")
 
 
@@ -791,6 +801,16 @@ def _unexpected(exc: Exception) -> IntakeError:
     except OSError:
         return IntakeError("unexpected.no_log", kind=type(exc).__name__)
     return IntakeError("unexpected", kind=type(exc).__name__, log=log)
+
+
+def _encoding(value: str) -> Encoding:
+    """--encoding as the ward says it (utf-8, UTF8, cp932, sjis, shift_jis)."""
+    v = value.lower().replace("_", "-")
+    if v in ("utf-8", "utf8"):
+        return "utf-8"
+    if v in ("cp932", "sjis", "shift-jis", "windows-31j"):
+        return "cp932"
+    raise BadInput("value.choice", what="文字コード", value=value, choices=", ".join(ENCODINGS))
 
 
 def _line(exc: IntakeError) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from intake.csv_out import open_csv
 from intake.errors import BadInput
 from intake.forms import FormContent, render_pdf
 from intake.settings import Settings
@@ -38,7 +39,7 @@ def print_bulk(
 ) -> list[tuple[Path, int]]:
     groups: dict[str, list[FormContent]] = defaultdict(list)
     serial = first_serial
-    with targets.open(encoding="utf-8-sig") as fh:
+    with open_csv(targets) as fh:  # UTF-8 or CP932
         reader = csv.DictReader(fh)
         missing = {"宛名番号", "接種種類コード", "回数"} - set(reader.fieldnames or [])
         if missing:

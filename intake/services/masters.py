@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import func
 from sqlmodel import Session
 
+from intake.csv_out import open_csv
 from intake.errors import BadInput, IntakeError
 from intake.services import audit
 from intake.services.kana import fold_kana, loosen_kana
@@ -38,30 +39,12 @@ class ImportSummary:
         return not self.errors
 
 
-def _encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM), else CP932 (the ward's Shift_JIS exports): decided on the first 1 MB, so a
-    740,000-row register is streamed, never held in memory whole."""
-    with path.open("rb") as fh:
-        head = fh.read(1 << 20)
-    for cut in range(4):  # the 1 MB boundary may split a multi-byte character
-        try:
-            head[: len(head) - cut].decode("utf-8")
-            return "utf-8-sig"
-        except UnicodeDecodeError:
-            continue
-    return "cp932"
-
-
 def _rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open("rb") as raw:
-        head = raw.read(8)
-    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in head:  # xlsx / xls / binary
-        raise BadInput("file.not_csv", name=path.name)
-    with path.open(encoding=_encoding(path), newline="") as fh:
+    with open_csv(path) as fh:
         yield from _rows_of(fh, path.name, required)
 
 
-def _rows_of(fh: io.TextIOBase | io.TextIOWrapper, name: str, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows_of(fh: TextIO | io.TextIOBase, name: str, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(fh)
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:

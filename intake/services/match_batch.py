@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, create_engine
 
+from intake.csv_out import open_csv
 from intake.db import dispose_engines, get_engine
 from intake.errors import BadInput
 from intake.services.matcher import Decision, Matcher, Query, RegisterStats, build_stats
@@ -24,7 +25,7 @@ MATCH_COLUMNS = ["form_id", "decision", "宛名番号", "score", "candidates"]
 
 
 def read_queries(path: Path) -> list[Query]:
-    with path.open(encoding="utf-8-sig") as fh:
+    with open_csv(path) as fh:  # UTF-8 or CP932
         reader = csv.DictReader(fh)
         missing = [c for c in ("form_id", "氏名_振り仮名", "生年月日") if c not in (reader.fieldnames or [])]
         if missing:

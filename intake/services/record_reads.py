@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
+from intake.csv_out import Encoding, encode_csv
 from intake.services import audit, ledger
 from intake.services.ledger import RecordQuery
 from models import RecordRead
@@ -117,8 +118,8 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with a BOM: Excel on a Japanese PC opens it without mojibake."""
+def to_csv(rows: list[dict[str, Any]], encoding: Encoding = "utf-8") -> bytes:
+    """UTF-8 with a BOM (Excel on a Japanese PC opens it without mojibake), or CP932 (intake.csv_out)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS)
@@ -127,4 +128,4 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
             [r["atena_no"], r["vaccine_code"], r["vaccine_name"], r["dose_no"], r["performed_on"], r["clinic_code"],
              r["clinic_name"], r["lot_number"], "" if r["dose_ml"] is None else r["dose_ml"], r["form_no"]]
         )  # fmt: skip
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return encode_csv(buf.getvalue(), encoding)

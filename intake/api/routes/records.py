@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from intake.api.deps import SessionDep, StaffDep
 from intake.api.schemas import RecordOut
+from intake.csv_out import Encoding, media_type
 from intake.errors import NotFound
 from intake.services import audit, ledger, record_reads
 from intake.services.ledger import RecordQuery
@@ -52,6 +53,7 @@ def search(
     limit: int | None = None,
     offset: int = 0,
     format: Literal["json", "csv"] = "json",
+    encoding: Encoding = "utf-8",
 ) -> list[RecordOut] | Response:
     """Current records matching every condition given, newest first. A page at a time (X-Total-Count, and
     X-Next-Offset while more remain); a lot returns everyone (a recall must reach every person); format=csv for
@@ -74,7 +76,7 @@ def search(
     if format == "csv":
         name = f"records-{lot or vaccine or atena_no or 'search'}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
-        return Response(record_reads.to_csv(page.items), media_type="text/csv; charset=utf-8", headers=headers)
+        return Response(record_reads.to_csv(page.items, encoding), media_type=media_type(encoding), headers=headers)
     return Response(record_reads.to_json(page.items), media_type="application/json", headers=headers)
 
 
