@@ -13,6 +13,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from intake.logs import configure_logging  # noqa: E402
 from intake.settings import get_settings  # noqa: E402
+from review_ui import keys  # noqa: E402
 from review_ui.client import Api, ApiError  # noqa: E402
 from review_ui.common import UI_FONT_STYLE, api, api_url, lang, show_error, shown, t  # noqa: E402
 from review_ui.oversight import group_page, supervisor_page  # noqa: E402
@@ -22,6 +23,7 @@ from review_ui.staff import history_page, records_page, reports_page  # noqa: E4
 configure_logging(get_settings(), "ui")  # one JSON log format with the API and the worker
 st.set_page_config(page_title="予診票 審査", layout="wide")
 st.markdown(UI_FONT_STYLE, unsafe_allow_html=True)
+keys.install_page(t("本文へ移動"))
 
 
 def login_page() -> None:

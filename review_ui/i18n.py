@@ -68,7 +68,7 @@ EN: dict[str, str] = {
         "First keying saved. Another reviewer keys the critical fields blind"
     ),
     "2人の入力が一致しないため監督者へ回しました": "The two keyings disagree: sent to a supervisor",
-    "QA抜取検査: ✓の項目も含め、すべての項目を画像と照合してください": (
+    "精度確認の抜取検査: ✓の項目も含め、すべての項目を画像と照合してください": (
         "QA sample: check every field against the image, the ✓ ones included"
     ),
     "2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）": (
@@ -88,7 +88,7 @@ EN: dict[str, str] = {
     "確信度の低い項目": "Low-confidence fields",
     "住民未照合": "Resident not matched",
     "検証の警告": "Validation warnings",
-    "QA抜取検査": "QA samples",
+    "精度確認の抜取検査": "QA samples",
     "二重入力の2人目": "Second keying (double entry)",
     "住民": "Resident",
     "住民検索": "Resident search",
@@ -109,7 +109,7 @@ EN: dict[str, str] = {
     "監督者へ回された予診票": "Deferred to supervisors",
     "状態別の件数": "Pages by state",
     "審査者別の処理件数と速度（直近24時間）": "Actions and pace per reviewer (last 24 hours)",
-    "QA抜取検査（機械の実精度）": "QA samples (the machine's real precision)",
+    "精度確認の抜取検査（機械の実精度）": "QA samples (the machine's real precision)",
     "二重入力（重要項目の不一致率）": "Double entry (disagreement of the critical fields)",
     "自動確定項目の精度": "Auto-accepted fields right",
     "自動照合の精度": "Automatic matches right",
@@ -138,6 +138,10 @@ EN: dict[str, str] = {
     "月 (例 2026-11)": "Month (e.g. 2026-11)",
     "CSV（個人番号・氏名なし）": "CSV (no 個人番号, no names)",
     "（記載なし）": "(not written)",
+    "本文へ移動": "Skip to main content",
+    "項目を選んで「取得」を押すと、その項目を確認する予診票をまとめて取ります。": (
+        "Choose a field and press Fetch to take the forms whose field needs checking."
+    ),
     "確保中の予診票があります": "You hold a form",
     "次の予診票を取る (Enter)": "Take the next form (Enter)",
     "要確認の項目（矢印キーで選択）": "Fields to check (arrow keys choose)",

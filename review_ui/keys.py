@@ -115,6 +115,30 @@ _SCRIPT = """
 """
 
 
+_PAGE_SCRIPT = """
+<script>
+(function () {
+  const P = window.parent, D = P.document;
+  // Streamlit's accessibility link ("Skip to main content"), in the station's language: the first Tab stop of
+  // every page must not be the only English on it
+  function skipLink() {
+    const a = [...D.querySelectorAll('a')].find(x => x.innerText.trim() === 'Skip to main content');
+    if (a) a.innerText = %(skip)s;
+  }
+  if (P.__intakeSkip) P.__intakeSkip.disconnect();
+  P.__intakeSkip = new P.MutationObserver(skipLink);
+  P.__intakeSkip.observe(D.body, {childList: true, subtree: true});
+  skipLink();
+})();
+</script>
+"""
+
+
+def install_page(skip: str) -> None:
+    """On every page (login included): what Streamlit's own chrome says, in the station's language."""
+    st.iframe(_PAGE_SCRIPT % {"skip": json.dumps(skip)}, height="content", tab_index=-1)
+
+
 def install(words: dict[str, str]) -> None:
     """`words` are the (translated) texts that identify the resident radio, the expanders and the button."""
     # st.iframe (the components html call is deprecated): sized to its (empty) content, and no Tab stop of its own

@@ -23,7 +23,7 @@ def group_page() -> None:
     c1, c2 = st.columns(2)
     field = c1.selectbox(t("項目"), list(GROUP_FIELDS), format_func=shown(GROUP_FIELDS), key="group_field")
     batch = c2.text_input(t("バッチ番号（空欄は全バッチ）"), key="group_batch")
-    if st.button(t("取得")) or "group_items" not in st.session_state:
+    if st.button(t("取得"), type="primary"):  # only the key takes (locks) forms; opening the page takes nothing
         try:
             st.session_state["group_items"] = (
                 field,
@@ -34,6 +34,9 @@ def group_page() -> None:
             return
     if msg := st.session_state.pop("group_message", None):
         st.success(msg)
+    if "group_items" not in st.session_state:
+        st.info(t("項目を選んで「取得」を押すと、その項目を確認する予診票をまとめて取ります。"))
+        return
     got_field, items = st.session_state["group_items"]
     if not items:
         st.info(t("確認が必要な項目はありません。"))
@@ -86,7 +89,7 @@ def supervisor_page() -> None:
     c1.metric(t("審査待ち"), s["queue"].get("extracted", 0) + s["queue"].get("in_review", 0))
     c2.metric(t("監督者へ回された予診票"), s["deferred"])
     qa, de = s["qa"], s["double_entry"]
-    st.write(t("QA抜取検査（機械の実精度）"))
+    st.write(t("精度確認の抜取検査（機械の実精度）"))
     q1, q2, q3 = st.columns(3)
     q1.metric(t("検査済み"), f"{qa['reviewed']}（{t('待ち')} {qa['waiting']}）")
     q2.metric(t("自動確定項目の精度"), _rate(qa["auto_field_precision"]))

@@ -39,7 +39,7 @@ QUEUE_REASONS = {
     "low_confidence": "確信度の低い項目",
     "no_match": "住民未照合",
     "validation": "検証の警告",
-    "qa": "QA抜取検査",
+    "qa": "精度確認の抜取検査",
     "second_entry": "二重入力の2人目",
 }
 
@@ -120,7 +120,7 @@ def review_page() -> None:
     st.markdown(CONFIDENCE_STYLE, unsafe_allow_html=True)
     st.caption(f"{t('キー操作')}: " + t(SHORTCUTS))
     if form.get("qa_sample"):
-        st.info(t("QA抜取検査: ✓の項目も含め、すべての項目を画像と照合してください"))
+        st.info(t("精度確認の抜取検査: ✓の項目も含め、すべての項目を画像と照合してください"))
     if form.get("second_entry"):
         st.info(t("2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）"))
     if form["reasons"]:

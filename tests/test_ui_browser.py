@@ -239,7 +239,7 @@ def test_group_verification_and_supervisor_page_in_the_browser(stack: tuple[str,
         browser.close()
 
         browser, page = _login_by_keyboard(pw, ui_url, "supervisor1", "super-demo-pass")
-        page.get_by_text("QA抜取検査（機械の実精度）").wait_for(timeout=30000)  # a supervisor lands on 監督
+        page.get_by_text("精度確認の抜取検査（機械の実精度）").wait_for(timeout=30000)  # a supervisor lands on 監督
         page.wait_for_timeout(800)
         if shots:
             page.screenshot(path=str(Path(shots) / "supervisor.png"), full_page=True)
@@ -306,3 +306,123 @@ def test_one_tab_moves_one_field_and_alt_k_confirms_the_schedule_findings(stack:
         page.keyboard.press("Enter")
         page.get_by_text(re.compile("台帳に登録しました|1人目の入力を保存しました")).wait_for(timeout=30000)
         browser.close()
+
+
+# What may stay in Latin letters on a Japanese screen: codes and units the ward itself writes that way, the keys
+# named on the keyboard, and the language switch (it must name English to offer it).
+ASCII_ALLOWED = {
+    "QR", "mL", "CSV", "Enter", "Tab", "Alt", "ID", "Language", "English", "FY",
+    *(code for line in (ROOT / "intake" / "data" / "vaccines.csv").read_text(encoding="utf-8").splitlines()[1:]
+      for code in re.split(r"[-,()]", line.split(",")[0] + "," + line.split(",")[1]) if code.isascii()),
+}  # fmt: skip
+ICON_WORD = re.compile(r"^[a-z]+(_[a-z]+)+$")  # Material icon ligatures (keyboard_arrow_right): drawn as icons
+
+
+def _ascii_words(page: Any, user: str = "") -> set[str]:
+    """English words on the screen, besides the allow-list, the icons (drawn from their ligature names) and the
+    login ID of the person (data, as the ward assigned it)."""
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)
+    page.wait_for_timeout(800)
+    text = page.evaluate("document.body.innerText")
+    icons = set(page.evaluate("[...document.querySelectorAll('[data-testid=\"stIconMaterial\"]')].map(e => e.innerText)"))
+    text = text.replace(user, " ") if user else text
+    words = set(re.findall(r"[A-Za-z][A-Za-z_]+", text))
+    return {w for w in words if w not in ASCII_ALLOWED and w not in icons and not ICON_WORD.match(w)}
+
+
+def _commit_one(api_url: str) -> dict[str, Any]:
+    """A supervisor accepts the next form through the API (decides alone: no second keying): one ledger row."""
+    sup = httpx.post(api_url + "/api/v1/auth/login", json={"username": "supervisor1", "password": "super-demo-pass"})
+    headers = {"Authorization": f"Bearer {sup.json()['token']}"}
+    form = httpx.post(api_url + "/api/v1/review/next", headers=headers, timeout=30).json()
+    values = {f["name"]: f["value"] for f in form["fields"]}
+    values.update(vaccination_date="2026-11-01", lot_number=values["lot_number"] or "n/a", screening_result="接種可")
+    body = {
+        "version": form["version"],
+        "atena_no": form["candidates"][0]["atena_no"],
+        "values": values,
+        "acknowledged": True,
+    }
+    r = httpx.post(f"{api_url}/api/v1/review/pages/{form['id']}/accept", json=body, headers=headers, timeout=30)
+    assert r.status_code == 200 and r.json()["status"] == "committed", r.text
+    return r.json()["record"]  # type: ignore[no-any-return]
+
+
+def test_every_screen_reads_in_japanese_for_every_role(stack: tuple[str, str, Settings]) -> None:
+    """Walk every page each role has, as the ward's staff see them, and find no English word on any: headers,
+    values, messages, buttons (codes and units on the allow-list only)."""
+    from playwright.sync_api import sync_playwright
+
+    api_url, ui_url, settings = stack
+    _upload_and_read(api_url, settings)
+    seen: dict[str, set[str]] = {}
+    with sync_playwright() as pw:
+        browser, page = launch(pw, ui_url)
+        page.get_by_label("ユーザーID").wait_for(timeout=30000)
+        seen["ログイン"] = _ascii_words(page)
+        page.get_by_label("ユーザーID").fill("reviewer1")
+        page.get_by_label("パスワード").fill("wrong-password-1")
+        page.get_by_role("button", name="ログイン").click()
+        page.get_by_text("ユーザーIDかパスワードが違います").wait_for(timeout=30000)
+        seen["ログイン失敗"] = _ascii_words(page)
+        browser.close()
+
+        browser, page = _login_by_keyboard(pw, ui_url, "reviewer1", "review-demo-pass")
+        page.get_by_role("button", name="次の予診票を取る (Enter)").wait_for(timeout=30000)
+        seen["審査（取る前）"] = _ascii_words(page, "reviewer1")
+        _wait_form(page, take=True)
+        seen["審査（予診票）"] = _ascii_words(page, "reviewer1")
+        tab_to(page, "接種年月日")
+        type_over(page, "令和8年2月30日")  # a date that does not exist: the refusal, as the reviewer reads it
+        page.keyboard.press("Enter")
+        page.get_by_text("存在しない日付").first.wait_for(timeout=30000)
+        seen["審査（入力の誤り）"] = _ascii_words(page, "reviewer1")
+        page.get_by_text("一括確認").click()
+        page.get_by_role("button", name="取得").wait_for(timeout=30000)
+        seen["一括確認（取る前）"] = _ascii_words(page, "reviewer1")
+        page.get_by_role("button", name="取得").click()
+        page.get_by_text(re.compile("まとめて確定|確認が必要な項目はありません")).first.wait_for(timeout=30000)
+        seen["一括確認"] = _ascii_words(page, "reviewer1")
+        browser.close()
+
+        browser, page = _login_by_keyboard(pw, ui_url, "supervisor1", "super-demo-pass")
+        page.get_by_text("精度確認の抜取検査（機械の実精度）").wait_for(timeout=30000)
+        seen["監督"] = _ascii_words(page, "supervisor1")
+        browser.close()
+
+        record = _commit_one(api_url)  # the staff pages show a real ledger row
+        browser, page = _login_by_keyboard(pw, ui_url, "staff1", "staff-demo-pass")
+        page.get_by_text("接種記録検索").first.wait_for(timeout=30000)
+        page.get_by_label("接種種類コード").fill(record["vaccine_code"])
+        page.get_by_role("button", name="検索").click()
+        page.get_by_text(re.compile(r"\d+ 件")).first.wait_for(timeout=30000)
+        seen["記録検索"] = _ascii_words(page, "staff1")
+        print(
+            "TABLETEXT",
+            "ワクチン名" in page.evaluate("document.body.innerText"),
+            page.locator('[data-testid="stDataFrame"]').count(),
+        )
+        page.get_by_label("生年月日 (例 令和3年10月20日・2021-10-20)").fill("R3.2.30")
+        page.get_by_role("button", name="検索").click()
+        page.get_by_text("存在しない日付").first.wait_for(timeout=30000)
+        seen["記録検索（日付の誤り）"] = _ascii_words(page, "staff1")
+        page.get_by_text("住民履歴").click()
+        page.get_by_text("住民の接種履歴").wait_for(timeout=30000)
+        page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)
+        page.get_by_label("宛名番号").fill(record["atena_no"])
+        page.get_by_role("button", name="表示").click()
+        try:
+            page.get_by_text("次回の接種（スケジュール）").wait_for(timeout=30000)
+        except Exception as e:
+            raise AssertionError(page.evaluate("document.body.innerText")[:2000]) from e
+        seen["住民履歴"] = _ascii_words(page, "staff1")
+        page.get_by_text("報告").first.click()
+        page.get_by_text("年度別接種者数（施行令第7条）").wait_for(timeout=30000)
+        page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30000)
+        page.get_by_label("年度 (例 令和8・2026)").fill("令和8")
+        page.keyboard.press("Enter")
+        page.get_by_role("button", name=re.compile("CSV")).wait_for(timeout=30000)
+        seen["報告"] = _ascii_words(page, "staff1")
+        browser.close()
+    found = {k: sorted(v) for k, v in seen.items() if v}
+    assert found == {}, json.dumps(found, ensure_ascii=False)
