@@ -37,9 +37,9 @@ CATALOGUE: dict[str, Text] = {
         "wait a moment and press the same key again",
     ),
     "db.schema_not_ready": Text(
-        "データベースがこの版向けに準備されていません（{detail}）。何も保存されていません",
+        "データベースがこの版向けに準備されていません（スキーマ {found}、必要 {head}）。何も保存されていません",
         "運用担当者が intake migrate を実行してください",
-        "the database is not set up for this version ({detail}); nothing was saved",
+        "the database is not set up for this version (schema {found}, the code needs {head}); nothing was saved",
         "the operator runs: intake migrate",
     ),
     "db.no_file": Text(

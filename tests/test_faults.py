@@ -188,7 +188,8 @@ def test_database_down_during_commit_then_retry_commits_once(
     database(False)
     try:
         r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
-        assert r.status_code == 503 and "again" in r.json()["fix"], r.text
+        assert r.status_code == 503 and r.json()["code"] == "db.unreachable_nothing_saved", r.text
+        assert "もう一度" in r.json()["fix"] and "何も保存されていません" in r.json()["message"]
     finally:
         database(True)
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)

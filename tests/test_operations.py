@@ -51,7 +51,11 @@ def test_ready_is_false_with_the_reason_when_the_schema_is_behind(settings: Sett
     status, checks = _ready(settings)
     assert status == 503 and not checks["schema"]["ok"]
     assert "the code needs" in str(checks["schema"]["detail"]) and checks["schema"]["fix"] == "run: intake migrate"
-    assert TestClient(create_app(settings)).get("/api/v1/health").status_code == 200  # alive, not ready
+    health = TestClient(create_app(settings)).get("/api/v1/health")
+    assert health.status_code == 200  # alive, not ready — and says what the operator first asks
+    body = health.json()
+    assert body["status"] == "degraded" and body["redis"]["ok"] and body["database"]["ok"]
+    assert not body["schema"]["ok"] and "the code needs" in body["schema"]["detail"] and body["schema"]["fix"]
 
 
 @SQLITE
@@ -404,11 +408,13 @@ def test_login_on_a_database_never_migrated_says_so(tmp_path: Path) -> None:
     with get_engine(s.effective_database_url).connect():  # an empty database file, no schema
         pass
     r = TestClient(create_app(s)).post("/api/v1/auth/login", json={"username": "reviewer1", "password": "x" * 12})
-    assert (
-        r.status_code == 503
-        and "not set up" in r.json()["message"]
-        and r.json()["fix"] == "the operator runs: intake migrate"
+    assert r.status_code == 503 and r.json()["code"] == "db.schema_not_ready", r.text
+    assert r.json()["message"].startswith("データベースがこの版向けに準備されていません（スキーマ なし（未移行）、必要 0")
+    assert r.json()["fix"] == "運用担当者が intake migrate を実行してください"
+    english = TestClient(create_app(s)).post(
+        "/api/v1/auth/login", json={"username": "reviewer1", "password": "x" * 12}, headers={"Accept-Language": "en"}
     )
+    assert english.json()["fix"] == "the operator runs: intake migrate"
 
 
 def test_progress_says_done_total_rate_and_time_left() -> None:

@@ -27,6 +27,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/auth/logout"): ANY_USER | {"scanner"},
     ("GET", "/api/v1/auth/me"): ANY_USER | {"scanner"},
     ("POST", "/api/v1/review/next"): {"reviewer", "supervisor"},
+    ("GET", "/api/v1/review/queue"): {"reviewer", "supervisor"},
     ("GET", "/api/v1/review/pages/{page_id}"): {"reviewer", "supervisor"},
     ("GET", "/api/v1/review/pages/{page_id}/image"): {"reviewer", "supervisor", "staff", "admin"},
     ("GET", "/api/v1/review/pages/{page_id}/candidates"): {"reviewer", "supervisor"},

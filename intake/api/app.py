@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schema = next((c for c in check_database(app.state.settings) if c.name == "schema"), None)
         if schema is not None and not schema.ok and "not reachable" not in schema.detail:
             log.error("path=%s database schema not ready: %s", request.url.path, schema.detail)
-            err: IntakeError = ServiceUnavailable("db.schema_not_ready", detail=schema.detail)
+            err: IntakeError = ServiceUnavailable("db.schema_not_ready", **schema.params)
         else:
             log.warning("path=%s database unavailable: %s", request.url.path, type(exc.orig).__name__)
             err = ServiceUnavailable("db.unreachable_nothing_saved")

@@ -32,6 +32,9 @@ class Check:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
+NEVER_MIGRATED = "なし（未移行）"
+
+
 def head_revision(url: str) -> str:
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
 
@@ -49,7 +52,14 @@ def check_database(settings: Settings) -> list[Check]:
                 "db.no_file",
                 {"path": url.removeprefix("sqlite:///")},
             ),
-            Check("schema", False, "no schema", "run: intake migrate"),
+            Check(
+                "schema",
+                False,
+                "no schema",
+                "run: intake migrate",
+                "db.not_migrated",
+                {"found": NEVER_MIGRATED, "head": head_revision(url)},
+            ),
         ]
     try:
         with get_engine(url).connect() as conn:
@@ -80,7 +90,7 @@ def check_database(settings: Settings) -> list[Check]:
             f"revision {found}, the code needs {head}",
             "run: intake migrate",
             "db.not_migrated",
-            {"found": current or "なし（未移行）", "head": head},
+            {"found": current or NEVER_MIGRATED, "head": head},
         ),
     ]
 
