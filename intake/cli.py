@@ -13,6 +13,7 @@ import typer
 
 from intake.csv_out import ENCODINGS, Encoding, encode_csv
 from intake.errors import BadInput, IntakeError, from_os_error
+from intake.messages import ROLE_JA, STATE_JA, STATUS_JA, render, said
 from intake.settings import get_settings
 
 app = typer.Typer(
@@ -90,7 +91,7 @@ def migrate() -> None:
     from intake.migrate import upgrade
 
     upgrade(get_settings().effective_database_url)
-    typer.echo("schema is up to date")
+    say("migrate.done")
 
 
 @residents_app.command("import")
@@ -99,18 +100,20 @@ def residents_import(file: Path) -> None:
     from intake.services.masters import import_residents
 
     _readable(file)  # the person's file first: its problem is the one they can fix right away
-    t = time.perf_counter()
-    with _session() as s:
-        started = time.perf_counter()
+    from intake.progress import Progress
 
-        def progress(n: int) -> None:
-            rate = abs(n) / max(time.perf_counter() - started, 1e-6)
-            typer.echo(f"  {'checked' if n < 0 else 'written'} {abs(n):,} rows ({rate:,.0f}/s)…", err=True)
+    t = time.perf_counter()
+    checked, written = Progress("check", unit="rows"), Progress("write", unit="rows")
+    with _session() as s:
+
+        def progress(n: int) -> None:  # negative: rows checked (first pass); then rows written of those checked
+            checked(-n) if n < 0 else written(n, total=checked.done or None)
 
         summary = import_residents(s, file, progress=progress)
+    (written if written.done else checked).finish()
     if not summary.ok:
         _rejected(file, summary.errors, limit=20)
-    typer.echo(f"residents: {summary.created} new, {summary.updated} updated in {time.perf_counter() - t:.1f}s")
+    say("residents.done", created=summary.created, updated=summary.updated, seconds=f"{time.perf_counter() - t:.1f}")
 
 
 @masters_app.command("import")
@@ -127,7 +130,7 @@ def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | c
         summary = fn(s, file)
     if summary.errors:
         _rejected(file, summary.errors, limit=50)
-    typer.echo(f"{kind}: {summary.created} new, {summary.updated} updated")
+    say("master.done", kind=kind, created=summary.created, updated=summary.updated)
 
 
 @users_app.command("create")
@@ -146,7 +149,7 @@ def users_create(
     with _session() as s:
         create_user(s, username, password, Role(role))
         s.commit()
-    typer.echo(f"user {username} ({role}) created")
+    say("user.created", user=username, role=ROLE_JA.get(role, role), role_en=role)
 
 
 @users_app.command("list")
@@ -158,9 +161,18 @@ def users_list() -> None:
 
     with _session() as s:
         for u in s.exec(select(UserAccount).order_by(UserAccount.username)).all():
-            typer.echo(f"user {u.username:16s} {u.role:10s} {'active' if u.active else 'disabled'}")
+            state = "active" if u.active else "disabled"
+            say(
+                "user.row",
+                user=u.username,
+                role=ROLE_JA.get(u.role, u.role),
+                role_en=u.role,
+                state=STATE_JA[state],
+                state_en=state,
+            )
         for k in s.exec(select(ApiKey).order_by(ApiKey.label)).all():
-            typer.echo(f"key  {k.label:16s} scanner    {'active' if k.active else 'revoked'}")
+            state = "active" if k.active else "revoked"
+            say("key.row", label=k.label, state=STATE_JA[state], state_en=state)
 
 
 @users_app.command("disable")
@@ -170,7 +182,7 @@ def users_disable(username: str) -> None:
 
     with _session() as s:
         disable_user(s, username)
-    typer.echo(f"user {username} disabled; its sessions are revoked")
+    say("user.disabled", user=username)
 
 
 @users_app.command("revoke-key")
@@ -180,7 +192,7 @@ def users_revoke_key(label: str) -> None:
 
     with _session() as s:
         n = revoke_api_keys(s, label)
-    typer.echo(f"{n} key(s) of {label} revoked")
+    say("key.revoked", n=n, label=label)
 
 
 @users_app.command("create-key")
@@ -216,9 +228,12 @@ def upload(
     if r.status_code >= 400:
         raise _refused(r)
     body = r.json()
-    typer.echo(
-        f"batch {body['batch_id']}: {len(body['new_page_ids'])} new page(s), "
-        f"{len(body['duplicate_page_ids'])} already received, {body['queued']} queued"
+    say(
+        "upload.done",
+        batch=body["batch_id"],
+        new=len(body["new_page_ids"]),
+        duplicate=len(body["duplicate_page_ids"]),
+        queued=body["queued"],
     )
 
 
@@ -241,7 +256,7 @@ def reconcile(minutes: int = 10) -> None:
 
     with _session() as s:
         stuck, queued = run(s, get_settings(), timedelta(minutes=minutes))
-    typer.echo(f"re-queued {queued} of {stuck} stuck page(s)")
+    say("reconcile.done", queued=queued, stuck=stuck)
 
 
 @app.command()
@@ -261,24 +276,25 @@ def status(failures: Annotated[int, typer.Option(help="how many recent failed pa
             st = read_status(settings, s, failures)
     else:
         st = read_status(settings, None, failures)
+    lang = settings.lang
     for c in st.checks:
-        typer.echo(f"{'ok ' if c.ok else 'NOT'} {c.name:9s} {c.detail}" + ("" if c.ok else f"  → {c.fix}"))
+        detail, fix = render(c.code, c.params, lang) if c.code and lang != "en" else (c.detail, c.fix)
+        say("status.check_ok" if c.ok else "status.check_bad", name=c.name, detail=detail, fix=fix)
     if st.queue_depth is not None:
-        typer.echo(f"queue     {st.queue_depth} waiting, {st.running} being read")
+        say("status.queue", waiting=st.queue_depth, running=st.running)
     if st.pages:
-        typer.echo("pages     " + ", ".join(f"{k} {v}" for k, v in sorted(st.pages.items())))
+        names = STATUS_JA if lang != "en" else {}
+        say("status.pages", pages=", ".join(f"{names.get(k, k)} {v}" for k, v in sorted(st.pages.items())))
     if st.oldest_waiting_seconds is not None:
-        typer.echo(f"oldest waiting page: {st.oldest_waiting_seconds / 60:.1f} min")
+        say("status.oldest", minutes=f"{st.oldest_waiting_seconds / 60:.1f}")
     for w in st.workers:
-        typer.echo(
-            f"worker    {w.name} {w.state}"
-            + (f" page {w.page_id}" if w.page_id else "")
-            + f", seen {w.last_seen_seconds:.0f} s ago"
-        )
+        page = f" ページ {w.page_id}" if w.page_id else ""
+        page_en = f" page {w.page_id}" if w.page_id else ""
+        say("status.worker", name=w.name, state=w.state, page=page, page_en=page_en, seconds=f"{w.last_seen_seconds:.0f}")
     if st.queue_depth is not None and not st.workers:
-        typer.echo("worker    none running  → start one: intake worker")
+        say("status.no_worker")
     for f in st.failures:
-        typer.echo(f"failed    page {f.page_id} (batch {f.batch_id}, {f.at:%Y-%m-%d %H:%M}): {f.reason}")
+        say("status.failed", page=f.page_id, batch=f.batch_id, at=f"{f.at:%Y-%m-%d %H:%M}", reason=f.reason)
     if not st.ready:
         raise typer.Exit(7)
 
@@ -289,12 +305,14 @@ def ready() -> None:
     check); else name what is wrong, exit 7.  Example: intake ready"""
     from intake.services.readiness import readiness
 
+    lang = get_settings().lang
     bad = [c for c in readiness(get_settings()) if not c.ok]
     for c in bad:
-        typer.echo(f"not ready: {c.name}: {c.detail} → {c.fix}", err=True)
+        detail, fix = render(c.code, c.params, lang) if c.code and lang != "en" else (c.detail, c.fix)
+        say("ready.bad", err=True, name=c.name, detail=detail, fix=fix)
     if bad:
         raise typer.Exit(7)
-    typer.echo("ready")
+    say("ready.ok")
 
 
 @app.command()
@@ -404,7 +422,7 @@ def forms_print(
             raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=dose)
         content = form_content(get_settings(), r, v, dose, serial)
     out.write_bytes(render_pdf([content]))
-    typer.echo(f"wrote {out}")
+    say("file.written", path=out)
 
 
 @forms_app.command("reference")
@@ -419,7 +437,7 @@ def forms_reference() -> None:
     layout = get_settings().template_version
     path = reference_path(layout)
     cv2.imwrite(str(path), render_reference(layout, PX_PER_MM), [cv2.IMWRITE_PNG_COMPRESSION, 9])
-    typer.echo(f"wrote {path}")
+    say("file.written", path=path)
 
 
 @forms_app.command("print-bulk")
@@ -430,14 +448,15 @@ def forms_print_bulk(
 ) -> None:
     """Monthly mailing: one PDF per post-office group (postal code's first 3 digits).
     TARGETS.csv columns: 宛名番号,接種種類コード,回数.  Example: intake forms print-bulk targets.csv --out mail/"""
+    from intake.progress import Progress
     from intake.services.mailing import print_bulk
 
+    shown = Progress("print", unit="forms")
     with _session() as s:
-        files = print_bulk(
-            s, get_settings(), targets, out, first_serial, progress=lambda n: typer.echo(f"  {n} forms…", err=True)
-        )
+        files = print_bulk(s, get_settings(), targets, out, first_serial, progress=shown)
+    shown.finish()
     for path, count in files:
-        typer.echo(f"{path}: {count} form(s)")
+        say("mailing.file", path=path, count=count)
 
 
 @app.command()
@@ -610,9 +629,9 @@ def audit_verify() -> None:
         rep = verify_chain(s)
     if not rep.ok:
         for problem in rep.problems:
-            typer.echo(f"BROKEN ({rep.rows} rows read): {problem}", err=True)
+            say("audit.broken", err=True, rows=rep.rows, problem=problem)
         raise typer.Exit(8)
-    typer.echo(f"audit chain intact: {rep.rows} rows, {rep.checkpoints} checkpoints agree")
+    say("audit.intact", rows=rep.rows, checkpoints=rep.checkpoints)
 
 
 @audit_app.command("checkpoint")
@@ -626,10 +645,10 @@ def audit_checkpoint() -> None:
     with _session() as s:
         last = s.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
     if last is None or last.id is None:
-        typer.echo("the audit log is empty: nothing to checkpoint")
+        say("audit.empty")
         return
     write_checkpoint(last.id, last.hash)
-    typer.echo(f"checkpoint of row {last.id} appended to {checkpoint_file()}")
+    say("audit.checkpoint", row=last.id, file=checkpoint_file())
 
 
 @app.command("match-batch")
@@ -647,10 +666,19 @@ def match_batch(
     t = time.perf_counter()
     qs = read_queries(queries)
     url = get_settings().effective_database_url
-    decisions = match_all(url, qs, workers, progress=lambda n: typer.echo(f"  {n:,} forms…", err=True))
+    from intake.progress import Progress
+
+    shown = Progress("match", total=len(qs), unit="forms")
+    decisions = match_all(url, qs, workers, progress=shown)
+    shown.finish()
     write_matches(out, qs, decisions)
     counts = Counter(d.decision for d in decisions)
-    typer.echo(f"{len(qs):,} forms in {time.perf_counter() - t:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    say(
+        "match.done",
+        count=f"{len(qs):,}",
+        seconds=f"{time.perf_counter() - t:.1f}",
+        counts=", ".join(f"{k} {v:,}" for k, v in counts.items()),
+    )
 
 
 @app.command()
@@ -673,7 +701,7 @@ def targets(
         rows = list(find(s, month, progress=shown))
     shown.finish()
     out.write_bytes(encode_csv(to_csv(rows, TARGET_COLUMNS), chosen))
-    typer.echo(f"{len(rows)} target(s) for {month} written to {out}")
+    say("targets.done", count=len(rows), month=month, path=out)
 
 
 @app.command()
@@ -700,7 +728,7 @@ def report(
         else:
             rows, columns = reports.clinic_month(s, month), reports.CLINIC_COLUMNS
     out.write_bytes(encode_csv(reports.to_csv(rows, columns), chosen))
-    typer.echo(f"{len(rows)} row(s) written to {out}")
+    say("report.done", count=len(rows), path=out)
 
 
 @app.command()
@@ -709,15 +737,19 @@ def purge(years: int = 5, dry_run: Annotated[bool, typer.Option("--dry-run/--exe
     date), recorded in the audit log. Dry run unless --execute.  Example: intake purge --years 5 --execute"""
     from datetime import date
 
+    from intake.progress import Progress
     from intake.services.retention import purge as run
     from intake.store import ContentStore
 
+    shown = Progress("purge", unit="records")
     with _session() as s:
-        rep = run(s, ContentStore(get_settings().store_dir), date.today(), years, dry_run)
-    verb = "would delete" if rep.dry_run else "deleted"
-    typer.echo(
-        f"vaccinated before {rep.cutoff}: {verb} {rep.records} record(s), {rep.pages} page(s), "
-        f"{rep.originals} original file(s)" + (" — run again with --execute to delete" if rep.dry_run else "")
+        rep = run(s, ContentStore(get_settings().store_dir), date.today(), years, dry_run, progress=shown)
+    say(
+        "purge.dry" if rep.dry_run else "purge.done",
+        cutoff=rep.cutoff,
+        records=rep.records,
+        pages=rep.pages,
+        originals=rep.originals,
     )
 
 
@@ -725,19 +757,25 @@ def purge(years: int = 5, dry_run: Annotated[bool, typer.Option("--dry-run/--exe
 def backup(target: Path) -> None:
     """Back up the database and the content store into a new folder (run daily; copy it off-site).
     Example: intake backup /backups/2026-11-26"""
+    from intake.progress import Progress
     from intake.services.backup import backup as run
 
-    rep = run(get_settings(), target)
-    typer.echo(f"backed up the {rep.database} database and {rep.files} stored file(s) to {rep.directory}")
+    shown = Progress("backup", unit="files")
+    rep = run(get_settings(), target, progress=shown)
+    shown.finish()
+    say("backup.done", database=rep.database, files=rep.files, path=rep.directory)
 
 
 @app.command()
 def restore(source: Path) -> None:
     """Restore a backup into an EMPTY database and store.  Example: intake restore /backups/2026-11-26"""
+    from intake.progress import Progress
     from intake.services.backup import restore as run
 
-    rep = run(get_settings(), source)
-    typer.echo(f"restored the {rep.database} database and {rep.files} stored file(s); now run: intake audit verify")
+    shown = Progress("restore", unit="files")
+    rep = run(get_settings(), source, progress=shown)
+    shown.finish()
+    say("restore.done", database=rep.database, files=rep.files)
 
 
 @app.command("demo-setup")
@@ -801,6 +839,11 @@ def _unexpected(exc: Exception) -> IntakeError:
     except OSError:
         return IntakeError("unexpected.no_log", kind=type(exc).__name__)
     return IntakeError("unexpected", kind=type(exc).__name__, log=log)
+
+
+def say(code: str, err: bool = False, **params: object) -> None:
+    """What a command reports when it worked, in the installation's language (intake.messages.SAID)."""
+    typer.echo(said(code, params, get_settings().lang), err=err)
 
 
 def _encoding(value: str) -> Encoding:

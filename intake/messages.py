@@ -652,6 +652,98 @@ CATALOGUE: dict[str, Text] = {
     ),
 }
 
+# What a command reports when it worked (intake.cli.say): (日本語, English).
+SAID: dict[str, tuple[str, str]] = {
+    "migrate.done": ("スキーマは最新です", "schema is up to date"),
+    "residents.done": (
+        "住民: 新規 {created} 件、更新 {updated} 件（{seconds} 秒）",
+        "residents: {created} new, {updated} updated in {seconds}s",
+    ),
+    "master.done": ("{kind}: 新規 {created} 件、更新 {updated} 件", "{kind}: {created} new, {updated} updated"),
+    "user.created": ("ユーザー {user}（{role}）を作成しました", "user {user} ({role_en}) created"),
+    "user.row": ("利用者 {user:16s} {role:6s} {state}", "user {user:16s} {role_en:10s} {state_en}"),
+    "key.row": ("キー   {label:16s} スキャナ {state}", "key  {label:16s} scanner    {state_en}"),
+    "user.disabled": (
+        "ユーザー {user} を無効にし、ログイン中のセッションを終了しました",
+        "user {user} disabled; its sessions are revoked",
+    ),
+    "key.revoked": ("{label} のキーを {n} 件失効させました", "{n} key(s) of {label} revoked"),
+    "upload.done": (
+        "バッチ {batch}: 新規 {new} ページ、受付済み {duplicate} ページ、読取待ち {queued} ページ",
+        "batch {batch}: {new} new page(s), {duplicate} already received, {queued} queued",
+    ),
+    "reconcile.done": (
+        "止まっていた {stuck} ページのうち {queued} ページを読取待ちに戻しました",
+        "re-queued {queued} of {stuck} stuck page(s)",
+    ),
+    "status.check_ok": ("正常 {name:9s} {detail}", "ok  {name:9s} {detail}"),
+    "status.check_bad": ("異常 {name:9s} {detail}  → {fix}", "NOT {name:9s} {detail}  → {fix}"),
+    "status.queue": (
+        "キュー    待ち {waiting} 件、読取中 {running} 件",
+        "queue     {waiting} waiting, {running} being read",
+    ),
+    "status.pages": ("ページ    {pages}", "pages     {pages}"),
+    "status.oldest": ("最も古い待ちページ: {minutes} 分", "oldest waiting page: {minutes} min"),
+    "status.worker": (
+        "ワーカー  {name} {state}{page}、{seconds} 秒前に応答",
+        "worker    {name} {state}{page_en}, seen {seconds} s ago",
+    ),
+    "status.no_worker": (
+        "ワーカー  動いていません  → 起動: intake worker",
+        "worker    none running  → start one: intake worker",
+    ),
+    "status.failed": (
+        "失敗      ページ {page}（バッチ {batch}、{at}）: {reason}",
+        "failed    page {page} (batch {batch}, {at}): {reason}",
+    ),
+    "ready.bad": ("準備できていません: {name}: {detail} → {fix}", "not ready: {name}: {detail} → {fix}"),
+    "ready.ok": ("準備完了", "ready"),
+    "file.written": ("{path} を書き出しました", "wrote {path}"),
+    "mailing.file": ("{path}: {count} 枚", "{path}: {count} form(s)"),
+    "audit.broken": ("改ざんの疑い（{rows} 行を確認）: {problem}", "BROKEN ({rows} rows read): {problem}"),
+    "audit.intact": (
+        "監査ログは無傷です: {rows} 行、チェックポイント {checkpoints} 件と一致",
+        "audit chain intact: {rows} rows, {checkpoints} checkpoints agree",
+    ),
+    "audit.empty": ("監査ログが空です: チェックポイントは不要です", "the audit log is empty: nothing to checkpoint"),
+    "audit.checkpoint": (
+        "{row} 行目のチェックポイントを {file} に追記しました",
+        "checkpoint of row {row} appended to {file}",
+    ),
+    "targets.done": (
+        "{month} の対象者 {count} 人を {path} に書き出しました",
+        "{count} target(s) for {month} written to {path}",
+    ),
+    "report.done": ("{count} 行を {path} に書き出しました", "{count} row(s) written to {path}"),
+    "purge.dry": (
+        "{cutoff} より前の接種: 記録 {records} 件、ページ {pages} 件、原本 {originals} 件を削除する予定です"
+        " — 削除するには --execute を付けて再実行してください",
+        "vaccinated before {cutoff}: would delete {records} record(s), {pages} page(s), {originals} original file(s)"
+        " — run again with --execute to delete",
+    ),
+    "purge.done": (
+        "{cutoff} より前の接種: 記録 {records} 件、ページ {pages} 件、原本 {originals} 件を削除しました",
+        "vaccinated before {cutoff}: deleted {records} record(s), {pages} page(s), {originals} original file(s)",
+    ),
+    "backup.done": (
+        "{database} データベースと保存ファイル {files} 件を {path} にバックアップしました",
+        "backed up the {database} database and {files} stored file(s) to {path}",
+    ),
+    "restore.done": (
+        "{database} データベースと保存ファイル {files} 件を復元しました。続けて intake audit verify を実行してください",
+        "restored the {database} database and {files} stored file(s); now run: intake audit verify",
+    ),
+    "match.done": ("{count} 件を {seconds} 秒で照合: {counts}", "{count} forms in {seconds}s: {counts}"),
+}
+
+STATE_JA = {"active": "有効", "disabled": "無効", "revoked": "失効"}
+
+
+def said(code: str, params: Mapping[str, object], lang: str = "ja") -> str:
+    ja, en = SAID[code]
+    return (en if lang == "en" else ja).format_map(_Params(params))
+
+
 ROLE_JA = {"reviewer": "審査者", "supervisor": "監督者", "staff": "職員", "admin": "管理者", "scanner": "スキャナ"}
 STATUS_JA = {
     "received": "受付",

@@ -7,10 +7,26 @@ import sys
 import time
 from typing import TextIO
 
+# What is counted, in the installation's language (INTAKE_LANG): the command's step and its unit.
+WORDS = {
+    "check": "検査", "write": "書込", "print": "印刷", "synth": "合成", "eval": "評価", "match": "照合",
+    "targets": "対象抽出", "backup": "バックアップ", "restore": "復元", "purge": "削除",
+    "rows": "行", "forms": "枚", "pages": "ページ", "residents": "人", "files": "ファイル", "records": "件",
+}  # fmt: skip
+
 
 class Progress:
-    def __init__(self, what: str, total: int | None = None, unit: str = "", every: float = 1.0, out: TextIO | None = None):
+    def __init__(
+        self,
+        what: str,
+        total: int | None = None,
+        unit: str = "",
+        every: float = 1.0,
+        out: TextIO | None = None,
+        lang: str | None = None,
+    ):
         self.what, self.total, self.unit, self.every = what, total, unit, every
+        self.lang = lang or _lang()
         self.out = out or sys.stderr
         self.done = 0
         self.started = time.monotonic()
@@ -27,13 +43,28 @@ class Progress:
         self._said = time.monotonic()
         elapsed = max(self._said - self.started, 1e-6)
         rate = self.done / elapsed
-        line = f"  {self.what}: {self.done:,}" + (f"/{self.total:,}" if self.total else "") + f" {self.unit}".rstrip()
-        line += f" ({rate:,.1f}/s"
+        ja = self.lang != "en"
+        what, unit = (WORDS.get(self.what, self.what), WORDS.get(self.unit, self.unit)) if ja else (self.what, self.unit)
+        line = f"  {what}: {self.done:,}" + (f"/{self.total:,}" if self.total else "") + f" {unit}".rstrip()
+        line += f"（{rate:,.1f}/秒" if ja else f" ({rate:,.1f}/s"
         if self.total and rate > 0 and not final:
             left = (self.total - self.done) / rate
-            line += f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
-        line += f", {elapsed:.0f} s)" if final else ")"
+            if ja:
+                line += f"、残り約 {left / 60:.0f} 分" if left >= 90 else f"、残り約 {left:.0f} 秒"
+            else:
+                line += f", about {left / 60:.0f} min left" if left >= 90 else f", about {left:.0f} s left"
+        if final:
+            line += f"、{elapsed:.0f} 秒）" if ja else f", {elapsed:.0f} s)"
+        else:
+            line += "）" if ja else ")"
         print(line, file=self.out, flush=True)
 
     def finish(self) -> None:
+        """The last line: the count reached and the time it took."""
         self._say(final=True)
+
+
+def _lang() -> str:
+    from intake.settings import get_settings
+
+    return get_settings().lang

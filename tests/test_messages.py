@@ -91,3 +91,17 @@ def test_an_error_renders_in_the_language_asked_and_keeps_code_and_params() -> N
 
 def test_an_unknown_code_shows_as_itself_rather_than_failing() -> None:
     assert IntakeError("no.such.code").text("ja") == ("no.such.code", "")
+
+
+def test_every_report_of_a_command_is_in_both_languages() -> None:
+    """What a command says when it worked (intake.cli.say): each code it uses has Japanese and English."""
+    from intake.messages import SAID, said
+
+    used = set(re.findall(r'say\(\s*"([a-z_.]+)"', (ROOT / "intake" / "cli.py").read_text(encoding="utf-8")))
+    used |= set(re.findall(r'"(status\.check_(?:ok|bad)|purge\.(?:dry|done))"', (ROOT / "intake/cli.py").read_text()))
+    assert len(used) > 20 and sorted(used - set(SAID)) == []
+    for code, (ja, en) in SAID.items():
+        names = {f.split("!")[0].split(":")[0] for part in (ja, en) for _, f, _, _ in string.Formatter().parse(part) if f}
+        params = {n: "1" for n in names}
+        assert JAPANESE.search(said(code, params, "ja")), code
+        assert "{" not in said(code, params, "ja") + said(code, params, "en"), code

@@ -26,7 +26,7 @@ from intake.logs import JsonFormatter
 from intake.migrate import alembic_config
 from intake.settings import Settings
 from models import AuditEvent, Page, PageStatus
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE
 from tests.test_end_to_end import BATCH, upload
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
@@ -172,11 +172,15 @@ def test_status_names_the_queue_states_and_what_is_wrong(
     upload(client, scanner_headers, BATCH)
     r = CliRunner().invoke(cli, ["status"])
     assert r.exit_code == 0, r.output
-    assert "queue     10 waiting" in r.output and "queued 10" in r.output and "oldest waiting page" in r.output
-    assert "none running  → start one: intake worker" in r.output
+    assert "キュー    待ち 10 件" in r.output and "読取待ち 10" in r.output and "最も古い待ちページ" in r.output
+    assert "ワーカー  動いていません  → 起動: intake worker" in r.output
     monkeypatch.setenv("INTAKE_REDIS_URL", "redis://127.0.0.1:1/0")
     from intake.settings import get_settings
 
+    get_settings.cache_clear()
+    r = CliRunner().invoke(cli, ["status"])
+    assert r.exit_code == 7 and "異常 redis" in r.output and "Redis を起動" in r.output
+    monkeypatch.setenv("INTAKE_LANG", "en")  # English is a setting
     get_settings.cache_clear()
     r = CliRunner().invoke(cli, ["status"])
     assert r.exit_code == 7 and "NOT redis" in r.output and "start Redis" in r.output
@@ -423,12 +427,16 @@ def test_progress_says_done_total_rate_and_time_left() -> None:
     from intake.progress import Progress
 
     out = io.StringIO()
-    p = Progress("targets", 1000, "residents", every=0.0, out=out)
+    p = Progress("targets", 1000, "residents", every=0.0, out=out, lang="ja")
     p(250)
     p.finish()
     first, last = out.getvalue().splitlines()
-    assert first.startswith("  targets: 250/1,000 residents (") and "left" in first
-    assert last.startswith("  targets: 250/1,000 residents (") and last.endswith(" s)")
+    assert first.startswith("  対象抽出: 250/1,000 人（") and "残り約" in first
+    assert last.startswith("  対象抽出: 250/1,000 人（") and last.endswith(" 秒）")
+    out = io.StringIO()
+    p = Progress("targets", 1000, "residents", every=0.0, out=out, lang="en")
+    p(250)
+    assert out.getvalue().startswith("  targets: 250/1,000 residents (") and "left" in out.getvalue()
 
 
 @SQLITE
@@ -436,7 +444,15 @@ def test_long_commands_show_their_progress(settings: Settings, tmp_path: Path) -
     cli = [sys.executable, "-c", "from intake.cli import main; main()"]
     r = subprocess.run([*cli, "targets", "--month", "令和8年12月", "--out", str(tmp_path / "t.csv")], cwd=ROOT,
                        capture_output=True, text=True)  # fmt: skip
-    assert r.returncode == 0 and "  targets: " in r.stderr and "residents" in r.stderr, r.stderr
+    assert r.returncode == 0 and "  対象抽出: " in r.stderr and " 人（" in r.stderr, r.stderr
     r = subprocess.run([*cli, "synth", str(tmp_path / "c"), "--n", "3", "--degrade", "none"], cwd=ROOT,
                        capture_output=True, text=True)  # fmt: skip
-    assert r.returncode == 0 and "  synth: " in r.stderr and "/3 pages" in r.stderr, r.stderr
+    assert r.returncode == 0 and "  合成: " in r.stderr and "/3 ページ" in r.stderr, r.stderr
+    register = str(SAMPLE / "residents.csv")
+    r = subprocess.run([*cli, "residents", "import", register], cwd=ROOT, capture_output=True, text=True)
+    rows = len((SAMPLE / "residents.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert r.returncode == 0 and f"  検査: {rows:,} 行" in r.stderr and f"  書込: {rows:,}/{rows:,} 行" in r.stderr, r.stderr
+    assert r.stdout.startswith(f"住民: 新規 0 件、更新 {rows} 件"), r.stdout
+    r = subprocess.run([*cli, "backup", str(tmp_path / "b")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and "  バックアップ: " in r.stderr and "ファイル" in r.stderr, r.stderr
+    assert "にバックアップしました" in r.stdout

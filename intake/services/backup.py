@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,16 +51,16 @@ def _pg_env(url: str) -> dict[str, str]:
     return {**os.environ, "PGPASSWORD": str(password)} if password else dict(os.environ)
 
 
-def backup(settings: Settings, target: Path) -> BackupReport:
+def backup(settings: Settings, target: Path, progress: Callable[[int, int], None] | None = None) -> BackupReport:
     """A backup holds personal data: the folder is 0700 and every file in it 0600, whatever the umask."""
     old_umask = os.umask(0o077)
     try:
-        return _backup(settings, target)
+        return _backup(settings, target, progress)
     finally:
         os.umask(old_umask)
 
 
-def _backup(settings: Settings, target: Path) -> BackupReport:
+def _backup(settings: Settings, target: Path, progress: Callable[[int, int], None] | None) -> BackupReport:
     url = settings.effective_database_url
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
@@ -87,7 +88,7 @@ def _backup(settings: Settings, target: Path) -> BackupReport:
         if r.returncode != 0:
             raise BackupFailed("backup.tool_failed", tool="pg_dump", detail=r.stderr.strip()[:300])
         kind = "postgresql"
-    files = _copy_store(settings.store_dir, target / "store")
+    files = _copy_store(settings.store_dir, target / "store", progress)
     manifest = {"created_at": datetime.now(UTC).isoformat(), "database": kind, "files": files}
     (target / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     for path in (target, *target.rglob("*")):
@@ -95,10 +96,13 @@ def _backup(settings: Settings, target: Path) -> BackupReport:
     return BackupReport(target, kind, len(files))
 
 
-def _copy_store(src_root: Path, dst_root: Path) -> list[str]:
-    digests = []
+def _copy_store(src_root: Path, dst_root: Path, progress: Callable[[int, int], None] | None = None) -> list[str]:
+    digests: list[str] = []
     if src_root.exists():
-        for path in sorted(p for p in src_root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        paths = sorted(p for p in src_root.rglob("*") if p.is_file() and not p.name.startswith("."))
+        for path in paths:
+            if progress:
+                progress(len(digests), len(paths))
             data = path.read_bytes()
             if sha256_of(data) != path.name:
                 raise BackupFailed("backup.file_damaged", digest=path.name[:12])
@@ -119,7 +123,7 @@ def _database_is_empty(url: str) -> bool:
         return all(c.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar() == 0 for t in tables)
 
 
-def restore(settings: Settings, source: Path) -> BackupReport:
+def restore(settings: Settings, source: Path, progress: Callable[[int, int], None] | None = None) -> BackupReport:
     manifest_path = source / "manifest.json"
     if not manifest_path.exists():
         raise NotFound("backup.no_manifest", path=source)
@@ -151,7 +155,9 @@ def restore(settings: Settings, source: Path) -> BackupReport:
         if r.returncode != 0:
             raise BackupFailed("backup.tool_failed", tool="pg_restore", detail=r.stderr.strip()[:300])
     store = ContentStore(settings.store_dir)
-    for digest in manifest["files"]:
+    for n, digest in enumerate(manifest["files"]):
+        if progress:
+            progress(n, len(manifest["files"]))
         data = (source / "store" / digest[:2] / digest[2:4] / digest).read_bytes()
         if sha256_of(data) != digest:
             raise BackupFailed("backup.file_damaged", digest=digest[:12])

@@ -126,6 +126,8 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                 summary.errors.append(exc)
         if progress and seen % CHUNK == 0:
             progress(-seen)  # negative: rows checked (first pass)
+    if progress:
+        progress(-seen)
     if summary.errors:
         return summary
     chunk: list[dict[str, object]] = []
@@ -140,6 +142,9 @@ def import_residents(session: Session, path: Path, progress: Progress | None = N
                 progress(done)
     if chunk:
         _upsert_residents(session, chunk, summary)
+        done += len(chunk)
+    if progress:
+        progress(done)
     audit.record(
         session,
         audit.operator(),

@@ -4,6 +4,7 @@ unfinished page still needs them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -31,7 +32,14 @@ def cutoff_for(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def purge(session: Session, store: ContentStore, today: date, years: int = 5, dry_run: bool = True) -> PurgeReport:
+def purge(
+    session: Session,
+    store: ContentStore,
+    today: date,
+    years: int = 5,
+    dry_run: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> PurgeReport:
     cutoff = cutoff_for(today, years)
     # a 予診のみ row without a date on its paper ages from when it was recorded
     since = datetime.combine(cutoff, time(), tzinfo=UTC)
@@ -69,8 +77,10 @@ def purge(session: Session, store: ContentStore, today: date, years: int = 5, dr
     if dry_run:
         return report
     images = [p.image_sha256 for p in pages if p.image_sha256]
-    for r in records:
+    for n, r in enumerate(records):
         session.delete(r)
+        if progress and n % 1000 == 0:
+            progress(n, len(records))
     session.flush()
     for a in session.exec(select(ReviewAction).where(col(ReviewAction.page_id).in_([p.id for p in pages]))).all():
         session.delete(a)
