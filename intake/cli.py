@@ -13,7 +13,7 @@ import typer
 
 from intake.csv_out import ENCODINGS, Encoding, encode_csv
 from intake.errors import BadInput, IntakeError, from_os_error
-from intake.messages import ROLE_JA, STATE_JA, STATUS_JA, render, said
+from intake.messages import MASTER_JA, ROLE_JA, STATE_JA, STATUS_JA, render, said, usage_text
 from intake.settings import get_settings
 
 app = typer.Typer(
@@ -80,7 +80,7 @@ def _session():  # type: ignore[no-untyped-def]
     settings = get_settings()
     for c in check_database(settings):
         if not c.ok:
-            where = f" (INTAKE_VAR_DIR={settings.var_dir.resolve()})" if not settings.database_url else ""
+            where = f"（INTAKE_VAR_DIR={settings.var_dir.resolve()}）" if not settings.database_url else ""
             raise ServiceUnavailable(c.code, **{"where": where, **c.params})
     return session_scope(settings.effective_database_url)
 
@@ -130,7 +130,7 @@ def masters_import(kind: Annotated[str, typer.Argument(help="vaccines | lots | c
         summary = fn(s, file)
     if summary.errors:
         _rejected(file, summary.errors, limit=50)
-    say("master.done", kind=kind, created=summary.created, updated=summary.updated)
+    say("master.done", kind=MASTER_JA[kind], kind_en=kind, created=summary.created, updated=summary.updated)
 
 
 @users_app.command("create")
@@ -474,9 +474,9 @@ def synth(
     from intake.synth.scan import make_corpus, write_batches
 
     if degrade not in ("none", "light", "heavy", "mixed", "wide"):
-        raise typer.BadParameter("--degrade must be none, light, heavy, mixed or wide")
+        raise BadInput("value.choice", what="--degrade", value=degrade, choices="none, light, heavy, mixed, wide")
     if digits not in ("real", "font"):
-        raise typer.BadParameter("--digits must be real or font")
+        raise BadInput("value.choice", what="--digits", value=digits, choices="real, font")
     from intake.progress import Progress
 
     t = time.perf_counter()
@@ -509,26 +509,39 @@ def eval_cmd(
 
 
 @app.command("ocr-overlay")
-def ocr_overlay(image: Path, out: Annotated[Path, typer.Option("--out")]) -> None:
-    """Draw a page's fields, coloured by confidence (green auto-accepted, amber doubtful, red unread).
-    Example: intake ocr-overlay scans_sample/pages/page_0000.jpg --out overlay.png"""
+def ocr_overlay(
+    image: Path,
+    out: Annotated[Path, typer.Option("--out")],
+    page: Annotated[int, typer.Option(help="which page of a PDF or TIFF (1 = the first)")] = 1,
+) -> None:
+    """Draw a page's fields, coloured by confidence (green auto-accepted, amber doubtful, red unread). Any scan the
+    intake takes: PDF, TIFF, PNG or JPEG.  Example: intake ocr-overlay scans_sample/batches/batch_00.pdf --out o.png"""
     import cv2
-    import numpy as np
-    from PIL import Image
 
+    from intake.messages import machine_text
+    from intake.services.ingest import limits_of
+    from ocr.decode import DecodeError, decode_page, probe
     from ocr.fields import ReadContext
     from ocr.overlay import outline_fields
     from ocr.pipeline import process_page
     from ocr.template import load_template
 
-    template = load_template(get_settings().template_version)
-    img = np.asarray(Image.open(image).convert("L"), dtype=np.uint8)
+    settings = get_settings()
+    template = load_template(settings.template_version)
+    data = image.read_bytes()
+    try:  # the intake's own decoder: what it cannot read is said as an upload refusal would say it
+        found = probe(data, limits_of(settings))
+        if not 1 <= page <= found.page_count:
+            raise BadInput("value.choice", what="--page", value=page, choices=f"1〜{found.page_count}")
+        img = decode_page(data, found.media_type, page - 1, limits_of(settings))
+    except DecodeError as exc:
+        raise BadInput(f"decode.{exc.code}", name=image.name, **exc.params) from None
     res = process_page(img, template, lambda _i: ReadContext())
     if res.registration is None or res.registration.image is None:
-        typer.echo(f"page not registered: {'; '.join(res.review_reasons) or res.page_kind}", err=True)
-        raise typer.Exit(6)
+        why = "; ".join(machine_text(r, settings.lang) for r in res.review_reasons) or res.page_kind
+        raise IntakeError("overlay.not_registered", reason=why)
     cv2.imwrite(str(out), outline_fields(res.registration.image, template, res.fields))
-    typer.echo(f"wrote {out}")
+    say("file.written", path=out)
 
 
 @app.command("bench-queue")
@@ -600,7 +613,7 @@ def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> N
     from intake.evaluate import evaluate_digit_strings
 
     if source not in ("corpus", "uci"):
-        raise typer.BadParameter("--source must be corpus or uci")
+        raise BadInput("value.choice", what="--source", value=source, choices="corpus, uci")
     m = evaluate_digit_strings(n, seed, source)
     typer.echo(
         f"{m['strings']} strings ({source}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
@@ -783,9 +796,11 @@ def demo_setup() -> None:
     """Migrate, load sample residents and masters, create demo users and the demo scanner key."""
     from intake.demo import setup_demo
 
-    for line in setup_demo(get_settings(), SAMPLE):
-        typer.echo(line)
+    for code, params in setup_demo(get_settings(), SAMPLE):
+        typer.echo(said(code, params, get_settings().lang))
 
+
+GROUPS = {"residents", "masters", "users", "forms", "audit", "train"}  # commands with sub-commands
 
 # Servers log JSON (intake.logs); a person's command logs warnings only, as text, beside its own output.
 SERVERS = {"serve": "api", "worker": "worker", "ui": "ui", "scheduler": "scheduler"}
@@ -802,7 +817,18 @@ def main() -> None:
     else:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
     try:
-        app()
+        # not standalone: a usage error (missing option, a word where a number goes) comes here, to be said in one
+        # line in the installation's language like every other error, instead of click's English box
+        returned = app(standalone_mode=False)
+        sys.exit(returned if isinstance(returned, int) else 0)
+    except typer.Abort:
+        sys.exit(130)  # Ctrl-C at a prompt
+    except typer.TyperException as exc:  # typer's (vendored click) usage errors: a missing option, a bad number
+        detail = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        group = words[:2] if words and words[0] in GROUPS else words[:1]
+        lang = get_settings().lang
+        known = not detail.startswith("No such command")
+        _fail(BadInput("cli.usage", detail=usage_text(detail, lang), command=" ".join(group) + " " if known else ""))
     except IntakeError as exc:
         _fail(exc)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
@@ -841,7 +867,7 @@ def _unexpected(exc: Exception) -> IntakeError:
     return IntakeError("unexpected", kind=type(exc).__name__, log=log)
 
 
-def say(code: str, err: bool = False, **params: object) -> None:
+def say(code: str, err: bool = False, **params: Any) -> None:
     """What a command reports when it worked, in the installation's language (intake.messages.SAID)."""
     typer.echo(said(code, params, get_settings().lang), err=err)
 

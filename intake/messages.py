@@ -235,6 +235,18 @@ CATALOGUE: dict[str, Text] = {
         "time of day {value!r} is not HH:MM",
         "set INTAKE_BACKUP_AT / INTAKE_AUDIT_VERIFY_AT like 02:00",
     ),
+    "cli.usage": Text(
+        "コマンドの指定が正しくありません（{detail}）",
+        "intake {command}--help で使い方を確認してください",
+        "the command is not given right ({detail})",
+        "see intake {command}--help",
+    ),
+    "overlay.not_registered": Text(
+        "様式に位置合わせできませんでした: {reason}",
+        "区の予診票のスキャンか確認してください",
+        "the page could not be registered: {reason}",
+        "check that it is a scan of the ward's form",
+    ),
     "request.invalid": Text(
         "要求の項目が正しくありません: {where}",
         "示した項目を直してください",
@@ -659,7 +671,8 @@ SAID: dict[str, tuple[str, str]] = {
         "住民: 新規 {created} 件、更新 {updated} 件（{seconds} 秒）",
         "residents: {created} new, {updated} updated in {seconds}s",
     ),
-    "master.done": ("{kind}: 新規 {created} 件、更新 {updated} 件", "{kind}: {created} new, {updated} updated"),
+    "master.done": ("{kind}: 新規 {created} 件、更新 {updated} 件", "{kind_en}: {created} new, {updated} updated"),
+    "demo.residents": ("住民: 新規 {created} 件、更新 {updated} 件", "residents: {created} new, {updated} updated"),
     "user.created": ("ユーザー {user}（{role}）を作成しました", "user {user} ({role_en}) created"),
     "user.row": ("利用者 {user:16s} {role:6s} {state}", "user {user:16s} {role_en:10s} {state_en}"),
     "key.row": ("キー   {label:16s} スキャナ {state}", "key  {label:16s} scanner    {state_en}"),
@@ -733,9 +746,12 @@ SAID: dict[str, tuple[str, str]] = {
         "{database} データベースと保存ファイル {files} 件を復元しました。続けて intake audit verify を実行してください",
         "restored the {database} database and {files} stored file(s); now run: intake audit verify",
     ),
+    "demo.users": ("デモ用ユーザー: {users}", "demo users: {users}"),
+    "demo.key": ("デモ用スキャナキー: {key}", "demo scanner key: {key}"),
     "match.done": ("{count} 件を {seconds} 秒で照合: {counts}", "{count} forms in {seconds}s: {counts}"),
 }
 
+MASTER_JA = {"vaccines": "ワクチンマスタ", "clinics": "医療機関マスタ", "lots": "ロットマスタ"}
 STATE_JA = {"active": "有効", "disabled": "無効", "revoked": "失効"}
 
 
@@ -1005,3 +1021,30 @@ def machine_text(text: str, lang: str) -> str:
     for pattern, ja in MACHINE_JA:  # in order: a whole message, or each of the parts it was built from
         text = pattern.sub(ja, text)
     return text
+
+
+# typer's (click's) usage errors, as the ward reads them; anything else is shown as typer wrote it
+USAGE_JA: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), ja)
+    for p, ja in (
+        (r"^Missing option '(.+?)'\.?$", r"オプション \1 がありません"),
+        (r"^Missing argument '(.+?)'\.?$", r"引数 \1 がありません"),
+        (r"^Option '(.+?)' requires an argument\.?$", r"オプション \1 に値がありません"),
+        (r"^No such option: (\S+?)\.? Did you mean (\S+?)\?$", r"オプション \1 はありません。\2 のことですか"),
+        (r"^No such option: (\S+?)\.?$", r"オプション \1 はありません"),
+        (r"^No such command '(.+?)'\.? Did you mean '(.+?)'\?$", r"コマンド \1 はありません。\2 のことですか"),
+        (r"^No such command '(.+?)'\.?$", r"コマンド \1 はありません"),
+        (r"^Got unexpected extra arguments? \((.+)\)$", r"余分な引数があります（\1）"),
+        (r"^Invalid value for '(.+?)': .*(?:integer|number).*$", r"\1 の値が数値ではありません"),
+        (r"^Invalid value for '(.+?)': (.+)$", r"\1 の値が正しくありません（\2）"),
+    )
+]
+
+
+def usage_text(detail: str, lang: str) -> str:
+    if lang == "en":
+        return detail
+    for pattern, ja in USAGE_JA:
+        if pattern.match(detail):
+            return pattern.sub(ja, detail)
+    return detail

@@ -97,3 +97,20 @@ def test_a_spreadsheet_given_as_csv(settings: Settings, tmp_path: Path) -> None:
     xlsx.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     r = cli("residents", "import", str(xlsx))
     assert r.returncode == 2 and "register.xlsx は表計算ソフトの形式かバイナリで、CSVではありません" in one_error(r)
+
+
+@pytest.mark.parametrize(
+    "args,said",
+    [
+        (["upload", "bundle.pdf"], "オプション --clinic がありません"),
+        (["purge", "--years", "five"], "--years の値が数値ではありません"),
+        (["reprot", "yearly"], "コマンド reprot はありません"),
+    ],
+    ids=["missing-option", "word-for-a-number", "misspelt-command"],
+)
+def test_a_command_given_wrong_is_one_japanese_line(args: list[str], said: str) -> None:
+    """typer's own usage errors (a box of English) are said like every other error: one line, what to do."""
+    r = cli(*args)
+    line = one_error(r)
+    assert r.returncode == 2 and said in line and "--help で使い方を確認してください [cli.usage]" in line, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
