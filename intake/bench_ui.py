@@ -1,5 +1,8 @@
 """`intake bench-ui`: from Enter on one form to the next form ready for input, measured in headless Debian
-Chromium through the real UI and API (the verification station's latency target). A benchmark command."""
+Chromium through the real UI and API (the verification station's latency target). A benchmark command.
+
+With `--load-pages N`, a worker reads N more synthetic pages on the same machine while the reviewer works (the
+target is for a station beside a busy reader, not an idle machine); the corpus is made once and kept in /tmp."""
 
 from __future__ import annotations
 
@@ -19,7 +22,18 @@ from intake.browser import FORM_TITLE, complete_missing, free_port, open_as, tak
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(forms: int = 20) -> dict[str, Any]:
+def _load_corpus(pages: int) -> Path:
+    """Synthetic pages for the reader to chew on while the reviewer works (made once, kept for later runs)."""
+    corpus = Path(tempfile.gettempdir()) / f"intake-bench-ui-load-{pages}"
+    if not (corpus / ".done").exists():
+        cli = [sys.executable, "-c", "from intake.cli import main; main()"]
+        subprocess.run([*cli, "synth", str(corpus), "--n", str(pages), "--seed", "4242", "--degrade", "light",
+                        "--batch-size", "25"], check=True, capture_output=True)  # fmt: skip
+        (corpus / ".done").touch()
+    return corpus
+
+
+def run(forms: int = 20, load_pages: int = 0) -> dict[str, Any]:
 
     var = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     api_port, ui_port = free_port(), free_port()
@@ -76,7 +90,20 @@ def run(forms: int = 20) -> dict[str, Any]:
                 capture_output=True,
             )
         subprocess.run([*cli, "worker", "--burst"], env=env, check=True, capture_output=True)
-        return _measure(f"http://127.0.0.1:{ui_port}", forms)
+        if load_pages:  # a worker reads these while the reviewer works; their forms queue behind the sample's
+            for b in sorted((_load_corpus(load_pages) / "batches").glob("batch_*.pdf")):
+                subprocess.run(
+                    [*cli, "upload", str(b), "--clinic", "1310001", "--api-url", env["INTAKE_API_URL"],
+                     "--api-key", "demo-scanner-key-not-for-production"],
+                    env=env, check=True, capture_output=True,
+                )  # fmt: skip
+            procs.append(
+                subprocess.Popen([*cli, "worker", "--burst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
+        out = _measure(f"http://127.0.0.1:{ui_port}", forms)
+        if load_pages:
+            out["load_worker_still_reading_at_end"] = procs[-1].poll() is None  # the load lasted the whole run
+        return out
     finally:
         for p in procs:
             p.terminate()

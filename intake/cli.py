@@ -586,11 +586,15 @@ def bench_match_cmd(
 
 
 @app.command("bench-ui")
-def bench_ui_cmd(forms: int = 20) -> None:
-    """Enter on one form → next form ready, in headless Chromium through the real UI.  Example: intake bench-ui"""
+def bench_ui_cmd(
+    forms: int = 20,
+    load_pages: Annotated[int, typer.Option(help="pages a worker reads meanwhile (0: an idle machine)")] = 0,
+) -> None:
+    """Enter on one form → next form ready, in headless Chromium through the real UI.  Example: intake bench-ui
+    --load-pages 300"""
     from intake.bench_ui import run
 
-    typer.echo(json.dumps(run(forms), ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(run(forms, load_pages), ensure_ascii=False, indent=1))
 
 
 @train_app.command("digits")
