@@ -518,7 +518,7 @@ def ocr_overlay(
     intake takes: PDF, TIFF, PNG or JPEG.  Example: intake ocr-overlay scans_sample/batches/batch_00.pdf --out o.png"""
     import cv2
 
-    from intake.messages import machine_text
+    from intake.messages import text_of
     from intake.services.ingest import limits_of
     from ocr.decode import DecodeError, decode_page, probe
     from ocr.fields import ReadContext
@@ -538,7 +538,7 @@ def ocr_overlay(
         raise BadInput(f"decode.{exc.code}", name=image.name, **exc.params) from None
     res = process_page(img, template, lambda _i: ReadContext())
     if res.registration is None or res.registration.image is None:
-        why = "; ".join(machine_text(r, settings.lang) for r in res.review_reasons) or res.page_kind
+        why = "; ".join(text_of(r.as_json(), settings.lang) for r in res.review_reasons) or res.page_kind
         raise IntakeError("overlay.not_registered", reason=why)
     cv2.imwrite(str(out), outline_fields(res.registration.image, template, res.fields))
     say("file.written", path=out)

@@ -90,6 +90,197 @@ CATALOGUE: dict[str, Text] = {
         "internal server error; nothing was saved",
         "try once more; if it persists, call the administrator with the time",
     ),
+    # --- what the reader says of a field (ocr.types.Message from ocr/fields.py): shown beside the field
+    "field.both_marked": Text("はい・いいえの両方に印があります", "", "both はい and いいえ are marked", ""),
+    "field.none_marked": Text("はい・いいえのどちらにも印がありません", "", "neither はい nor いいえ is marked", ""),
+    "field.no_circle": Text("どの選択肢にも明確な丸がありません", "", "no option clearly circled", ""),
+    "field.many_circles": Text("複数の選択肢に丸があります", "", "more than one option circled", ""),
+    "field.faint_circle": Text(
+        "丸が薄いため、選択肢を画像で確認してください", "", "the circle is faint: check the option", ""
+    ),
+    "field.signature_missing": Text("署名がありません", "", "signature missing", ""),
+    "field.stamp_missing": Text("医療機関の印がありません", "", "clinic stamp missing", ""),
+    "field.boxes_empty": Text("{boxes} マス中 {empty} マスが空欄です", "", "{empty} of {boxes} boxes are empty", ""),
+    "field.dose_proposed": Text(
+        "「{read}」とも読めますが、このワクチンの接種量 {proposed} を候補にしました",
+        "",
+        "read {read}; this vaccine's dose {proposed} proposed",
+        "",
+    ),
+    "field.invalid_proposed": Text(
+        "「{read}」と読みましたが有効な値ではないため、{proposed} を候補にしました",
+        "",
+        "read {read}, which is no valid value: {proposed} proposed",
+        "",
+    ),
+    "field.box_unclear": Text("{box} マス目の数字がはっきりしません", "", "box {box} holds no clear digit", ""),
+    "field.out_of_range": Text(
+        "{value}{unit} は範囲 {low}〜{high}{unit} の外です", "", "{value}{unit} is outside {low}–{high}{unit}", ""
+    ),
+    "field.date_future": Text("接種年月日が未来の日付です", "", "the vaccination date is in the future", ""),
+    "field.date_old": Text("接種年月日が1年以上前です", "", "the vaccination date is more than a year ago", ""),
+    "field.date_before_birth": Text(
+        "接種年月日が生年月日より前です", "", "the vaccination date is before the birth date", ""
+    ),
+    "field.dose_differs": Text(
+        "{value} mL はこのワクチンの接種量 {expected} mL と異なります",
+        "",
+        "{value} mL differs from this vaccine's {expected} mL",
+        "",
+    ),
+    "field.no_lot": Text("ロット番号が読み取れません", "", "no lot number found", ""),
+    "field.lot_corrected": Text(
+        "「{read}」と読み、登録済みのロット {lot} に補正しました", "", "read {read}, corrected to the known lot {lot}", ""
+    ),
+    "field.lot_unknown": Text("ロット {lot} はロットマスタにありません", "", "lot {lot} is not in the lot master", ""),
+    "field.lot_other_vaccine": Text(
+        "ロット {lot} は {owner} のもので、{vaccine} ではありません", "", "lot {lot} belongs to {owner}, not {vaccine}", ""
+    ),
+    "field.not_in_vocabulary": Text("{value} は選択肢（{choices}）にありません", "", "{value} is not one of {choices}", ""),
+    "field.empty": Text("空欄", "", "empty", ""),
+    "field.too_dark": Text(
+        "この項目の周りが暗すぎて読み取りを信頼できません", "", "the scan is too dark around this field", ""
+    ),
+    "field.too_noisy": Text(
+        "この項目の周りのノイズが多く読み取りを信頼できません", "", "the scan is too noisy around this field", ""
+    ),
+    # --- why a page waits for a person (ocr/ registration and identity, the services' review reasons)
+    "reg.markers_missing": Text("マーカーが見つかりません（4つ中 {found}）", "", "markers not found ({found} of 4)", ""),
+    "reg.by_features": Text("印刷された様式との照合で位置合わせしました", "", "placed by matching the printed form", ""),
+    "reg.cut_or_not_form": Text(
+        "用紙が切れている・折れている、または区の予診票ではありません",
+        "",
+        "the page may be cut, folded or not a ward form",
+        "",
+    ),
+    "reg.too_little_structure": Text(
+        "様式と照合できる特徴が足りません（区の予診票ではない？）",
+        "",
+        "too little structure to match the form; not a ward form?",
+        "",
+    ),
+    "reg.layout_mismatch": Text("様式の配置と一致しません", "", "the page does not match the form layout", ""),
+    "reg.two_markers_disagree": Text(
+        "マーカーが2つだけで、互いに合いません", "", "only two markers found and they disagree", ""
+    ),
+    "reg.two_markers": Text(
+        "マーカーが2つだけです（用紙の端が切れています）。端の項目が欠けているかもしれません",
+        "",
+        "two markers only (an edge of the page is cut): fields near that edge may be missing",
+        "",
+    ),
+    "reg.markers_inconsistent": Text("マーカーの位置が互いに合いません", "", "markers found but inconsistent", ""),
+    "reg.off_by": Text(
+        "位置合わせが {mm} mm ずれています。画像で確認してください",
+        "",
+        "registration is off by {mm} mm: check the page by eye",
+        "",
+    ),
+    "reg.landmarks_missing": Text(
+        "位置合わせを確認できません（印刷された目印が {total} 個中 {found} 個、許容 {tolerance} mm）。"
+        "すべての項目を確認してください",
+        "",
+        "alignment not proven (only {found} of {total} printed landmarks "
+        "found, tolerance {tolerance} mm): check every field",
+        "",
+    ),
+    "reg.boxes_off": Text(
+        "位置合わせを確認できません（印刷された枠が様式の位置から最大 {mm} mm ずれています、許容 {tolerance} mm）。"
+        "すべての項目を確認してください",
+        "",
+        "alignment not proven (the printed boxes are up to {mm} mm from where "
+        "the form puts them, tolerance {tolerance} mm): check every field",
+        "",
+    ),
+    "identity.not_read": Text("予診票番号が読み取れません", "", "identity not read", ""),
+    "identity.no_qr": Text("QRが見つかりません", "", "no QR code found", ""),
+    "identity.qr_not_ward": Text("QRが区の予診票のものではありません", "", "QR is not a ward form code", ""),
+    "identity.qr_municipality_check": Text(
+        "QRの市区町村コードのチェックディジットが合いません", "", "QR municipality code check digit wrong", ""
+    ),
+    "identity.qr_form_no_check": Text(
+        "QRの予診票番号のチェックディジットが合いません", "", "QR form number check digit wrong", ""
+    ),
+    "identity.qr_dose_not_number": Text("QRの回数が数字ではありません", "", "QR dose number is not a number", ""),
+    "identity.digits_unreadable": Text("印字の番号が読めません", "", "printed id digits not readable", ""),
+    "identity.digits_check": Text(
+        "印字の番号のチェックディジットが合いません", "", "printed id digits fail their check digits", ""
+    ),
+    "identity.other_layout": Text(
+        "様式 {found} の予診票です（読み取りは {expected}）", "", "form layout {found} is not {expected}", ""
+    ),
+    "page.not_ward_form": Text(
+        "区の予診票ではありません（マーカーとQRが見つかりません）", "", "not a ward form: markers and QR not found", ""
+    ),
+    "review.check": Text("要確認: {fields}", "", "check: {fields}", ""),
+    "review.second_keying": Text("2人目の盲検入力が必要です", "", "double entry: second blind keying needed", ""),
+    "review.keyings_differ": Text("2人の入力が一致しません: {differ}", "", "double entry disagrees: {differ}", ""),
+    "review.deferred": Text("監督者へ回されました: {note}", "", "deferred: {note}", ""),
+    "review.qa_sample": Text("精度確認の抜取検査", "", "QA sample: a reviewer checks the machine's fields", ""),
+    "review.schedule_finding": Text("接種スケジュール: {finding}", "", "schedule: {finding}", ""),
+    "review.auto_commit_refused": Text("自動登録されませんでした: {error}", "", "not committed automatically: {error}", ""),
+    "match.other_municipality": Text(
+        "他の市区町村（{municipality}）の予診票です。手作業で処理してください",
+        "",
+        "form of another municipality ({municipality}): handle by hand",
+        "",
+    ),
+    "match.not_in_register": Text(
+        "宛名番号 {atena_no} は住民記録にありません", "", "宛名番号 {atena_no} is not in the register", ""
+    ),
+    "match.deleted": Text(
+        "住民記録で削除済みの住民です。手で確認してください",
+        "",
+        "the register marks this resident deleted: confirm by hand",
+        "",
+    ),
+    "match.printed_disagrees": Text(
+        "QRの宛名番号はありますが、印字の {fields} が住民記録と一致しません",
+        "",
+        "QR 宛名番号 found, but the printed {fields_en} does not agree with the register",
+        "",
+    ),
+    "match.qr_agrees": Text(
+        "QRの宛名番号（印字のカナ・生年月日も一致）",
+        "",
+        "QR 宛名番号 with printed kana and birth date agreeing",
+        "",
+    ),
+    "match.nothing_read": Text(
+        "予診票番号も氏名も読めません。カナと生年月日で検索してください",
+        "",
+        "no form id and no name read: search by kana and birth date",
+        "",
+    ),
+    "match.no_candidates": Text(
+        "カナ・生年月日・氏名の一致する住民がいません（住民登録なし？）",
+        "",
+        "no resident shares the kana, the birth date or the name: not in register?",
+        "",
+    ),
+    "match.auto": Text("スコア {score}・次点との差 {margin}", "", "score {score}, margin {margin}", ""),
+    "match.anchors_missing": Text(
+        "カナか生年月日が読めないか一致しません", "", "kana or birth date missing or disagreeing", ""
+    ),
+    "match.flagged": Text(
+        "住民記録に「{flag}」の記載があります（予診票は遅れて届きます。接種日を確認してください）",
+        "",
+        "resident flagged: {flag} (forms arrive late; check the date)",
+        "",
+    ),
+    "match.below": Text(
+        "スコア {score}・次点との差 {margin} が自動照合の基準（{need_score}・{need_margin}）に届きません。"
+        "住民を選んでください",
+        "",
+        "score {score} / margin {margin} below {need_score} / {need_margin}: choose by hand",
+        "",
+    ),
+    "match.digits_no_check": Text(
+        "宛名番号は印字の数字から読みました（チェックディジットなし）。氏名と生年月日を確認してください",
+        "",
+        "宛名番号 read from the printed digits (no check digit): confirm name and birth date",
+        "",
+    ),
     # --- files and values a person gave
     "file.cannot_use": Text(
         "{path} を使えません（{detail}）",
@@ -1048,3 +1239,27 @@ def usage_text(detail: str, lang: str) -> str:
         if pattern.match(detail):
             return pattern.sub(ja, detail)
     return detail
+
+
+def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -> dict[str, object]:
+    """A stored message — {code, params} as the reader and the services write them, or the English sentence rows
+    read before codes existed — as {code, params, text} in a language. `labels`: the form's field labels, for the
+    reasons that name fields."""
+    if not (isinstance(stored, dict) and "code" in stored):
+        return {"code": "text", "params": {}, "text": machine_text(str(stored), lang)}
+    code, params = str(stored["code"]), dict(stored.get("params") or {})
+    if "text" in params:  # a sentence of an earlier version, kept by migration 0011
+        return {"code": code, "params": params, "text": machine_text(str(params["text"]), lang)}
+    shown = dict(params)
+    if isinstance(params.get("fields"), list):  # review.check: the fields by the labels printed on the form
+        sep = ", " if lang == "en" else "、"
+        shown["fields"] = sep.join((labels or {}).get(f, f) for f in params["fields"])
+    if "finding" in params:  # a schedule finding (intake.services.schedule writes English sentences)
+        shown["finding"] = machine_text(str(params["finding"]), lang)
+    if "error" in params:  # an error that stopped an automatic step: its own words
+        shown["error"] = render(str(params["error"]), params, lang)[0]
+    return {"code": code, "params": params, "text": render(code, shown, lang)[0]}
+
+
+def text_of(stored: object, lang: str, labels: Mapping[str, str] | None = None) -> str:
+    return str(worded(stored, lang, labels)["text"])

@@ -102,7 +102,7 @@ class Page(SQLModel, table=True):
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     match: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     resident_atena_no: str | None = None  # the resident the reviewer confirmed
-    needs_review_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    needs_review_reasons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     version: int = 0  # optimistic concurrency for review saves
     # QA sample: a form the machine was sure of, routed to review anyway to measure the machine's real precision
     qa_sample: bool = False

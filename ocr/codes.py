@@ -72,18 +72,22 @@ class FormIdentity:
 
 
 class IdentityError(ValueError):
-    """The payload was read but fails a check; the message is shown to reviewers."""
+    """The payload was read but fails a check; `code` names which (identity.<code> in intake.messages)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def parse_payload(text: str) -> FormIdentity:
     parts = text.strip().split(";")
     if len(parts) != 7 or parts[0] != PAYLOAD_PREFIX:
-        raise IdentityError("QR is not a ward form code")
+        raise IdentityError("qr_not_ward", "QR is not a ward form code")
     _, muni, atena, vaccine, dose, form_no, layout = parts
     if not municipality_code_valid(muni):
-        raise IdentityError("QR municipality code check digit wrong")
+        raise IdentityError("qr_municipality_check", "QR municipality code check digit wrong")
     if not form_no_valid(form_no):
-        raise IdentityError("QR form number check digit wrong")
+        raise IdentityError("qr_form_no_check", "QR form number check digit wrong")
     if not dose.isdigit():
-        raise IdentityError("QR dose number is not a number")
+        raise IdentityError("qr_dose_not_number", "QR dose number is not a number")
     return FormIdentity(muni, atena, vaccine, int(dose), form_no, layout)

@@ -24,7 +24,7 @@ from ocr.engines import Engines, Reading
 from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot
 from ocr.register import PX_PER_MM, crop_mm
 from ocr.template import FieldSpec, Template
-from ocr.types import FieldReading, Gray
+from ocr.types import FieldReading, Gray, Message, msg
 
 MARK_INK = 0.06  # share of dark pixels inside a checkbox that counts as a mark
 PRESENT_INK = 0.003  # signature / stamp present (a signature's thin strokes cover ~1% of its box; a light bitonal
@@ -83,9 +83,9 @@ def read_checkbox_pair(
     conf = float(min(1.0, margin))
     r = FieldReading(f.name, f.kind, value, conf, "ink", {"ink_yes": round(yes, 3), "ink_no": round(no, 3)})
     if value == "both":
-        r.messages.append("both はい and いいえ are marked")
+        r.messages.append(msg("field.both_marked"))
     elif value == "":
-        r.messages.append("neither はい nor いいえ is marked")
+        r.messages.append(msg("field.none_marked"))
     r.auto_ok = value in ("yes", "no") and conf >= AUTO_CONFIDENCE
     return r
 
@@ -113,9 +113,9 @@ def read_choice(
     conf = float(min(1.0, (best - second) / best) * min(1.0, best / 0.025)) if chosen else 0.0
     r = FieldReading(f.name, f.kind, value, conf, "ink", {"ring_ink": [round(v, 3) for v in rings]})
     if not chosen:
-        r.messages.append("no option clearly circled" if best <= FAINT_RING else "more than one option circled")
+        r.messages.append(msg("field.no_circle" if best <= FAINT_RING else "field.many_circles"))
     elif best <= CLEAR_RING:
-        r.messages.append("the circle is faint: check the option")
+        r.messages.append(msg("field.faint_circle"))
     r.auto_ok = chosen and best > CLEAR_RING and conf >= AUTO_CONFIDENCE
     return r
 
@@ -130,7 +130,7 @@ def read_presence(
     conf = float(min(1.0, abs(share - PRESENT_INK) / PRESENT_INK))
     r = FieldReading(f.name, f.kind, "present" if present else "absent", conf, "ink", {"ink": round(share, 4)})
     if not present:
-        r.messages.append("signature missing" if f.kind == "signature" else "clinic stamp missing")
+        r.messages.append(msg("field.signature_missing" if f.kind == "signature" else "field.stamp_missing"))
     r.auto_ok = present and conf >= AUTO_CONFIDENCE
     return r
 
@@ -197,7 +197,7 @@ def _number_candidates(fmt: str, n: int, lo: float, hi: float) -> list[str]:
 
 def read_cells(
     img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None
-) -> tuple[str, float, str, dict[str, object], list[str]]:
+) -> tuple[str, float, str, dict[str, object], list[Message]]:
     """Hand-written digits in boxes → (digits, confidence, engine, evidence, messages).
 
     Each box is read by the digit classifier (ocr.digits: trained on real handwriting, calibrated); the field's
@@ -211,14 +211,14 @@ def read_cells(
     if all(empty):
         return "", 1.0, e.digit_boxes.name, evidence, []
     if any(empty):
-        return "", 0.0, e.digit_boxes.name, evidence, [f"{empty.count(True)} of {len(cells)} boxes are empty"]
+        return "", 0.0, e.digit_boxes.name, evidence, [msg("field.boxes_empty", empty=empty.count(True), boxes=len(cells))]
     second = reading or e.text.recognize(_strip(cells), charset=DIGITS)
     second_chars = [(ch, p) for ch, p in second.chars if unicodedata.normalize("NFKC", ch) in DIGITS]
     second_digits = "".join(unicodedata.normalize("NFKC", ch) for ch, _ in second_chars)
     probs = fuse(boxes, second_chars)
     logp = np.log(np.clip(probs, 1e-12, 1.0))
     plain = "".join(str(int(i)) for i in probs.argmax(axis=1))
-    digits, messages = plain, []
+    digits, messages = plain, list[Message]()
     valid = candidates(f, ctx)
     if valid:
         idx = np.array([[int(ch) for ch in v] for v in valid])
@@ -228,17 +228,17 @@ def read_cells(
         if expected is not None and expected != best and scores[expected] + EXPECTED_PRIOR > scores[best]:
             # A close call between this vaccine's own dose and another value: the dose is proposed, and its own
             # (image-only) probability stays the confidence, so it is never auto-accepted on the prior.
-            messages.append(f"read {valid[best]}; this vaccine's dose {valid[expected]} proposed")
+            messages.append(msg("field.dose_proposed", read=valid[best], proposed=valid[expected]))
             best = expected
         digits = valid[best]
         conf = float(np.exp(scores[best]))
         if digits != plain and not messages:
-            messages.append(f"read {plain}, which is no valid value: {digits} proposed")
+            messages.append(msg("field.invalid_proposed", read=plain, proposed=digits))
     else:
         conf = float(np.exp(logp.max(axis=1).sum()))
     doubtful = [i for i, b in enumerate(boxes) if b.note]
     if doubtful:
-        messages.append(f"box {doubtful[0] + 1} holds no clear digit")
+        messages.append(msg("field.box_unclear", box=doubtful[0] + 1))
     evidence.update(primary="".join(b.digit for b in boxes), second=second_digits, second_engine=second.engine)
     evidence["primary_min"] = round(min(b.probability for b in boxes), 4)
     evidence["second_min"] = round(min((p for _, p in second_chars), default=0.0), 4)
@@ -287,7 +287,7 @@ def read_number(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: 
         num = float(value)
         lo, hi = f.validators.get("min"), f.validators.get("max")
         if (lo is not None and num < lo) or (hi is not None and num > hi):
-            r.messages.append(f"{value}{f.suffix} is outside {lo}–{hi}{f.suffix}")
+            r.messages.append(msg("field.out_of_range", value=value, low=str(lo or ""), high=str(hi or ""), unit=f.suffix))
     r.auto_ok = bool(value) and _sure(r)
     return r
 
@@ -311,16 +311,18 @@ def read_date(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Re
     try:
         d = era_to_date(f.era, int(digits[:2]), int(digits[2:4]), int(digits[4:]))
     except (DateProblem, ValueError) as exc:
-        r.messages.append(str(exc))
+        code = exc.code if isinstance(exc, DateProblem) else "not_calendar"
+        written = f"{f.era}{digits[:2]}年{digits[2:4]}月{digits[4:]}日"
+        r.messages.append(msg(f"date.{code}", what=f.label or f.name, value=written))
         r.value = ""
         return r
     r.value = d.isoformat()
     if d > ctx.today:
-        r.messages.append("the vaccination date is in the future")
+        r.messages.append(msg("field.date_future"))
     elif d < ctx.today - timedelta(days=ctx.max_age_days):
-        r.messages.append("the vaccination date is more than a year ago")
+        r.messages.append(msg("field.date_old"))
     if ctx.birth_date and d < ctx.birth_date:
-        r.messages.append("the vaccination date is before the birth date")
+        r.messages.append(msg("field.date_before_birth"))
     r.auto_ok = _sure(r)
     return r
 
@@ -328,7 +330,7 @@ def read_date(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Re
 def read_dose(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
     r = read_number(img, f, ctx, e, reading)
     if r.value and ctx.expected_dose_ml is not None and abs(float(r.value) - ctx.expected_dose_ml) > 1e-6:
-        r.messages.append(f"{r.value} mL differs from this vaccine's {ctx.expected_dose_ml:.2f} mL")
+        r.messages.append(msg("field.dose_differs", value=r.value, expected=f"{ctx.expected_dose_ml:.2f}"))
         r.auto_ok = False
     return r
 
@@ -339,7 +341,7 @@ def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Rea
     raw = clean_lot(reading.text)
     r = FieldReading(f.name, f.kind, raw, reading.confidence, reading.engine, {"primary": reading.text})
     if not raw:
-        r.messages.append("no lot number found")
+        r.messages.append(NO_LOT)
         return r
     if ctx.known_lots:
         lot, dist = nearest_lot(raw, list(ctx.known_lots))
@@ -349,11 +351,13 @@ def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Rea
             pass
         elif lot is not None and dist <= 0.6:
             r.value = lot  # an OCR-confusion away from a known lot: propose it, but a person confirms
-            r.messages.append(f"read {raw}, corrected to the known lot {lot}")
+            r.messages.append(msg("field.lot_corrected", read=raw, lot=lot))
         else:
-            r.messages.append(f"lot {raw} is not in the lot master")
+            r.messages.append(msg("field.lot_unknown", lot=raw))
         if lot is not None and dist <= 0.6 and ctx.vaccine_code and ctx.known_lots.get(lot) != ctx.vaccine_code:
-            r.messages.append(f"lot {lot} belongs to {ctx.known_lots.get(lot)}, not {ctx.vaccine_code}")
+            r.messages.append(
+                msg("field.lot_other_vaccine", lot=lot, owner=str(ctx.known_lots.get(lot)), vaccine=ctx.vaccine_code)
+            )
     r.auto_ok = r.confidence >= AUTO_CONFIDENCE and not r.messages
     return r
 
@@ -362,7 +366,7 @@ def read_text(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Re
     assert f.box is not None
     crop = crop_mm(img, f.box, 1.0)
     if ink(crop) < TEXT_INK:
-        return FieldReading(f.name, f.kind, "", 1.0, "ink", {}, ["empty"], auto_ok=False)
+        return FieldReading(f.name, f.kind, "", 1.0, "ink", {}, [msg("field.empty")], auto_ok=False)
     reading = reading or e.text.recognize(crop, charset=_vocabulary_chars(f))
     r = FieldReading(
         f.name,
@@ -376,7 +380,7 @@ def read_text(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Re
     # name cut short, both score high. Only a value from the field's closed vocabulary may skip review.
     if f.vocabulary:
         if r.value not in f.vocabulary:
-            r.messages.append(f"{r.value} is not one of {'・'.join(f.vocabulary)}")
+            r.messages.append(msg("field.not_in_vocabulary", value=r.value, choices="・".join(f.vocabulary)))
         r.auto_ok = r.value in f.vocabulary and reading.confidence >= AUTO_CONFIDENCE
     else:
         r.auto_ok = False
@@ -483,7 +487,7 @@ def read_fields(
     page_paper = float(np.percentile(img[::4, ::4], 90)) if img.size else 255.0
     for f in template.fields:
         problem = illegible(img, f.region(), page_paper)
-        if problem:
+        if problem is not None:
             out[f.name].messages.append(problem)
             out[f.name].auto_ok = False
     return out
@@ -493,22 +497,22 @@ SPECKLE = 0.03  # share of the paper around a field that is isolated dark dots: 
 DARK_PAPER = 0.75  # the paper around a field darker than this share of the page's paper: shadow, stain, black
 
 
-def illegible(img: Gray, region: tuple[float, float, float, float], page_paper: float) -> str:
+def illegible(img: Gray, region: tuple[float, float, float, float], page_paper: float) -> Message | None:
     """Why the scan around a field cannot be trusted, or "": the paper there is much darker than the page's (a
     bitonal threshold set too dark turned it black, a stain, a shadow), or full of isolated dots (noise that a
     mark detector counts as ink). Measured on a 2 mm band around the field's boxes."""
     x, y, w, h = region
     around = crop_mm(img, (x - 2, y - 2, w + 4, h + 4))
     if around.size == 0:
-        return ""
+        return None
     if float(np.percentile(around, 90)) < DARK_PAPER * page_paper:
-        return "the scan is too dark around this field"
+        return msg("field.too_dark")
     dark = (around < 0.6 * page_paper).astype(np.uint8)
     opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     removed = max(0, int(np.count_nonzero(dark)) - int(np.count_nonzero(opened)))
     if removed / dark.size > SPECKLE:
-        return "the scan is too noisy around this field"
-    return ""
+        return msg("field.too_noisy")
+    return None
 
 
 def _cross_checks(out: dict[str, FieldReading]) -> None:
@@ -518,9 +522,10 @@ def _cross_checks(out: dict[str, FieldReading]) -> None:
         for name in ("lot_number", "dose_ml", "vaccination_date"):
             r = out.get(name)
             if r is not None and not r.value:
-                r.messages = [m for m in r.messages if m != "no lot number found"]
+                r.messages = [m for m in r.messages if m != NO_LOT]
 
 
+NO_LOT = msg("field.no_lot")
 PRINTED_VALUE_OFFSET_MM = 22.0  # the printed value starts after the row's small label
 
 

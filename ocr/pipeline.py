@@ -12,7 +12,7 @@ from ocr.identity import read_identity
 from ocr.register import register
 from ocr.template import Template
 from ocr.triage import is_blank, is_separator
-from ocr.types import Gray, PageResult
+from ocr.types import Gray, PageResult, msg
 
 ContextFor = Callable[[FormIdentity | None], ReadContext]
 
@@ -54,14 +54,13 @@ def process_page(
         timings_ms=timings,
     )
     if not reg.ok:
-        result.review_reasons.append(reg.reason)
+        result.review_reasons.extend(reg.reason)
         return result
-    if reg.reason:  # registered, with a caveat a reviewer should see (e.g. two markers only)
-        result.review_reasons.append(reg.reason)
+    result.review_reasons.extend(reg.reason)  # registered, with caveats a reviewer should see (two markers only…)
     if identity is None:
-        result.review_reasons.append(f"identity not read: {problem}")
+        result.review_reasons.extend((msg("identity.not_read"), *problem))
     elif identity.layout != template.layout:
-        result.review_reasons.append(f"form layout {identity.layout} is not {template.layout}")
+        result.review_reasons.append(msg("identity.other_layout", found=identity.layout, expected=template.layout))
     assert reg.image is not None
     # kana and birth date always (they verify a QR's 宛名番号); the kanji name too when there is no QR
     keys = ("name_kana", "birth_date_text") + (() if source == "qr" else ("name",))

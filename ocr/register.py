@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ocr.template import TEMPLATE_DIR, Template
-from ocr.types import Gray, Registration
+from ocr.types import Gray, Message, Registration, msg
 from ocr.verify import TOLERANCE_MM, Alignment, align
 
 PX_PER_MM = 8.0  # working resolution of the registered page (≈203 dpi)
@@ -53,10 +53,10 @@ def register(img: Gray, template: Template) -> Registration:
     found = find_markers(img, template)
     if len(found) < 2:
         first = _fit_by_features(img, template)
-        why = f"markers not found ({len(found)} of 4)"
-        if isinstance(first, str):
-            return Registration(False, None, len(found), float("inf"), f"{why}: {first}")
-        return _verified(img, template, first, len(found), f"{why}: placed by matching the printed form")
+        why = msg("reg.markers_missing", found=len(found))
+        if isinstance(first, Message):
+            return Registration(False, None, len(found), float("inf"), (why, first))
+        return _verified(img, template, first, len(found), (why, msg("reg.by_features")))
     src = np.concatenate([found[i] for i in sorted(found)]).astype(np.float32)
     dst = np.concatenate([_template_corners(template, i) for i in sorted(found)]).astype(np.float32)
     if len(found) == 2:
@@ -64,21 +64,19 @@ def register(img: Gray, template: Template) -> Registration:
         # printed structure then corrects into a homography.
         m, _ = cv2.estimateAffinePartial2D(src, dst)
         if m is None:
-            return Registration(False, None, 2, float("inf"), "only two markers found and they disagree")
-        return _verified(img, template, np.vstack([m, [0.0, 0.0, 1.0]]), 2, "two markers only (an edge of the page is cut)")
+            return Registration(False, None, 2, float("inf"), (msg("reg.two_markers_disagree"),))
+        return _verified(img, template, np.vstack([m, [0.0, 0.0, 1.0]]), 2, (msg("reg.two_markers"),))
     h_mat, _ = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
     if h_mat is None:
-        return Registration(False, None, len(found), float("inf"), "markers found but inconsistent")
+        return Registration(False, None, len(found), float("inf"), (msg("reg.markers_inconsistent"),))
     projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), h_mat).reshape(-1, 2)
     error_mm = float(np.sqrt(np.mean(np.sum((projected - dst) ** 2, axis=1)))) / PX_PER_MM
     if error_mm > MAX_ERROR_MM:
-        return Registration(
-            False, None, len(found), error_mm, f"registration is off by {error_mm:.1f} mm: check the page by eye"
-        )
-    return _verified(img, template, h_mat, len(found), "")
+        return Registration(False, None, len(found), error_mm, (msg("reg.off_by", mm=f"{error_mm:.1f}"),))
+    return _verified(img, template, h_mat, len(found), ())
 
 
-def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, caveat: str) -> Registration:
+def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, caveat: tuple[Message, ...]) -> Registration:
     """Correct the first fit with the printed structure, warp once, and say whether the fields can be trusted."""
     reference = _reference_image(template.layout)
     size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
@@ -96,12 +94,11 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
     reason = caveat
     if not trusted:
         proof = (
-            f"only {a.anchors_found} of {a.anchors_total} printed landmarks found"
+            msg("reg.landmarks_missing", found=a.anchors_found, total=a.anchors_total, tolerance=f"{TOLERANCE_MM:.1f}")
             if a.anchors_found < 8
-            else f"the printed boxes are up to {a.residual_mm:.1f} mm from where the form puts them"
+            else msg("reg.boxes_off", mm=f"{a.residual_mm:.1f}", tolerance=f"{TOLERANCE_MM:.1f}")
         )
-        prefix = f"{caveat}: " if caveat else ""
-        reason = f"{prefix}alignment not proven ({proof}, tolerance {TOLERANCE_MM:.1f} mm): check every field"
+        reason = (*caveat, proof)
     # Placed (fields read, as proposals at least) when two or more markers fixed it, or the printed structure
     # confirmed a feature match; trusted (auto-acceptance allowed) only when the residual is proven.
     ok = markers >= 2 or a.anchors_found >= 8
@@ -127,13 +124,13 @@ def _reference(layout: str) -> tuple[Any, Any]:
     return kp, desc
 
 
-def _fit_by_features(img: Gray, template: Template) -> np.ndarray | str:
+def _fit_by_features(img: Gray, template: Template) -> np.ndarray | Message:
     """Markers damaged (torn corner, stamp over a marker, heavy fold): match ORB features of the page to the blank
     form (labels, boxes) and fit a homography — a first guess that ocr.verify then corrects and proves. Returns the
     homography, or why there is none."""
     ref_kp, ref_desc = _reference(template.layout)
     if ref_desc is None:
-        return "the page may be cut, folded or not a ward form"
+        return msg("reg.cut_or_not_form")
     scale = min(1.0, 1400 / max(img.shape))
     small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else img
     # Flatten uneven lighting and fold shadows first: they move features more than the page does.
@@ -142,17 +139,17 @@ def _fit_by_features(img: Gray, template: Template) -> np.ndarray | str:
     flat = np.clip((ratio - ratio.min()) * 255.0 / max(1.0, float(np.ptp(ratio))), 0, 255).astype(np.uint8)
     kp, desc = cv2.ORB.create(nfeatures=4000).detectAndCompute(flat, None)
     if desc is None or len(kp) < MIN_INLIERS:
-        return "too little structure to match the form; not a ward form?"
+        return msg("reg.too_little_structure")
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, ref_desc, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
     if len(good) < MIN_INLIERS:
-        return "the page does not match the form layout"
+        return msg("reg.layout_mismatch")
     src = np.array([kp[m.queryIdx].pt for m in good], dtype=np.float32) / scale
     dst = np.array([ref_kp[m.trainIdx].pt for m in good], dtype=np.float32)
     h_mat, mask = cv2.findHomography(src, dst, cv2.RANSAC, 4.0)
     inliers = int(mask.sum()) if mask is not None else 0
     if h_mat is None or inliers < MIN_INLIERS:
-        return "the page does not match the form layout"
+        return msg("reg.layout_mismatch")
     return np.asarray(h_mat, dtype=np.float64)
 
 

@@ -63,14 +63,6 @@ def _done(message: str) -> None:
     st.rerun()
 
 
-def _readable(reason: str, form: dict[str, Any]) -> str:
-    """'check: lot_number, doctor_name' as the reviewer reads it: the fields' labels on the form."""
-    if not reason.startswith("check: "):
-        return said(reason)
-    labels = {f["name"]: f["label"] or f["name"] for f in form["fields"]}
-    return t("要確認") + ": " + "、".join(labels.get(n, n) for n in reason[len("check: ") :].split(", "))
-
-
 def _outcome_message(out: dict[str, Any]) -> str:
     if out["status"] == "committed":
         return f"{t('台帳に登録しました')}（#{out['record']['id']}）"
@@ -124,7 +116,7 @@ def review_page() -> None:
     if form.get("second_entry"):
         st.info(t("2人目の盲検入力: ◆の項目は画像を見て入力してください（1人目の値は表示されません）"))
     if form["reasons"]:
-        st.warning(f"{t('確認事項')}: " + " / ".join(_readable(r, form) for r in form["reasons"]))
+        st.warning(f"{t('確認事項')}: " + " / ".join(r["text"] for r in form["reasons"]))
     left, right = st.columns([5, 6])
     with right:  # the fields first: the reviewer keys while the scan and the crops beside the fields arrive
         crop_slots = _review_form(form)
@@ -202,7 +194,7 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
             c1, c2 = st.columns([2, 3])
             crop_slots.append((c1.empty(), f["region_mm"]))
             badge = "△" if form.get("qa_sample") and f["auto_ok"] else confidence_badge(f)  # a QA sample: look at all
-            label = (f["label"] or name) + (" ⚠ " + "; ".join(map(said, f["messages"])) if f["messages"] else "")
+            label = (f["label"] or name) + (" ⚠ " + "; ".join(m["text"] for m in f["messages"]) if f["messages"] else "")
             keyed[name] = f"f_{form['id']}_{form['version']}_{name}"
             field_input(c2, badge, label, value=f["value"], key=keyed[name])
             labels_in_order.append(f"{badge} {label}")
@@ -251,7 +243,7 @@ def _choices(form: dict[str, Any], keyed: dict[str, str]) -> None:
         options = list(names)
         keyed[f["name"]] = f"c_{form['id']}_{form['version']}_{f['name']}"
         label = f"{confidence_badge(f)} {f['label'] or f['name']}" + (
-            " ⚠ " + "; ".join(map(said, f["messages"])) if f["messages"] else ""
+            " ⚠ " + "; ".join(m["text"] for m in f["messages"]) if f["messages"] else ""
         )
         st.radio(
             label,

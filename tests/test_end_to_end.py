@@ -155,14 +155,16 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     body = {"version": form["version"], "atena_no": atena, "values": values}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 409 and r.json()["code"] == "review.schedule", r.text
-    assert "接種対象年齢より前" in r.json()["message"] and "確認して登録" in r.json()["fix"]
+    assert (
+        "は生年月日（" in r.json()["message"] and "より前です" in r.json()["message"] and "確認して登録" in r.json()["fix"]
+    )
     assert "lot" not in r.json()["message"]  # every finding in Japanese, not only the first
     session.expire_all()
     assert session.exec(select(VaccinationRecord)).all() == []  # nothing written
     body = {**body, "acknowledged": True}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
-    assert any("eligible age" in f for f in committed_record(client, form["id"], body, r.json())["schedule_flags"])
+    assert any("before the birth date" in f for f in committed_record(client, form["id"], body, r.json())["schedule_flags"])
 
 
 def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(

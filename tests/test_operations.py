@@ -456,3 +456,36 @@ def test_long_commands_show_their_progress(settings: Settings, tmp_path: Path) -
     r = subprocess.run([*cli, "backup", str(tmp_path / "b")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0 and "  バックアップ: " in r.stderr and "ファイル" in r.stderr, r.stderr
     assert "にバックアップしました" in r.stdout
+
+
+def test_review_reasons_stored_as_sentences_become_codes_on_upgrade(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    """Migration 0011: the sentences earlier versions stored as a page's review reasons become coded reasons, so
+    the queue's filters keep working on an upgraded installation (both databases)."""
+    from alembic import command
+    from sqlalchemy import text as sql
+
+    from intake.services import review
+
+    upload(client, scanner_headers, BATCH)
+    page_id = session.exec(select(Page.id)).first()
+    session.close()  # no open transaction while the schema moves
+    url = settings.effective_database_url
+    command.downgrade(alembic_config(url), "0010_record_date_unwritten")
+    old = ["check: lot_number, doctor_name", "resident: score 8.0 / margin 1.0 below 14 / 6: choose by hand",
+           "QA sample: check every field against the image", "deferred: 氏名が読めない", "something else"]  # fmt: skip
+    session.execute(sql("UPDATE page SET needs_review_reasons = :r WHERE id = :i"), {"r": json.dumps(old), "i": page_id})
+    session.commit()
+    session.close()
+    command.upgrade(alembic_config(url), "head")
+    session.expire_all()
+    page = session.get(Page, page_id)
+    assert page is not None and page.needs_review_reasons == [
+        {"code": "review.check", "params": {"fields": ["lot_number", "doctor_name"]}},
+        {"code": "match.text", "params": {"text": "score 8.0 / margin 1.0 below 14 / 6: choose by hand"}},
+        {"code": "review.qa_sample", "params": {}},
+        {"code": "review.deferred", "params": {"note": "氏名が読めない"}},
+        {"code": "text", "params": {"text": "something else"}},
+    ]
+    assert review.has_reason(page, "low_confidence") and review.has_reason(page, "no_match")

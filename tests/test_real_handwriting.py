@@ -153,7 +153,7 @@ def test_a_page_the_structure_cannot_prove_is_stopped_whole() -> None:
     assert reg.ok and not reg.trusted and reg.residual_mm > 1.0, reg
     res = process_page(folded, T, lambda i: ReadContext(today=date(2026, 11, 20)))
     assert res.fields and not any(f.auto_ok for f in res.fields.values())
-    assert any("alignment not proven" in r for r in res.review_reasons)
+    assert {"reg.boxes_off", "reg.landmarks_missing"} & {r.code for r in res.review_reasons}
 
 
 def test_real_handwriting_sample_stays_above_floor() -> None:

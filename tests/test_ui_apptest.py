@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,48 +171,25 @@ def test_every_screen_text_has_its_english() -> None:
     assert sorted(texts - set(EN)) == []
 
 
-def _message_samples(node: object) -> list[str]:
-    """The texts an expression can produce, each formatted value replaced by a sample (XY123)."""
-    import ast
+def test_every_message_the_reader_emits_has_words_in_both_languages() -> None:
+    """ocr/ says what it found by code (ocr.types.msg); each code, and each family built from a problem's code
+    (date.<code>, identity.<code>), has Japanese and English in the one catalogue."""
+    from intake.messages import CATALOGUE
 
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
-    if isinstance(node, ast.JoinedStr):
-        return ["".join(v.value if isinstance(v, ast.Constant) else "XY123" for v in node.values)]
-    if isinstance(node, ast.IfExp):
-        return _message_samples(node.body) + _message_samples(node.orelse)
-    if isinstance(node, ast.List):
-        return [s for e in node.elts for s in _message_samples(e)]
-    return []
-
-
-def test_every_field_message_of_the_machine_reads_in_japanese() -> None:
-    """What the field readers say of a field (ocr/ writes English) is shown to reviewers in Japanese: each
-    message literal — appended to a field's messages, returned with a reading, or a date problem — has a
-    Japanese pattern."""
-    import ast
-
-    from intake.messages import machine_text as machine
-
-    samples: set[str] = set()
-    for module in ("ocr/fields.py", "ocr/normalize.py"):
-        for n in ast.walk(ast.parse((ROOT / module).read_text())):
-            if not isinstance(n, ast.Call) or not n.args:
-                continue
-            func = n.func
-            if isinstance(func, ast.Attribute) and func.attr == "append" and getattr(func.value, "attr", "") == "messages":
-                samples.update(_message_samples(n.args[0]))
-            elif getattr(func, "id", "") == "DateProblem":  # DateProblem(code, message): the message is what shows
-                samples.update(_message_samples(n.args[1]))
-            elif getattr(func, "id", "") == "FieldReading":  # FieldReading(…, ["empty"], …)
-                samples.update(s for a in n.args if isinstance(a, ast.List) for s in _message_samples(a))
-        for n in ast.walk(ast.parse((ROOT / module).read_text())):  # `return value, conf, …, ["engines disagree"]`
-            if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple):
-                samples.update(s for e in n.value.elts if isinstance(e, ast.List) for s in _message_samples(e))
-    assert len(samples) >= 20, samples
-    untranslated = sorted(s for s in samples if machine(s, "ja") == s)
-    assert untranslated == []
-    assert machine("signature missing", "en") == "signature missing"  # English mode shows them as written
+    literal: set[str] = set()
+    families: set[str] = set()
+    for module in sorted((ROOT / "ocr").glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        literal |= set(re.findall(r'msg\(\s*"([a-z_]+\.[a-z_]+)"', text))
+        literal |= set(re.findall(r'msg\(\s*"([a-z_]+\.[a-z_]+)" if ', text))
+        literal |= set(re.findall(r' else "([a-z_]+\.[a-z_]+)"\)', text))
+        families |= set(re.findall(r'msg\(f"([a-z_]+)\.\{', text))
+    assert len(literal) >= 30, sorted(literal)
+    assert sorted(c for c in literal if c not in CATALOGUE) == []
+    for family, source in (("date", "ocr/normalize.py"), ("identity", "ocr/codes.py")):
+        assert family in families
+        codes = set(re.findall(r'(?:DateProblem|IdentityError)\("([a-z_]+)"', (ROOT / source).read_text(encoding="utf-8")))
+        assert codes and sorted(c for c in codes if f"{family}.{c}" not in CATALOGUE) == []
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
         if double:  # reviewer2 keys the critical fields blind: they start empty, the cursor on the first ◆
             browser, page = _login_by_keyboard(pw, ui_url, "reviewer2", "review-demo-pass")
             assert _wait_form(page, take=True) == page_id
-            page.get_by_text("2人目の盲検入力").wait_for(timeout=10000)
+            page.get_by_text("2人目の盲検入力: ◆の項目").wait_for(timeout=10000)
             assert focused_label(page).startswith("◆")
             for name, label in (("vaccination_date", "接種年月日"), ("lot_number", "ロット番号")):
                 if name in typed:

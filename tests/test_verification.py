@@ -79,7 +79,8 @@ def test_double_entry_agreeing_keyings_commit_and_disagreeing_go_to_a_supervisor
     assert held["id"] != form["id"]  # a supervisor's form now
     client.post(f"/api/v1/review/pages/{held['id']}/defer", json={"version": held["version"], "reason": "later"}, headers=r2)
     page = client.get(f"/api/v1/review/pages/{form['id']}", headers=sup).json()
-    assert any("double entry disagrees" in r for r in page["reasons"])
+    differs = [r for r in page["reasons"] if r["code"] == "review.keyings_differ"]
+    assert differs and differs[0]["text"].startswith("2人の入力が一致しません: ")
     done = client.post(
         f"/api/v1/review/pages/{form['id']}/accept", json={**body, "version": page["version"]}, headers=sup
     ).json()
@@ -170,7 +171,7 @@ def test_qa_samples_measure_the_machines_precision(
     run_worker(settings)
     session.expire_all()
     forms = session.exec(select(Page).where(Page.status == PageStatus.extracted)).all()
-    assert forms and all(p.qa_sample and any("QA sample" in r for r in p.needs_review_reasons) for p in forms)
+    assert forms and all(p.qa_sample and {"code": "review.qa_sample", "params": {}} in p.needs_review_reasons for p in forms)
 
     r1 = login(client, "reviewer1")
     form = client.post("/api/v1/review/next", headers=r1).json()
@@ -250,7 +251,7 @@ def test_the_queue_filters_by_batch_clinic_and_reason(
     assert take(clinic="1310002")["batch_id"] == second["batch_id"]
     assert take(clinic="9999999") is None
     no_match = take(reason="no_match")
-    assert no_match is not None and any(r.startswith("resident: ") for r in no_match["reasons"])
+    assert no_match is not None and any(r["code"].startswith("match.") for r in no_match["reasons"])
     assert first["batch_id"] != second["batch_id"]
     bad = client.post("/api/v1/review/next", params={"reason": "bogus"}, headers=r1)
     assert bad.status_code == 422 and "low_confidence" in bad.json()["fix"]

@@ -65,6 +65,14 @@ class CandidateOut(BaseModel):
     explain: dict[str, str] = {}  # per field: agree/close/differ and how many bits it counts
 
 
+class MessageOut(BaseModel):
+    """What the reader said of a field or page: its code and parameters, and the words in the reader's language."""
+
+    code: str
+    params: dict[str, Any] = {}
+    text: str
+
+
 class FieldOut(BaseModel):
     name: str
     kind: str
@@ -72,7 +80,7 @@ class FieldOut(BaseModel):
     value: str
     confidence: float
     engine: str
-    messages: list[str]
+    messages: list[MessageOut]
     auto_ok: bool
     critical: bool
     region_mm: tuple[float, float, float, float]
@@ -92,7 +100,7 @@ class ReviewPageOut(BaseModel):
     batch_id: int
     version: int
     status: str
-    reasons: list[str]
+    reasons: list[MessageOut]  # why the form waits for a person, worded in the reader's language
     identity: dict[str, Any]
     fields: list[FieldOut]
     match_decision: str
@@ -126,7 +134,7 @@ class GroupItemOut(BaseModel):
     batch_id: int
     value: str
     confidence: float
-    messages: list[str]
+    messages: list[MessageOut]
 
 
 class GroupItemIn(BaseModel):

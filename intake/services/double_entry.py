@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from intake.services import reasons
 from intake.services.auth import Principal
 from models import Page, ReviewAction
 from ocr.normalize import DateProblem, parse_date
@@ -60,10 +61,9 @@ def canonical(name: str, value: str) -> str:
 def hold_first(who: Principal, page: Page, values: dict[str, str], atena_no: str, ack: bool) -> None:
     """Keep the first keying on the page and give the form back to the queue for a second reviewer."""
     page.first_entry = {"by": who.id, "values": dict(values), "atena_no": atena_no, "acknowledged": ack}
-    page.needs_review_reasons = [
-        *[r for r in page.needs_review_reasons if not r.startswith("double entry")],
-        "double entry: second blind keying needed",
-    ]
+    page.needs_review_reasons = reasons.replacing(
+        page.needs_review_reasons, (reasons.SECOND_KEYING, reasons.KEYINGS_DIFFER), reasons.reason(reasons.SECOND_KEYING)
+    )
 
 
 def disagreements(page: Page, blind: list[str], values: dict[str, str], atena_no: str) -> list[str]:
@@ -90,10 +90,11 @@ def record_second(session: Session, who: Principal, page: Page, blind: list[str]
     )
     if differ:  # to a supervisor, with both keyings in the reason they read
         page.match = {**page.match, "deferred": True}
-        page.needs_review_reasons = [
-            *[r for r in page.needs_review_reasons if not r.startswith("double entry")],
-            "double entry disagrees: " + "; ".join(differ),
-        ]
+        page.needs_review_reasons = reasons.replacing(
+            page.needs_review_reasons,
+            (reasons.SECOND_KEYING, reasons.KEYINGS_DIFFER),
+            reasons.reason(reasons.KEYINGS_DIFFER, differ="; ".join(differ)),
+        )
 
 
 def stats(session: Session) -> dict[str, Any]:

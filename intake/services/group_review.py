@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, IntakeError, LockedByOther, StaleVersion
-from intake.services import audit
+from intake.services import audit, reasons
 from intake.services.auth import Principal
 from intake.settings import Settings
 from models import Page, PageStatus, ReviewAction
@@ -116,7 +116,7 @@ def confirm_group(session: Session, who: Principal, field: str, items: list[Conf
         before = page.fields.get(field, {})
         changed = value != before.get("value", "")
         page.fields = {**page.fields, field: {**before, "value": value, "confirmed_by": who.id}}
-        page.needs_review_reasons = _without(page.needs_review_reasons, field)
+        page.needs_review_reasons = reasons.without_field(page.needs_review_reasons, field)
         page.version += 1
         page.locked_by = None
         page.locked_until = None
@@ -133,16 +133,3 @@ def confirm_group(session: Session, who: Principal, field: str, items: list[Conf
     audit.record(session, who.actor, "page.group_confirm", "field", field)
     session.commit()
     return GroupOutcome(confirmed, corrected, refused)
-
-
-def _without(reasons: list[str], field: str) -> list[str]:
-    """Drop the field from the 'check: a, b' reason the worker wrote."""
-    out = []
-    for r in reasons:
-        if r.startswith("check: "):
-            rest = [n for n in r[len("check: ") :].split(", ") if n != field]
-            if rest:
-                out.append("check: " + ", ".join(rest))
-        else:
-            out.append(r)
-    return out

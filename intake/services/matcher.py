@@ -24,6 +24,7 @@ from intake.services.kana import confusion_variants, fold_kana, loosen_kana, to_
 from intake.services.names import fold_name
 from models import Resident
 from ocr.normalize import CONFUSABLE, DateProblem, parse_date
+from ocr.types import Message, msg
 
 AUTO_SCORE = 20.0  # bits: with the margin below, never reached by a runner-up of equal evidence
 AUTO_MARGIN = 10.0  # bits over the runner-up
@@ -58,7 +59,7 @@ class Decision:
     atena_no: str | None
     score: float
     candidates: list[Scored]
-    explanation: str
+    explanation: list[Message]  # why, by code (intake.messages words it): the verdict first, then any notes
 
 
 def _edit1(a: str, b: str) -> bool:
@@ -282,23 +283,20 @@ class Matcher:
         )
         top = scored[:5]
         if not top:
-            return Decision(
-                "none", None, 0.0, [], "no resident shares the kana, the birth date or the name: not in register?"
-            )
+            return Decision("none", None, 0.0, [], [msg("match.no_candidates")])
         best = top[0]
         margin = best.score - (top[1].score if len(top) > 1 else 0.0)
         flag = best.resident.move_reason or ("削除" if best.resident.deleted else "")
-        note = f"; resident flagged: {flag} (forms arrive late; check the date)" if flag else ""
+        notes = [msg("match.flagged", flag=flag)] if flag else []
         # Identity anchors: a child is never matched automatically against a birth date or kana that was read
         # and disagrees (beyond one known confusion), however strong the rest; a shared rare name is not enough.
         anchors = all(best.fields.get(f, ("missing", 0))[0] in ("agree", "close") for f in ("kana", "birth_date"))
         if not anchors:
-            note = "; kana or birth date missing or disagreeing" + note
+            notes.insert(0, msg("match.anchors_missing"))
+        score, gap = f"{best.score:.1f}", f"{margin:.1f}"
         if anchors and best.score >= AUTO_SCORE and margin >= AUTO_MARGIN:
             return Decision(
-                "auto", best.resident.atena_no, best.score, top, f"score {best.score:.1f}, margin {margin:.1f}{note}"
+                "auto", best.resident.atena_no, best.score, top, [msg("match.auto", score=score, margin=gap), *notes]
             )
-        why = (
-            f"score {best.score:.1f} / margin {margin:.1f} below {AUTO_SCORE:.0f} / {AUTO_MARGIN:.0f}: choose by hand{note}"
-        )
-        return Decision("review", best.resident.atena_no, best.score, top, why)
+        below = msg("match.below", score=score, margin=gap, need_score=f"{AUTO_SCORE:.0f}", need_margin=f"{AUTO_MARGIN:.0f}")
+        return Decision("review", best.resident.atena_no, best.score, top, [below, *notes])

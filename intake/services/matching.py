@@ -16,8 +16,14 @@ from intake.services.kana import fold_kana, loosen_kana
 from intake.services.matcher import Matcher, Query, Scored, cached_stats
 from models import Resident
 from ocr.codes import FormIdentity
+from ocr.types import Message, msg
 
 MAX_CANDIDATES = 5
+FIELD_JA = {"kana": "カナ", "birth_date": "生年月日"}
+
+
+def _json(m: Message) -> dict[str, object]:
+    return m.as_json()
 
 
 def candidate_json(r: Resident, score: float, agree: dict[str, bool]) -> dict[str, Any]:
@@ -51,7 +57,7 @@ def match_identity(
             "atena_no": None,
             "score": 0.0,
             "candidates": [],
-            "explanation": f"form of another municipality ({identity.municipality_code}): handle by hand",
+            "explanation": [_json(msg("match.other_municipality", municipality=identity.municipality_code))],
         }
     if identity is None or source != "qr":
         return _probabilistic(session, identity, printed)
@@ -62,7 +68,7 @@ def match_identity(
             "atena_no": None,
             "score": 0.0,
             "candidates": [],
-            "explanation": f"宛名番号 {identity.atena_no} is not in the register",
+            "explanation": [_json(msg("match.not_in_register", atena_no=identity.atena_no))],
         }
     kana_read, birth_read = fold_kana(printed.get("name_kana", "")), printed.get("birth_date_text", "")
     agree = {
@@ -70,14 +76,13 @@ def match_identity(
         "kana": bool(kana_read) and (kana_read == r.kana_key or loosen_kana(kana_read) == r.kana_loose),
         "birth_date": bool(birth_read) and r.birth_date is not None and birth_read == r.birth_date.isoformat(),
     }
-    flags = [f"異動: {r.move_reason}"] if r.move_reason else []
     if r.deleted:
         return {
             "decision": "review",
             "atena_no": r.atena_no,
             "score": 1.0,
             "candidates": [candidate_json(r, 1.0, agree)],
-            "explanation": "the register marks this resident deleted: confirm by hand",
+            "explanation": [_json(msg("match.deleted"))],
         }
     if not (agree["kana"] and agree["birth_date"]):
         differ = [k for k in ("kana", "birth_date") if not agree[k]]
@@ -86,15 +91,23 @@ def match_identity(
             "atena_no": r.atena_no,
             "score": 0.5,
             "candidates": [candidate_json(r, 0.5, agree)],
-            "explanation": f"QR 宛名番号 found, but the printed {' and '.join(differ)} does not agree with the register",
+            "explanation": [
+                _json(
+                    msg(
+                        "match.printed_disagrees",
+                        fields="・".join(FIELD_JA[k] for k in differ),
+                        fields_en=" and ".join(differ),
+                    )
+                )
+            ],
         }
-    note = f"; flagged {flags[0]}" if flags else ""
+    notes = [msg("match.flagged", flag=r.move_reason)] if r.move_reason else []
     return {
         "decision": "auto",
         "atena_no": r.atena_no,
         "score": 1.0,
         "candidates": [candidate_json(r, 1.0, agree)],
-        "explanation": f"QR 宛名番号 with printed kana and birth date agreeing{note}",
+        "explanation": [_json(m) for m in (msg("match.qr_agrees"), *notes)],
     }
 
 
@@ -112,22 +125,19 @@ def _probabilistic(session: Session, identity: FormIdentity | None, printed: dic
             "atena_no": None,
             "score": 0.0,
             "candidates": [],
-            "explanation": "no form id and no name read: search by kana and birth date",
+            "explanation": [_json(msg("match.nothing_read"))],
         }
     d = Matcher(session, cached_stats(session)).match(q)
     decision = d.decision
-    explanation = d.explanation
+    explanation = list(d.explanation)
     if identity is not None and decision == "auto":  # printed digits carry no check digit on 宛名番号
-        decision, explanation = (
-            "review",
-            "宛名番号 read from the printed digits (no check digit): confirm name and birth date",
-        )
+        decision, explanation = "review", [msg("match.digits_no_check")]
     return {
         "decision": decision,
         "atena_no": d.atena_no,
         "score": round(d.score, 2),
         "candidates": [_scored_json(c) for c in d.candidates],
-        "explanation": explanation,
+        "explanation": [_json(m) for m in explanation],
     }
 
 

@@ -19,7 +19,9 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from intake import metrics
+from intake.messages import text_of
 from intake.services import qa
+from intake.services import reasons as reasons_of
 from intake.services.ingest import limits_of
 from intake.services.matching import match_identity
 from intake.settings import Settings
@@ -32,7 +34,7 @@ from ocr.decode import decode_page
 from ocr.fields import ReadContext
 from ocr.pipeline import process_page
 from ocr.template import load_template
-from ocr.types import PageUnreadable
+from ocr.types import Message, PageUnreadable
 
 log = logging.getLogger("intake.worker")
 
@@ -168,14 +170,14 @@ def _read(session: Session, store: ContentStore, settings: Settings, page: Page,
     page.fields["_identity"] = _identity_json(ident, result.identity_source, result.identity_problem)
     page.fields["_printed"] = result.printed
     page.match = match_identity(session, ident, settings.municipality_code, result.identity_source, result.printed)
-    reasons = list(result.review_reasons)
+    reasons = [reasons_of.of(m) for m in result.review_reasons]
     if result.page_kind == "unknown":
-        reasons.append("not a ward form: markers and QR not found")
+        reasons.append(reasons_of.reason("page.not_ward_form"))
     doubtful = [n for n, r in result.fields.items() if not r.auto_ok]
     if doubtful:
-        reasons.append("check: " + ", ".join(doubtful))
-    if page.match["decision"] != "auto":
-        reasons.append("resident: " + page.match["explanation"])
+        reasons.append(reasons_of.reason(reasons_of.CHECK, fields=doubtful))
+    if page.match["decision"] != "auto":  # the matcher's why: its verdict (match.*) and any notes
+        reasons.extend(page.match["explanation"])
     page.needs_review_reasons = reasons
     sample = result.page_kind == "form" and qa.mark_sample(page, settings)
     if not reasons and not sample and result.page_kind == "form":  # the machine is sure of every field and resident
@@ -191,14 +193,13 @@ def _read(session: Session, store: ContentStore, settings: Settings, page: Page,
                 lease=lease,
                 timings=timings,
             )
-    return _finish(
-        session, page, PageStatus.extracted, reason="; ".join(page.needs_review_reasons[:3]), lease=lease, timings=timings
-    )
+    said = "; ".join(text_of(r, settings.lang) for r in page.needs_review_reasons[:3])
+    return _finish(session, page, PageStatus.extracted, reason=said, lease=lease, timings=timings)
 
 
-def _identity_json(ident: FormIdentity | None, source: str, problem: str) -> dict[str, Any]:
+def _identity_json(ident: FormIdentity | None, source: str, problem: tuple[Message, ...]) -> dict[str, Any]:
     if ident is None:
-        return {"source": source, "problem": problem}
+        return {"source": source, "problem": [m.as_json() for m in problem]}
     return {
         "source": source,
         "municipality_code": ident.municipality_code,

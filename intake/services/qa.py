@@ -15,11 +15,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from intake.errors import IntakeError
-from intake.services import ledger
+from intake.services import ledger, reasons
 from intake.settings import Settings
 from models import Page, PageStatus, ReviewAction
 
-QA_REASON = "QA sample: check every field against the image"
+QA_REASON = {"code": "review.qa_sample", "params": {}}  # intake.services.reasons
 
 
 def sampled(page_id: int, rate: float) -> bool:
@@ -49,14 +49,16 @@ def route_sure_form(session: Session, page: Page, settings: Settings) -> str:
         entry = entry_for(page, Decision(version=page.version, values=values, atena_no=atena_no))
         checks = ledger.schedule_checks(session, entry)
         if any(c.severity == "error" for c in checks):
-            page.needs_review_reasons = [*page.needs_review_reasons, "schedule: " + checks[0].message]
+            finding = reasons.reason("review.schedule_finding", finding=checks[0].message)
+            page.needs_review_reasons = [*page.needs_review_reasons, finding]
             return "review"
         page.resident_atena_no = atena_no
         ledger.commit_page(
             session, page, entry, None, settings.municipality_code, flags=[f"{c.severity}: {c.message}" for c in checks]
         )
     except IntakeError as exc:  # anything the ledger refuses goes to a reviewer with the reason
-        page.needs_review_reasons = [*page.needs_review_reasons, f"not committed automatically: {exc}"]
+        refused = reasons.reason("review.auto_commit_refused", error=exc.code, **exc.params)
+        page.needs_review_reasons = [*page.needs_review_reasons, refused]
         return "review"
     return "committed"
 

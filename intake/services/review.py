@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
 from intake.messages import STATUS_JA, machine_text
-from intake.services import audit, double_entry, ledger, qa
+from intake.services import audit, double_entry, ledger, qa, reasons
 from intake.services.auth import Principal
 from intake.services.schedule import Check
 from intake.settings import Settings
@@ -63,11 +63,11 @@ REASONS = {
 
 def has_reason(page: Page, reason: str) -> bool:
     """The queue's filter by why a form is in review (see REASONS)."""
-    reasons = page.needs_review_reasons
+    codes = [reasons.code(r) for r in page.needs_review_reasons]
     if reason == "low_confidence":
-        return any(r.startswith("check: ") for r in reasons)
+        return reasons.CHECK in codes
     if reason == "no_match":
-        return any(r.startswith("resident: ") for r in reasons)
+        return any(c.startswith("match.") for c in codes)
     if reason == "validation":
         return any(isinstance(v, dict) and v.get("messages") for k, v in page.fields.items() if not k.startswith("_"))
     if reason == "qa":
@@ -371,7 +371,7 @@ def defer(session: Session, who: Principal, page_id: int, version: int, reason: 
         raise BadInput("review.reason_needed", action="監督者へ回す", action_en="deferring")
     page = _held(session, who, page_id, version)
     page.match = {**page.match, "deferred": True}
-    page.needs_review_reasons = [*page.needs_review_reasons, f"deferred: {reason[:200]}"]
+    page.needs_review_reasons = [*page.needs_review_reasons, reasons.reason("review.deferred", note=reason[:200])]
     return _release(session, who, page, "defer", reason)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from intake.api.deps import LangDep, ReviewerDep, SessionDep, SettingsDep
-from intake.api.schemas import GroupConfirmIn, GroupConfirmOut, GroupItemOut
+from intake.api.schemas import GroupConfirmIn, GroupConfirmOut, GroupItemOut, MessageOut
+from intake.messages import worded
 from intake.services import group_review
 
 router = APIRouter(prefix="/review/group", tags=["review"])
@@ -13,7 +14,13 @@ router = APIRouter(prefix="/review/group", tags=["review"])
 
 @router.post("/take", response_model=list[GroupItemOut])
 def take(
-    session: SessionDep, settings: SettingsDep, who: ReviewerDep, field: str, batch_id: int | None = None, limit: int = 40
+    session: SessionDep,
+    settings: SettingsDep,
+    who: ReviewerDep,
+    lang: LangDep,
+    field: str,
+    batch_id: int | None = None,
+    limit: int = 40,
 ) -> list[GroupItemOut]:
     """Lock up to `limit` forms whose `field` the machine was unsure of; their crops come from
     /review/pages/{id}/crop/{field}."""
@@ -25,7 +32,7 @@ def take(
             batch_id=p.batch_id,
             value=str(p.fields[field].get("value", "")),
             confidence=float(p.fields[field].get("confidence", 0.0)),
-            messages=list(p.fields[field].get("messages", [])),
+            messages=[MessageOut(**worded(m, lang)) for m in p.fields[field].get("messages", [])],
         )
         for p in pages
     ]

@@ -4,10 +4,21 @@ from datetime import date
 
 from fastapi import APIRouter, Response
 
-from intake.api.deps import OverseerDep, PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
+from intake.api.deps import LangDep, OverseerDep, PrincipalDep, ReviewerDep, SessionDep, SettingsDep, StoreDep
 from intake.api.routes.records import record_out
-from intake.api.schemas import AcceptIn, AcceptOut, CandidateOut, CheckOut, FieldOut, QueueOut, RejectIn, ReviewPageOut
+from intake.api.schemas import (
+    AcceptIn,
+    AcceptOut,
+    CandidateOut,
+    CheckOut,
+    FieldOut,
+    MessageOut,
+    QueueOut,
+    RejectIn,
+    ReviewPageOut,
+)
 from intake.errors import Forbidden, NotFound
+from intake.messages import text_of, worded
 from intake.services import audit, double_entry, review
 from intake.services.matching import search_candidates
 from models import Page, Resident, Role
@@ -32,8 +43,17 @@ def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
     )
 
 
-def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who: PrincipalDep) -> ReviewPageOut:
+def _explained(explanation: object, lang: str) -> str:
+    """The matcher's why (a list of coded messages; an English sentence on rows read before codes) in words."""
+    parts = explanation if isinstance(explanation, list) else [explanation] if explanation else []
+    return ("; " if lang == "en" else "。").join(text_of(p, lang) for p in parts)
+
+
+def review_page_out(
+    session: SessionDep, settings: SettingsDep, page: Page, who: PrincipalDep, lang: str = "ja"
+) -> ReviewPageOut:
     template = load_template(page.layout or settings.template_version)
+    labels = {spec.name: spec.label or spec.name for spec in template.fields}
     second = double_entry.is_blind_for(page, who)
     blind = set(double_entry.blind_fields(page, settings.template_version, settings.double_entry)) if second else set()
     first_values: dict[str, str] = page.first_entry.get("values", {}) if second else {}
@@ -50,7 +70,7 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
                 value="" if hidden else str(first_values.get(spec.name, f.get("value", ""))),
                 confidence=0.0 if hidden else float(f.get("confidence", 0.0)),
                 engine="" if hidden else str(f.get("engine", "")),
-                messages=[] if hidden else list(f.get("messages", [])),
+                messages=[] if hidden else [MessageOut(**worded(m, lang)) for m in f.get("messages", [])],
                 auto_ok=False if hidden else bool(f.get("auto_ok", False)),
                 critical=spec.critical,
                 region_mm=spec.region(),
@@ -74,11 +94,11 @@ def review_page_out(session: SessionDep, settings: SettingsDep, page: Page, who:
         batch_id=page.batch_id,
         version=page.version,
         status=page.status,
-        reasons=page.needs_review_reasons,
+        reasons=[MessageOut(**worded(r, lang, labels)) for r in page.needs_review_reasons],
         identity=page.fields.get("_identity", {}),
         fields=fields,
         match_decision=page.match.get("decision", "none"),
-        match_explanation=page.match.get("explanation", ""),
+        match_explanation=_explained(page.match.get("explanation", ""), lang),
         candidates=candidates,
         checks=[
             CheckOut(rule=c.rule, severity=c.severity, message=c.message, source=c.source)
@@ -97,6 +117,7 @@ def take_next(
     session: SessionDep,
     settings: SettingsDep,
     who: ReviewerDep,
+    lang: LangDep,
     batch_id: int | None = None,
     clinic: str = "",
     reason: str = "",
@@ -104,7 +125,7 @@ def take_next(
     """The next form, locked to the caller; optionally of one batch, one clinic (実施機関コード), or for one reason:
     low_confidence, no_match, validation, qa, second_entry."""
     page = review.take_next(session, who, settings, batch_id, clinic, reason)
-    return review_page_out(session, settings, page, who) if page else None
+    return review_page_out(session, settings, page, who, lang) if page else None
 
 
 @router.get("/queue", response_model=QueueOut)
@@ -116,8 +137,8 @@ def queue(session: SessionDep, who: ReviewerDep) -> QueueOut:
 
 
 @router.get("/pages/{page_id}", response_model=ReviewPageOut)
-def get_page(page_id: int, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> ReviewPageOut:
-    return review_page_out(session, settings, review.page_for(session, who, page_id), who)
+def get_page(page_id: int, session: SessionDep, settings: SettingsDep, who: ReviewerDep, lang: LangDep) -> ReviewPageOut:
+    return review_page_out(session, settings, review.page_for(session, who, page_id), who, lang)
 
 
 @router.get("/pages/{page_id}/image", response_class=Response)
