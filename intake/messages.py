@@ -214,6 +214,15 @@ CATALOGUE: dict[str, Text] = {
     ),
     "review.check": Text("要確認: {fields}", "", "check: {fields}", ""),
     "review.second_keying": Text("2人目の盲検入力が必要です", "", "double entry: second blind keying needed", ""),
+    "review.first_keying_saved": Text(
+        "保存済みです。別の審査者が重要項目を入力します", "", "already saved; another reviewer keys the critical fields", ""
+    ),
+    "review.first_keying_held": Text(
+        "1人目の入力を保存しました。別の審査者が {fields} を盲検で入力します",
+        "",
+        "saved; another reviewer keys {fields} blind",
+        "",
+    ),
     "review.keyings_differ": Text("2人の入力が一致しません: {differ}", "", "double entry disagrees: {differ}", ""),
     "review.deferred": Text("監督者へ回されました: {note}", "", "deferred: {note}", ""),
     "review.qa_sample": Text("精度確認の抜取検査", "", "QA sample: a reviewer checks the machine's fields", ""),
@@ -1256,6 +1265,10 @@ def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -
         shown["fields"] = sep.join((labels or {}).get(f, f) for f in params["fields"])
     if "finding" in params:  # a schedule finding (intake.services.schedule writes English sentences)
         shown["finding"] = machine_text(str(params["finding"]), lang)
+    if isinstance(params.get("differ"), str):  # "lot_number: 'a' ≠ 'b'; …": each field by its label
+        parts = [p.split(": ", 1) for p in params["differ"].split("; ")]
+        names = {**(labels or {}), "resident": "住民" if lang != "en" else "resident"}
+        shown["differ"] = "; ".join(f"{names.get(p[0], p[0])}: {p[1]}" if len(p) == 2 else p[0] for p in parts)
     if "error" in params:  # an error that stopped an automatic step: its own words
         shown["error"] = render(str(params["error"]), params, lang)[0]
     return {"code": code, "params": params, "text": render(code, shown, lang)[0]}

@@ -1,4 +1,5 @@
-"""What every page of the review UI shares: the language, the API client, errors, the confidence marks."""
+"""What every page of the review UI shares: the language, the API client, errors, the confidence marks. What the
+machine says (field messages, reasons, schedule findings) arrives worded by the API in the reviewer's language."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 import streamlit as st
 
-from intake.messages import machine_text
 from review_ui.client import Api, ApiError
 from review_ui.i18n import translate
 
@@ -28,11 +28,6 @@ def lang() -> str:
 
 def t(text: str) -> str:
     return translate(text, lang())
-
-
-def said(message: str) -> str:
-    """What the machine says of a field or page (written in English), in the reviewer's language."""
-    return machine_text(message, lang())
 
 
 def shown(names: dict[str, str]) -> Callable[[str], str]:

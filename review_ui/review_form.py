@@ -11,7 +11,7 @@ from PIL import Image
 
 from review_ui import keys
 from review_ui.client import ApiError
-from review_ui.common import CONFIDENCE_STYLE, SEX, api, confidence_badge, field_input, said, show_error, shown, t
+from review_ui.common import CONFIDENCE_STYLE, SEX, api, confidence_badge, field_input, show_error, shown, t
 from review_ui.i18n import SHORTCUTS
 
 EDITABLE = (
@@ -221,7 +221,7 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
         checks = form.get("checks", [])
         for c in checks:  # schedule checks, shown where the reviewer decides
             source = f"（{t('根拠')}: {c['source']}）" if c.get("source") else ""
-            (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {said(c['message'])}{source}")
+            (st.error if c["severity"] == "error" else st.warning)(f"{t('接種スケジュール')}: {c['message']}{source}")
         # the findings known when the form opened, or those the accept just met (a date the reviewer typed)
         if any(c["severity"] == "error" for c in checks) or st.session_state.get(f"ack_needed_{form['id']}"):
             st.checkbox(t("確認して登録（スケジュールの指摘を確認済み）"), key=f"ack_{form['id']}")

@@ -49,7 +49,7 @@ class Outcome:
 
     status: str  # committed | second_entry_needed | sent_to_supervisor
     record: VaccinationRecord | None = None
-    message: str = ""
+    reason: reasons.Reason | None = None  # what the reviewer is told (worded at the API edge)
 
 
 REASONS = {
@@ -254,7 +254,7 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
             return Outcome("committed", row)
     if page is not None and page.first_entry.get("by") == who.id and page.locked_by != who.id:
         # a retried first keying (lost reply): it is held already; the second reviewer has it or will
-        return Outcome("second_entry_needed", message="already saved; another reviewer keys the critical fields")
+        return Outcome("second_entry_needed", reason=reasons.reason("review.first_keying_saved"))
     page = _held(session, who, page_id, d.version)
     if not candidates_allowed(session, who, page, d.atena_no):
         raise Forbidden("review.not_candidate", atena_no=d.atena_no)
@@ -272,12 +272,12 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
         if not page.first_entry:
             double_entry.hold_first(who, page, d.values, d.atena_no, d.acknowledged)
             _release(session, who, page, "first_entry", "first of two blind keyings", status=PageStatus.extracted)
-            return Outcome("second_entry_needed", message="another reviewer will key " + ", ".join(blind) + " blind")
+            return Outcome("second_entry_needed", reason=reasons.reason("review.first_keying_held", fields=blind))
         differ = double_entry.disagreements(page, blind, d.values, d.atena_no)
         double_entry.record_second(session, who, page, blind, differ)
         if differ:
             _release(session, who, page, "defer", "double entry disagrees", status=PageStatus.extracted)
-            return Outcome("sent_to_supervisor", message="; ".join(differ))
+            return Outcome("sent_to_supervisor", reason=reasons.reason(reasons.KEYINGS_DIFFER, differ="; ".join(differ)))
     for name, value in d.values.items():
         if name in page.fields and isinstance(page.fields[name], dict):
             page.fields[name] = {**page.fields[name], "reviewed": value}

@@ -5,10 +5,11 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from intake.api.deps import SessionDep, StaffDep
+from intake.api.deps import LangDep, SessionDep, StaffDep
 from intake.api.schemas import RecordOut
 from intake.csv_out import Encoding, media_type
 from intake.errors import NotFound
+from intake.messages import machine_text
 from intake.services import audit, ledger, record_reads
 from intake.services.ledger import RecordQuery
 from intake.ward_dates import optional_day
@@ -17,7 +18,7 @@ from models import VaccinationRecord
 router = APIRouter(prefix="/records", tags=["records"])
 
 
-def record_out(r: VaccinationRecord) -> RecordOut:
+def record_out(r: VaccinationRecord, lang: str = "ja") -> RecordOut:
     return RecordOut(
         id=r.id or 0,
         atena_no=r.atena_no,
@@ -34,7 +35,7 @@ def record_out(r: VaccinationRecord) -> RecordOut:
         form_no=r.form_no,
         page_id=r.page_id,
         version=r.version,
-        schedule_flags=r.schedule_flags,
+        schedule_flags=[machine_text(f, lang) for f in r.schedule_flags],  # findings in the reader's language
     )
 
 
@@ -42,6 +43,7 @@ def record_out(r: VaccinationRecord) -> RecordOut:
 def search(
     session: SessionDep,
     who: StaffDep,
+    lang: LangDep,
     atena_no: str = "",
     kana: str = "",
     birth_date: str = "",
@@ -77,7 +79,7 @@ def search(
         name = f"records-{lot or vaccine or atena_no or 'search'}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return Response(record_reads.to_csv(page.items, encoding), media_type=media_type(encoding), headers=headers)
-    return Response(record_reads.to_json(page.items), media_type="application/json", headers=headers)
+    return Response(record_reads.to_json(page.items, lang), media_type="application/json", headers=headers)
 
 
 class CorrectionIn(BaseModel):
@@ -86,16 +88,16 @@ class CorrectionIn(BaseModel):
 
 
 @router.post("/{record_id}/correct", response_model=RecordOut)
-def correct(record_id: int, body: CorrectionIn, session: SessionDep, who: StaffDep) -> RecordOut:
-    return record_out(ledger.correct_record(session, record_id, dict(body.changes), body.reason, who.id))
+def correct(record_id: int, body: CorrectionIn, session: SessionDep, who: StaffDep, lang: LangDep) -> RecordOut:
+    return record_out(ledger.correct_record(session, record_id, dict(body.changes), body.reason, who.id), lang)
 
 
 @router.get("/{record_id}/history", response_model=list[RecordOut])
-def history(record_id: int, session: SessionDep, who: StaffDep) -> list[RecordOut]:
+def history(record_id: int, session: SessionDep, who: StaffDep, lang: LangDep) -> list[RecordOut]:
     rec = session.get(VaccinationRecord, record_id)
     if rec is None or rec.lineage_id is None:
         raise NotFound("record.not_found", record=record_id)
     rows = ledger.record_history(session, rec.lineage_id)
     audit.record(session, who.actor, "record.history", "resident", rec.atena_no)
     session.commit()
-    return [record_out(r) for r in rows]
+    return [record_out(r, lang) for r in rows]

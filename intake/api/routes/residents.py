@@ -5,7 +5,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from intake.api.deps import PrincipalDep, SessionDep, StaffDep
+from intake.api.deps import LangDep, PrincipalDep, SessionDep, StaffDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
 from intake.errors import NotFound
@@ -37,7 +37,9 @@ class HistoryOut(BaseModel):
 
 
 @router.get("/{atena_no}/history", response_model=HistoryOut)
-def resident_history(atena_no: str, session: SessionDep, who: StaffDep, today: date | None = None) -> HistoryOut:
+def resident_history(
+    atena_no: str, session: SessionDep, who: StaffDep, lang: LangDep, today: date | None = None
+) -> HistoryOut:
     """A resident's vaccinations with the schedule status ("next due"). Never 個人番号."""
     r = session.get(Resident, atena_no)
     if r is None:
@@ -62,7 +64,7 @@ def resident_history(atena_no: str, session: SessionDep, who: StaffDep, today: d
         birth_date=r.birth_date,
         sex=r.sex,
         move_reason=r.move_reason,
-        records=[record_out(x) for x in rows],
+        records=[record_out(x, lang) for x in rows],
         next_due=[DueOut(**d.__dict__) for d in due],
     )
 

@@ -18,7 +18,7 @@ from intake.api.schemas import (
     ReviewPageOut,
 )
 from intake.errors import Forbidden, NotFound
-from intake.messages import text_of, worded
+from intake.messages import machine_text, text_of, worded
 from intake.services import audit, double_entry, review
 from intake.services.matching import search_candidates
 from models import Page, Resident, Role
@@ -101,7 +101,7 @@ def review_page_out(
         match_explanation=_explained(page.match.get("explanation", ""), lang),
         candidates=candidates,
         checks=[
-            CheckOut(rule=c.rule, severity=c.severity, message=c.message, source=c.source)
+            CheckOut(rule=c.rule, severity=c.severity, message=machine_text(c.message, lang), source=c.source)
             for c in review.checks_for(session, page, page.match.get("atena_no"))
         ],
         px_per_mm=PX_PER_MM,
@@ -181,7 +181,9 @@ def candidates(
 
 
 @router.post("/pages/{page_id}/accept", response_model=AcceptOut)
-def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep) -> AcceptOut:
+def accept(
+    page_id: int, body: AcceptIn, session: SessionDep, settings: SettingsDep, who: ReviewerDep, lang: LangDep
+) -> AcceptOut:
     outcome = review.accept(
         session,
         who,
@@ -189,8 +191,10 @@ def accept(page_id: int, body: AcceptIn, session: SessionDep, settings: Settings
         page_id,
         review.Decision(version=body.version, values=body.values, atena_no=body.atena_no, acknowledged=body.acknowledged),
     )
-    record = record_out(outcome.record) if outcome.record is not None else None
-    return AcceptOut(status=outcome.status, record=record, message=outcome.message)
+    record = record_out(outcome.record, lang) if outcome.record is not None else None
+    labels = {f.name: f.label or f.name for f in load_template(settings.template_version).fields}
+    message = text_of(outcome.reason, lang, labels) if outcome.reason else ""
+    return AcceptOut(status=outcome.status, record=record, message=message)
 
 
 @router.post("/pages/{page_id}/reject", status_code=204)
