@@ -7,6 +7,8 @@ it without mojibake), or CP932 (Shift_JIS, for the ward's older systems) when as
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -49,11 +51,16 @@ def detect_encoding(path: Path) -> str:
     return "cp932"
 
 
-def open_csv(path: Path) -> TextIO:
+@contextmanager
+def open_csv(path: Path) -> Iterator[TextIO]:
     """A CSV a person gave, as text: UTF-8 or CP932, whichever it is; a spreadsheet or binary file is refused
     with what to do (save it from Excel as CSV)."""
     with path.open("rb") as raw:
         head = raw.read(8)
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in head:  # xlsx / xls / binary
         raise BadInput("file.not_csv", name=path.name)
-    return path.open(encoding=detect_encoding(path), newline="")
+    with path.open(encoding=detect_encoding(path), newline="") as fh:
+        try:
+            yield fh
+        except UnicodeDecodeError:  # neither UTF-8 nor CP932 (EUC-JP, …), wherever the first foreign byte sits
+            raise BadInput("file.not_text", name=path.name) from None

@@ -114,3 +114,49 @@ def test_a_command_given_wrong_is_one_japanese_line(args: list[str], said: str) 
     line = one_error(r)
     assert r.returncode == 2 and said in line and "--help で使い方を確認してください [cli.usage]" in line, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@SQLITE
+def test_an_unknown_vaccine_and_an_unknown_resident_for_a_printed_form(settings: Settings, tmp_path: Path) -> None:
+    import csv
+
+    from tests.conftest import SAMPLE
+
+    atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
+    r = cli("forms", "print", "--resident", atena, "--vaccine", "XX", "--dose", "1", "--out", str(tmp_path / "f.pdf"))
+    assert r.returncode == 3 and "接種種類「XX」はワクチンマスタにありません" in one_error(r)
+    r = cli(
+        "forms", "print", "--resident", "999999999999", "--vaccine", "MR", "--dose", "1", "--out", str(tmp_path / "f.pdf")
+    )
+    assert r.returncode == 3 and "住民 999999999999 が見つかりません" in one_error(r)
+    assert not (tmp_path / "f.pdf").exists()
+
+
+def test_an_upload_for_an_unknown_clinic_is_refused_in_one_line(tmp_path: Path) -> None:
+    """The API refuses (422 upload.unknown_clinic); the scanner's command says it in one line, in Japanese."""
+    import threading
+
+    import uvicorn
+
+    from intake.api.app import create_app
+    from intake.demo import DEMO_SCANNER_KEY, setup_demo
+    from tests.conftest import REDIS_URL, SAMPLE
+
+    s = Settings(var_dir=tmp_path / "var", redis_url=REDIS_URL, queue_name=f"bad-clinic-{tmp_path.name}")
+    list(setup_demo(s, SAMPLE))
+    server = uvicorn.Server(uvicorn.Config(create_app(s), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        __import__("time").sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        batch = str(SAMPLE / "batches" / "batch_00.pdf")
+        r = cli(
+            "upload", batch, "--clinic", "0000000", "--api-url", f"http://127.0.0.1:{port}", "--api-key", DEMO_SCANNER_KEY
+        )
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert r.returncode == 2 and "実施機関コード「0000000」は医療機関マスタにありません" in one_error(r)
+    assert "[upload.unknown_clinic]" in one_error(r)

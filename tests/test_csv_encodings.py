@@ -35,8 +35,8 @@ def test_a_csv_a_person_gives_is_read_in_either_encoding(tmp_path: Path, encodin
 def test_a_spreadsheet_is_refused_by_every_csv_reader(tmp_path: Path) -> None:
     f = tmp_path / "targets.csv"
     f.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
-    with pytest.raises(BadInput) as exc:
-        open_csv(f)
+    with pytest.raises(BadInput) as exc, open_csv(f):
+        pass
     assert exc.value.code == "file.not_csv"
 
 
@@ -69,3 +69,13 @@ def test_the_cli_writes_cp932_on_request_and_names_a_wrong_encoding(settings: Se
     assert (
         bad.returncode == 2 and bad.stderr.startswith("エラー: 文字コード「latin1」はありません") and "cp932" in bad.stderr
     )
+
+
+def test_a_csv_in_neither_encoding_is_one_clear_error(tmp_path: Path) -> None:
+    """Bytes neither UTF-8 nor CP932 can hold (a CP932 lead byte with no valid trail byte): refused with the file named,
+    wherever the first foreign byte sits (here after the first megabyte's worth of good rows is not needed)."""
+    f = tmp_path / "register.csv"
+    f.write_bytes(("宛名番号,氏名\n" + "000100000007,加藤 康子\n" * 3).encode("cp932") + b"000100000014,\x81\x20\n")
+    with pytest.raises(BadInput) as exc, open_csv(f) as fh:
+        fh.read()
+    assert exc.value.code == "file.not_text" and exc.value.params["name"] == "register.csv"
