@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
+from ocr.normalize import ERAS
 from review_ui.client import Api, ApiError
 from review_ui.i18n import translate
 
@@ -86,7 +88,8 @@ def field_input(where: Any, badge: str, label: str, **kw: Any) -> str:
 
 # Column headers as ward staff read them (API keys never reach a screen); a cell with nothing shows nothing.
 COLUMNS = {
-    "id": "記録番号", "atena_no": "宛名番号", "vaccine_code": "接種種類コード", "vaccine_name": "ワクチン名",
+    "id": "記録番号", "atena_no": "宛名番号", "name": "氏名", "name_kana": "氏名カナ",
+    "vaccine_code": "接種種類コード", "vaccine_name": "ワクチン名",
     "dose_no": "回数", "performed_on": "実施日", "screened_only": "予診のみ", "clinic_code": "実施機関コード",
     "clinic_name": "実施機関名", "doctor_name": "医師名", "lot_number": "ロット番号", "dose_ml": "接種量(mL)",
     "form_no": "予診票番号", "page_id": "ページ番号", "version": "版", "schedule_flags": "スケジュール確認",
@@ -108,9 +111,33 @@ def _cell(value: Any) -> Any:
     return value
 
 
+DATE_COLUMNS = {"performed_on", "birth_date", "earliest", "latest"}
+
+
+def wareki(value: Any) -> Any:
+    """An ISO date as the ward writes it: 令和8年11月1日 (Japanese screens); other values as they are."""
+    try:
+        d = date.fromisoformat(str(value))
+    except ValueError:
+        return value
+    for era, (start, end) in ERAS.items():
+        if start <= d and (end is None or d <= end):
+            year = d.year - start.year + 1
+            return f"{era}{'元' if year == 1 else year}年{d.month}月{d.day}日"
+    return value
+
+
 def table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for st.dataframe with Japanese headers (English with the English setting) and blank empty cells."""
-    return [{t(COLUMNS.get(k, k)): _cell(_undated(k, v, row)) for k, v in row.items()} for row in rows]
+    """Rows for st.dataframe with Japanese headers (English with the English setting), dates in 和暦 on Japanese
+    screens, and blank empty cells."""
+    ja = lang() != "en"
+    return [
+        {
+            t(COLUMNS.get(k, k)): _cell(wareki(v) if ja and k in DATE_COLUMNS and v else _undated(k, v, row))
+            for k, v in row.items()
+        }
+        for row in rows
+    ]
 
 
 def _undated(key: str, value: Any, row: dict[str, Any]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_ui.client import ApiError
-from review_ui.common import SEX, api, show_error, t, table
+from review_ui.common import SEX, api, lang, show_error, t, table, wareki
 
 
 def records_page() -> None:
@@ -46,7 +46,8 @@ def history_page() -> None:
     except ApiError as e:
         show_error(e)
         return
-    st.subheader(f"{h['name']}（{h['name_kana']}） {h['birth_date']} {SEX.get(h['sex'], '')} {h['move_reason']}")
+    born = wareki(h["birth_date"]) if h["birth_date"] and lang() != "en" else h["birth_date"] or ""
+    st.subheader(f"{h['name']}（{h['name_kana']}） {born} {SEX.get(h['sex'], '')} {h['move_reason']}")
     st.write(t("接種記録"))
     st.dataframe(table(h["records"]), width="stretch")
     st.write(t("次回の接種（スケジュール）"))

@@ -71,6 +71,13 @@ def test_staff_pages_show_history_and_reports(
     assert "ロット番号" in headers and "接種期限" in headers
     assert not [h for h in headers if h.isascii()], headers  # no API key reaches the staff's screen
     assert "None" not in at.dataframe[0].value.to_string()
+    assert str(at.dataframe[0].value["実施日"].iloc[0]).startswith("令和")  # dates as the ward writes them
+    at.sidebar.radio[0].set_value("記録検索").run()
+    at.text_input[0].input(rec["atena_no"])
+    at.button[0].click().run()
+    found = at.dataframe[0].value
+    assert not at.exception and list(found.columns[:3]) == ["記録番号", "宛名番号", "氏名"]  # the name beside the number
+    assert found["氏名"].iloc[0] and found["宛名番号"].iloc[0] == rec["atena_no"]
     at.sidebar.radio[0].set_value("報告").run()
     at.text_input[0].input("2026").run()
     assert not at.exception and len(at.dataframe) == 1

@@ -161,6 +161,8 @@ class RejectIn(BaseModel):
 class RecordOut(BaseModel):
     id: int
     atena_no: str
+    name: str = ""  # 氏名 beside the 宛名番号 in a search (the history names the resident once, above)
+    name_kana: str = ""
     vaccine_code: str
     vaccine_name: str
     dose_no: int
