@@ -74,7 +74,7 @@ def status(settings: Settings, session: Session | None, failures: int = 10) -> S
         q = get_queue(settings, conn)
         out.queue_depth, out.running = q.count, q.started_job_registry.count
         now = utcnow()
-        for w in Worker.all(connection=conn):
+        for w in Worker.all(queue=q):  # this installation's queue only: a shared Redis serves others too
             job = w.get_current_job_id() or ""
             page = ""
             if job:
