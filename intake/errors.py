@@ -111,4 +111,7 @@ class ServiceUnavailable(IntakeError):
 def from_os_error(exc: OSError) -> BadInput:
     """A file a person named that cannot be opened (missing, a folder, not readable, not writable): the same
     one-line error with a fix as every other bad input, at every edge that takes a path."""
-    return BadInput("file.cannot_use", path=exc.filename or "?", detail=exc.strerror or type(exc).__name__)
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")  # the words for the OS's reason are chosen by intake.messages
+    return BadInput("file.cannot_use", path=exc.filename or "?", detail=exc.strerror or type(exc).__name__, errno=name)

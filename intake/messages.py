@@ -975,6 +975,18 @@ STATUS_JA = {
 }
 
 
+OS_JA = {
+    "ENOENT": "ファイルかフォルダがありません",
+    "EACCES": "アクセス権がありません",
+    "EPERM": "操作が許可されていません",
+    "EISDIR": "フォルダです（ファイルを指定してください）",
+    "ENOTDIR": "途中のパスがフォルダではありません",
+    "EROFS": "読み取り専用の場所です",
+    "ENOSPC": "ディスクの空きがありません",
+    "EEXIST": "すでにあります",
+}
+
+
 class _Params(dict[str, object]):
     def __missing__(self, key: str) -> str:  # a parameter a caller left out shows as its name, never a KeyError
         return "{" + key + "}"
@@ -986,6 +998,8 @@ def render(code: str, params: Mapping[str, object], lang: str = "ja") -> tuple[s
     if text is None:
         return code, ""
     values = _Params(params)
+    if lang != "en" and params.get("errno") in OS_JA:  # the operating system's reason, in Japanese
+        values["detail"] = OS_JA[str(params["errno"])]
     if lang == "en":
         return text.en.format_map(values), text.en_fix.format_map(values)
     return text.ja.format_map(values), text.ja_fix.format_map(values)

@@ -84,7 +84,7 @@ def test_a_missing_file_is_one_line_with_a_fix_never_a_traceback(args: list[str]
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert r.stderr.splitlines() == [
-        f"エラー: {args[-1]} を使えません（No such file or directory） — パスとアクセス権を確認してください"
+        f"エラー: {args[-1]} を使えません（ファイルかフォルダがありません） — パスとアクセス権を確認してください"
         " [file.cannot_use]"
     ]
 
