@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # freezes it past page_timeout_seconds + page_kill_grace_seconds (intake.supervisor). True: rq's classic
     # fork of a work horse per page, ~55–75 ms a page dearer (measure with `intake bench-queue`).
     worker_fork: bool = False
+    # the page reader's CPU niceness (0–19): reviewers' screens on the same machine keep their latency while it reads
+    worker_nice: int = Field(default=10, ge=0, le=19)
     page_kill_grace_seconds: int = 10
 
     @property

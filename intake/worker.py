@@ -93,6 +93,11 @@ def ready_worker(settings: Settings, worker_class: type[BaseWorker]) -> BaseWork
     from ocr.template import load_template
 
     schedule()  # validated before the first page: a typo in the schedule data stops the worker with the line named
+    if settings.worker_nice:
+        # Reading pages is throughput work, a reviewer's Enter is latency work: on a machine that runs both, the
+        # reader yields the CPU first (bench-ui beside a busy worker: p95 Enter → next form 296/285/410 ms at nice
+        # 0, see README for nice 10).
+        os.nice(settings.worker_nice)
     warm_up(load_template(settings.template_version))
     with session_scope(settings.effective_database_url) as session:
         cached_stats(session)

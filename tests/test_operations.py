@@ -7,6 +7,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -489,3 +490,27 @@ def test_review_reasons_stored_as_sentences_become_codes_on_upgrade(
         {"code": "text", "params": {"text": "something else"}},
     ]
     assert review.has_reason(page, "low_confidence") and review.has_reason(page, "no_match")
+
+
+@SQLITE
+def test_the_page_reader_yields_the_cpu_to_reviewers(settings: Settings, tmp_path: Path) -> None:
+    """The supervised worker's work process runs at INTAKE_WORKER_NICE (reading is throughput work; a reviewer's
+    Enter on the same machine is latency work); the supervisor itself stays at the ordinary priority."""
+    env = {**os.environ, "INTAKE_WORKER_NICE": "7"}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from intake.cli import main; main()", "worker"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline, nice = time.monotonic() + 60, None
+        while time.monotonic() < deadline and nice is None:
+            children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+            for child in children:
+                if os.getpriority(os.PRIO_PROCESS, int(child)) == 7:
+                    nice = 7
+            time.sleep(0.5)
+        assert nice == 7, "the work process never ran at the configured niceness"
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        worker.terminate()
+        worker.wait(30)
