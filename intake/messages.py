@@ -290,6 +290,143 @@ CATALOGUE: dict[str, Text] = {
         "宛名番号 read from the printed digits (no check digit): confirm name and birth date",
         "",
     ),
+    # --- schedule findings (intake.services.schedule: a Check's parts, joined in order)
+    "schedule.interval_days": Text(
+        "第{since}回（{anchor}）から {gap} 日しか経っていません。{days} 日以上の間隔が必要です（最短 {earliest}）",
+        "",
+        "only {gap} days after 第{since}回 ({anchor}); at least {days} days must pass (earliest {earliest})",
+        "",
+    ),
+    "schedule.months_min": Text(
+        "第{since}回（{anchor}）から {months} か月未満です（最短 {earliest}）",
+        "",
+        "less than {months} months after 第{since}回 ({anchor}; earliest {earliest})",
+        "",
+    ),
+    "schedule.months_max": Text(
+        "第{since}回（{anchor}）から {months} か月を超えています（最長 {latest}）",
+        "",
+        "more than {months} months after 第{since}回 ({anchor}; latest {latest})",
+        "",
+    ),
+    "schedule.no_such_dose": Text(
+        "{series}: 全{total}回のため第{dose}回はありません", "", "{series}: {total} dose(s); 第{dose}回 does not exist", ""
+    ),
+    "schedule.age_days_min": Text(
+        "生後 {age} 日です。生後 {days} 日（{day}）から接種できます",
+        "",
+        "{age} days old; from {days} days after birth ({day})",
+        "",
+    ),
+    "schedule.age_days_max": Text(
+        "生後 {age} 日です。生後 {days} 日（{day}）まで接種できます",
+        "",
+        "{age} days old; until {days} days after birth ({day})",
+        "",
+    ),
+    "schedule.dose_until": Text("第{dose}回は {day}（{age}）までです", "", "第{dose}回 only until {day} ({age})", ""),
+    "schedule.dose_from": Text("第{dose}回は {day}（{age}）からです", "", "第{dose}回 from {day} ({age})", ""),
+    "schedule.future": Text(
+        "{on} は未来の日付です（今日は {today}）。年を確認してください",
+        "",
+        "{on} is in the future (today {today}): check the year",
+        "",
+    ),
+    "schedule.before_birth": Text(
+        "{on} は生年月日（{birth}）より前です。年を確認してください",
+        "",
+        "{on} is before the birth date ({birth}): check the year",
+        "",
+    ),
+    "schedule.not_in_data": Text(
+        "{vaccine} は定期接種スケジュールのデータにありません（スケジュール確認なし）",
+        "",
+        "{vaccine} is not in the routine schedule data: no schedule check",
+        "",
+    ),
+    "schedule.women_only": Text(
+        "{name} は女性のみが定期接種の対象です（性別: 男）",
+        "",
+        "{name} is a routine vaccination for girls and women only (性別: 男)",
+        "",
+    ),
+    "schedule.no_group": Text(
+        "{name}: {on} 時点の {age} 歳は対象者に該当しません（{groups}）",
+        "",
+        "{name}: age {age} on {on} is in no eligible group ({groups})",
+        "",
+    ),
+    "schedule.disability_only": Text(
+        "{name}: {age} 歳は所定の障害がある場合のみ対象です。予診票で確認してください",
+        "",
+        "{name}: age {age}: eligible only with the qualifying disability — confirm it on the form",
+        "",
+    ),
+    "schedule.before_age": Text(
+        "{on} は接種対象年齢より前です（{first} から）", "", "{on} is before the eligible age (from {first})", ""
+    ),
+    "schedule.past_age": Text(
+        "{on} は接種対象年齢を過ぎています（{last} まで）", "", "{on} is past the eligible age (until {last})", ""
+    ),
+    "schedule.allowed_under": Text(
+        "。{measure} による接種なら可能です — 該当するか確認してください", "", "; allowed under {measure} — confirm it", ""
+    ),
+    "schedule.dose_prefix": Text("{name} 第{dose}回: ", "", "{name} 第{dose}回: ", ""),
+    "schedule.dose_prefix_product": Text(
+        "{name} 第{dose}回（どの製剤でも不可。例: {product}）: ",
+        "",
+        "{name} 第{dose}回 (in every product; here {product}): ",
+        "",
+    ),
+    "schedule.later_would_be": Text(
+        "記録済みの {name} 第{dose}回（{on}）: ", "", "{name} 第{dose}回 already recorded on {on} would be ", ""
+    ),
+    "schedule.once_a_year": Text(
+        "{name} は年度に1回です。{year}年度の接種がすでに記録されています",
+        "",
+        "{name} is once per fiscal year: FY{year} already has a dose for this resident",
+        "",
+    ),
+    "schedule.season": Text(
+        "{name} の接種期間は {window} です。{on} は期間外です", "", "{name} is given {window} only; {on} is outside", ""
+    ),
+    "schedule.live_after": Text(
+        "注射生ワクチン {vaccine}（{on}）から {gap} 日しか経っていません。27日以上の間隔が必要です",
+        "",
+        "only {gap} days after the live vaccine {vaccine} ({on}); 27 days must pass between injectable live vaccines",
+        "",
+    ),
+    "schedule.live_before": Text(
+        "記録済みの注射生ワクチン {vaccine}（{on}）の {gap} 日前です。27日以上の間隔が必要です",
+        "",
+        "only {gap} days before the live vaccine {vaccine} recorded on {on}; "
+        "27 days must pass between injectable live vaccines",
+        "",
+    ),
+    "schedule.already_recorded": Text(
+        "{name} 第{dose}回はこの住民にすでに記録されています",
+        "",
+        "{name} 第{dose}回 is already recorded for this resident",
+        "",
+    ),
+    "schedule.previous_missing": Text(
+        "{name} の第{dose}回が台帳にありません（他所で接種？）",
+        "",
+        "第{dose}回 of {name} is not in the ledger (given elsewhere?)",
+        "",
+    ),
+    "schedule.amount": Text(
+        "{given} mL はこの回・年齢の接種量 {expected} mL と異なります",
+        "",
+        "{given} mL differs from the {expected} mL for this dose and age",
+        "",
+    ),
+    "schedule.lot_other_vaccine": Text(
+        "ロット {lot} は {owner} のロットで、{vaccine} ではありません", "", "lot {lot} is a {owner} lot, not {vaccine}", ""
+    ),
+    "schedule.lot_expired": Text(
+        "ロット {lot} は {expiry} に有効期限切れです（接種日 {on}）", "", "lot {lot} expired on {expiry}, before {on}", ""
+    ),
     # --- files and values a person gave
     "file.cannot_use": Text(
         "{path} を使えません（{detail}）",
@@ -1042,8 +1179,10 @@ def field_problem(error: Mapping[str, object], lang: str) -> str:
     return f"{where}: {en}" if lang == "en" else f"{where}: {ja}"
 
 
-# What the machine says about a field or a page (ocr/ and the services write English, for logs and operators),
-# as the reviewers read it. Patterns, most specific first; a message with no pattern shows as written.
+# Rows stored before messages had codes (session 7) hold English sentences: field messages, review reasons kept as
+# {"code": "text"}, a match's explanation, a record's schedule flags. They are shown through these patterns, most
+# specific first (a sentence with no pattern shows as written). Nothing written now needs them: new messages are
+# codes in CATALOGUE.
 MACHINE_JA: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), ja)
     for p, ja in (
@@ -1277,7 +1416,9 @@ def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -
     if isinstance(params.get("fields"), list):  # review.check: the fields by the labels printed on the form
         sep = ", " if lang == "en" else "、"
         shown["fields"] = sep.join((labels or {}).get(f, f) for f in params["fields"])
-    if "finding" in params:  # a schedule finding (intake.services.schedule writes English sentences)
+    if isinstance(params.get("parts"), list):  # a schedule finding: its parts by code, joined
+        shown["finding"] = "".join(render(str(m["code"]), dict(m.get("params") or {}), lang)[0] for m in params["parts"])
+    elif "finding" in params:  # a finding stored as a sentence (before codes)
         shown["finding"] = machine_text(str(params["finding"]), lang)
     if isinstance(params.get("differ"), str):  # "lot_number: 'a' ≠ 'b'; …": each field by its label
         parts = [p.split(": ", 1) for p in params["differ"].split("; ")]
@@ -1286,6 +1427,17 @@ def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -
     if "error" in params:  # an error that stopped an automatic step: its own words
         shown["error"] = render(str(params["error"]), params, lang)[0]
     return {"code": code, "params": params, "text": render(code, shown, lang)[0]}
+
+
+def flag_text(flag: object, lang: str) -> str:
+    """A schedule finding kept on a ledger row ({severity, parts} by code; "error: …" sentences before codes)."""
+    if not isinstance(flag, dict):
+        return machine_text(str(flag), lang)
+    said = "".join(render(str(m["code"]), dict(m.get("params") or {}), lang)[0] for m in flag.get("parts") or [])
+    severity = str(flag.get("severity", ""))
+    if lang != "en":
+        severity = {"error": "エラー", "warning": "注意"}.get(severity, severity)
+    return f"{severity}: {said or flag.get('message', '')}"
 
 
 def text_of(stored: object, lang: str, labels: Mapping[str, str] | None = None) -> str:

@@ -155,7 +155,7 @@ class VaccinationRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)  # 操作年月日・時刻
     deleted: bool = False  # 削除フラグ
     # schedule checks that did not pass when it was committed (acknowledged by the reviewer), for follow-up
-    schedule_flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    schedule_flags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
     __table_args__ = (
         # One committed row per page and version: a retried commit writes nothing new.

@@ -164,7 +164,10 @@ def test_schedule_errors_need_acknowledgement_and_stay_on_the_record(
     body = {**body, "acknowledged": True}
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
-    assert any("before the birth date" in f for f in committed_record(client, form["id"], body, r.json())["schedule_flags"])
+    flags = committed_record(client, form["id"], body, r.json())["schedule_flags"]
+    assert any(f.startswith("エラー: ") and "は生年月日（" in f for f in flags), flags  # kept on the row, in words
+    row = session.exec(select(VaccinationRecord)).one()
+    assert {"severity": "error", "rule": "before_birth"}.items() <= row.schedule_flags[0].items()  # by code
 
 
 def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(

@@ -68,7 +68,7 @@ def commit_page(
     entry: Entry,
     operator_id: int | None,
     municipality_code: str,
-    flags: list[str] | None = None,
+    flags: list[Any] | None = None,
 ) -> VaccinationRecord:
     """Write one ledger row for the page, in the caller's transaction. Idempotent: if the page already
     has its row, that row is returned and nothing new is written."""

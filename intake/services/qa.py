@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from intake.errors import IntakeError
 from intake.services import ledger, reasons
+from intake.services.schedule import as_flag
 from intake.settings import Settings
 from models import Page, PageStatus, ReviewAction
 
@@ -49,13 +50,11 @@ def route_sure_form(session: Session, page: Page, settings: Settings) -> str:
         entry = entry_for(page, Decision(version=page.version, values=values, atena_no=atena_no))
         checks = ledger.schedule_checks(session, entry)
         if any(c.severity == "error" for c in checks):
-            finding = reasons.reason("review.schedule_finding", finding=checks[0].message)
+            finding = reasons.reason("review.schedule_finding", parts=[m.as_json() for m in checks[0].parts])
             page.needs_review_reasons = [*page.needs_review_reasons, finding]
             return "review"
         page.resident_atena_no = atena_no
-        ledger.commit_page(
-            session, page, entry, None, settings.municipality_code, flags=[f"{c.severity}: {c.message}" for c in checks]
-        )
+        ledger.commit_page(session, page, entry, None, settings.municipality_code, flags=[as_flag(c) for c in checks])
     except IntakeError as exc:  # anything the ledger refuses goes to a reviewer with the reason
         refused = reasons.reason("review.auto_commit_refused", error=exc.code, **exc.params)
         page.needs_review_reasons = [*page.needs_review_reasons, refused]

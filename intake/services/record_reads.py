@@ -19,7 +19,7 @@ from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from intake.csv_out import Encoding, encode_csv
-from intake.messages import machine_text
+from intake.messages import flag_text
 from intake.services import audit, ledger
 from intake.services.ledger import RecordQuery
 from models import RecordRead
@@ -111,7 +111,7 @@ CSV_COLUMNS = [
 def to_json(rows: list[dict[str, Any]], lang: str = "ja") -> bytes:
     """The API's RecordOut list, serialised straight from the rows (pydantic per row cost ~60 ms for 2,500); the
     schedule flags in the reader's language."""
-    shown = [{**r, "schedule_flags": [machine_text(f, lang) for f in r.get("schedule_flags") or []]} for r in rows]
+    shown = [{**r, "schedule_flags": [flag_text(f, lang) for f in r.get("schedule_flags") or []]} for r in rows]
     return json.dumps(shown, ensure_ascii=False, default=_plain, separators=(",", ":")).encode("utf-8")
 
 

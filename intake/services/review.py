@@ -16,10 +16,10 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
-from intake.messages import STATUS_JA, machine_text
+from intake.messages import STATUS_JA
 from intake.services import audit, double_entry, ledger, qa, reasons
 from intake.services.auth import Principal
-from intake.services.schedule import Check
+from intake.services.schedule import Check, as_flag, words
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, UserAccount, VaccinationRecord
@@ -262,10 +262,12 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
         raise BadInput("review.not_in_register", atena_no=d.atena_no)
     entry = entry_for(page, d)
     checks = ledger.schedule_checks(session, entry)
-    errors = [c.message for c in checks if c.severity == "error"]
+    errors = [c for c in checks if c.severity == "error"]
     if errors and not d.acknowledged:
         raise ScheduleProblem(
-            "review.schedule", findings="；".join(machine_text(e, "ja") for e in errors), findings_en="; ".join(errors)
+            "review.schedule",
+            findings="；".join(words(c.parts, "ja") for c in errors),
+            findings_en="; ".join(c.message for c in errors),
         )
     blind = double_entry.blind_fields(page, settings.template_version, settings.double_entry)
     if blind and who.role == Role.reviewer:
@@ -296,9 +298,7 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
             detail={"changed": _changed(page, d.values), "atena_no": d.atena_no, "qa": page.qa_sample},
         )
     )
-    record = ledger.commit_page(
-        session, page, entry, who.id, settings.municipality_code, flags=[f"{c.severity}: {c.message}" for c in checks]
-    )
+    record = ledger.commit_page(session, page, entry, who.id, settings.municipality_code, flags=[as_flag(c) for c in checks])
     session.commit()
     return Outcome("committed", record)
 

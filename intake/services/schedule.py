@@ -8,11 +8,12 @@ Ages follow the Japanese legal convention: an age is reached on the day before t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from intake.messages import render
 from intake.services.eligibility import eligible, long_term_illness, special_measure
 from intake.services.legal_age import (
     add_months,
@@ -24,6 +25,7 @@ from intake.services.legal_age import (
     school_start,
 )
 from intake.services.schedule_data import AgeRule, DoseRow, Vaccine, is_hard, schedule
+from ocr.types import Message, msg
 
 __all__ = ["Check", "PriorDose", "add_months", "check_dose", "reach_date", "school_start"]
 
@@ -32,8 +34,27 @@ __all__ = ["Check", "PriorDose", "add_months", "check_dose", "reach_date", "scho
 class Check:
     rule: str  # age_window, dose_count, interval, live_interval, duplicate, amount, lot, sequence, future, season, sex
     severity: str  # error | warning
-    message: str  # in a reviewer's words
+    message: str  # in English, for logs and the record's follow-up flags
     source: str = ""  # where the data file found the rule (a law, a municipal restatement, a package insert)
+    parts: tuple[Message, ...] = ()  # the finding by code, worded at the edge in the reader's language (joined)
+
+    @staticmethod
+    def of(rule: str, severity: str, *parts: Message) -> Check:
+        return Check(rule, severity, words(parts, "en"), parts=parts)
+
+
+def as_flag(c: Check) -> dict[str, object]:
+    """A finding kept on the ledger row for follow-up (acknowledged by the reviewer): by code, with its English."""
+    return {"severity": c.severity, "rule": c.rule, "parts": [m.as_json() for m in c.parts], "message": c.message}
+
+
+def words(parts: tuple[Message, ...], lang: str) -> str:
+    """A finding's parts (a prefix naming the vaccine and dose, the problem, an exception) in one language."""
+    return "".join(render(p.code, dict(p.params), lang)[0] for p in parts)
+
+
+NO_SUCH_DOSE = "schedule.no_such_dose"
+BY_AGE = {"schedule.age_days_min", "schedule.age_days_max", "schedule.dose_until", "schedule.dose_from"}
 
 
 # ---- the rules --------------------------------------------------------------------------------------
@@ -98,36 +119,43 @@ def series_for(v: Vaccine, birth: date | None, first_on: date | None, product: s
     return [Series(v.name, v.series_total, v.doses, v.status)]
 
 
-def _interval(row: DoseRow, dose_no: int, on: date, prev: date | None, first: date | None) -> list[str]:
-    """What this dose's row says about the time since the previous (or the first) dose, in words; [] if kept."""
+def _interval(row: DoseRow, dose_no: int, on: date, prev: date | None, first: date | None) -> list[Message]:
+    """What this dose's row says about the time since the previous (or the first) dose, by code; [] if kept."""
     out = []
-    anchor, since = (first, "第1回") if row.anchored_on_first() else (prev, f"第{dose_no - 1}回")
+    anchor, since = (first, 1) if row.anchored_on_first() else (prev, dose_no - 1)
     days, months = row.interval_days(), row.interval_months()
     if anchor is not None and days is not None and on < anchor + timedelta(days=days + 1):
+        earliest_day = anchor + timedelta(days=days + 1)
         out.append(
-            f"only {(on - anchor).days} days after {since} ({anchor}); at least {days} days must pass "
-            f"(earliest {anchor + timedelta(days=days + 1)})"
-        )
+            msg("schedule.interval_days", gap=(on - anchor).days, since=since, anchor=str(anchor), days=days,
+                earliest=str(earliest_day))
+        )  # fmt: skip
     if prev is not None and months is not None:
         earliest = add_months_frac(prev, months)
         if on < earliest:
-            out.append(f"less than {months:g} months after 第{dose_no - 1}回 ({prev}; earliest {earliest})")
+            out.append(
+                msg("schedule.months_min", months=f"{months:g}", since=dose_no - 1, anchor=str(prev), earliest=str(earliest))
+            )
     if prev is not None and row.max_interval_months is not None:
         latest = add_months(prev, row.max_interval_months)[0]
         if on > latest:
-            out.append(f"more than {row.max_interval_months} months after 第{dose_no - 1}回 ({prev}; latest {latest})")
+            out.append(
+                msg("schedule.months_max", months=row.max_interval_months, since=dose_no - 1, anchor=str(prev),
+                    latest=str(latest))
+            )  # fmt: skip
     if first is not None and row.min_interval_months_from_first is not None:
         earliest = add_months_frac(first, row.min_interval_months_from_first)
         if on < earliest:
-            out.append(f"less than {row.min_interval_months_from_first:g} months after 第1回 ({first}; earliest {earliest})")
+            months_first = f"{row.min_interval_months_from_first:g}"
+            out.append(msg("schedule.months_min", months=months_first, since=1, anchor=str(first), earliest=str(earliest)))
     return out
 
 
 def _series_problems(
     s: Series, v: Vaccine, dose_no: int, on: date, birth: date | None, prev: date | None, first: date | None
-) -> list[str]:
+) -> list[Message]:
     if s.total is not None and dose_no > s.total:
-        return [f"{s.label}: {s.total} dose(s); 第{dose_no}回 does not exist"]
+        return [msg(NO_SUCH_DOSE, series=s.label, total=s.total, dose=dose_no)]
     row = s.row(dose_no)
     if row is None:
         return []
@@ -136,14 +164,21 @@ def _series_problems(
         age_days = (on - birth).days
         if row.min_age_days is not None and age_days < row.min_age_days:
             lo_day = birth + timedelta(days=row.min_age_days)
-            out.append(f"{age_days} days old; from {row.min_age_days} days after birth ({lo_day})")
+            out.append(msg("schedule.age_days_min", age=age_days, days=row.min_age_days, day=str(lo_day)))
         if row.max_age_days is not None and age_days > row.max_age_days:
             hi_day = birth + timedelta(days=row.max_age_days)
-            out.append(f"{age_days} days old; until {row.max_age_days} days after birth ({hi_day})")
+            out.append(msg("schedule.age_days_max", age=age_days, days=row.max_age_days, day=str(hi_day)))
         if row.must_be_by_age and on > reach_date(birth, row.must_be_by_age):
-            out.append(f"第{dose_no}回 only until {reach_date(birth, row.must_be_by_age)} ({row.must_be_by_age})")
+            out.append(
+                msg(
+                    "schedule.dose_until",
+                    dose=dose_no,
+                    day=str(reach_date(birth, row.must_be_by_age)),
+                    age=row.must_be_by_age,
+                )
+            )
         if isinstance(row.min_age, str) and on < reach_date(birth, row.min_age) and s.label != v.name:
-            out.append(f"第{dose_no}回 from {reach_date(birth, row.min_age)} ({row.min_age})")
+            out.append(msg("schedule.dose_from", dose=dose_no, day=str(reach_date(birth, row.min_age)), age=row.min_age))
     return out
 
 
@@ -167,21 +202,21 @@ def check_dose(
     out: list[Check] = []
     v = _vaccine(vaccine_code)
 
-    def add(rule: str, hard: bool, message: str) -> None:
-        out.append(Check(rule, "error" if hard else "warning", message))
+    def add(rule: str, hard: bool, *parts: Message) -> None:
+        out.append(Check.of(rule, "error" if hard else "warning", *parts))
 
     if on > (today or date.today()):
-        add("future", True, f"{on} is in the future (today {today or date.today()}): check the year")
+        add("future", True, msg("schedule.future", on=str(on), today=str(today or date.today())))
     if birth is not None and on < birth:  # a mistyped year: no age, no window, no interval is defined
-        add("before_birth", True, f"{on} is before the birth date ({birth}): check the year")
+        add("before_birth", True, msg("schedule.before_birth", on=str(on), birth=str(birth)))
         return out + _lot_checks(vaccine_code, on, lot, lot_number)
     if v is None:
-        add("schedule", False, f"{vaccine_code} is not in the routine schedule data: no schedule check")
+        add("schedule", False, msg("schedule.not_in_data", vaccine=vaccine_code))
         return out + _lot_checks(vaccine_code, on, lot, lot_number)
     name = v.name
     lw_hard = is_hard(v.legal_window.status if v.legal_window else None)
     if v.sex == "female" and sex == "1":
-        add("sex", lw_hard or is_hard(v.status), f"{name} is a routine vaccination for girls and women only (性別: 男)")
+        add("sex", lw_hard or is_hard(v.status), msg("schedule.women_only", name=name))
     same = sorted((p for p in history if p.vaccine_code == vaccine_code), key=lambda p: p.performed_on)
     if v.eligibility is not None and v.eligibility.groups and birth is not None:
         ok, needs_flag, groups = eligible(v, birth, on)
@@ -189,43 +224,40 @@ def check_dose(
             add(
                 "age_window",
                 is_hard(v.eligibility.status),
-                f"{name}: age {age_years(birth, on)} on {on} is in no eligible group ({groups})",
+                msg("schedule.no_group", name=name, age=age_years(birth, on), on=str(on), groups=str(groups)),
             )
         elif needs_flag:
-            add(
-                "eligibility",
-                False,
-                f"{name}: age {age_years(birth, on)}: eligible only with the qualifying disability — confirm it on the form",
-            )
+            add("eligibility", False, msg("schedule.disability_only", name=name, age=age_years(birth, on)))
     elif birth is not None:
         window = legal_window(v, dose_no, birth)
         if window is not None:
             first_day, last_day, hard = window
             outside = (
-                f"{on} is before the eligible age (from {first_day})"
+                msg("schedule.before_age", on=str(on), first=str(first_day))
                 if on < first_day
-                else f"{on} is past the eligible age (until {last_day})"
+                else msg("schedule.past_age", on=str(on), last=str(last_day))
                 if on > last_day
-                else ""
+                else None
             )
-            if outside:
+            if outside is not None:
                 covered = special_measure(v, birth, on, sex, [p.performed_on for p in same]) or (
                     long_term_illness(v, birth, on) if on > last_day else ""
                 )
+                prefix = msg("schedule.dose_prefix", name=name, dose=dose_no)
                 if covered:  # the law's exceptions: a person confirms the resident is one of them, never silent
-                    add("age_window", False, f"{name} 第{dose_no}回: {outside}; allowed under {covered} — confirm it")
+                    add("age_window", False, prefix, outside, msg("schedule.allowed_under", measure=covered))
                 else:
-                    add("age_window", hard, f"{name} 第{dose_no}回: {outside}")
+                    add("age_window", hard, prefix, outside)
     if v.yearly:
         fy = fiscal_year_start(on)
         if any(fiscal_year_start(p.performed_on) == fy for p in same):
-            add("duplicate", True, f"{name} is once per fiscal year: FY{fy.year} already has a dose for this resident")
+            add("duplicate", True, msg("schedule.once_a_year", name=name, year=fy.year))
         for row in v.doses:
             if row.window_in_year and not _in_season(on, row.window_in_year):
                 add(
                     "season",
                     is_hard(row.status) or "period confirmed" in (row.status or ""),
-                    f"{name} is given {row.window_in_year} only; {on} is outside",
+                    msg("schedule.season", name=name, window=row.window_in_year, on=str(on)),
                 )
     else:
         _series_checks(v, dose_no, on, birth, same, product, add)
@@ -238,13 +270,13 @@ def check_dose(
                 add(
                     "live_interval",
                     True,
-                    f"only {gap} days after the live vaccine {p.vaccine_code} ({p.performed_on}); {LIVE_RULE}",
+                    msg("schedule.live_after", gap=gap, vaccine=p.vaccine_code, on=str(p.performed_on)),
                 )
             elif 0 < -gap <= 27:
                 add(
                     "live_interval",
                     True,
-                    f"only {-gap} days before the live vaccine {p.vaccine_code} recorded on {p.performed_on}; {LIVE_RULE}",
+                    msg("schedule.live_before", gap=-gap, vaccine=p.vaccine_code, on=str(p.performed_on)),
                 )
     out += _amount_checks(v, dose_no, on, birth, dose_ml)
     return [_cited(c, v, dose_no) for c in out] + _lot_checks(vaccine_code, on, lot, lot_number)
@@ -276,7 +308,7 @@ def _cited(c: Check, v: Vaccine, dose_no: int) -> Check:
         src = _first_source(lw.source if lw else None, row.source if row else None, v.source)
     else:
         src = _first_source(row.source if row else None, v.source, lw.source if lw else None)
-    return Check(c.rule, c.severity, c.message, src)
+    return replace(c, source=src)
 
 
 def _series_checks(
@@ -284,11 +316,11 @@ def _series_checks(
 ) -> None:
     name = v.name
     if any(p.dose_no == dose_no for p in same):
-        add("duplicate", True, f"{name} 第{dose_no}回 is already recorded for this resident")
+        add("duplicate", True, msg("schedule.already_recorded", name=name, dose=dose_no))
     by_no = {p.dose_no: p.performed_on for p in same}
     prev, first = by_no.get(dose_no - 1), by_no.get(1) if dose_no > 1 else None
     if dose_no > 1 and prev is None:
-        add("sequence", False, f"第{dose_no - 1}回 of {name} is not in the ledger (given elsewhere?)")
+        add("sequence", False, msg("schedule.previous_missing", name=name, dose=dose_no - 1))
     first_on = on if dose_no == 1 else by_no.get(1)
     candidates = series_for(v, birth, first_on, product)
     if not candidates:
@@ -301,14 +333,16 @@ def _series_checks(
         )
         best = min(admits, key=lambda i: (len(problems[i]), -(candidates[i].total or 0)))
         row = candidates[best].row(dose_no)
-        hard = (
-            is_hard(row.status if row else None, candidates[best].status, v.status) or "does not exist" in problems[best][0]
+        no_such = problems[best][0].code == NO_SUCH_DOSE
+        hard = is_hard(row.status if row else None, candidates[best].status, v.status) or no_such
+        rule = "dose_count" if no_such else "interval"
+        prefix = (
+            msg("schedule.dose_prefix", name=name, dose=dose_no)
+            if len(candidates) == 1
+            else msg("schedule.dose_prefix_product", name=name, dose=dose_no, product=candidates[best].label)
         )
-        rule = "dose_count" if "does not exist" in problems[best][0] else "interval"
-        label = "" if len(candidates) == 1 else f" (in every product; here {candidates[best].label})"
-        for message in problems[best]:
-            by_age = "days old" in message or "only until" in message or message.startswith(f"第{dose_no}回 from")
-            add("age_window" if by_age else rule, hard, f"{name} 第{dose_no}回{label}: {message}")
+        for problem in problems[best]:
+            add("age_window" if problem.code in BY_AGE else rule, hard, prefix, problem)
     # a later dose already in the ledger (forms arrive out of order) must still keep its interval from this one
     for later in (p for p in same if p.dose_no > dose_no and p.performed_on > on):
         after = {**by_no, dose_no: on}
@@ -320,14 +354,11 @@ def _series_checks(
             clash = [
                 m
                 for m in _interval(row, later.dose_no, later.performed_on, after.get(later.dose_no - 1), after.get(1))
-                if str(on) in m
+                if str(on) in (str(value) for _, value in m.params)
             ]
             if clash:
-                add(
-                    "interval",
-                    hard,
-                    f"{name} 第{later.dose_no}回 already recorded on {later.performed_on} would be {clash[0]}",
-                )
+                later_prefix = msg("schedule.later_would_be", name=name, dose=later.dose_no, on=str(later.performed_on))
+                add("interval", hard, later_prefix, clash[0])
                 break
 
 
@@ -353,7 +384,7 @@ def _amount_checks(v: Vaccine, dose_no: int, on: date, birth: date | None, dose_
     if isinstance(amount, dict) and birth is not None:
         amount = amount.get("age<3y" if age_years(birth, on) < 3 else "age>=3y", amount.get("age<10y"))
     if isinstance(amount, int | float) and dose_ml is not None and abs(float(amount) - dose_ml) > 1e-6:
-        return [Check("amount", "warning", f"{dose_ml} mL differs from the {amount} mL for this dose and age")]
+        return [Check.of("amount", "warning", msg("schedule.amount", given=dose_ml, expected=amount))]
     return []
 
 
@@ -361,14 +392,15 @@ def _lot_checks(vaccine_code: str, on: date, lot: tuple[str, date | None] | None
     if not lot_number:
         return []
     if lot is None:
-        return [Check("lot", "error", f"lot {lot_number} is not in the lot master")]
+        return [Check.of("lot", "error", msg("field.lot_unknown", lot=lot_number))]
     out = []
     lot_vaccine, expiry = lot
     if lot_vaccine != vaccine_code:
-        out.append(Check("lot", "error", f"lot {lot_number} is a {lot_vaccine} lot, not {vaccine_code}"))
+        out.append(
+            Check.of(
+                "lot", "error", msg("schedule.lot_other_vaccine", lot=lot_number, owner=lot_vaccine, vaccine=vaccine_code)
+            )
+        )
     if expiry is not None and on > expiry:
-        out.append(Check("lot", "error", f"lot {lot_number} expired on {expiry}, before {on}"))
+        out.append(Check.of("lot", "error", msg("schedule.lot_expired", lot=lot_number, expiry=str(expiry), on=str(on))))
     return out
-
-
-LIVE_RULE = "27 days must pass between injectable live vaccines"

@@ -9,7 +9,7 @@ from intake.api.deps import LangDep, SessionDep, StaffDep
 from intake.api.schemas import RecordOut
 from intake.csv_out import Encoding, media_type
 from intake.errors import NotFound
-from intake.messages import machine_text
+from intake.messages import flag_text
 from intake.services import audit, ledger, record_reads
 from intake.services.ledger import RecordQuery
 from intake.ward_dates import optional_day
@@ -35,7 +35,7 @@ def record_out(r: VaccinationRecord, lang: str = "ja") -> RecordOut:
         form_no=r.form_no,
         page_id=r.page_id,
         version=r.version,
-        schedule_flags=[machine_text(f, lang) for f in r.schedule_flags],  # findings in the reader's language
+        schedule_flags=[flag_text(f, lang) for f in r.schedule_flags],  # findings in the reader's language
     )
 
 

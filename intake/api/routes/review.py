@@ -18,9 +18,10 @@ from intake.api.schemas import (
     ReviewPageOut,
 )
 from intake.errors import Forbidden, NotFound
-from intake.messages import machine_text, text_of, worded
+from intake.messages import text_of, worded
 from intake.services import audit, double_entry, review
 from intake.services.matching import search_candidates
+from intake.services.schedule import words
 from models import Page, Resident, Role
 from ocr.register import PX_PER_MM
 from ocr.template import load_template
@@ -101,7 +102,7 @@ def review_page_out(
         match_explanation=_explained(page.match.get("explanation", ""), lang),
         candidates=candidates,
         checks=[
-            CheckOut(rule=c.rule, severity=c.severity, message=machine_text(c.message, lang), source=c.source)
+            CheckOut(rule=c.rule, severity=c.severity, message=words(c.parts, lang), source=c.source)
             for c in review.checks_for(session, page, page.match.get("atena_no"))
         ],
         px_per_mm=PX_PER_MM,
