@@ -105,3 +105,16 @@ def test_every_report_of_a_command_is_in_both_languages() -> None:
         params = {n: "1" for n in names}
         assert JAPANESE.search(said(code, params, "ja")), code
         assert "{" not in said(code, params, "ja") + said(code, params, "en"), code
+
+
+def test_every_coded_message_the_services_build_has_words() -> None:
+    """Schedule findings, match explanations and review reasons are built by code in intake/ too (msg(...),
+    reasons.reason(...)): each code has both languages."""
+    used: set[str] = set()
+    for path in ROOT.glob("intake/**/*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'\bmsg\(\s*"([a-z_]+\.[a-z_]+)"', text))
+        used |= set(re.findall(r'\breason\(\s*"([a-z_]+\.[a-z_]+)"', text))
+        used |= set(re.findall(r'^[A-Z_]+ = "([a-z_]+\.[a-z_]+)"$', text, re.M))
+    assert len(used) > 40, sorted(used)
+    assert sorted(c for c in used if c not in CATALOGUE) == []
