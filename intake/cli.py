@@ -240,7 +240,7 @@ def upload(
 @app.command()
 def worker(burst: Annotated[bool, typer.Option(help="exit when the queue is empty")] = False) -> None:
     """Run a page worker (rq; one supervised work process).  Example: intake worker"""
-    from intake.worker import run_worker
+    from intake.worker_start import run_worker
 
     code = run_worker(burst=burst)
     if code:

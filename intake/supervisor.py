@@ -30,6 +30,7 @@ from typing import Any
 from rq import SimpleWorker
 
 from intake.settings import Settings
+from intake.worker import ready_worker
 
 log = logging.getLogger("intake.worker")
 
@@ -53,8 +54,6 @@ class WatchedWorker(SimpleWorker):
 
 
 def _child(settings: Settings, current: Any, burst: bool) -> None:
-    from intake.worker import ready_worker
-
     worker = ready_worker(settings, WatchedWorker)
     if settings.worker_metrics_port:
         # in the work process, where pages are read (a replaced work process binds the port again)

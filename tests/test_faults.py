@@ -251,7 +251,7 @@ def _work_process_on(settings: Settings, page_id: int, supervisor: subprocess.Po
             page = s.get(Page, page_id)
             busy = page is not None and page.status == PageStatus.processing
         children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
-        # A long-running worker also has its Redis watcher (intake.worker.watch_redis_restarts), started first:
+        # A long-running worker also has its Redis watcher (intake.worker_start.watch_redis_restarts), started first:
         # the work process is the newest child.
         if busy and children:
             return max((int(c) for c in children), key=lambda c: int(Path(f"/proc/{c}/stat").read_text().split()[21]))

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from intake.errors import IntakeError
 from intake.services import ledger, reasons
+from intake.services.entry import Decision, entry_for
 from intake.services.schedule import as_flag
 from intake.settings import Settings
 from models import Page, PageStatus, ReviewAction
@@ -40,8 +41,6 @@ def mark_sample(page: Page, settings: Settings) -> bool:
 def route_sure_form(session: Session, page: Page, settings: Settings) -> str:
     """For a form with every field auto-accepted and its resident matched automatically (and not a QA sample):
     'committed' (auto-commit on and the schedule has no objection) or 'review'."""
-    from intake.services.review import Decision, entry_for  # review imports this module's neighbours
-
     if not settings.auto_commit:
         return "review"
     values = {k: str(v.get("value", "")) for k, v in page.fields.items() if isinstance(v, dict) and "value" in v}

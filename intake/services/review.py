@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image
@@ -19,23 +19,15 @@ from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound
 from intake.messages import STATUS_JA
 from intake.services import audit, double_entry, ledger, qa, reasons
 from intake.services.auth import Principal
-from intake.services.schedule import Check, as_flag, words
+from intake.services.entry import Decision, entry_for
+from intake.services.schedule import as_flag, words
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, UserAccount, VaccinationRecord
 from models.enums import REVIEWABLE
 from models.tables import utcnow
-from ocr.normalize import DateProblem, parse_date
 from ocr.register import PX_PER_MM
 from ocr.template import load_template
-
-
-@dataclass(frozen=True)
-class Decision:
-    version: int
-    values: dict[str, str]  # field name → value as the reviewer confirmed it
-    atena_no: str
-    acknowledged: bool = False  # the reviewer saw the schedule errors and records the dose anyway
 
 
 class ScheduleProblem(Conflict):
@@ -206,39 +198,6 @@ def _held(session: Session, who: Principal, page_id: int, version: int) -> Page:
     return page
 
 
-def entry_for(page: Page, d: Decision) -> ledger.Entry:
-    ident = page.fields.get("_identity", {})
-    vaccine = d.values.get("vaccine_code") or ident.get("vaccine_code")
-    dose_no = d.values.get("dose_no") or ident.get("dose_no")
-    if not vaccine or not dose_no:
-        raise BadInput("review.vaccine_unknown")
-    date_text = d.values.get("vaccination_date", "")
-    screened_only = d.values.get("screening_result") == "見合わせ"
-    performed: date | None = None
-    if date_text.strip() or not screened_only:  # a 見合わせ form may carry no date: recorded as not written
-        try:
-            performed = parse_date(date_text)
-        except DateProblem as exc:
-            raise BadInput(f"date.{exc.code}", what="接種年月日", value=date_text) from exc
-    dose_text = d.values.get("dose_ml", "")
-    try:
-        dose_ml = float(dose_text) if dose_text else None
-    except ValueError:
-        raise BadInput("review.bad_number", field="接種量", value=dose_text) from None
-    if not screened_only and not d.values.get("lot_number"):
-        raise BadInput("review.lot_empty")
-    return ledger.Entry(
-        atena_no=d.atena_no,
-        vaccine_code=str(vaccine),
-        dose_no=int(dose_no),
-        performed_on=performed,
-        lot_number=d.values.get("lot_number", ""),
-        dose_ml=dose_ml,
-        doctor_name=d.values.get("doctor_name", ""),
-        screened_only=screened_only,
-    )
-
-
 def accept(session: Session, who: Principal, settings: Settings, page_id: int, d: Decision) -> Outcome:
     page = session.get(Page, page_id)
     if page is not None and page.status == PageStatus.committed:
@@ -331,18 +290,6 @@ def reject(session: Session, who: Principal, page_id: int, version: int, reason:
     page.status = PageStatus.rejected
     page.reason = reason[:500]
     return _release(session, who, page, "reject", reason)
-
-
-def checks_for(session: Session, page: Page, atena_no: str | None) -> list[Check]:
-    """Schedule checks on what the form says now (shown where the reviewer decides); [] if not yet checkable."""
-    if not atena_no:
-        return []
-    values = {k: str(v.get("value", "")) for k, v in page.fields.items() if isinstance(v, dict) and "value" in v}
-    try:
-        entry = entry_for(page, Decision(version=page.version, values=values, atena_no=atena_no))
-    except BadInput:
-        return []
-    return ledger.schedule_checks(session, entry)
 
 
 def field_crop(store: ContentStore, page: Page, field: str, template_version: str, margin_mm: float = 2.0) -> bytes:

@@ -19,7 +19,7 @@ from intake.api.schemas import (
 )
 from intake.errors import Forbidden, NotFound
 from intake.messages import text_of, worded
-from intake.services import audit, double_entry, review
+from intake.services import audit, double_entry, entry, review
 from intake.services.matching import search_candidates
 from intake.services.schedule import words
 from models import Page, Resident, Role
@@ -103,7 +103,7 @@ def review_page_out(
         candidates=candidates,
         checks=[
             CheckOut(rule=c.rule, severity=c.severity, message=words(c.parts, lang), source=c.source)
-            for c in review.checks_for(session, page, page.match.get("atena_no"))
+            for c in entry.checks_for(session, page, page.match.get("atena_no"))
         ],
         px_per_mm=PX_PER_MM,
         qa_sample=page.qa_sample,
@@ -190,7 +190,7 @@ def accept(
         who,
         settings,
         page_id,
-        review.Decision(version=body.version, values=body.values, atena_no=body.atena_no, acknowledged=body.acknowledged),
+        entry.Decision(version=body.version, values=body.values, atena_no=body.atena_no, acknowledged=body.acknowledged),
     )
     record = record_out(outcome.record, lang) if outcome.record is not None else None
     labels = {f.name: f.label or f.name for f in load_template(settings.template_version).fields}
