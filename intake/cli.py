@@ -27,9 +27,7 @@ masters_app = typer.Typer(help="Masters: vaccines, lots, clinics.", no_args_is_h
 users_app = typer.Typer(help="User accounts and scanner keys.", no_args_is_help=True)
 forms_app = typer.Typer(help="Print the ward's forms.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
-train_app = typer.Typer(help="Train the recognition models (development; needs the [train] extra).", no_args_is_help=True)
 for sub, name in (
-    (train_app, "train"),
     (residents_app, "residents"),
     (masters_app, "masters"),
     (users_app, "users"),
@@ -459,55 +457,6 @@ def forms_print_bulk(
         say("mailing.file", path=path, count=count)
 
 
-@app.command()
-def synth(
-    out: Path,
-    n: int = 30,
-    seed: int = 1,
-    degrade: str = "light",
-    batch_size: int = 10,
-    digits: Annotated[
-        str, typer.Option(help="real: real hand-written digits in the boxes; font: handwriting fonts")
-    ] = "real",
-) -> None:
-    """Generate a synthetic corpus with truth.  Example: intake synth corpus/ --n 500 --seed 7 --degrade wide"""
-    from intake.synth.scan import make_corpus, write_batches
-
-    if degrade not in ("none", "light", "heavy", "mixed", "wide"):
-        raise BadInput("value.choice", what="--degrade", value=degrade, choices="none, light, heavy, mixed, wide")
-    if digits not in ("real", "font"):
-        raise BadInput("value.choice", what="--digits", value=digits, choices="real, font")
-    from intake.progress import Progress
-
-    t = time.perf_counter()
-    shown = Progress("synth", n, "pages")
-    pages = make_corpus(out, n, seed, degrade, digits=digits, progress=shown)
-    shown.finish()
-    batches = write_batches(out, pages, batch_size)
-    typer.echo(f"{len(pages)} pages, {len(batches)} batches in {out} ({time.perf_counter() - t:.0f}s)")
-
-
-@app.command("eval")
-def eval_cmd(
-    corpus: Path,
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    workers: int = 2,
-    charsets: Annotated[
-        bool, typer.Option(help="limit PP-OCR to each field's characters (--no-charsets measures the gain)")
-    ] = True,
-) -> None:
-    """Run recognition on a corpus and report accuracy and speed.  Example: intake eval scans_sample --out m.json"""
-    from intake.evaluate import evaluate, print_table
-    from intake.progress import Progress
-
-    shown = Progress("eval", unit="pages")
-    metrics = evaluate(corpus, workers=workers, charsets=charsets, progress=shown)
-    shown.finish()
-    print_table(metrics)
-    if out:
-        out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
 @app.command("ocr-overlay")
 def ocr_overlay(
     image: Path,
@@ -544,91 +493,11 @@ def ocr_overlay(
     say("file.written", path=out)
 
 
-@app.command("bench-queue")
-def bench_queue_cmd(
-    corpus: Path,
-    workers: int = 2,
-    baseline_pages: int = 40,
-    database_url: Annotated[str, typer.Option(help="default: a fresh SQLite file")] = "",
-) -> None:
-    """Throughput through the real queue and workers vs full-page Tesseract.  Example: intake bench-queue corpus/"""
-    from intake.bench import bench_queue
-
-    typer.echo(json.dumps(bench_queue(corpus, workers, baseline_pages, database_url), ensure_ascii=False, indent=1))
-
-
-@app.command("bench-ledger")
-def bench_ledger_cmd(
-    residents: int = 740_000,
-    records: int = 5_000_000,
-    lots: int = 2000,
-    commits: int = 2000,
-    admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-) -> None:
-    """The ledger at ward scale on PostgreSQL (a scratch database, dropped after).
-    Example: intake bench-ledger --residents 740000 --records 5000000"""
-    from intake.bench_ledger import run
-
-    typer.echo(json.dumps(run(admin_url, residents, records, lots, commits), ensure_ascii=False, indent=1))
-
-
-@app.command("bench-match")
-def bench_match_cmd(
-    residents: int = 740_000,
-    queries: int = 50_000,
-    database: Annotated[str, typer.Option(help="sqlite, or a PostgreSQL admin URL")] = "sqlite",
-    workers: Annotated[int, typer.Option(help="processes for the batch (0: one per core)")] = 0,
-) -> None:
-    """Matching quality and speed on a synthetic register.  Example: intake bench-match --residents 740000 --queries 50000"""
-    from intake.bench_match import run
-
-    typer.echo(json.dumps(run(residents, queries, database, workers=workers), ensure_ascii=False, indent=1))
-
-
-@app.command("bench-ui")
-def bench_ui_cmd(
-    forms: int = 20,
-    load_pages: Annotated[int, typer.Option(help="pages a worker reads meanwhile (0: an idle machine)")] = 0,
-) -> None:
-    """Enter on one form → next form ready, in headless Chromium through the real UI.  Example: intake bench-ui
-    --load-pages 300"""
-    from intake.bench_ui import run
-
-    typer.echo(json.dumps(run(forms, load_pages), ensure_ascii=False, indent=1))
-
-
-@train_app.command("digits")
-def train_digits(
-    seed: int = 1,
-    epochs: int = 14,
-    variants: Annotated[int, typer.Option(help="scanned boxes drawn per real digit")] = 12,
-    members: Annotated[int, typer.Option(help="networks in the ensemble (their mean is the model)")] = 2,
-    out: Annotated[Path | None, typer.Option("--out", help="folder for digits.onnx and its card")] = None,
-) -> None:
-    """Train the digit-box classifier on real handwriting, export ONNX.  Example: intake train digits --seed 1"""
-    from intake.synth.train_digits import train
-
-    train(seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo)
-
-
-@app.command("eval-digit-strings")
-def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> None:
-    """Read generated field images of real hand-written digit strings.  Example: intake eval-digit-strings --seed 9"""
-    from intake.evaluate import evaluate_digit_strings
-
-    if source not in ("corpus", "uci"):
-        raise BadInput("value.choice", what="--source", value=source, choices="corpus, uci")
-    m = evaluate_digit_strings(n, seed, source)
-    typer.echo(
-        f"{m['strings']} strings ({source}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
-    )
-
-
 @app.command("ocr-field")
 def ocr_field(images: list[Path], kind: Annotated[str, typer.Option(help="digits|date|lot|dose|text|kana")]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
     from intake.errors import BadInput
-    from intake.evaluate import read_field_image
+    from ocr.field_image import read_field_image
 
     kinds = ("digits", "date", "lot", "dose", "text", "kana")
     if kind not in kinds:
@@ -810,8 +679,11 @@ GROUPS = {"residents", "masters", "users", "forms", "audit", "train"}  # command
 SERVERS = {"serve": "api", "worker": "worker", "ui": "ui", "scheduler": "scheduler"}
 
 
-def main() -> None:
+def main(application: typer.Typer | None = None) -> None:
+    """The edge of every command (the product's; tools.dev passes its own app): one line per error."""
     from intake.logs import configure_logging
+
+    application = application or app
 
     args = sys.argv[1:]
     words = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "--as")]
@@ -823,7 +695,7 @@ def main() -> None:
     try:
         # not standalone: a usage error (missing option, a word where a number goes) comes here, to be said in one
         # line in the installation's language like every other error, instead of click's English box
-        returned = app(standalone_mode=False)
+        returned = application(standalone_mode=False)
         sys.exit(returned if isinstance(returned, int) else 0)
     except typer.Abort:
         sys.exit(130)  # Ctrl-C at a prompt

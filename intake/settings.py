@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     job_max_attempts: int = 3
     # False (default): one long-lived work process per worker, watched by a parent that kills it when a page
     # freezes it past page_timeout_seconds + page_kill_grace_seconds (intake.supervisor). True: rq's classic
-    # fork of a work horse per page, ~55–75 ms a page dearer (measure with `intake bench-queue`).
+    # fork of a work horse per page, ~55–75 ms a page dearer (measure with `python -m tools.dev bench-queue`).
     worker_fork: bool = False
     # the page reader's CPU niceness (0–19): reviewers' screens on the same machine keep their latency while it reads
     worker_nice: int = Field(default=10, ge=0, le=19)

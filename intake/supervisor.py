@@ -2,7 +2,7 @@
 
 rq's classic Worker forks a fresh work horse for every job, so that a page stuck in native code (a PDF that
 loops in the renderer) can be killed without losing the worker. That costs a fork per page (~55–75 ms, measured
-with `intake bench-queue`). This keeps the guarantee without paying it per page:
+with `python -m tools.dev bench-queue`). This keeps the guarantee without paying it per page:
 
 - the parent forks one child, which loads the models once and runs rq's SimpleWorker (jobs in-process);
 - around each job the child writes the page id and its start time into memory shared with the parent;

@@ -1,7 +1,7 @@
 """One hand-written digit per box: normalise the box the way the classifier was trained, classify with a small
 CNN (ONNX, trained on real handwriting — see ocr/models/digits.card.md), calibrated probabilities out.
 
-The same `normalize_box` runs at training time (intake.synth.train_digits) and on the page, so what the model
+The same `normalize_box` runs at training time (tools.synth.train_digits) and on the page, so what the model
 learned is what it is shown. Classes 0–9 are the digits, class 10 is "no digit" (an empty box, a border
 remnant, dust). Ink too small to be a digit is "empty" before the network runs at all.
 """
@@ -127,7 +127,9 @@ class DigitClassifier:
         import onnxruntime as ort
 
         if not model.exists() or not card.exists():
-            raise RuntimeError(f"digit model missing ({model}): run `intake train digits` or reinstall the package")
+            raise RuntimeError(
+                f"digit model missing ({model}): run `python -m tools.dev train digits` or reinstall the package"
+            )
         meta = json.loads(card.read_text(encoding="utf-8"))
         if meta.get("sha256") != sha256(model):
             raise RuntimeError(f"{model.name} does not match its card {card.name}: retrain or restore both together")

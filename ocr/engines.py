@@ -32,7 +32,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract threads made one pag
 
 # The text recognizer behind every accuracy figure in the README, chosen by name and checked by its SHA-256: a
 # rapidocr upgrade that ships another model stops the worker with this message instead of silently changing what
-# the figures mean (re-measure with `intake eval`, then update both lines; tests/test_packaging.py checks them).
+# the figures mean (re-measure with `python -m tools.dev eval`, then update both lines; tests/test_packaging.py checks them).
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 REC_MODEL_SHA256 = "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"
 

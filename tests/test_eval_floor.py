@@ -1,10 +1,10 @@
-"""`intake eval` on the committed sample must stay above the floors the recognition issue sets.
+"""`python -m tools.dev eval` on the committed sample must stay above the floors the recognition issue sets.
 
 The sample is small (27 forms), so these are floors for regressions, not the issue's targets, which the
 benchmark on a fresh 500-page heavy corpus measures (README)."""
 
-from intake.evaluate import evaluate
 from tests.conftest import SAMPLE
+from tools.evaluate import evaluate
 
 
 def test_eval_on_sample_stays_above_floor() -> None:

@@ -24,11 +24,11 @@ from intake.services import processing
 from intake.services.ingest import UploadedFile, create_batch
 from intake.settings import Settings, get_settings
 from intake.store import ContentStore
-from intake.synth.scan import page_images
 from models import Page, PageStatus
 from models.tables import utcnow
 from tests.conftest import ROOT, SAMPLE
 from tests.test_faults import PrivateRedis
+from tools.synth.scan import page_images
 
 PAGES = int(os.environ.get("INTAKE_TEST_ONCE_PAGES", "60"))  # the 1,000-page run: INTAKE_TEST_ONCE_PAGES=1000
 

@@ -21,7 +21,6 @@ from redis import Redis
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from intake.browser import free_port
 from intake.db import dispose_engines, get_engine, session_scope
 from intake.demo import setup_demo
 from intake.queue import enqueue_pages
@@ -29,12 +28,13 @@ from intake.services.ingest import UploadedFile, create_batch
 from intake.services.processing import reconcile
 from intake.settings import Settings, get_settings
 from intake.store import ContentStore
-from intake.synth.scan import page_images
 from models import Page, PageStatus, VaccinationRecord
 from models.enums import REQUEUEABLE
 from models.tables import utcnow
 from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, committed_record, run_worker
 from tests.test_end_to_end import BATCH, first_form
+from tools.browser import free_port
+from tools.synth.scan import page_images
 
 
 class PrivateRedis:

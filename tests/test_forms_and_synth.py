@@ -13,12 +13,12 @@ from sqlmodel import Session, select
 
 from intake.services.mailing import print_bulk
 from intake.settings import Settings
-from intake.synth.scan import make_corpus, write_batches
 from models import Resident
 from ocr.decode import Limits, probe
 from ocr.identity import read_identity
 from ocr.register import register
 from ocr.template import load_template
+from tools.synth.scan import make_corpus, write_batches
 
 
 def test_bulk_print_groups_by_post_office_and_every_form_reads_back(

@@ -125,7 +125,7 @@ def twins(settings: Settings, session: Session) -> Session:
         ]
     )
     # the statistics need a register of realistic texture around them: 3,000 synthetic residents
-    from intake.synth.people import make_residents
+    from tools.synth.people import make_residents
 
     for p in make_residents(3000, 17, today=date(2026, 11, 20), max_age_years=90):
         session.add(_resident(f"7{p.atena_no[1:]}", p.name, p.name_kana, p.birth_date, p.sex, p.household_no, p.address))

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from intake.synth.scan import page_images
 from ocr.decode import DecodeError, Limits, decode_page, probe
 from ocr.fields import ReadContext
 from ocr.identity import read_identity
@@ -19,6 +18,7 @@ from ocr.register import PX_PER_MM, crop_mm, register
 from ocr.template import load_template
 from ocr.triage import is_blank, is_separator
 from tests.conftest import SAMPLE
+from tools.synth.scan import page_images
 
 T = load_template("yoshin-v1")
 PAGES = page_images(SAMPLE)

@@ -38,9 +38,8 @@ def test_help_lists_every_command_with_an_example() -> None:
         "ui",
         "residents",
         "masters",
-        "synth",
-        "eval",
         "ocr-field",
+        "ocr-overlay",
         "reconcile",
         "audit",
         "forms",
@@ -48,6 +47,20 @@ def test_help_lists_every_command_with_an_example() -> None:
     ):
         assert cmd in out, cmd
     assert out.count("Example") >= 8
+    for dev in ("synth", "bench-queue", "bench-ledger", "bench-ui", "train", "eval-digit-strings"):  # tools.dev
+        assert f" {dev} " not in out, dev
+
+
+def test_the_product_package_holds_the_product() -> None:
+    """Corpus synthesis, evaluation, benchmarks and browser driving are development tooling (tools/, run as
+    `python -m tools.dev`), not in the wheel; their commands answer there."""
+    assert not [p.name for p in (ROOT / "intake").glob("*.py") if p.stem.startswith(("bench", "browser", "evaluate"))]
+    assert not (ROOT / "intake" / "synth").exists()
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.dev", "--help"], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    for dev in ("synth", "eval", "bench-queue", "bench-ledger", "bench-match", "bench-ui", "train", "eval-digit-strings"):
+        assert dev in out, dev
 
 
 def test_cli_errors_exit_with_the_error_code_and_a_fix(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from intake.evaluate import evaluate
-from intake.synth.real_digits import pool
-from intake.synth.scan import page_images
-from intake.synth.train_digits import scanned_cell
 from ocr.digits import CARD_PATH, MODEL_PATH, classifier, normalize_box, sha256
 from ocr.fields import READERS, ReadContext, candidates, recognition_charsets
 from ocr.pipeline import process_page
 from ocr.register import register
 from ocr.template import load_template
 from tests.conftest import SAMPLE
+from tools.evaluate import evaluate
+from tools.synth.real_digits import pool
+from tools.synth.scan import page_images
+from tools.synth.train_digits import scanned_cell
 
 T = load_template("yoshin-v1")
 REAL = SAMPLE / "real_hand"

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from intake.browser import free_port, wait_until_up
 from intake.settings import Settings
 from tests.conftest import ROOT
 from tests.test_ledger_ops import _accept_one
+from tools.browser import free_port, wait_until_up
 
 APP = str(ROOT / "review_ui" / "app.py")
 

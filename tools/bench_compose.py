@@ -3,8 +3,8 @@ way an operator's Prometheus would: the queue draining and the page rate, every 
 
     python -m tools.bench_compose CORPUS [--every 5] [--workers 1]
 
-CORPUS is an `intake synth` folder (batches/, residents.csv, lots.csv). A fresh PostgreSQL database and a queue of
-its own are used and dropped afterwards. Development tooling; not part of the product package.
+CORPUS is a `python -m tools.dev synth` folder (batches/, residents.csv, lots.csv). A fresh PostgreSQL database
+and a queue of its own are used and dropped afterwards. Development tooling; not part of the product package.
 """
 
 from __future__ import annotations

@@ -31,13 +31,13 @@ import httpx
 from sqlalchemy import text
 
 from intake.db import dispose_engines, get_engine
-from intake.synth.people import GIVEN, RESIDENT_COLUMNS, SURNAMES
+from tools.synth.people import GIVEN, RESIDENT_COLUMNS, SURNAMES
 
 PG_ADMIN = os.environ.get("INTAKE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def write_register(path: Path, rows: int, seed: int, start: int = 1, moved: bool = False) -> None:
-    """The synthetic corpus's names (intake.synth.people) in the register's own columns, at any size."""
+    """The synthetic corpus's names (tools.synth.people) in the register's own columns, at any size."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)

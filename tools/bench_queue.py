@@ -1,4 +1,4 @@
-"""`intake bench-queue`: pages per second through the real queue and workers, against generic full-page
+"""`python -m tools.dev bench-queue`: pages per second through the real queue and workers, against generic full-page
 Tesseract OCR of the same pages. A benchmark command, not a test: quote its medians and ratios."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from intake.store import ContentStore
 from models import Page
 from models.enums import REQUEUEABLE
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "intake" / "data"
 
 
 def _full_page_tesseract(path: str) -> float:
@@ -41,7 +41,7 @@ def _full_page_tesseract(path: str) -> float:
 
 
 def bench_queue(corpus: Path, workers: int, baseline_pages: int, database_url: str = "") -> dict[str, Any]:
-    from intake.synth.scan import page_images
+    from tools.synth.scan import page_images
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     queue = f"bench-{os.getpid()}"

@@ -1,5 +1,5 @@
 """Driving the review UI in headless Debian Chromium (never a downloaded browser): shared by the browser test
-and `intake bench-ui`. Playwright is a dev dependency, so it is imported where it is used."""
+and `python -m tools.dev bench-ui`. Playwright is a dev dependency, so it is imported where it is used."""
 
 from __future__ import annotations
 

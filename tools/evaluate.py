@@ -1,4 +1,4 @@
-"""`intake eval`: run the recognition pipeline on a corpus with truth and measure it.
+"""`python -m tools.dev eval`: run the recognition pipeline on a corpus with truth and measure it.
 
 Runs the same ocr.pipeline the workers run, in a process pool (one process per core, as workers are
 deployed). Throughput through the real queue is measured by the benchmark in bench/ (see README).
@@ -22,9 +22,10 @@ import numpy as np
 from PIL import Image
 
 from intake.services.kana import fold_kana
+from ocr.field_image import read_digit_string
 from ocr.fields import ReadContext
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "intake" / "data"
 
 
 def _vaccine_doses() -> dict[str, float]:
@@ -96,7 +97,7 @@ def evaluate(
     charsets: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    from intake.synth.scan import page_images
+    from tools.synth.scan import page_images
 
     images = page_images(corpus)
     truths = [json.loads(p.with_suffix(".json").read_text(encoding="utf-8")) for p in images]
@@ -254,52 +255,6 @@ def print_table(m: dict[str, Any]) -> None:
         print(f"    [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:5d}  right {_pct(row['accuracy'])}")
 
 
-def read_field_image(path: Path, kind: str) -> dict[str, Any]:
-    """One field crop through the engine chosen for its kind (for `intake ocr-field`)."""
-    from ocr import engines
-    from ocr.normalize import DateProblem, clean_lot, parse_date
-
-    img = np.asarray(Image.open(path).convert("L"), dtype=np.uint8)
-    if kind in ("digits", "dose"):
-        return read_digit_string(img)
-    r = engines.ppocr().recognize(img)
-    text = r.text
-    if kind == "lot":
-        text = clean_lot(text)
-    elif kind == "date":
-        try:
-            text = parse_date(text).isoformat()
-        except DateProblem:
-            pass
-    return {"text": text, "confidence": round(r.confidence, 4), "engine": r.engine}
-
-
-def read_digit_string(img: np.ndarray) -> dict[str, Any]:
-    """A string of hand-written digits: each digit cut out (box borders removed) and read by the box classifier
-    (trained on real handwriting), PP-OCR limited to digits as the second reading. Where both find the same number
-    of digits, each position is fused as on the form (ocr.fields); otherwise the reader that is surer of its
-    count wins, and the reading is marked doubtful."""
-    from ocr import engines
-    from ocr.digits import classifier, split_string
-    from ocr.fields import fuse
-
-    e = engines.default_engines()
-    pieces = split_string(img)
-    boxes = classifier().classify(pieces) if pieces else []
-    second = e.text.recognize(img, charset="0123456789")
-    chars = [(ch, p) for ch, p in second.chars if ch.isdigit()]
-    theirs = "".join(ch for ch, _ in chars)
-    if boxes and len(boxes) == len(chars):
-        probs = fuse(boxes, chars)
-        text = "".join(str(int(i)) for i in probs.argmax(axis=1))
-        return {"text": text, "confidence": round(float(np.prod(probs.max(axis=1))), 4), "engine": "digit-cnn+ppocr"}
-    mine = "".join(b.digit for b in boxes)
-    sure = float(np.prod([b.probability for b in boxes])) if boxes and all(b.digit for b in boxes) else 0.0
-    if (sure >= 0.9 and len(mine) > len(theirs)) or not theirs:  # PP-OCR dropped a digit the cut found
-        return {"text": mine, "confidence": round(min(sure, 0.5), 4), "engine": "digit-cnn", "second": theirs}
-    return {"text": theirs, "confidence": round(min(second.confidence, 0.5), 4), "engine": "ppocr", "second": mine}
-
-
 def digit_string_images(n: int, seed: int, source: str = "corpus") -> list[tuple[np.ndarray, str]]:
     """Field images of real hand-written digit strings, 3–8 digits, some in printed boxes, some free, scanned
     with random damage: `source` "corpus" (MNIST digits never trained on) or "uci" (UCI optdigits test split,
@@ -308,7 +263,7 @@ def digit_string_images(n: int, seed: int, source: str = "corpus") -> list[tuple
 
     import cv2
 
-    from intake.synth.real_digits import DigitPool, digit_alpha, paste_ink, uci_test_digits
+    from tools.synth.real_digits import DigitPool, digit_alpha, paste_ink, uci_test_digits
 
     rng = random.Random(seed)
     pool = DigitPool("corpus")

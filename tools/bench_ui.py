@@ -1,4 +1,4 @@
-"""`intake bench-ui`: from Enter on one form to the next form ready for input, measured in headless Debian
+"""`python -m tools.dev bench-ui`: from Enter on one form to the next form ready for input, measured in headless Debian
 Chromium through the real UI and API (the verification station's latency target). A benchmark command.
 
 With `--load-pages N`, a worker reads N more synthetic pages on the same machine while the reviewer works (the
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from intake.browser import FORM_TITLE, complete_missing, free_port, open_as, take_form, wait_until_up
+from tools.browser import FORM_TITLE, complete_missing, free_port, open_as, take_form, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,9 +26,9 @@ def _load_corpus(pages: int) -> Path:
     """Synthetic pages for the reader to chew on while the reviewer works (made once, kept for later runs)."""
     corpus = Path(tempfile.gettempdir()) / f"intake-bench-ui-load-{pages}"
     if not (corpus / ".done").exists():
-        cli = [sys.executable, "-c", "from intake.cli import main; main()"]
-        subprocess.run([*cli, "synth", str(corpus), "--n", str(pages), "--seed", "4242", "--degrade", "light",
-                        "--batch-size", "25"], check=True, capture_output=True)  # fmt: skip
+        dev = [sys.executable, "-m", "tools.dev"]
+        subprocess.run([*dev, "synth", str(corpus), "--n", str(pages), "--seed", "4242", "--degrade", "light",
+                        "--batch-size", "25"], check=True, capture_output=True, cwd=ROOT)  # fmt: skip
         (corpus / ".done").touch()
     return corpus
 

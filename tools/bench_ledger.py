@@ -1,4 +1,4 @@
-"""`intake bench-ledger`: the ledger at ward scale on PostgreSQL — 740,000 residents, 5,000,000 records —
+"""`python -m tools.dev bench-ledger`: the ledger at ward scale on PostgreSQL — 740,000 residents, 5,000,000 records —
 timing the staff queries and the commit path through the service code. A benchmark command, not a test."""
 
 from __future__ import annotations

@@ -17,11 +17,11 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFont
 
 from intake.forms import FormContent, render_pdf
-from intake.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
-from intake.synth.people import RELATIONS, SURNAMES, SynthResident, make_lots, make_residents
-from intake.synth.real_digits import DigitPool, write_digit
 from ocr.codes import FormIdentity, make_form_no
 from ocr.template import load_template
+from tools.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
+from tools.synth.people import RELATIONS, SURNAMES, SynthResident, make_lots, make_residents
+from tools.synth.real_digits import DigitPool, write_digit
 
 DPI = 200
 K = DPI / 25.4  # pixels per mm
@@ -290,7 +290,7 @@ def make_corpus(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[SynthPage]:
     """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms. `digits`: "real"
-    writes real hand-written digits (intake.synth.real_digits, a pool disjoint from the classifier's training
+    writes real hand-written digits (tools.synth.real_digits, a pool disjoint from the classifier's training
     pool) into the digit boxes, "font" the handwriting fonts."""
     today = today or date(2026, 11, 20)
     pool = DigitPool("corpus") if digits == "real" else None
@@ -399,7 +399,7 @@ def vaccine_for_age(rng: random.Random, birth: date, when: date, sex: str) -> tu
 def _vaccines() -> dict[str, tuple[str, float]]:
     import csv
 
-    path = Path(__file__).resolve().parent.parent / "data" / "vaccines.csv"
+    path = Path(__file__).resolve().parent.parent.parent / "intake" / "data" / "vaccines.csv"
     with path.open(encoding="utf-8") as fh:
         # vaccines whose amount depends on the product (Rota, COVID-19) carry no standard dose: not drawn here
         return {r["接種種類コード"]: (r["ワクチン名"], float(r["接種量"])) for r in csv.DictReader(fh) if r["接種量"]}
@@ -464,7 +464,7 @@ def _form_page(
 
 
 def _write(out: Path, pages: list[SynthPage], residents: list[SynthResident], lots: list[tuple[str, str, date]]) -> None:
-    from intake.synth.people import write_residents_csv
+    from tools.synth.people import write_residents_csv
 
     (out / "pages").mkdir(parents=True, exist_ok=True)
     for i, p in enumerate(pages):

@@ -1,7 +1,7 @@
-"""`intake train digits`: train the digit-box classifier on real handwriting and export it to ONNX.
+"""`python -m tools.dev train digits`: train the digit-box classifier on real handwriting and export it to ONNX.
 
 Reproducible (seeded), a few minutes on 2 cores. Every training image is a real MNIST digit (the `train` pool of
-intake.synth.real_digits) written into a printed box the way a clinic writes it, scanned the way the ward's
+tools.synth.real_digits) written into a printed box the way a clinic writes it, scanned the way the ward's
 scanners damage it (resolution 150–300 dpi, blur, noise, JPEG, a bitonal threshold from good to bad, uneven
 light), registered with a residual of up to ~1 mm and cut out exactly as the page reader cuts a box
 (`ocr.fields.box_crop` → `ocr.digits.normalize_box`). Calibration (temperature scaling) and the reported accuracy
@@ -24,9 +24,9 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from intake.synth.real_digits import POOL_SIZES, digit_alpha, elastic, paste_ink, pool, uci_test_digits
 from ocr.digits import CARD_PATH, MODEL_PATH, NO_DIGIT, SIDE, normalize_box, sha256
 from ocr.register import PX_PER_MM
+from tools.synth.real_digits import POOL_SIZES, digit_alpha, elastic, paste_ink, pool, uci_test_digits
 
 BOX_W, BOX_H, MARGIN = 8.0, 10.0, 3.0  # the form's digit box (ocr/templates/yoshin-v1.yaml), mm
 INSET = 0.7  # as ocr.fields cuts a box

@@ -6,10 +6,10 @@ by a fixed permutation, into three disjoint pools:
 
 - `train`  (3,400): the box classifier learns from these only;
 - `val`    (  600): temperature calibration, the threshold's evidence and the data card's accuracy;
-- `corpus` (1,000): `intake synth --digits real` writes these into forms. Never seen in training or tuning.
+- `corpus` (1,000): `python -m tools.dev synth --digits real` writes these into forms. Never seen in training or tuning.
 
 scikit-learn's `load_digits` is the *test* split of UCI optdigits: it is never trained or tuned on, only used as
-an outside check (`intake train digits` reports it). Pen width, slant, size and placement are drawn per digit.
+an outside check (`python -m tools.dev train digits` reports it). Pen width, slant, size and placement are drawn per digit.
 """
 
 from __future__ import annotations

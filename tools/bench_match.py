@@ -1,4 +1,4 @@
-"""`intake bench-match`: matching quality and speed on a synthetic register at ward scale (740,000 residents:
+"""`python -m tools.dev bench-match`: matching quality and speed on a synthetic register at ward scale (740,000 residents:
 real surname frequencies, twins, same name + same birth date pairs, variant kanji, moved-out and deceased),
 with queries corrupted the way OCR and people corrupt them. Compared with a plain matcher (blocking on
 exact birth date and exact kana, fixed weights). A benchmark command, not a test."""
@@ -24,9 +24,9 @@ from intake.services.kana import fold_kana, loosen_kana
 from intake.services.match_batch import match_all
 from intake.services.matcher import Matcher, Query
 from intake.services.names import fold_name
-from intake.synth.people import make_residents
 from models import Resident
 from ocr.normalize import CONFUSABLE
+from tools.synth.people import make_residents
 
 KANA_CONFUSIONS = [
     ("シ", "ツ"),

@@ -1,0 +1,170 @@
+"""Development tooling, not the product: the synthetic corpus, recognition evaluation, benchmarks and model
+training. Run from a checkout with the dev extras:
+
+    python -m tools.dev synth corpus/ --n 500 --seed 7 --degrade wide
+    python -m tools.dev eval corpus/ --out metrics.json
+    python -m tools.dev bench-queue corpus/ | bench-ledger | bench-match | bench-ui
+    python -m tools.dev train digits --seed 1
+    python -m tools.dev eval-digit-strings --n 300
+
+The product's command is `intake` (intake/cli.py); nothing here ships in its wheel."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from intake.cli import main as product_main
+from intake.errors import BadInput
+
+app = typer.Typer(help="Development tooling: corpus, evaluation, benchmarks, training.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)  # fmt: skip
+train_app = typer.Typer(help="Train the recognition models (needs the [train] extra).", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+@app.command()
+def synth(
+    out: Path,
+    n: int = 30,
+    seed: int = 1,
+    degrade: str = "light",
+    batch_size: int = 10,
+    digits: Annotated[
+        str, typer.Option(help="real: real hand-written digits in the boxes; font: handwriting fonts")
+    ] = "real",
+) -> None:
+    """Generate a synthetic corpus with truth.  Example: python -m tools.dev synth corpus/ --n 500 --seed 7 --degrade wide"""
+    from tools.synth.scan import make_corpus, write_batches
+
+    if degrade not in ("none", "light", "heavy", "mixed", "wide"):
+        raise BadInput("value.choice", what="--degrade", value=degrade, choices="none, light, heavy, mixed, wide")
+    if digits not in ("real", "font"):
+        raise BadInput("value.choice", what="--digits", value=digits, choices="real, font")
+    from intake.progress import Progress
+
+    t = time.perf_counter()
+    shown = Progress("synth", n, "pages")
+    pages = make_corpus(out, n, seed, degrade, digits=digits, progress=shown)
+    shown.finish()
+    batches = write_batches(out, pages, batch_size)
+    typer.echo(f"{len(pages)} pages, {len(batches)} batches in {out} ({time.perf_counter() - t:.0f}s)")
+
+
+@app.command("eval")
+def eval_cmd(
+    corpus: Path,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    workers: int = 2,
+    charsets: Annotated[
+        bool, typer.Option(help="limit PP-OCR to each field's characters (--no-charsets measures the gain)")
+    ] = True,
+) -> None:
+    """Run recognition on a corpus and report accuracy and speed.
+    Example: python -m tools.dev eval scans_sample --out m.json"""
+    from intake.progress import Progress
+    from tools.evaluate import evaluate, print_table
+
+    shown = Progress("eval", unit="pages")
+    metrics = evaluate(corpus, workers=workers, charsets=charsets, progress=shown)
+    shown.finish()
+    print_table(metrics)
+    if out:
+        out.write_text(json.dumps(metrics, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@app.command("bench-queue")
+def bench_queue_cmd(
+    corpus: Path,
+    workers: int = 2,
+    baseline_pages: int = 40,
+    database_url: Annotated[str, typer.Option(help="default: a fresh SQLite file")] = "",
+) -> None:
+    """Throughput through the real queue and workers vs full-page Tesseract.
+    Example: python -m tools.dev bench-queue corpus/"""
+    from tools.bench_queue import bench_queue
+
+    typer.echo(json.dumps(bench_queue(corpus, workers, baseline_pages, database_url), ensure_ascii=False, indent=1))
+
+
+@app.command("bench-ledger")
+def bench_ledger_cmd(
+    residents: int = 740_000,
+    records: int = 5_000_000,
+    lots: int = 2000,
+    commits: int = 2000,
+    admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+) -> None:
+    """The ledger at ward scale on PostgreSQL (a scratch database, dropped after).
+    Example: python -m tools.dev bench-ledger --residents 740000 --records 5000000"""
+    from tools.bench_ledger import run
+
+    typer.echo(json.dumps(run(admin_url, residents, records, lots, commits), ensure_ascii=False, indent=1))
+
+
+@app.command("bench-match")
+def bench_match_cmd(
+    residents: int = 740_000,
+    queries: int = 50_000,
+    database: Annotated[str, typer.Option(help="sqlite, or a PostgreSQL admin URL")] = "sqlite",
+    workers: Annotated[int, typer.Option(help="processes for the batch (0: one per core)")] = 0,
+) -> None:
+    """Matching quality and speed on a synthetic register.
+    Example: python -m tools.dev bench-match --residents 740000 --queries 50000"""
+    from tools.bench_match import run
+
+    typer.echo(json.dumps(run(residents, queries, database, workers=workers), ensure_ascii=False, indent=1))
+
+
+@app.command("bench-ui")
+def bench_ui_cmd(
+    forms: int = 20,
+    load_pages: Annotated[int, typer.Option(help="pages a worker reads meanwhile (0: an idle machine)")] = 0,
+) -> None:
+    """Enter on one form → next form ready, in headless Chromium through the real UI.  Example: python -m tools.dev bench-ui
+    --load-pages 300"""
+    from tools.bench_ui import run
+
+    typer.echo(json.dumps(run(forms, load_pages), ensure_ascii=False, indent=1))
+
+
+@train_app.command("digits")
+def train_digits(
+    seed: int = 1,
+    epochs: int = 14,
+    variants: Annotated[int, typer.Option(help="scanned boxes drawn per real digit")] = 12,
+    members: Annotated[int, typer.Option(help="networks in the ensemble (their mean is the model)")] = 2,
+    out: Annotated[Path | None, typer.Option("--out", help="folder for digits.onnx and its card")] = None,
+) -> None:
+    """Train the digit-box classifier on real handwriting, export ONNX.
+    Example: python -m tools.dev train digits --seed 1"""
+    from tools.synth.train_digits import train
+
+    train(seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo)
+
+
+@app.command("eval-digit-strings")
+def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> None:
+    """Read generated field images of real hand-written digit strings.
+    Example: python -m tools.dev eval-digit-strings --seed 9"""
+    from tools.evaluate import evaluate_digit_strings
+
+    if source not in ("corpus", "uci"):
+        raise BadInput("value.choice", what="--source", value=source, choices="corpus, uci")
+    m = evaluate_digit_strings(n, seed, source)
+    typer.echo(
+        f"{m['strings']} strings ({source}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
+    )
+
+
+def main() -> None:
+    """The product CLI's edge (one line per error, the traceback to the log) around these commands."""
+    product_main(app)
+
+
+if __name__ == "__main__":
+    main()
