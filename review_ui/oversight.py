@@ -107,5 +107,9 @@ def supervisor_page() -> None:
     st.write(t("審査者別の処理件数と速度（直近24時間）"))
     st.dataframe(table(s["reviewers"]), width="stretch")
     st.write(t("バッチ"))
-    rows = [{"batch": b["id"], "clinic": b["clinic_code"], "pages": b["page_count"], **b["status_counts"]} for b in batches]
+    rows = [
+        {"batch": b["id"], "clinic": f"{b.get('clinic_name') or ''}（{b['clinic_code']}）", "pages": b["page_count"],
+         **b["status_counts"]}
+        for b in batches
+    ]  # fmt: skip
     st.dataframe(table(rows), width="stretch")

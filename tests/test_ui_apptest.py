@@ -137,6 +137,8 @@ def test_group_verification_and_supervisor_pages(
     assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert "自動確定項目の精度" in labels and "不一致率" in labels and "審査待ち" in labels
+    batches = at.dataframe[-1].value  # the clinic by its name beside its code
+    assert "実施機関" in batches.columns and batches["実施機関"].iloc[0] == "豊玉こどもクリニック（1310001）"
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)

@@ -35,6 +35,7 @@ class PageStateOut(BaseModel):
 class BatchOut(BaseModel):
     id: int
     clinic_code: str
+    clinic_name: str = ""  # beside the code, as the supervisor reads it
     created_at: datetime
     page_count: int
     status_counts: dict[str, int]

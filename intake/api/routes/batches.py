@@ -11,7 +11,7 @@ from intake.api.schemas import BatchOut, BatchReceiptOut, PageStateOut
 from intake.errors import TooLarge
 from intake.queue import enqueue_pages
 from intake.services.ingest import UploadedFile, create_batch, visible_batch
-from models import Batch, Page
+from models import Batch, Clinic, Page
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 
@@ -52,6 +52,7 @@ def _batch_out(session: SessionDep, b: Batch, with_pages: bool) -> BatchOut:
     out = BatchOut(
         id=b.id or 0,
         clinic_code=b.clinic_code,
+        clinic_name=clinic.name if (clinic := session.get(Clinic, b.clinic_code)) else "",
         created_at=b.created_at,
         page_count=len(pages),
         status_counts=dict(Counter(str(p.status) for p in pages)),
