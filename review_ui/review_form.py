@@ -163,7 +163,8 @@ def _review_form(form: dict[str, Any]) -> list[tuple[Any, list[float]]]:
     ident = form["identity"]
     fields = {f["name"]: f for f in form["fields"]}
     st.caption(
-        f"{t('接種種類')} {ident.get('vaccine_code', '?')}　{t('回数')} {ident.get('dose_no', '?')}　"
+        f"{t('接種種類')} {form.get('vaccine_name') or ''}（{ident.get('vaccine_code', '?')}）　"
+        f"{t('回数')} {ident.get('dose_no', '?')}　"
         f"{t('予診票番号')} {ident.get('form_no', '—')}　（{t('読取')}: {t(SOURCES.get(ident.get('source', ''), '—'))}）"
     )
     proposed = {c["atena_no"] for c in form["candidates"]}

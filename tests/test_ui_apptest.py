@@ -69,6 +69,8 @@ def test_staff_pages_show_history_and_reports(
     assert rec["lot_number"] in at.dataframe[0].value.to_string()
     headers = [*at.dataframe[0].value.columns, *at.dataframe[1].value.columns]
     assert "ロット番号" in headers and "接種期限" in headers
+    due = at.dataframe[1].value  # what is due next, by the vaccine's name beside its code
+    assert "ワクチン名" in due.columns and all(due["ワクチン名"]), due
     assert not [h for h in headers if h.isascii()], headers  # no API key reaches the staff's screen
     assert "None" not in at.dataframe[0].value.to_string()
     assert str(at.dataframe[0].value["実施日"].iloc[0]).startswith("令和")  # dates as the ward writes them

@@ -111,6 +111,7 @@ class ReviewPageOut(BaseModel):
     checks: list[CheckOut] = []  # schedule, duplicate and lot checks for the proposed resident
     qa_sample: bool = False  # the machine was sure; a reviewer checks every field to measure its precision
     second_entry: bool = False  # the second, blind keying of the critical fields
+    vaccine_name: str = ""  # the vaccine the form names (its QR), by its master name beside the code
     # what the first keying typed outside the template's fields (vaccine and dose of a form without a ward QR) and the
     # resident it chose: the second keying starts from them — only the blind fields are keyed again
     keyed: dict[str, str] = {}

@@ -11,14 +11,16 @@ from intake.api.schemas import RecordOut
 from intake.errors import NotFound
 from intake.services import audit, ledger, my_number
 from intake.services.schedule import PriorDose
+from intake.services.schedule_data import schedule
 from intake.services.schedule_due import next_due
-from models import Resident
+from models import Resident, Vaccine
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
 
 class DueOut(BaseModel):
     vaccine_code: str
+    vaccine_name: str = ""  # as staff read it, beside the code
     dose_no: int
     earliest: date
     latest: date
@@ -65,8 +67,16 @@ def resident_history(
         sex=r.sex,
         move_reason=r.move_reason,
         records=[record_out(x, lang) for x in rows],
-        next_due=[DueOut(**d.__dict__) for d in due],
+        next_due=[DueOut(**d.__dict__, vaccine_name=_vaccine_name(session, d.vaccine_code)) for d in due],
     )
+
+
+def _vaccine_name(session: SessionDep, code: str) -> str:
+    v = session.get(Vaccine, code)
+    if v is not None:
+        return v.name
+    known = schedule().vaccine(code)  # in the schedule data but not (yet) in the ward's master
+    return known.name if known else ""
 
 
 class PurposeIn(BaseModel):
