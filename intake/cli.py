@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -377,6 +378,7 @@ def ui(
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
+        env={**os.environ, "INTAKE_API_URL": settings.api_url},  # the UI's way to the API: this one setting
     )
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: proc.send_signal(signum))

@@ -151,7 +151,7 @@ def draw_form(c: Canvas, template: Template, content: FormContent, *, with_ident
         p.rect(box, width=0.4)
         p.text(box[0] + 1.5, box[1] + box[3] - 2, row["label"], size=7, color=GRAY)
         size = 13 if row["key"] == "name" else 10
-        p.text(box[0] + 24, box[1] + box[3] - 2, printed[row["key"]], size=size)
+        p.text(box[0] + template.resident_value_x_mm, box[1] + box[3] - 2, printed[row["key"]], size=size)
 
     qh = template.questions_header
     p.text(qh["pos"][0], qh["pos"][1], qh["text"], size=10)

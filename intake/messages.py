@@ -697,15 +697,15 @@ CATALOGUE: dict[str, Text] = {
     # --- people, roles, sessions
     "auth.wrong_password": Text(
         "ユーザーIDかパスワードが違います",
-        "両方を確認してください。5回続けて間違えると15分間ロックされます",
+        "両方を確認してください。{failures}回続けて間違えると{minutes}分間ロックされます",
         "user name or password is wrong",
-        "check both; after 5 failures the account locks for 15 minutes",
+        "check both; after {failures} failures the account locks for {minutes} minutes",
     ),
     "auth.locked": Text(
         "失敗が続いたためアカウントがロックされています",
-        "15分待つか、管理者に連絡してください",
+        "{minutes}分待つか、管理者に連絡してください",
         "account locked after repeated failures",
-        "wait 15 minutes or ask an admin",
+        "wait {minutes} minutes or ask an admin",
     ),
     "auth.session_ended": Text(
         "ログインの有効期限が切れました",

@@ -76,12 +76,14 @@ class Settings(BaseSettings):
 
     # Recognition.
     template_version: str = "yoshin-v1"
-    auto_accept_confidence: float = 0.90
+    # (The auto-accept threshold is no setting: it is calibrated with the digit model, ocr.fields.AUTO_CONFIDENCE,
+    # and the precision figures hold for that value only.)
 
     # Sessions (see intake.services.auth).
     session_idle_minutes: int = 15
     session_max_hours: int = 10
     login_max_failures: int = 5
+    login_lockout_minutes: int = 15  # an account locked after login_max_failures wrong passwords, this long
 
     # Verification (see intake.services.qa and intake.services.double_entry).
     qa_sample_rate: float = Field(default=0.05, ge=0, le=1, description="share of machine-sure forms reviewed as QA")
@@ -91,7 +93,7 @@ class Settings(BaseSettings):
     # Review locks expire so an abandoned form returns to the queue.
     review_lock_seconds: int = 600
 
-    api_url: str = Field(default="http://127.0.0.1:8000", description="where review_ui finds the API")
+    api_url: str = Field(default="http://127.0.0.1:8000", description="where review_ui finds the API (intake ui)")
     # The API's interactive documentation (/api/docs), served from the swagger-ui-bundle wheel: no CDN.
     api_docs: bool = True
 

@@ -526,7 +526,7 @@ def _cross_checks(out: dict[str, FieldReading]) -> None:
 
 
 NO_LOT = msg("field.no_lot")
-PRINTED_VALUE_OFFSET_MM = 22.0  # the printed value starts after the row's small label
+VALUE_MARGIN_MM = 2.0  # a printed value is read from this far before where the template prints it
 
 
 # The printed birth date ends in its ISO form, "（2016-04-05）": 7.75 em of the form's 10 pt IPAex Gothic
@@ -537,17 +537,18 @@ PRINTED_ISO_DATE_MM = 7.3 * 10 * 25.4 / 72
 PRINTED_VALUE_WIDTH_MM = {"name_kana": 90.0, "name": 90.0, "birth_date_text": 75.0}
 
 
-def _printed_row(img: Gray, row: dict[str, Any]) -> Gray:
-    """The printed value of one resident-block row (after its small label)."""
+def _printed_row(img: Gray, template: Template, row: dict[str, Any]) -> Gray:
+    """The printed value of one resident-block row (after its small label: where the template prints it)."""
     x, y, _, h = row["box"]
     key = str(row["key"])
-    return crop_mm(img, (x + PRINTED_VALUE_OFFSET_MM, y + 0.5, PRINTED_VALUE_WIDTH_MM.get(key, 90.0), h - 1))
+    start = x + template.resident_value_x_mm - VALUE_MARGIN_MM
+    return crop_mm(img, (start, y + 0.5, PRINTED_VALUE_WIDTH_MM.get(key, 90.0), h - 1))
 
 
 def _printed_crops(img: Gray, template: Template, keys: tuple[str, ...]) -> dict[str, Gray]:
     """The printed value of each resident-block row in `keys`; the birth date is read apart (Tesseract)."""
     rows = (r for r in template.resident_block if r["key"] in keys and r["key"] != "birth_date_text")
-    return {str(row["key"]): _printed_row(img, row) for row in rows}
+    return {str(row["key"]): _printed_row(img, template, row) for row in rows}
 
 
 def _iso_date(text: str) -> str:
@@ -567,7 +568,7 @@ def read_printed_birth_date(img: Gray, template: Template) -> str:
     """The printed birth date, ISO. Printed digits are what Tesseract reads best (and ~4× faster than PP-OCR on
     the whole row): it reads the ISO part at the row's right end. When that gives no date (a row printed some
     other way, a damaged print), PP-OCR reads the whole row."""
-    crop = _printed_row(img, next(r for r in template.resident_block if r["key"] == "birth_date_text"))
+    crop = _printed_row(img, template, next(r for r in template.resident_block if r["key"] == "birth_date_text"))
     cols = np.flatnonzero((crop < 150).sum(axis=0) >= 2)
     if cols.size:
         right = int(cols[-1])

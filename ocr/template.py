@@ -65,6 +65,7 @@ class Template(BaseModel):
     title: dict[str, Any]
     subtitle: dict[str, Any]
     resident_block: list[dict[str, Any]]
+    resident_value_x_mm: float = 24.0  # where, in each resident-block row, the printed value starts (printer and reader)
     questions_header: dict[str, Any]
     fields: list[FieldSpec]
 

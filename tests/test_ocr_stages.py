@@ -306,7 +306,7 @@ def test_crops_read_on_one_line_get_back_their_own_characters() -> None:
 def test_printed_birth_date_is_read_by_tesseract_and_falls_back_to_ppocr() -> None:
     """The ISO part of the printed birth date, read by Tesseract, on every registered sample form; with that part
     gone (a row printed without it), PP-OCR reads the whole row and the era date comes back as printed."""
-    from ocr.fields import PRINTED_VALUE_OFFSET_MM, _iso_date, read_printed_birth_date
+    from ocr.fields import _iso_date, read_printed_birth_date
 
     forms = _forms_with_truth(12)
     assert len(forms) >= 8
@@ -321,7 +321,7 @@ def test_printed_birth_date_is_read_by_tesseract_and_falls_back_to_ppocr() -> No
     x, y, _, h = row["box"]
     page = reg.image.copy()
     k = PX_PER_MM
-    page[int(y * k) + 4 : int((y + h) * k) - 4, int((x + PRINTED_VALUE_OFFSET_MM + 30) * k) : int((x + 100) * k)] = 255
+    page[int(y * k) + 4 : int((y + h) * k) - 4, int((x + T.resident_value_x_mm + 28) * k) : int((x + 100) * k)] = 255
     born = date.fromisoformat(truth["resident"]["birth_date"])
     assert read_printed_birth_date(page, T).endswith(f"{born.month}月{born.day}日")
     # what Tesseract read from two bitonal heavy pages: no real date, so PP-OCR is asked instead

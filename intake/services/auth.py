@@ -53,7 +53,9 @@ def create_user(session: Session, username: str, password: str, role: Role) -> U
 def login(session: Session, settings: Settings, username: str, password: str, remote: str = "") -> tuple[str, UserAccount]:
     user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
     now = utcnow()
-    failure = Unauthenticated("auth.wrong_password", audited=True)
+    failure = Unauthenticated(
+        "auth.wrong_password", audited=True, failures=settings.login_max_failures, minutes=settings.login_lockout_minutes
+    )
     if user is None or not user.active:
         audit.record(session, "anonymous", "login", "user", username if user is None else str(user.id), "denied", remote)
         session.commit()
@@ -61,13 +63,13 @@ def login(session: Session, settings: Settings, username: str, password: str, re
     if user.locked_until and user.locked_until > now:
         audit.record(session, f"user:{user.id}", "login", "user", str(user.id), "locked", remote)
         session.commit()
-        raise Unauthenticated("auth.locked", audited=True)
+        raise Unauthenticated("auth.locked", audited=True, minutes=settings.login_lockout_minutes)
     try:
         _hasher.verify(user.password_hash, password)
     except VerifyMismatchError:
         user.failed_logins += 1
         if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=15)
+            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
             user.failed_logins = 0
         session.add(user)
         audit.record(session, f"user:{user.id}", "login", "user", str(user.id), "denied", remote)
