@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Text(NamedTuple):
@@ -1417,7 +1417,7 @@ def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -
         sep = ", " if lang == "en" else "、"
         shown["fields"] = sep.join((labels or {}).get(f, f) for f in params["fields"])
     if isinstance(params.get("parts"), list):  # a schedule finding: its parts by code, joined
-        shown["finding"] = "".join(render(str(m["code"]), dict(m.get("params") or {}), lang)[0] for m in params["parts"])
+        shown["finding"] = joined(params["parts"], lang)
     elif "finding" in params:  # a finding stored as a sentence (before codes)
         shown["finding"] = machine_text(str(params["finding"]), lang)
     if isinstance(params.get("differ"), str):  # "lot_number: 'a' ≠ 'b'; …": each field by its label
@@ -1429,11 +1429,16 @@ def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -
     return {"code": code, "params": params, "text": render(code, shown, lang)[0]}
 
 
+def joined(parts: list[Any], lang: str) -> str:
+    """Coded parts ({code, params}, in order) as one sentence: a schedule finding's prefix, problem, exception."""
+    return "".join(render(str(m["code"]), dict(m.get("params") or {}), lang)[0] for m in parts)
+
+
 def flag_text(flag: object, lang: str) -> str:
     """A schedule finding kept on a ledger row ({severity, parts} by code; "error: …" sentences before codes)."""
     if not isinstance(flag, dict):
         return machine_text(str(flag), lang)
-    said = "".join(render(str(m["code"]), dict(m.get("params") or {}), lang)[0] for m in flag.get("parts") or [])
+    said = joined(flag.get("parts") or [], lang)
     severity = str(flag.get("severity", ""))
     if lang != "en":
         severity = {"error": "エラー", "warning": "注意"}.get(severity, severity)

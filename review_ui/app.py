@@ -12,6 +12,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from intake.logs import configure_logging  # noqa: E402
+from intake.messages import ROLE_JA  # noqa: E402
 from intake.settings import get_settings  # noqa: E402
 from review_ui import keys  # noqa: E402
 from review_ui.client import Api, ApiError  # noqa: E402
@@ -67,8 +68,7 @@ def main() -> None:
         login_page()
         return
     role = st.session_state.get("role")
-    roles = {"reviewer": "審査者", "supervisor": "監督者", "staff": "職員", "admin": "管理者", "scanner": "スキャナ"}
-    st.sidebar.write(f"{st.session_state.get('username')}（{t(roles.get(role or '', role or ''))}）")
+    st.sidebar.write(f"{st.session_state.get('username')}（{t(ROLE_JA.get(role or '', role or ''))}）")
     pages = ROLE_PAGES.get(role or "", [])
     choice = st.sidebar.radio(t("画面"), pages, format_func=shown({p: p for p in pages})) if pages else None
     if st.sidebar.button(t("ログアウト")):

@@ -20,6 +20,7 @@ from intake.services import audit
 from intake.services.kana import fold_kana, loosen_kana
 from intake.services.my_number import check_digit_ok, seal
 from intake.services.names import fold_name
+from intake.services.schedule_data import schedule
 from intake.ward_dates import parse_day
 from models import Clinic, Lot, Resident, Vaccine
 from models.tables import utcnow
@@ -37,6 +38,16 @@ class ImportSummary:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def vaccine_name(session: Session, code: str) -> str:
+    """A vaccine's name as staff read it: the ward's master, else the schedule data (a vaccine not yet in the
+    master), else nothing."""
+    v = session.get(Vaccine, code) if code else None
+    if v is not None:
+        return v.name
+    known = schedule().vaccine(code) if code else None
+    return known.name if known else ""
 
 
 def _rows(path: Path, required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from intake.messages import render
+from intake.messages import joined
 from intake.services.eligibility import eligible, long_term_illness, special_measure
 from intake.services.legal_age import (
     add_months,
@@ -50,7 +50,7 @@ def as_flag(c: Check) -> dict[str, object]:
 
 def words(parts: tuple[Message, ...], lang: str) -> str:
     """A finding's parts (a prefix naming the vaccine and dose, the problem, an exception) in one language."""
-    return "".join(render(p.code, dict(p.params), lang)[0] for p in parts)
+    return joined([p.as_json() for p in parts], lang)
 
 
 NO_SUCH_DOSE = "schedule.no_such_dose"

@@ -9,11 +9,10 @@ from intake.api.deps import LangDep, PrincipalDep, SessionDep, StaffDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
 from intake.errors import NotFound
-from intake.services import audit, ledger, my_number
+from intake.services import audit, ledger, masters, my_number
 from intake.services.schedule import PriorDose
-from intake.services.schedule_data import schedule
 from intake.services.schedule_due import next_due
-from models import Resident, Vaccine
+from models import Resident
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -67,16 +66,8 @@ def resident_history(
         sex=r.sex,
         move_reason=r.move_reason,
         records=[record_out(x, lang) for x in rows],
-        next_due=[DueOut(**d.__dict__, vaccine_name=_vaccine_name(session, d.vaccine_code)) for d in due],
+        next_due=[DueOut(**d.__dict__, vaccine_name=masters.vaccine_name(session, d.vaccine_code)) for d in due],
     )
-
-
-def _vaccine_name(session: SessionDep, code: str) -> str:
-    v = session.get(Vaccine, code)
-    if v is not None:
-        return v.name
-    known = schedule().vaccine(code)  # in the schedule data but not (yet) in the ward's master
-    return known.name if known else ""
 
 
 class PurposeIn(BaseModel):

@@ -19,10 +19,10 @@ from intake.api.schemas import (
 )
 from intake.errors import Forbidden, NotFound
 from intake.messages import text_of, worded
-from intake.services import audit, double_entry, entry, review
+from intake.services import audit, double_entry, entry, masters, review
 from intake.services.matching import search_candidates
 from intake.services.schedule import words
-from models import Page, Resident, Role, Vaccine
+from models import Page, Resident, Role
 from ocr.register import PX_PER_MM
 from ocr.template import load_template
 
@@ -42,11 +42,6 @@ def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
         flags=c.get("flags", []),
         explain=c.get("explain", {}),
     )
-
-
-def _vaccine_name(session: SessionDep, code: str) -> str:
-    v = session.get(Vaccine, code) if code else None
-    return v.name if v is not None else ""
 
 
 def _explained(explanation: object, lang: str) -> str:
@@ -113,7 +108,7 @@ def review_page_out(
         px_per_mm=PX_PER_MM,
         qa_sample=page.qa_sample,
         second_entry=second,
-        vaccine_name=_vaccine_name(session, str(page.fields.get("_identity", {}).get("vaccine_code") or "")),
+        vaccine_name=masters.vaccine_name(session, str(page.fields.get("_identity", {}).get("vaccine_code") or "")),
         keyed={k: str(v) for k, v in first_values.items() if k in double_entry.OUTSIDE_TEMPLATE and k not in blind},
         chosen_atena_no=chosen,
     )
