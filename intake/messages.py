@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from pydantic import BaseModel
+
 
 class Text(NamedTuple):
     ja: str
@@ -1099,9 +1101,8 @@ def said(code: str, params: Mapping[str, object], lang: str = "ja") -> str:
 
 ROLE_JA = {"reviewer": "審査者", "supervisor": "監督者", "staff": "職員", "admin": "管理者", "scanner": "スキャナ"}
 STATUS_JA = {
-    "received": "受付",
     "queued": "読取待ち",
-    "extracting": "読取中",
+    "processing": "読取中",
     "extracted": "審査待ち",
     "in_review": "審査中",
     "deferred": "監督者へ保留",
@@ -1407,6 +1408,8 @@ def worded(stored: object, lang: str, labels: Mapping[str, str] | None = None) -
     """A stored message — {code, params} as the reader and the services write them, or the English sentence rows
     read before codes existed — as {code, params, text} in a language. `labels`: the form's field labels, for the
     reasons that name fields."""
+    if isinstance(stored, BaseModel):  # a Reason (models.page_state)
+        stored = stored.model_dump()
     if not (isinstance(stored, dict) and "code" in stored):
         return {"code": "text", "params": {}, "text": machine_text(str(stored), lang)}
     code, params = str(stored["code"]), dict(stored.get("params") or {})

@@ -81,7 +81,7 @@ class StateCollector(Collector):
         with Session(get_engine(self.settings.effective_database_url)) as s:
             counts = dict(s.exec(select(Page.status, func.count()).group_by(Page.status)).all())
             batches = s.exec(select(func.count()).select_from(Batch)).one()
-            waiting = (PageStatus.received, PageStatus.queued)
+            waiting = (PageStatus.queued,)
             oldest = s.exec(select(func.min(Page.created_at)).where(col(Page.status).in_(waiting))).one()
         pages = GaugeMetricFamily("intake_pages", "pages by state (the database's count)", labels=["status"])
         for status in PageStatus:

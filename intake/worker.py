@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from rq.worker import BaseWorker
+from sqlmodel import Session
 
 from intake.db import session_scope
-from intake.services import processing
+from intake.services import auto_commit, processing
 from intake.settings import Settings, get_settings
 from intake.store import ContentStore
+from models import Page, PageStatus
 
 log = logging.getLogger("intake.worker")
 
@@ -29,13 +32,46 @@ class PageTimeoutPenalty(UnixSignalDeathPenalty):
         raise PageTimeout(f"the page exceeded its time limit ({self._timeout} s)")
 
 
+def read_page(
+    session: Session, store: ContentStore, settings: Settings, page_id: int, holder: str | None = None
+) -> PageStatus | None:
+    """The worker's steps for one delivered page id: claim the reading lease → extract → auto-commit (a form the
+    machine is sure of, where the ward allows it) → write the result under the lease. None: not ours to read (done,
+    or leased to another), or the lease was lost before the result could be written (it is then discarded)."""
+    holder = holder or processing.worker_id()
+    page = processing.claim(session, page_id, settings, holder)
+    if page is None:
+        return None
+    read = processing.extract(session, store, settings, page, holder)
+    if read.sure and settings.auto_commit:
+        if not processing.holds_lease(session, page, holder):  # locked until this transaction ends
+            session.rollback()
+            _lost(page, holder)
+            return None
+        if auto_commit.commit_sure(session, page, settings):
+            read = replace(read, status=PageStatus.committed, reason="committed automatically (machine sure)")
+    status = processing.finish(session, read, settings)
+    if status is None:
+        _lost(page, holder)
+    return status
+
+
+def _lost(page: Page, holder: str) -> None:
+    log.warning(
+        "page=%s late result discarded: attempt %d by %s lost its lease (the page was claimed again)",
+        page.id,
+        page.attempts,
+        holder,
+    )
+
+
 def process_page_job(page_id: int) -> str | None:
     settings = get_settings()
     url = settings.effective_database_url
     holder = processing.worker_id()
     with session_scope(url) as session:
         try:
-            status = processing.process(session, ContentStore(settings.store_dir), settings, page_id, holder)
+            status = read_page(session, ContentStore(settings.store_dir), settings, page_id, holder)
         except (PageTimeout, JobTimeoutException):
             # rq interrupted the page at its time limit: a retry would hang the same way, so fail it now.
             session.rollback()

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.enums import PageStatus, Role
+from models.page_state import Extraction, FirstEntry, MatchResult, PydanticJSON, Reason
 
 
 def utcnow() -> datetime:
@@ -90,7 +91,7 @@ class Page(SQLModel, table=True):
     batch_id: int = Field(foreign_key="batch.id", index=True)
     original_sha256: str = Field(foreign_key="original.sha256")
     page_index: int  # 0-based page within the original file
-    status: PageStatus = Field(default=PageStatus.received, index=True)
+    status: PageStatus = Field(default=PageStatus.queued, index=True)
     reason: str = ""  # why failed / why routed to review, in a reviewer's words
     attempts: int = 0  # also the reading lease's token: a result is written only by the holder of this attempt
     deadline: datetime | None = None  # the reading lease's end: past it the page may be claimed again
@@ -99,22 +100,41 @@ class Page(SQLModel, table=True):
     layout: str | None = None
     form_no: str | None = None  # 予診票番号 read from the QR or the printed digits
     atena_no_read: str | None = None  # 宛名番号 read from the form
-    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    match: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What the reader, the matcher and people made of the page: typed models in JSON columns (models.page_state)
+    extraction: Extraction = Field(
+        default_factory=Extraction, sa_column=Column(PydanticJSON(Extraction), nullable=False, server_default="{}")
+    )
+    match: MatchResult = Field(default_factory=MatchResult, sa_column=Column(PydanticJSON(MatchResult), nullable=False))
     resident_atena_no: str | None = None  # the resident the reviewer confirmed
-    needs_review_reasons: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    needs_review_reasons: list[Reason] = Field(
+        default_factory=list, sa_column=Column(PydanticJSON(list[Reason]), nullable=False)
+    )
     version: int = 0  # optimistic concurrency for review saves
     # QA sample: a form the machine was sure of, routed to review anyway to measure the machine's real precision
     qa_sample: bool = False
-    # Double entry: the first reviewer's keying {by, values, atena_no, acknowledged}, held until a second,
-    # blind keying by another reviewer agrees (see intake.services.double_entry)
-    first_entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
+    # Sent to a supervisor (by a reviewer, or because two blind keyings disagree): reviewers' queue skips it
+    deferred: bool = Field(default=False, index=True)
+    # Double entry: the first reviewer's keying, held until a second, blind keying by another reviewer agrees
+    # (see intake.services.double_entry)
+    first_entry: FirstEntry | None = Field(default=None, sa_column=Column(PydanticJSON(FirstEntry), nullable=True))
     locked_by: int | None = None
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
     __table_args__ = (UniqueConstraint("original_sha256", "page_index", name="uq_page_original_index"),)
+
+
+class SearchedResident(SQLModel, table=True):
+    """A resident a reviewer found by a candidate search for a form: the reviewer may then open and choose them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    page_id: int = Field(foreign_key="page.id", index=True)
+    atena_no: str
+    searched_by: int = Field(foreign_key="useraccount.id")
+    at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (UniqueConstraint("page_id", "atena_no", name="uq_searched_page_resident"),)
 
 
 class ReviewAction(SQLModel, table=True):

@@ -95,8 +95,8 @@ COLUMNS = {
     "form_no": "予診票番号", "page_id": "ページ番号", "version": "版", "schedule_flags": "スケジュール確認",
     "earliest": "接種可能開始日", "latest": "接種期限", "overdue": "期限超過", "user_id": "利用者番号",
     "username": "審査者", "sec_per_form": "秒/件", "forms_per_hour": "件/時", "field": "項目", "batch": "バッチ",
-    "clinic": "実施機関", "pages": "ページ数", "received": "受付", "queued": "待ち", "processing": "読取中",
-    "extracted": "読取済", "in_review": "審査中", "accepted": "承認", "committed": "登録済", "rejected": "却下",
+    "clinic": "実施機関", "pages": "ページ数", "queued": "待ち", "processing": "読取中",
+    "extracted": "読取済", "in_review": "審査中", "committed": "登録済", "rejected": "却下",
     "failed": "失敗", "skipped": "対象外",
 }  # fmt: skip
 

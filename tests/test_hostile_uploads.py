@@ -178,6 +178,6 @@ def test_a_corrupt_page_in_a_batch_fails_alone(
         truth_name = json.loads((SAMPLE / "batches" / "batch_01.pages.json").read_text())[1]
         truth = json.loads((SAMPLE / "pages" / f"{truth_name}.json").read_text())
         assert middle.status == PageStatus.extracted and middle.needs_review_reasons
-        for name, f in middle.fields.items():
-            if isinstance(f, dict) and f.get("auto_ok") and truth["kind"] == "form":
-                assert f["value"] == truth["fields"][name], name
+        for name, f in middle.extraction.fields.items():
+            if f.auto_ok and truth["kind"] == "form":
+                assert f.value == truth["fields"][name], name

@@ -200,10 +200,10 @@ def test_qr_identity_needs_the_printed_kana_and_birth_date_to_agree(twins: Sessi
 
     ident = FormIdentity("131202", "800000000001", "MR", 1, make_form_no(1), "yoshin-v1")
     good = {"name_kana": "カクウ ハルト", "birth_date_text": "2024-06-01"}
-    assert match_identity(twins, ident, "131202", "qr", good)["decision"] == "auto"
+    assert match_identity(twins, ident, "131202", "qr", good).decision == "auto"
     wrong_child = {"name_kana": "カクウ ハルナ", "birth_date_text": "2024-06-01"}  # the twin's form, QR of the other
     m = match_identity(twins, ident, "131202", "qr", wrong_child)
-    assert m["decision"] == "review" and m["explanation"][0]["code"] == "match.printed_disagrees"
-    assert m["explanation"][0]["params"]["fields_en"] == "kana"
+    assert m.decision == "review" and m.explanation[0].code == "match.printed_disagrees"
+    assert m.explanation[0].params["fields_en"] == "kana"
     # 宛名番号 from the printed digits (no check digit): never automatic, even when everything agrees
-    assert match_identity(twins, ident, "131202", "digits", {**good, "name": "架空 陽翔"})["decision"] == "review"
+    assert match_identity(twins, ident, "131202", "digits", {**good, "name": "架空 陽翔"}).decision == "review"

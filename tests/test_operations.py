@@ -483,7 +483,7 @@ def test_review_reasons_stored_as_sentences_become_codes_on_upgrade(
     command.upgrade(alembic_config(url), "head")
     session.expire_all()
     page = session.get(Page, page_id)
-    assert page is not None and page.needs_review_reasons == [
+    assert page is not None and [r.model_dump() for r in page.needs_review_reasons] == [
         {"code": "review.check", "params": {"fields": ["lot_number", "doctor_name"]}},
         {"code": "match.text", "params": {"text": "score 8.0 / margin 1.0 below 14 / 6: choose by hand"}},
         {"code": "review.qa_sample", "params": {}},

@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from intake.services import qa
+from intake.services import auto_commit, qa, reasons
 from intake.settings import Settings, get_settings
 from models import Page, PageStatus, VaccinationRecord
+from models.page_state import FirstEntry
 from tests.conftest import SAMPLE, committed_record, login, run_worker
 from tests.test_end_to_end import BATCH, upload
 
@@ -135,11 +136,12 @@ def test_group_verification_confirms_one_field_across_forms(
     session.expire_all()
     page = session.get(Page, items[0]["page_id"])
     assert page is not None and page.status == PageStatus.extracted and page.locked_by is None
-    assert page.fields["doctor_name"]["value"] == "確認 医師" and page.fields["doctor_name"]["confirmed_by"]
-    assert not any("doctor_name" in r for r in page.needs_review_reasons)
+    doctor = page.extraction.fields["doctor_name"]
+    assert doctor.value == "確認 医師" and doctor.confirmed_by
+    assert "doctor_name" not in reasons.check_fields(page.needs_review_reasons)
     # the form view shows the field confirmed (✓, no stop) when the form comes up for review
     unconfirmed = session.get(Page, items[2]["page_id"])
-    assert unconfirmed is not None and unconfirmed.fields["doctor_name"].get("confirmed_by") is None
+    assert unconfirmed is not None and unconfirmed.extraction.fields["doctor_name"].confirmed_by is None
 
     dates = client.post("/api/v1/review/group/take", params={"field": "vaccination_date", "limit": 1}, headers=r2).json()
     if dates:
@@ -172,7 +174,7 @@ def test_qa_samples_measure_the_machines_precision(
     run_worker(settings)
     session.expire_all()
     forms = session.exec(select(Page).where(Page.status == PageStatus.extracted)).all()
-    assert forms and all(p.qa_sample and {"code": "review.qa_sample", "params": {}} in p.needs_review_reasons for p in forms)
+    assert forms and all(p.qa_sample and "review.qa_sample" in reasons.codes(p.needs_review_reasons) for p in forms)
 
     r1 = login(client, "reviewer1")
     form = client.post("/api/v1/review/next", headers=r1).json()
@@ -207,26 +209,22 @@ def test_auto_commit_writes_a_form_the_machine_was_sure_of_and_only_when_switche
         truth = json.loads((SAMPLE / "pages" / f"{name}.json").read_text())
         page = session.get(Page, page_id)
         assert page is not None
-        if page.match.get("decision") == "auto" and truth.get("fields", {}).get("lot_number"):
+        if page.match.decision == "auto" and truth.get("fields", {}).get("lot_number"):
             break
     else:
         raise AssertionError("no automatically matched form with a lot in the sample batch")
     # as if the machine had been sure of every field: the values are the truth, all auto-accepted
-    page.fields = {
-        k: (
-            {**v, "value": str(truth["fields"].get(k) or v.get("value", "")), "auto_ok": True}
-            if isinstance(v, dict) and "value" in v
-            else v
-        )
-        for k, v in page.fields.items()
-    }
-    assert qa.route_sure_form(session, page, settings) == "review"  # the ward's default: every form reviewed
+    sure = page.extraction
+    for k, f in page.extraction.fields.items():
+        sure = sure.with_field(k, value=str(truth["fields"].get(k) or f.value), auto_ok=True)
+    page.extraction = sure
+    assert not auto_commit.commit_sure(session, page, settings)  # the ward's default: every form reviewed
     on = settings.model_copy(update={"auto_commit": True})
-    assert qa.route_sure_form(session, page, on) == "committed", page.needs_review_reasons
+    assert auto_commit.commit_sure(session, page, on), page.needs_review_reasons
     session.commit()
     row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).one()
     assert row.operator_id is None and row.lot_number == truth["fields"]["lot_number"]
-    assert row.atena_no == page.match["atena_no"]
+    assert row.atena_no == page.match.atena_no
 
 
 @SQLITE
@@ -261,7 +259,7 @@ def test_the_queue_filters_by_batch_clinic_and_reason(
 def test_a_reviewers_pace_is_the_median_gap_between_finished_forms_breaks_left_out() -> None:
     from datetime import datetime, timedelta
 
-    from intake.services.review import pace
+    from intake.services.oversight import pace
 
     t0 = datetime(2026, 11, 26, 9, 0, 0)
     at = [t0 + timedelta(seconds=s) for s in (0, 4, 9, 12, 12 + 45 * 60, 12 + 45 * 60 + 5)]  # a 45-minute break
@@ -275,7 +273,7 @@ def test_double_entry_compares_every_field_the_ledger_stores_not_only_the_blind_
 
     page = Page(batch_id=1, original_sha256="x", page_index=0)
     keyed = {"vaccination_date": "令和8年11月1日", "lot_number": "ab 12", "dose_no": "2", "dose_ml": "0.5"}
-    page.first_entry = {"by": 1, "atena_no": "000100000001", "values": keyed}
+    page.first_entry = FirstEntry(by=1, atena_no="000100000001", values=keyed)
     same = {"vaccination_date": "2026-11-01", "lot_number": "AB12", "dose_no": "2", "dose_ml": "0.50"}
     assert disagreements(page, ["vaccination_date"], same, "000100000001") == []
     other_dose = {**same, "dose_no": "3"}

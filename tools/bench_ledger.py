@@ -203,7 +203,7 @@ def _commit_rate(url: str, residents: int, n: int, streams: int) -> dict[str, An
         assert batch.id is not None
         sha = f"bench{streams}".ljust(64, "0")
         s.add(Original(sha256=sha, batch_id=batch.id, filename="bench", media_type="image/png", size=0, page_count=n))
-        pages = [Page(batch_id=batch.id, original_sha256=sha, page_index=i, status=PageStatus.accepted) for i in range(n)]
+        pages = [Page(batch_id=batch.id, original_sha256=sha, page_index=i, status=PageStatus.committed) for i in range(n)]
         s.add_all(pages)
         s.commit()
         ids = [p.id for p in pages if p.id is not None]

@@ -6,13 +6,12 @@ otherwise it goes to a supervisor with both values. Supervisors decide alone: th
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from intake.services import reasons
 from intake.services.auth import Principal
 from models import Page, ReviewAction
+from models.page_state import FirstEntry
 from ocr.normalize import DateProblem, parse_date
 from ocr.template import load_template
 
@@ -24,15 +23,15 @@ def blind_fields(page: Page, template_version: str, enabled: bool) -> list[str]:
     template = load_template(page.layout or template_version)
     out = []
     for spec in template.fields:
-        f = page.fields.get(spec.name)
-        if spec.critical and isinstance(f, dict) and not f.get("auto_ok"):
+        f = page.extraction.field(spec.name)
+        if spec.critical and f is not None and not f.auto_ok:
             out.append(spec.name)
     return out
 
 
 def is_blind_for(page: Page, who: Principal) -> bool:
     """The second keying is blind: a reviewer other than the first sees the critical fields empty."""
-    return bool(page.first_entry) and page.first_entry.get("by") != who.id and who.role == "reviewer"
+    return page.first_entry is not None and page.first_entry.by != who.id and who.role == "reviewer"
 
 
 # Keyed by the reviewer when the form carries no ward QR (another municipality's form): not template fields.
@@ -60,7 +59,7 @@ def canonical(name: str, value: str) -> str:
 
 def hold_first(who: Principal, page: Page, values: dict[str, str], atena_no: str, ack: bool) -> None:
     """Keep the first keying on the page and give the form back to the queue for a second reviewer."""
-    page.first_entry = {"by": who.id, "values": dict(values), "atena_no": atena_no, "acknowledged": ack}
+    page.first_entry = FirstEntry(by=who.id, values=dict(values), atena_no=atena_no, acknowledged=ack)
     page.needs_review_reasons = reasons.replacing(
         page.needs_review_reasons, (reasons.SECOND_KEYING, reasons.KEYINGS_DIFFER), reasons.reason(reasons.SECOND_KEYING)
     )
@@ -68,14 +67,15 @@ def hold_first(who: Principal, page: Page, values: dict[str, str], atena_no: str
 
 def disagreements(page: Page, blind: list[str], values: dict[str, str], atena_no: str) -> list[str]:
     first = page.first_entry
-    compared = [*blind, *(n for n in LEDGER_FIELDS if n not in blind and (n in values or n in first["values"]))]
+    assert first is not None
+    compared = [*blind, *(n for n in LEDGER_FIELDS if n not in blind and (n in values or n in first.values))]
     out = [
-        f"{name}: {first['values'].get(name, '')!r} ≠ {values.get(name, '')!r}"
+        f"{name}: {first.values.get(name, '')!r} ≠ {values.get(name, '')!r}"
         for name in compared
-        if canonical(name, first["values"].get(name, "")) != canonical(name, values.get(name, ""))
+        if canonical(name, first.values.get(name, "")) != canonical(name, values.get(name, ""))
     ]
-    if first.get("atena_no") != atena_no:
-        out.append(f"resident: {first.get('atena_no')} ≠ {atena_no}")
+    if first.atena_no != atena_no:
+        out.append(f"resident: {first.atena_no} ≠ {atena_no}")
     return out
 
 
@@ -85,32 +85,18 @@ def record_second(session: Session, who: Principal, page: Page, blind: list[str]
             page_id=page.id or 0,
             user_id=who.id,
             action="second_entry",
-            detail={"agree": not differ, "fields": blind, "differ": differ, "first_by": page.first_entry.get("by")},
+            detail={
+                "agree": not differ,
+                "fields": blind,
+                "differ": differ,
+                "first_by": page.first_entry.by if page.first_entry else None,
+            },
         )
     )
     if differ:  # to a supervisor, with both keyings in the reason they read
-        page.match = {**page.match, "deferred": True}
+        page.deferred = True
         page.needs_review_reasons = reasons.replacing(
             page.needs_review_reasons,
             (reasons.SECOND_KEYING, reasons.KEYINGS_DIFFER),
             reasons.reason(reasons.KEYINGS_DIFFER, differ="; ".join(differ)),
         )
-
-
-def stats(session: Session) -> dict[str, Any]:
-    """For the supervisor page: how often two blind keyings disagree, per field."""
-    rows = session.exec(select(ReviewAction).where(ReviewAction.action == "second_entry")).all()
-    per_field: dict[str, list[int]] = {}
-    for r in rows:
-        differ_names = {d.split(":")[0] for d in r.detail.get("differ", [])}
-        for name in r.detail.get("fields", []):
-            seen = per_field.setdefault(name, [0, 0])
-            seen[0] += 1
-            seen[1] += name in differ_names
-    disagreed = sum(1 for r in rows if not r.detail.get("agree"))
-    return {
-        "pairs": len(rows),
-        "disagreed": disagreed,
-        "disagreement_rate": round(disagreed / len(rows), 4) if rows else None,
-        "by_field": {k: {"pairs": v[0], "disagreed": v[1]} for k, v in sorted(per_field.items())},
-    }

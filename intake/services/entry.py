@@ -25,9 +25,9 @@ class Decision:
 
 
 def entry_for(page: Page, d: Decision) -> ledger.Entry:
-    ident = page.fields.get("_identity", {})
-    vaccine = d.values.get("vaccine_code") or ident.get("vaccine_code")
-    dose_no = d.values.get("dose_no") or ident.get("dose_no")
+    ident = page.extraction.identity
+    vaccine = d.values.get("vaccine_code") or ident.vaccine_code
+    dose_no = d.values.get("dose_no") or ident.dose_no
     if not vaccine or not dose_no:
         raise BadInput("review.vaccine_unknown")
     date_text = d.values.get("vaccination_date", "")
@@ -61,9 +61,8 @@ def checks_for(session: Session, page: Page, atena_no: str | None) -> list[Check
     """Schedule checks on what the form says now (shown where the reviewer decides); [] if not yet checkable."""
     if not atena_no:
         return []
-    values = {k: str(v.get("value", "")) for k, v in page.fields.items() if isinstance(v, dict) and "value" in v}
     try:
-        entry = entry_for(page, Decision(version=page.version, values=values, atena_no=atena_no))
+        entry = entry_for(page, Decision(version=page.version, values=page.extraction.values(), atena_no=atena_no))
     except BadInput:
         return []
     return ledger.schedule_checks(session, entry)

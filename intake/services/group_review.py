@@ -6,17 +6,17 @@ page; each confirmation carries the version the reviewer saw.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, IntakeError, LockedByOther, StaleVersion
 from intake.services import audit, reasons
 from intake.services.auth import Principal
+from intake.services.locks import lock_pages
 from intake.settings import Settings
 from models import Page, PageStatus, ReviewAction
-from models.enums import REVIEWABLE
+from models.enums import REVIEWABLE, move
 from models.tables import utcnow
 from ocr.normalize import DateProblem, parse_date
 
@@ -38,10 +38,10 @@ def _check_field(field: str) -> None:
 def needs_look(page: Page, field: str) -> bool:
     """The machine was unsure and no person has confirmed it yet. Whole-form cases (a supervisor's form, a
     form waiting for its blind second keying) stay out of the grid."""
-    f = page.fields.get(field)
-    if not isinstance(f, dict) or f.get("auto_ok") or f.get("confirmed_by"):
+    f = page.extraction.field(field)
+    if f is None or f.auto_ok or f.confirmed_by:
         return False
-    return not page.match.get("deferred") and not page.first_entry
+    return not page.deferred and page.first_entry is None
 
 
 def take_group(
@@ -55,20 +55,7 @@ def take_group(
     if batch_id is not None:
         stmt = stmt.where(Page.batch_id == batch_id)
     wanted = [p.id for p in session.exec(stmt.limit(2000)).all() if needs_look(p, field)][:limit]
-    taken: list[int] = []
-    for page_id in wanted:
-        res = session.execute(
-            update(Page)
-            .where(col(Page.id) == page_id)
-            .where(free)
-            .values(
-                locked_by=who.id,
-                locked_until=now + timedelta(seconds=settings.review_lock_seconds),
-                status=PageStatus.in_review,
-            )
-        )
-        if res.rowcount == 1 and page_id is not None:  # type: ignore[attr-defined]
-            taken.append(page_id)
+    taken = lock_pages(session, who.id, [i for i in wanted if i is not None], settings.review_lock_seconds, now)
     audit.record(session, who.actor, "page.group_take", "field", field)
     session.commit()
     pages = [session.get(Page, i) for i in taken]
@@ -113,14 +100,14 @@ def confirm_group(session: Session, who: Principal, field: str, items: list[Conf
         except BadInput as exc:
             refused[item.page_id] = exc
             continue
-        before = page.fields.get(field, {})
-        changed = value != before.get("value", "")
-        page.fields = {**page.fields, field: {**before, "value": value, "confirmed_by": who.id}}
+        before = page.extraction.field(field)
+        changed = value != (before.value if before is not None else "")
+        page.extraction = page.extraction.with_field(field, value=value, confirmed_by=who.id)
         page.needs_review_reasons = reasons.without_field(page.needs_review_reasons, field)
         page.version += 1
         page.locked_by = None
         page.locked_until = None
-        page.status = PageStatus.extracted
+        page.status = move(page.status, PageStatus.extracted)
         session.add(page)
         session.add(
             ReviewAction(

@@ -8,13 +8,13 @@ record, and the form's vaccine fits). Without an id, candidates come from indexe
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session
 
 from intake.services.kana import fold_kana, loosen_kana
 from intake.services.matcher import Matcher, Query, Scored, cached_stats
 from models import Resident
+from models.page_state import Candidate, MatchResult, Reason
 from ocr.codes import FormIdentity
 from ocr.types import Message, msg
 
@@ -22,23 +22,30 @@ MAX_CANDIDATES = 5
 FIELD_JA = {"kana": "カナ", "birth_date": "生年月日"}
 
 
-def _json(m: Message) -> dict[str, object]:
-    return m.as_json()
+def _reason(m: Message) -> Reason:
+    return Reason(code=m.code, params=dict(m.params))
 
 
-def candidate_json(r: Resident, score: float, agree: dict[str, bool]) -> dict[str, Any]:
+def candidate_of(r: Resident, score: float, agree: dict[str, bool], explain: dict[str, str] | None = None) -> Candidate:
     flags = []
     if r.move_reason:
         flags.append(f"異動: {r.move_reason}")
     if r.deleted:
         flags.append("削除済み")
-    return {"atena_no": r.atena_no, "score": round(score, 3), "agree": agree, "flags": flags}
+    return Candidate(atena_no=r.atena_no, score=round(score, 3), agree=agree, flags=flags, explain=explain or {})
 
 
-def _scored_json(c: Scored) -> dict[str, Any]:
-    out = candidate_json(c.resident, c.score, {f: lvl == "agree" for f, (lvl, _) in c.fields.items()})
-    out["explain"] = {f: f"{lvl} {bits:+.1f}" for f, (lvl, bits) in c.fields.items()}
-    return out
+def _scored(c: Scored) -> Candidate:
+    return candidate_of(
+        c.resident,
+        c.score,
+        {f: lvl == "agree" for f, (lvl, _) in c.fields.items()},
+        {f: f"{lvl} {bits:+.1f}" for f, (lvl, bits) in c.fields.items()},
+    )
+
+
+def _none(m: Message) -> MatchResult:
+    return MatchResult(decision="none", explanation=[_reason(m)])
 
 
 def match_identity(
@@ -47,29 +54,17 @@ def match_identity(
     municipality_code: str,
     source: str = "qr",
     printed: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> MatchResult:
     """A QR's 宛名番号 is taken only when the printed kana and birth date (as read) agree with the register;
     without a QR, the printed name, kana and birth date go to the probabilistic matcher."""
     printed = printed or {}
     if identity is not None and identity.municipality_code != municipality_code:
-        return {
-            "decision": "none",
-            "atena_no": None,
-            "score": 0.0,
-            "candidates": [],
-            "explanation": [_json(msg("match.other_municipality", municipality=identity.municipality_code))],
-        }
+        return _none(msg("match.other_municipality", municipality=identity.municipality_code))
     if identity is None or source != "qr":
         return _probabilistic(session, identity, printed)
     r = session.get(Resident, identity.atena_no)
     if r is None:
-        return {
-            "decision": "none",
-            "atena_no": None,
-            "score": 0.0,
-            "candidates": [],
-            "explanation": [_json(msg("match.not_in_register", atena_no=identity.atena_no))],
-        }
+        return _none(msg("match.not_in_register", atena_no=identity.atena_no))
     kana_read, birth_read = fold_kana(printed.get("name_kana", "")), printed.get("birth_date_text", "")
     agree = {
         "atena_no": True,
@@ -77,22 +72,22 @@ def match_identity(
         "birth_date": bool(birth_read) and r.birth_date is not None and birth_read == r.birth_date.isoformat(),
     }
     if r.deleted:
-        return {
-            "decision": "review",
-            "atena_no": r.atena_no,
-            "score": 1.0,
-            "candidates": [candidate_json(r, 1.0, agree)],
-            "explanation": [_json(msg("match.deleted"))],
-        }
+        return MatchResult(
+            decision="review",
+            atena_no=r.atena_no,
+            score=1.0,
+            candidates=[candidate_of(r, 1.0, agree)],
+            explanation=[_reason(msg("match.deleted"))],
+        )
     if not (agree["kana"] and agree["birth_date"]):
         differ = [k for k in ("kana", "birth_date") if not agree[k]]
-        return {
-            "decision": "review",
-            "atena_no": r.atena_no,
-            "score": 0.5,
-            "candidates": [candidate_json(r, 0.5, agree)],
-            "explanation": [
-                _json(
+        return MatchResult(
+            decision="review",
+            atena_no=r.atena_no,
+            score=0.5,
+            candidates=[candidate_of(r, 0.5, agree)],
+            explanation=[
+                _reason(
                     msg(
                         "match.printed_disagrees",
                         fields="・".join(FIELD_JA[k] for k in differ),
@@ -100,18 +95,18 @@ def match_identity(
                     )
                 )
             ],
-        }
+        )
     notes = [msg("match.flagged", flag=r.move_reason)] if r.move_reason else []
-    return {
-        "decision": "auto",
-        "atena_no": r.atena_no,
-        "score": 1.0,
-        "candidates": [candidate_json(r, 1.0, agree)],
-        "explanation": [_json(m) for m in (msg("match.qr_agrees"), *notes)],
-    }
+    return MatchResult(
+        decision="auto",
+        atena_no=r.atena_no,
+        score=1.0,
+        candidates=[candidate_of(r, 1.0, agree)],
+        explanation=[_reason(m) for m in (msg("match.qr_agrees"), *notes)],
+    )
 
 
-def _probabilistic(session: Session, identity: FormIdentity | None, printed: dict[str, str]) -> dict[str, Any]:
+def _probabilistic(session: Session, identity: FormIdentity | None, printed: dict[str, str]) -> MatchResult:
     q = Query(
         form_id="",
         atena_no=identity.atena_no if identity else "",
@@ -120,25 +115,19 @@ def _probabilistic(session: Session, identity: FormIdentity | None, printed: dic
         birth=printed.get("birth_date_text", ""),
     )
     if not (q.kana or q.name or q.atena_no):
-        return {
-            "decision": "none",
-            "atena_no": None,
-            "score": 0.0,
-            "candidates": [],
-            "explanation": [_json(msg("match.nothing_read"))],
-        }
+        return _none(msg("match.nothing_read"))
     d = Matcher(session, cached_stats(session)).match(q)
     decision = d.decision
     explanation = list(d.explanation)
     if identity is not None and decision == "auto":  # printed digits carry no check digit on 宛名番号
         decision, explanation = "review", [msg("match.digits_no_check")]
-    return {
-        "decision": decision,
-        "atena_no": d.atena_no,
-        "score": round(d.score, 2),
-        "candidates": [_scored_json(c) for c in d.candidates],
-        "explanation": [_json(m) for m in explanation],
-    }
+    return MatchResult(
+        decision=decision,
+        atena_no=d.atena_no,
+        score=round(d.score, 2),
+        candidates=[_scored(c) for c in d.candidates],
+        explanation=[_reason(m) for m in explanation],
+    )
 
 
 def search_candidates(

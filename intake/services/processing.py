@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import socket
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -27,14 +28,15 @@ from intake.services.matching import match_identity
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import Lot, Original, Page, PageStatus, Resident, Vaccine
-from models.enums import REQUEUEABLE
+from models.enums import REQUEUEABLE, move
+from models.page_state import Alignment, Extraction, FieldState, IdentityRead
 from models.tables import utcnow
 from ocr.codes import FormIdentity
 from ocr.decode import decode_page
 from ocr.fields import ReadContext
 from ocr.pipeline import process_page
 from ocr.template import load_template
-from ocr.types import Message, PageUnreadable
+from ocr.types import PageResult, PageUnreadable
 
 log = logging.getLogger("intake.worker")
 
@@ -72,7 +74,7 @@ def claim(session: Session, page_id: int, settings: Settings, holder: str | None
             col(Page.id) == page_id,
             col(Page.attempts) == page.attempts,  # nobody claimed it since we looked
             or_(
-                col(Page.status).in_([PageStatus.received, PageStatus.queued]),
+                col(Page.status) == PageStatus.queued,
                 and_(col(Page.status) == PageStatus.processing, or_(col(Page.deadline).is_(None), col(Page.deadline) < now)),
             ),
         )
@@ -122,26 +124,22 @@ def context_for(session: Session, identity: FormIdentity | None) -> ReadContext:
     return ctx
 
 
-def process(
-    session: Session, store: ContentStore, settings: Settings, page_id: int, holder: str | None = None
-) -> PageStatus | None:
-    holder = holder or worker_id()
-    page = claim(session, page_id, settings, holder)
-    if page is None:
-        return None
-    status = _read(session, store, settings, page, holder)
-    if status is None:
-        log.warning(
-            "page=%s late result discarded: attempt %d by %s lost its lease (the page was claimed again)",
-            page_id,
-            page.attempts,
-            holder,
-        )
-    return status
+@dataclass
+class Read:
+    """A claimed page after extraction: its typed state set on `page` (not yet written), whether the machine is sure
+    of every field and the resident (the auto-commit step's question), and the status it goes to otherwise."""
+
+    page: Page
+    lease: tuple[int, str]  # (attempt, holder): the result is written only while this lease is held
+    status: PageStatus
+    reason: str = ""
+    sure: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def _read(session: Session, store: ContentStore, settings: Settings, page: Page, holder: str) -> PageStatus | None:
-    """Read a claimed page; the result is written only while `holder` still holds the lease (else None)."""
+def extract(session: Session, store: ContentStore, settings: Settings, page: Page, holder: str) -> Read:
+    """Read a claimed page: decode → recognize → match. Sets the page's typed state (`extraction`, `match`, review
+    reasons) and says where the page goes; writes nothing (see `finish`)."""
     lease = (page.attempts, holder)
     timings: dict[str, float] = {}
     try:
@@ -154,61 +152,78 @@ def _read(session: Session, store: ContentStore, settings: Settings, page: Page,
             img, load_template(settings.template_version), lambda i: context_for(session, i), timings=timings
         )
     except PageUnreadable as exc:
-        return _finish(session, page, PageStatus.failed, reason=str(exc), lease=lease, timings=timings)
+        return Read(page, lease, PageStatus.failed, reason=str(exc), timings=timings)
     except BaseException as exc:  # the operator's log names the stage it reached (see intake.worker)
         exc.stage_timings_ms = timings  # type: ignore[attr-defined]
         raise
     if result.page_kind in ("blank", "separator"):
-        return _finish(session, page, PageStatus.skipped, reason=f"page is {result.page_kind}", lease=lease, timings=timings)
+        return Read(page, lease, PageStatus.skipped, reason=f"page is {result.page_kind}", timings=timings)
     reg = result.registration
     page.image_sha256 = store.put(_jpeg(reg.image if reg is not None and reg.image is not None else img))
     page.layout = settings.template_version if reg is not None and reg.ok else None
     ident = result.identity
     page.form_no = ident.form_no if ident else None
     page.atena_no_read = ident.atena_no if ident else None
-    page.fields = {name: r.as_json() for name, r in result.fields.items()}
-    page.fields["_identity"] = _identity_json(ident, result.identity_source, result.identity_problem)
-    page.fields["_printed"] = result.printed
+    page.extraction = extraction_of(result)
     page.match = match_identity(session, ident, settings.municipality_code, result.identity_source, result.printed)
-    reasons = [reasons_of.of(m) for m in result.review_reasons]
+    found = [reasons_of.of(m) for m in result.review_reasons]
     if result.page_kind == "unknown":
-        reasons.append(reasons_of.reason("page.not_ward_form"))
+        found.append(reasons_of.reason("page.not_ward_form"))
     doubtful = [n for n, r in result.fields.items() if not r.auto_ok]
     if doubtful:
-        reasons.append(reasons_of.reason(reasons_of.CHECK, fields=doubtful))
-    if page.match["decision"] != "auto":  # the matcher's why: its verdict (match.*) and any notes
-        reasons.extend(page.match["explanation"])
-    page.needs_review_reasons = reasons
+        found.append(reasons_of.reason(reasons_of.CHECK, fields=doubtful))
+    if page.match.decision != "auto":  # the matcher's why: its verdict (match.*) and any notes
+        found.extend(page.match.explanation)
+    page.needs_review_reasons = found
     sample = result.page_kind == "form" and qa.mark_sample(page, settings)
-    if not reasons and not sample and result.page_kind == "form":  # the machine is sure of every field and resident
-        if not holds_lease(session, page, holder):
-            session.rollback()
-            return None
-        if qa.route_sure_form(session, page, settings) == "committed":
-            return _finish(
-                session,
-                page,
-                PageStatus.committed,
-                reason="committed automatically (machine sure)",
-                lease=lease,
-                timings=timings,
-            )
-    said = "; ".join(text_of(r, settings.lang) for r in page.needs_review_reasons[:3])
-    return _finish(session, page, PageStatus.extracted, reason=said, lease=lease, timings=timings)
+    sure = not found and not sample and result.page_kind == "form"  # the machine is sure of every field and resident
+    return Read(page, lease, PageStatus.extracted, sure=sure, timings=timings)
 
 
-def _identity_json(ident: FormIdentity | None, source: str, problem: tuple[Message, ...]) -> dict[str, Any]:
-    if ident is None:
-        return {"source": source, "problem": [m.as_json() for m in problem]}
-    return {
-        "source": source,
-        "municipality_code": ident.municipality_code,
-        "atena_no": ident.atena_no,
-        "vaccine_code": ident.vaccine_code,
-        "dose_no": ident.dose_no,
-        "form_no": ident.form_no,
-        "layout": ident.layout,
+def extraction_of(result: PageResult) -> Extraction:
+    """The reader's result as the page stores it."""
+    ident, reg = result.identity, result.registration
+    identity = IdentityRead(
+        source=result.identity_source,  # qr | digits | none (ocr.pipeline)
+        problem=[reasons_of.of(m) for m in result.identity_problem] if ident is None else [],
+        **(
+            {}
+            if ident is None
+            else {
+                "municipality_code": ident.municipality_code,
+                "atena_no": ident.atena_no,
+                "vaccine_code": ident.vaccine_code,
+                "dose_no": ident.dose_no,
+                "form_no": ident.form_no,
+                "layout": ident.layout,
+            }
+        ),
+    )
+    fields = {
+        name: FieldState(
+            kind=r.kind,
+            value=r.value,
+            confidence=round(r.confidence, 4),
+            engine=r.engine,
+            evidence=r.evidence,
+            messages=[reasons_of.of(m) for m in r.messages],
+            auto_ok=r.auto_ok,
+        )
+        for name, r in result.fields.items()
     }
+    alignment = None
+    if reg is not None:
+        residual = reg.residual_mm if math.isfinite(reg.residual_mm) else None
+        alignment = Alignment(markers_found=reg.markers_found, residual_mm=residual, trusted=reg.trusted)
+    return Extraction(fields=fields, identity=identity, printed=dict(result.printed), alignment=alignment)
+
+
+def finish(session: Session, read: Read, settings: Settings) -> PageStatus | None:
+    """Write what was read, under the lease (None: the lease was lost, nothing written)."""
+    said = read.reason
+    if read.status == PageStatus.extracted:
+        said = "; ".join(text_of(r, settings.lang) for r in read.page.needs_review_reasons[:3])
+    return _finish(session, read.page, read.status, reason=said, lease=read.lease, timings=read.timings)
 
 
 def _jpeg(img: np.ndarray) -> bytes:
@@ -232,7 +247,7 @@ def _finish(
     if lease is not None and not (page.attempts == lease[0] and holds_lease(session, page, lease[1])):
         session.rollback()
         return None
-    page.status = status
+    page.status = status if page.status == status else move(page.status, status)  # the ledger's commit moved it first
     page.claimed_by = None
     page.reason = reason[:500]
     page.deadline = None
@@ -265,7 +280,7 @@ def record_error(session: Session, page_id: int, max_attempts: int, reason: str,
     if page.attempts >= max_attempts:
         _finish(session, page, PageStatus.failed, reason=reason)
         return True
-    page.status = PageStatus.queued
+    page.status = move(page.status, PageStatus.queued)
     page.claimed_by = None
     page.deadline = None
     page.reason = reason

@@ -6,25 +6,26 @@ Saves carry the version the reviewer saw; a stale one is refused with a message,
 from __future__ import annotations
 
 import io
-import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date
 
 from PIL import Image
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, Forbidden, LockedByOther, NotFound, StaleVersion
 from intake.messages import STATUS_JA
-from intake.services import audit, double_entry, ledger, qa, reasons
+from intake.services import audit, double_entry, ledger, reasons
 from intake.services.auth import Principal
 from intake.services.entry import Decision, entry_for
+from intake.services.locks import lock_pages
+from intake.services.matching import search_candidates
 from intake.services.schedule import as_flag, words
 from intake.settings import Settings
 from intake.store import ContentStore
-from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, UserAccount, VaccinationRecord
-from models.enums import REVIEWABLE
+from models import Batch, Page, PageStatus, Resident, ReviewAction, Role, SearchedResident, VaccinationRecord
+from models.enums import REVIEWABLE, move
+from models.page_state import Reason
 from models.tables import utcnow
 from ocr.register import PX_PER_MM
 from ocr.template import load_template
@@ -41,7 +42,7 @@ class Outcome:
 
     status: str  # committed | second_entry_needed | sent_to_supervisor
     record: VaccinationRecord | None = None
-    reason: reasons.Reason | None = None  # what the reviewer is told (worded at the API edge)
+    reason: Reason | None = None  # what the reviewer is told (worded at the API edge)
 
 
 REASONS = {
@@ -55,17 +56,17 @@ REASONS = {
 
 def has_reason(page: Page, reason: str) -> bool:
     """The queue's filter by why a form is in review (see REASONS)."""
-    codes = [reasons.code(r) for r in page.needs_review_reasons]
+    codes = reasons.codes(page.needs_review_reasons)
     if reason == "low_confidence":
         return reasons.CHECK in codes
     if reason == "no_match":
         return any(c.startswith("match.") for c in codes)
     if reason == "validation":
-        return any(isinstance(v, dict) and v.get("messages") for k, v in page.fields.items() if not k.startswith("_"))
+        return any(f.messages for f in page.extraction.fields.values())
     if reason == "qa":
         return page.qa_sample
     if reason == "second_entry":
-        return bool(page.first_entry)
+        return page.first_entry is not None
     raise BadInput("review.bad_queue_reason", value=reason, choices=", ".join(REASONS))
 
 
@@ -105,17 +106,7 @@ def take_next(
         page_id = next((i for i in ids if _for_role(session, i, who) and _wanted(session, i, reason)), None)
         if page_id is None:
             return None
-        res = session.execute(
-            update(Page)
-            .where(col(Page.id) == page_id)
-            .where(or_(col(Page.locked_by).is_(None), col(Page.locked_until) < now))
-            .values(
-                locked_by=who.id,
-                locked_until=now + timedelta(seconds=settings.review_lock_seconds),
-                status=PageStatus.in_review,
-            )
-        )
-        if res.rowcount == 1:  # type: ignore[attr-defined]
+        if lock_pages(session, who.id, [page_id], settings.review_lock_seconds, now):
             session.add(ReviewAction(page_id=page_id, user_id=who.id, action="take"))
             audit.record(session, who.actor, "page.take", "page", str(page_id))
             session.commit()
@@ -158,7 +149,7 @@ def _for_role(session: Session, page_id: int | None, who: Principal) -> bool:
         return False
     if who.role == Role.supervisor:
         return True
-    return not page.match.get("deferred") and page.first_entry.get("by") != who.id
+    return not page.deferred and (page.first_entry is None or page.first_entry.by != who.id)
 
 
 def page_for(session: Session, who: Principal, page_id: int) -> Page:
@@ -177,10 +168,9 @@ def candidates_allowed(session: Session, who: Principal, page: Page, atena_no: s
     """A reviewer may open only residents proposed for the form they hold, or found by a candidate search."""
     if who.role != Role.reviewer:
         return True
-    proposed = {c["atena_no"] for c in page.match.get("candidates", [])}
-    searched = set(page.match.get("searched", []))
-    first = {str(page.first_entry["atena_no"])} if page.first_entry.get("atena_no") else set()
-    return atena_no in proposed | searched | first
+    searched = set(session.exec(select(SearchedResident.atena_no).where(SearchedResident.page_id == page.id)).all())
+    first = {page.first_entry.atena_no} if page.first_entry is not None and page.first_entry.atena_no else set()
+    return atena_no in page.match.proposed() | searched | first
 
 
 def _check_version(page: Page, version: int) -> None:
@@ -211,7 +201,7 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
         row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).first()
         if row is not None and (mine is not None or who.role != Role.reviewer):
             return Outcome("committed", row)
-    if page is not None and page.first_entry.get("by") == who.id and page.locked_by != who.id:
+    if page is not None and page.first_entry is not None and page.first_entry.by == who.id and page.locked_by != who.id:
         # a retried first keying (lost reply): it is held already; the second reviewer has it or will
         return Outcome("second_entry_needed", reason=reasons.reason("review.first_keying_saved"))
     page = _held(session, who, page_id, d.version)
@@ -230,7 +220,7 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
         )
     blind = double_entry.blind_fields(page, settings.template_version, settings.double_entry)
     if blind and who.role == Role.reviewer:
-        if not page.first_entry:
+        if page.first_entry is None:
             double_entry.hold_first(who, page, d.values, d.atena_no, d.acknowledged)
             _release(session, who, page, "first_entry", "first of two blind keyings", status=PageStatus.extracted)
             return Outcome("second_entry_needed", reason=reasons.reason("review.first_keying_held", fields=blind))
@@ -239,12 +229,12 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
         if differ:
             _release(session, who, page, "defer", "double entry disagrees", status=PageStatus.extracted)
             return Outcome("sent_to_supervisor", reason=reasons.reason(reasons.KEYINGS_DIFFER, differ="; ".join(differ)))
+    extraction = page.extraction
     for name, value in d.values.items():
-        if name in page.fields and isinstance(page.fields[name], dict):
-            page.fields[name] = {**page.fields[name], "reviewed": value}
-    page.fields = dict(page.fields)  # reassign so the JSON column is saved
+        if name in extraction.fields:
+            extraction = extraction.with_field(name, reviewed=value)
+    page.extraction = extraction
     page.resident_atena_no = d.atena_no
-    page.status = PageStatus.accepted
     page.version += 1
     page.locked_by = None
     page.locked_until = None
@@ -263,7 +253,8 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
 
 
 def _changed(page: Page, values: dict[str, str]) -> list[str]:
-    return [n for n, v in values.items() if isinstance(page.fields.get(n), dict) and page.fields[n].get("value") != v]
+    read = page.extraction.fields
+    return [n for n, v in values.items() if n in read and read[n].value != v]
 
 
 def _release(
@@ -272,7 +263,7 @@ def _release(
     """The end of a reviewer's hold on a form with a reason (reject, defer, a held first keying): lock freed,
     version bumped, the action in the review history and the audit log, committed together."""
     if status is not None:
-        page.status = status
+        page.status = move(page.status, status)
     page.version += 1
     page.locked_by = None
     page.locked_until = None
@@ -287,13 +278,32 @@ def reject(session: Session, who: Principal, page_id: int, version: int, reason:
     if not reason.strip():
         raise BadInput("review.reason_needed", action="返戻", action_en="a rejection")
     page = _held(session, who, page_id, version)
-    page.status = PageStatus.rejected
+    page.status = move(page.status, PageStatus.rejected)
     page.reason = reason[:500]
     return _release(session, who, page, "reject", reason)
 
 
-def field_crop(store: ContentStore, page: Page, field: str, template_version: str, margin_mm: float = 2.0) -> bytes:
-    """PNG of the registered page around one template field."""
+def page_image(session: Session, store: ContentStore, who: Principal, page_id: int) -> bytes:
+    """The registered page (JPEG) for one the caller may see; the view is audited."""
+    page = page_for(session, who, page_id)
+    if page.image_sha256 is None:
+        raise NotFound("page.no_image", page=page_id)
+    audit.record(session, who.actor, "page.image", "page", str(page_id))
+    session.commit()
+    return store.get(page.image_sha256)
+
+
+def field_crop(
+    session: Session,
+    store: ContentStore,
+    who: Principal,
+    page_id: int,
+    field: str,
+    template_version: str,
+    margin_mm: float = 2.0,
+) -> bytes:
+    """PNG of the registered page around one template field (the group grid; the form view); audited."""
+    page = page_for(session, who, page_id)
     spec = next((f for f in load_template(page.layout or template_version).fields if f.name == field), None)
     if spec is None:
         raise NotFound("page.no_field", field=field)
@@ -305,11 +315,26 @@ def field_crop(store: ContentStore, page: Page, field: str, template_version: st
     box = (int((x - margin_mm) * k), int((y - margin_mm) * k), int((x + w + margin_mm) * k), int((y + h + margin_mm) * k))
     buf = io.BytesIO()
     img.crop(box).save(buf, "PNG")
+    audit.record(session, who.actor, "page.crop", "page", str(page_id))
+    session.commit()
     return buf.getvalue()
 
 
-def field_summary(page: Page) -> dict[str, Any]:
-    return {k: v for k, v in page.fields.items() if not k.startswith("_")}
+def search_residents(
+    session: Session, who: Principal, page_id: int, *, kana: str = "", birth_date: date | None = None, atena_no: str = ""
+) -> list[Resident]:
+    """Candidate search for the form the caller holds (id, or kana + birth date; never a free browse). Who was found
+    is kept with the page: the reviewer may then choose them."""
+    page = page_for(session, who, page_id)
+    found = search_candidates(session, kana=kana, birth_date=birth_date, atena_no=atena_no)
+    known = set(session.exec(select(SearchedResident.atena_no).where(SearchedResident.page_id == page.id)).all())
+    for r in found:
+        if r.atena_no not in known:
+            session.add(SearchedResident(page_id=page_id, atena_no=r.atena_no, searched_by=who.id))
+            known.add(r.atena_no)
+        audit.record(session, who.actor, "resident.search", "resident", r.atena_no)
+    session.commit()
+    return found
 
 
 def defer(session: Session, who: Principal, page_id: int, version: int, reason: str) -> Page:
@@ -317,63 +342,6 @@ def defer(session: Session, who: Principal, page_id: int, version: int, reason: 
     if not reason.strip():
         raise BadInput("review.reason_needed", action="監督者へ回す", action_en="deferring")
     page = _held(session, who, page_id, version)
-    page.match = {**page.match, "deferred": True}
+    page.deferred = True
     page.needs_review_reasons = [*page.needs_review_reasons, reasons.reason("review.deferred", note=reason[:200])]
     return _release(session, who, page, "defer", reason)
-
-
-FORM_DONE = ("accept", "reject", "defer", "second_entry")  # the actions that finish a reviewer's form
-BREAK = timedelta(minutes=10)
-
-
-def pace(finished_at: list[datetime]) -> float | None:
-    """A reviewer's pace: the median seconds between consecutive finished forms. A gap over ten minutes is a
-    break, not work, and does not count."""
-    gaps = [(b - a).total_seconds() for a, b in zip(finished_at, finished_at[1:], strict=False) if b - a <= BREAK]
-    return round(statistics.median(gaps), 1) if gaps else None
-
-
-def stats(session: Session, since_hours: int = 24) -> dict[str, Any]:
-    """For the supervisor page: queue depth by state, and each reviewer's actions and pace."""
-    from sqlalchemy import func
-
-    since = utcnow() - timedelta(hours=since_hours)
-    by_status = dict(session.exec(select(Page.status, func.count()).group_by(Page.status)).all())
-    deferred = sum(
-        1 for p in session.exec(select(Page).where(col(Page.status).in_(REVIEWABLE))).all() if p.match.get("deferred")
-    )
-    rows = session.exec(
-        select(ReviewAction.user_id, ReviewAction.action, func.count())
-        .where(col(ReviewAction.at) >= since)
-        .group_by(col(ReviewAction.user_id), col(ReviewAction.action))
-    ).all()
-    per: dict[int, dict[str, Any]] = {}
-    for user_id, action, n in rows:
-        per.setdefault(user_id, {})[action] = n
-    finished = session.exec(
-        select(ReviewAction.user_id, ReviewAction.page_id, ReviewAction.at)
-        .where(col(ReviewAction.at) >= since, col(ReviewAction.action).in_(FORM_DONE))
-        .order_by(col(ReviewAction.at))
-    ).all()
-    finished_by: dict[int, list[datetime]] = {}
-    last_page: dict[int, int] = {}
-    for user_id, page_id, at in finished:
-        if last_page.get(user_id) != page_id:  # an accept and its second keying finish one form, not two
-            finished_by.setdefault(user_id, []).append(at)
-        last_page[user_id] = page_id
-    for user_id in per:
-        seconds = pace(finished_by.get(user_id, []))
-        per[user_id].update(
-            sec_per_form=seconds, forms_per_hour=None if seconds is None else round(3600 / max(seconds, 0.1))
-        )
-    return {
-        "queue": {str(k): v for k, v in by_status.items()},
-        "deferred": deferred,
-        "since_hours": since_hours,
-        "reviewers": [
-            {"user_id": u, "username": getattr(session.get(UserAccount, u), "username", "?"), **a}
-            for u, a in sorted(per.items())
-        ],
-        "qa": qa.stats(session),
-        "double_entry": double_entry.stats(session),
-    }

@@ -57,9 +57,7 @@ def status(settings: Settings, session: Session | None, failures: int = 10) -> S
     if session is not None and all(c.ok for c in out.checks if c.name in ("database", "schema")):
         now = utcnow()
         out.pages = {str(s): n for s, n in session.exec(select(Page.status, func.count()).group_by(Page.status)).all()}
-        oldest = session.exec(
-            select(func.min(Page.created_at)).where(col(Page.status).in_((PageStatus.received, PageStatus.queued)))
-        ).one()
+        oldest = session.exec(select(func.min(Page.created_at)).where(col(Page.status) == PageStatus.queued)).one()
         out.oldest_waiting_seconds = _age(oldest, now) if oldest else None
         failed = session.exec(
             select(Page).where(Page.status == PageStatus.failed).order_by(col(Page.updated_at).desc()).limit(failures)

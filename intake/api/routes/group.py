@@ -30,11 +30,12 @@ def take(
             page_id=p.id or 0,
             version=p.version,
             batch_id=p.batch_id,
-            value=str(p.fields[field].get("value", "")),
-            confidence=float(p.fields[field].get("confidence", 0.0)),
-            messages=[MessageOut(**worded(m, lang)) for m in p.fields[field].get("messages", [])],
+            value=f.value,
+            confidence=f.confidence,
+            messages=[MessageOut(**worded(m, lang)) for m in f.messages],
         )
         for p in pages
+        if (f := p.extraction.field(field)) is not None
     ]
 
 

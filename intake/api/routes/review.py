@@ -17,19 +17,19 @@ from intake.api.schemas import (
     RejectIn,
     ReviewPageOut,
 )
-from intake.errors import Forbidden, NotFound
+from intake.errors import Forbidden
 from intake.messages import text_of, worded
-from intake.services import audit, double_entry, entry, masters, review
-from intake.services.matching import search_candidates
+from intake.services import entry, oversight, review, review_view
 from intake.services.schedule import words
 from models import Page, Resident, Role
+from models.page_state import Candidate
 from ocr.register import PX_PER_MM
 from ocr.template import load_template
 
 router = APIRouter(prefix="/review", tags=["review"])
 
 
-def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
+def _candidate(r: Resident, c: Candidate) -> CandidateOut:
     return CandidateOut(
         atena_no=r.atena_no,
         name=r.name,
@@ -37,80 +37,53 @@ def _candidate(r: Resident, c: dict[str, object]) -> CandidateOut:
         birth_date=r.birth_date,
         sex=r.sex,
         address=r.address,
-        score=float(c.get("score", 0.0)),  # type: ignore[arg-type]
-        agree=c.get("agree", {}),
-        flags=c.get("flags", []),
-        explain=c.get("explain", {}),
+        score=c.score,
+        agree=c.agree,
+        flags=c.flags,
+        explain=c.explain,
     )
-
-
-def _explained(explanation: object, lang: str) -> str:
-    """The matcher's why (a list of coded messages; an English sentence on rows read before codes) in words."""
-    parts = explanation if isinstance(explanation, list) else [explanation] if explanation else []
-    return ("; " if lang == "en" else "。").join(text_of(p, lang) for p in parts)
 
 
 def review_page_out(
     session: SessionDep, settings: SettingsDep, page: Page, who: PrincipalDep, lang: str = "ja"
 ) -> ReviewPageOut:
-    template = load_template(page.layout or settings.template_version)
-    labels = {spec.name: spec.label or spec.name for spec in template.fields}
-    second = double_entry.is_blind_for(page, who)
-    blind = set(double_entry.blind_fields(page, settings.template_version, settings.double_entry)) if second else set()
-    first_values: dict[str, str] = page.first_entry.get("values", {}) if second else {}
-    fields = []
-    for spec in template.fields:
-        f = page.fields.get(spec.name, {})
-        hidden = spec.name in blind
-        fields.append(
-            FieldOut(
-                name=spec.name,
-                kind=spec.kind,
-                label=spec.label,
-                # the second keying starts from the first reviewer's values, except the blind fields
-                value="" if hidden else str(first_values.get(spec.name, f.get("value", ""))),
-                confidence=0.0 if hidden else float(f.get("confidence", 0.0)),
-                engine="" if hidden else str(f.get("engine", "")),
-                messages=[] if hidden else [MessageOut(**worded(m, lang)) for m in f.get("messages", [])],
-                auto_ok=False if hidden else bool(f.get("auto_ok", False)),
-                critical=spec.critical,
-                region_mm=spec.region(),
-                confirmed=not hidden and bool(f.get("confirmed_by")),
-                blind=hidden,
-            )
-        )
-    candidates = []
-    listed = [*page.match.get("candidates", [])]
-    chosen = str(page.first_entry.get("atena_no", "")) if second else ""
-    if chosen and chosen not in {c["atena_no"] for c in listed}:  # found by the first reviewer's search
-        listed.append({"atena_no": chosen, "flags": ["1人目の選択"]})
-    for c in listed:
-        r = session.get(Resident, c["atena_no"])
-        if r is not None:
-            candidates.append(_candidate(r, c))
-            audit.record(session, who.actor, "resident.read", "resident", r.atena_no)
-    session.commit()
+    shown = review_view.show(session, settings, who, page)
     return ReviewPageOut(
         id=page.id or 0,
         batch_id=page.batch_id,
         version=page.version,
         status=page.status,
-        reasons=[MessageOut(**worded(r, lang, labels)) for r in page.needs_review_reasons],
-        identity=page.fields.get("_identity", {}),
-        fields=fields,
-        match_decision=page.match.get("decision", "none"),
-        match_explanation=_explained(page.match.get("explanation", ""), lang),
-        candidates=candidates,
+        reasons=[MessageOut(**worded(r, lang, shown.labels)) for r in page.needs_review_reasons],
+        identity=page.extraction.identity.model_dump(),
+        fields=[
+            FieldOut(
+                name=f.spec.name,
+                kind=f.spec.kind,
+                label=f.spec.label,
+                value=f.value,
+                confidence=0.0 if f.hidden else f.state.confidence,
+                engine="" if f.hidden else f.state.engine,
+                messages=[] if f.hidden else [MessageOut(**worded(m, lang)) for m in f.state.messages],
+                auto_ok=not f.hidden and f.state.auto_ok,
+                critical=f.spec.critical,
+                region_mm=f.spec.region(),
+                confirmed=not f.hidden and f.state.confirmed_by is not None,
+                blind=f.hidden,
+            )
+            for f in shown.fields
+        ],
+        match_decision=page.match.decision,
+        match_explanation=("; " if lang == "en" else "。").join(text_of(p, lang) for p in page.match.explanation),
+        candidates=[_candidate(r, c) for r, c in shown.candidates],
         checks=[
-            CheckOut(rule=c.rule, severity=c.severity, message=words(c.parts, lang), source=c.source)
-            for c in entry.checks_for(session, page, page.match.get("atena_no"))
+            CheckOut(rule=c.rule, severity=c.severity, message=words(c.parts, lang), source=c.source) for c in shown.checks
         ],
         px_per_mm=PX_PER_MM,
         qa_sample=page.qa_sample,
-        second_entry=second,
-        vaccine_name=masters.vaccine_name(session, str(page.fields.get("_identity", {}).get("vaccine_code") or "")),
-        keyed={k: str(v) for k, v in first_values.items() if k in double_entry.OUTSIDE_TEMPLATE and k not in blind},
-        chosen_atena_no=chosen,
+        second_entry=shown.second,
+        vaccine_name=shown.vaccine_name,
+        keyed=shown.keyed,
+        chosen_atena_no=shown.chosen,
     )
 
 
@@ -147,12 +120,8 @@ def get_page(page_id: int, session: SessionDep, settings: SettingsDep, who: Revi
 def page_image(page_id: int, session: SessionDep, store: StoreDep, who: PrincipalDep) -> Response:
     if who.role not in (Role.reviewer, Role.supervisor, Role.staff, Role.admin):
         raise Forbidden("page.scanner_may_not_view")
-    page = review.page_for(session, who, page_id)
-    if page.image_sha256 is None:
-        raise NotFound("page.no_image", page=page_id)
-    audit.record(session, who.actor, "page.image", "page", str(page_id))
-    session.commit()
-    return Response(store.get(page.image_sha256), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    jpeg = review.page_image(session, store, who, page_id)
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/pages/{page_id}/crop/{field}", response_class=Response)
@@ -160,10 +129,7 @@ def field_crop(
     page_id: int, field: str, session: SessionDep, settings: SettingsDep, store: StoreDep, who: ReviewerDep
 ) -> Response:
     """The part of the page where one field was read (group verification grid; form view)."""
-    page = review.page_for(session, who, page_id)
-    png = review.field_crop(store, page, field, settings.template_version)
-    audit.record(session, who.actor, "page.crop", "page", str(page_id))
-    session.commit()
+    png = review.field_crop(session, store, who, page_id, field, settings.template_version)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -172,14 +138,8 @@ def candidates(
     page_id: int, session: SessionDep, who: ReviewerDep, kana: str = "", birth_date: date | None = None, atena_no: str = ""
 ) -> list[CandidateOut]:
     """Candidate search for the form the reviewer holds: id, or kana + birth date. No free browsing."""
-    page = review.page_for(session, who, page_id)
-    found = search_candidates(session, kana=kana, birth_date=birth_date, atena_no=atena_no)
-    page.match = {**page.match, "searched": sorted({*page.match.get("searched", []), *(r.atena_no for r in found)})}
-    session.add(page)
-    for r in found:
-        audit.record(session, who.actor, "resident.search", "resident", r.atena_no)
-    session.commit()
-    return [_candidate(r, {"score": 0.0, "agree": {}, "flags": [r.move_reason] if r.move_reason else []}) for r in found]
+    found = review.search_residents(session, who, page_id, kana=kana, birth_date=birth_date, atena_no=atena_no)
+    return [_candidate(r, Candidate(atena_no=r.atena_no, flags=[r.move_reason] if r.move_reason else [])) for r in found]
 
 
 @router.post("/pages/{page_id}/accept", response_model=AcceptOut)
@@ -213,4 +173,4 @@ def defer(page_id: int, body: RejectIn, session: SessionDep, who: ReviewerDep) -
 @router.get("/stats")
 def stats(session: SessionDep, who: OverseerDep, since_hours: int = 24) -> dict[str, object]:
     """Supervisor page: queue depth by state, deferred forms, each reviewer's actions in the period."""
-    return review.stats(session, since_hours)
+    return oversight.stats(session, since_hours)
