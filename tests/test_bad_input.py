@@ -160,3 +160,27 @@ def test_an_upload_for_an_unknown_clinic_is_refused_in_one_line(tmp_path: Path) 
         thread.join(10)
     assert r.returncode == 2 and "実施機関コード「0000000」は医療機関マスタにありません" in one_error(r)
     assert "[upload.unknown_clinic]" in one_error(r)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ("masters", "import", "vaccine", "x.csv"),
+            "種類「vaccine」はありません — 次のいずれかを指定してください: vaccines, lots, clinics",
+        ),
+        (
+            ("report", "weekly", "2026", "x.csv"),
+            "種類「weekly」はありません — 次のいずれかを指定してください: yearly, clinics",
+        ),
+        (
+            ("ocr-field", "--kind", "digit", "x.png"),
+            "項目の種類「digit」はありません — 次のいずれかを指定してください: digits, date,",
+        ),
+    ],
+)
+def test_every_kind_argument_is_a_choice_refused_in_one_line(args: tuple[str, ...], said: str) -> None:
+    """The CLI's "kind" arguments are typer choices: a value not among them is refused before anything runs, in the
+    same one line (and code) as every other choice."""
+    r = cli(*args)
+    assert r.returncode == 2 and said in one_error(r) and one_error(r).endswith("[value.choice]")

@@ -97,8 +97,9 @@ def test_every_report_of_a_command_is_in_both_languages() -> None:
     """What a command says when it worked (intake.cli.say): each code it uses has Japanese and English."""
     from intake.messages import SAID, said
 
-    used = set(re.findall(r'say\(\s*"([a-z_.]+)"', (ROOT / "intake" / "cli.py").read_text(encoding="utf-8")))
-    used |= set(re.findall(r'"(status\.check_(?:ok|bad)|purge\.(?:dry|done))"', (ROOT / "intake/cli.py").read_text()))
+    cli = "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "intake" / "cli").glob("*.py")))
+    used = set(re.findall(r'say\(\s*"([a-z_.]+)"', cli))
+    used |= set(re.findall(r'"(status\.check_(?:ok|bad)|purge\.(?:dry|done))"', cli))
     assert len(used) > 20 and sorted(used - set(SAID)) == []
     for code, (ja, en) in SAID.items():
         names = {f.split("!")[0].split(":")[0] for part in (ja, en) for _, f, _, _ in string.Formatter().parse(part) if f}

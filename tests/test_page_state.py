@@ -87,7 +87,8 @@ def test_upgrade_turns_the_old_page_state_into_the_typed_one(
         "_printed": {"name_kana": "カクウ タロウ"},
     }  # fmt: skip
     match = {"decision": "review", "atena_no": None, "score": 0.4, "deferred": True, "searched": ["000100000002"],
-             "candidates": [{"atena_no": "000100000001", "score": 0.4, "agree": {}, "flags": []}], "explanation": []}  # fmt: skip
+             "candidates": [{"atena_no": "000100000001", "score": 0.4, "agree": {}, "flags": []}],
+             "explanation": []}  # fmt: skip
     session.execute(
         sql("UPDATE page SET fields = :f, match = :m, first_entry = :e WHERE id = :i"),
         {"f": json.dumps(fields), "m": json.dumps(match), "e": "{}", "i": page_id},

@@ -7,7 +7,7 @@ training. Run from a checkout with the dev extras:
     python -m tools.dev train digits --seed 1
     python -m tools.dev eval-digit-strings --n 300
 
-The product's command is `intake` (intake/cli.py); nothing here ships in its wheel."""
+The product's command is `intake` (intake/cli/); nothing here ships in its wheel."""
 
 from __future__ import annotations
 
