@@ -52,3 +52,16 @@ def test_the_reader_and_the_screens_keep_to_their_layers() -> None:
             assert not {i for i in imported if i.startswith(("intake", "review_ui", "models"))}, name
         if name.startswith("review_ui"):  # the API is its only way to data
             assert not {i for i in imported if i.startswith(("intake.db", "intake.services", "models", "sqlmodel"))}, name
+
+
+def test_routes_neither_commit_nor_audit() -> None:
+    """Routes validate, call one service and answer: every commit and every audit event is a service's (so a route
+    cannot forget one, or write one twice)."""
+    for path in sorted((ROOT / "intake" / "api" / "routes").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = {
+            f"{n.func.value.id}.{n.func.attr}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+        }
+        assert not calls & {"session.commit", "session.add", "session.rollback", "audit.record"}, path.name

@@ -8,9 +8,8 @@ from pydantic import BaseModel
 from intake.api.deps import LangDep, SessionDep, StaffDep
 from intake.api.schemas import RecordOut
 from intake.csv_out import Encoding, media_type
-from intake.errors import NotFound
 from intake.messages import flag_text
-from intake.services import audit, ledger, record_reads
+from intake.services import ledger, record_reads, staff_reads
 from intake.services.ledger import RecordQuery
 from intake.ward_dates import optional_day
 from models import VaccinationRecord
@@ -94,10 +93,4 @@ def correct(record_id: int, body: CorrectionIn, session: SessionDep, who: StaffD
 
 @router.get("/{record_id}/history", response_model=list[RecordOut])
 def history(record_id: int, session: SessionDep, who: StaffDep, lang: LangDep) -> list[RecordOut]:
-    rec = session.get(VaccinationRecord, record_id)
-    if rec is None or rec.lineage_id is None:
-        raise NotFound("record.not_found", record=record_id)
-    rows = ledger.record_history(session, rec.lineage_id)
-    audit.record(session, who.actor, "record.history", "resident", rec.atena_no)
-    session.commit()
-    return [record_out(r, lang) for r in rows]
+    return [record_out(r, lang) for r in staff_reads.record_history(session, who, record_id)]

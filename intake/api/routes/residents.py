@@ -8,11 +8,7 @@ from pydantic import BaseModel
 from intake.api.deps import LangDep, PrincipalDep, SessionDep, StaffDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
-from intake.errors import NotFound
-from intake.services import audit, ledger, masters, my_number
-from intake.services.schedule import PriorDose
-from intake.services.schedule_due import next_due
-from models import Resident
+from intake.services import masters, my_number, staff_reads
 
 router = APIRouter(prefix="/residents", tags=["residents"])
 
@@ -42,22 +38,8 @@ def resident_history(
     atena_no: str, session: SessionDep, who: StaffDep, lang: LangDep, today: date | None = None
 ) -> HistoryOut:
     """A resident's vaccinations with the schedule status ("next due"). Never 個人番号."""
-    r = session.get(Resident, atena_no)
-    if r is None:
-        raise NotFound("resident.not_in_register", atena_no=atena_no)
-    rows = ledger.resident_history(session, atena_no)
-    due = (
-        next_due(
-            r.birth_date,
-            [PriorDose(x.vaccine_code, x.dose_no, x.performed_on) for x in rows if not x.screened_only and x.performed_on],
-            today or date.today(),
-            sex=r.sex,
-        )
-        if r.birth_date
-        else []
-    )
-    audit.record(session, who.actor, "resident.history", "resident", atena_no)
-    session.commit()
+    h = staff_reads.resident_history(session, who, atena_no, today or date.today())
+    r, rows, due = h.resident, h.records, h.due
     return HistoryOut(
         atena_no=r.atena_no,
         name=r.name,
