@@ -55,8 +55,8 @@ def enqueue_pages(
                 args=(pid,),
                 job_id=job_id,
                 retry=Retry(max=settings.job_max_attempts - 1),
-                result_ttl=600,
-                failure_ttl=86400,
+                result_ttl=settings.job_result_ttl_seconds,
+                failure_ttl=settings.job_failure_ttl_seconds,
             )
             n += 1
     except RedisError:

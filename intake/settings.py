@@ -38,8 +38,9 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "pages"
 
-    # Ward identity printed on and checked against every form.
+    # Ward identity printed on and checked against every form (the code: 全国地方公共団体コード with its check digit).
     municipality_code: str = "131202"
+    municipality_name: str = "練馬区"
 
     # Upload limits (hostile-input defences; see ocr.decode).
     max_upload_bytes: int = 200 * 1024 * 1024
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     # page to another worker, and the first one's result, should it still come, is discarded.
     page_lease_seconds: int = 0
     job_max_attempts: int = 3
+    # How long Redis keeps a page job's record after it ran: a finished one briefly (the database holds the page's
+    # outcome), a failed one for a day, for the operator reading rq's failed registry.
+    job_result_ttl_seconds: int = 600
+    job_failure_ttl_seconds: int = 86400
     # False (default): one long-lived work process per worker, watched by a parent that kills it when a page
     # freezes it past page_timeout_seconds + page_kill_grace_seconds (intake.supervisor). True: rq's classic
     # fork of a work horse per page, ~55–75 ms a page dearer (measure with `python -m tools.dev bench-queue`).

@@ -31,8 +31,10 @@ def test_bulk_print_groups_by_post_office_and_every_form_reads_back(
         w.writerow(["宛名番号", "接種種類コード", "回数"])
         for r in residents:
             w.writerow([r.atena_no, "MR", 1])
-    files = print_bulk(session, settings, targets, tmp_path / "mail")
+    ward = settings.model_copy(update={"municipality_name": "架空市"})  # the ward's name is a setting, printed as set
+    files = print_bulk(session, ward, targets, tmp_path / "mail")
     assert sum(n for _, n in files) == 6
+    assert "架空市" in pdfium.PdfDocument(files[0][0].read_bytes())[0].get_textpage().get_text_range()
     assert {p.name for p, _ in files} == {f"mailing_{r.postal_code[:3]}.pdf" for r in residents}
     template = load_template("yoshin-v1")
     pdf_bytes = files[0][0].read_bytes()

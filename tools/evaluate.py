@@ -43,6 +43,7 @@ def _lots(corpus: Path) -> dict[str, str]:
 
 def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str, bool]) -> dict[str, Any]:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    from intake.services.vaccine_facts import expected_dose_ml
     from ocr.pipeline import process_page
     from ocr.template import load_template
 
@@ -51,12 +52,18 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str,
     birth = truth.get("resident", {}).get("birth_date")
 
     def ctx(identity: Any) -> ReadContext:
+        born, on = date.fromisoformat(birth) if birth else None, date.fromisoformat(today)
         return ReadContext(
             known_lots=lots,
             vaccine_code=identity.vaccine_code if identity else None,
-            expected_dose_ml=doses.get(identity.vaccine_code) if identity else None,
-            birth_date=date.fromisoformat(birth) if birth else None,
-            today=date.fromisoformat(today),
+            # the product's own answer (intake.services.vaccine_facts), the master's amount read from its CSV
+            expected_dose_ml=expected_dose_ml(
+                identity.vaccine_code, identity.dose_no, on, born, doses.get(identity.vaccine_code)
+            )
+            if identity
+            else None,
+            birth_date=born,
+            today=on,
         )
 
     t = time.perf_counter()

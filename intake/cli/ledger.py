@@ -36,10 +36,9 @@ def forms_print(
                 else NotFound("vaccine.not_in_master", value=vaccine)
             )
         from intake.errors import BadInput
-        from intake.services.schedule_data import schedule
+        from intake.services.vaccine_facts import series_length
 
-        known = schedule().vaccine(vaccine)
-        doses = max(v.doses, (known.series_total or 1) if known else 1)
+        doses = series_length(s, vaccine)
         if not 1 <= dose <= doses:
             raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=dose)
         content = form_content(get_settings(), r, v, dose, serial)

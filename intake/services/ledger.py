@@ -32,11 +32,13 @@ class Entry:
     screened_only: bool
 
 
-def schedule_checks(session: Session, entry: Entry) -> list[Check]:
-    """The schedule, duplicate and lot checks for an entry, against the resident's committed history."""
+def schedule_checks(session: Session, entry: Entry, resident: Resident | None = None) -> list[Check]:
+    """The schedule, duplicate and lot checks for an entry, against the resident's committed history. `resident`:
+    the entry's resident where the caller holds it already (else it is loaded)."""
     if entry.screened_only or entry.performed_on is None:  # 予診のみ: no dose was given, no schedule to break
         return []
-    resident = session.get(Resident, entry.atena_no)
+    if resident is None or resident.atena_no != entry.atena_no:
+        resident = session.get(Resident, entry.atena_no)
     history = [
         PriorDose(r.vaccine_code, r.dose_no, r.performed_on)
         for r in session.exec(

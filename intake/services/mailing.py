@@ -17,15 +17,21 @@ from intake.settings import Settings
 from models import Resident, Vaccine
 from ocr.codes import FormIdentity, make_form_no
 
-MUNICIPALITY_NAME = "練馬区"
-
 
 def form_content(settings: Settings, r: Resident, v: Vaccine, dose: int, serial: int, guardian: str = "") -> FormContent:
     ident = FormIdentity(
         settings.municipality_code, r.atena_no, v.code, dose, make_form_no(serial), settings.template_version
     )
     return FormContent(
-        ident, MUNICIPALITY_NAME, v.name, r.name, r.name_kana, r.birth_date or date(1900, 1, 1), r.sex, r.address, guardian
+        ident,
+        settings.municipality_name,
+        v.name,
+        r.name,
+        r.name_kana,
+        r.birth_date or date(1900, 1, 1),
+        r.sex,
+        r.address,
+        guardian,
     )
 
 

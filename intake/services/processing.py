@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from intake import metrics
 from intake.messages import text_of
-from intake.services import qa
+from intake.services import qa, vaccine_facts
 from intake.services import reasons as reasons_of
 from intake.services.ingest import limits_of
 from intake.services.matching import match_identity
@@ -117,10 +117,13 @@ def context_for(session: Session, identity: FormIdentity | None) -> ReadContext:
     ctx = ReadContext(known_lots=lots, today=date.today())
     if identity is not None:
         ctx.vaccine_code = identity.vaccine_code
-        v = session.get(Vaccine, identity.vaccine_code)
-        ctx.expected_dose_ml = v.dose_ml if v else None
         r = session.get(Resident, identity.atena_no)
         ctx.birth_date = r.birth_date if r else None
+        # the form is read days after the vaccination: its age-dependent amount is taken at today's age
+        v = session.get(Vaccine, identity.vaccine_code)
+        ctx.expected_dose_ml = vaccine_facts.expected_dose_ml(
+            identity.vaccine_code, identity.dose_no, ctx.today, ctx.birth_date, v.dose_ml if v else None
+        )
     return ctx
 
 

@@ -207,10 +207,11 @@ def accept(session: Session, who: Principal, settings: Settings, page_id: int, d
     page = _held(session, who, page_id, d.version)
     if not candidates_allowed(session, who, page, d.atena_no):
         raise Forbidden("review.not_candidate", atena_no=d.atena_no)
-    if session.get(Resident, d.atena_no) is None:
+    resident = session.get(Resident, d.atena_no)  # loaded once for the request, passed along
+    if resident is None:
         raise BadInput("review.not_in_register", atena_no=d.atena_no)
     entry = entry_for(page, d)
-    checks = ledger.schedule_checks(session, entry)
+    checks = ledger.schedule_checks(session, entry, resident)
     errors = [c for c in checks if c.severity == "error"]
     if errors and not d.acknowledged:
         raise ScheduleProblem(

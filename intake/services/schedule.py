@@ -378,12 +378,19 @@ def _live_codes() -> frozenset[str]:
     return frozenset(codes | {"BCG"})
 
 
-def _amount_checks(v: Vaccine, dose_no: int, on: date, birth: date | None, dose_ml: float | None) -> list[Check]:
+def standard_amount(v: Vaccine, dose_no: int, on: date, birth: date | None) -> float | None:
+    """The amount (mL) the schedule gives for this dose at the person's age on `on`; None where it gives no number
+    (a percutaneous vaccine, a product-specific amount, an age rule without the birth date)."""
     row = v.doses[dose_no - 1] if 0 < dose_no <= len(v.doses) else None
     amount: Any = row.amount_ml if row is not None and row.amount_ml is not None else (v.amount_ml_rule or v.amount_ml)
     if isinstance(amount, dict) and birth is not None:
         amount = amount.get("age<3y" if age_years(birth, on) < 3 else "age>=3y", amount.get("age<10y"))
-    if isinstance(amount, int | float) and dose_ml is not None and abs(float(amount) - dose_ml) > 1e-6:
+    return float(amount) if isinstance(amount, int | float) else None
+
+
+def _amount_checks(v: Vaccine, dose_no: int, on: date, birth: date | None, dose_ml: float | None) -> list[Check]:
+    amount = standard_amount(v, dose_no, on, birth)
+    if amount is not None and dose_ml is not None and abs(amount - dose_ml) > 1e-6:
         return [Check.of("amount", "warning", msg("schedule.amount", given=dose_ml, expected=amount))]
     return []
 
