@@ -173,7 +173,7 @@ def ui(
     from intake.logs import as_log_line
 
     settings = get_settings()
-    script = Path(__file__).resolve().parent.parent / "review_ui" / "app.py"
+    script = Path(__file__).resolve().parents[2] / "review_ui" / "app.py"
     # Streamlit prints its banner and early messages itself: they pass through here and leave as the same JSON
     # lines as everything else; a stop (SIGTERM from compose or demo.sh) is passed on, so Streamlit never outlives us.
     proc = subprocess.Popen(
