@@ -3,10 +3,8 @@ SimpleWorker in-process, as rq's own tests do), SQLite and PostgreSQL (a dedicat
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,15 +14,9 @@ from sqlmodel import Session
 
 from intake.api.app import create_app
 from intake.db import dispose_engines, get_engine
-from intake.demo import DEMO_SCANNER_KEY, DEMO_USERS, setup_demo
+from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "scans_sample"
-REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PG_ADMIN_URL = os.environ.get("INTAKE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_DB = f"intake_test_{os.getpid()}"  # per process: parallel runs (a developer and CI) never collide
-QUEUE = f"test-pages-{os.getpid()}"
+from tests.support.env import PG_ADMIN_URL, PG_DB, QUEUE, REDIS_URL, SAMPLE
 
 
 def _pg_url() -> str:
@@ -90,45 +82,3 @@ def client(settings: Settings) -> TestClient:
 @pytest.fixture
 def scanner_headers() -> dict[str, str]:
     return {"X-API-Key": DEMO_SCANNER_KEY}
-
-
-def login(client: TestClient, user: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/login", json={"username": user, "password": DEMO_USERS[user][1]})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def run_worker(settings: Settings) -> None:
-    """Process everything queued, in-process (rq's burst SimpleWorker on the real Redis)."""
-    from rq import SimpleWorker
-
-    from intake.queue import get_queue, redis_conn
-
-    conn = redis_conn(settings)
-    SimpleWorker([get_queue(settings, conn)], connection=conn).work(burst=True)
-
-
-def as_database_admin_disable_audit_guard(session: Session) -> None:
-    """What an insider with database rights would do before editing history: drop the append-only trigger.
-    The hash chain must still expose the edit."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ALTER TABLE auditevent DISABLE TRIGGER auditevent_no_update"))
-    else:
-        session.execute(text("DROP TRIGGER auditevent_no_update"))
-    session.commit()
-
-
-def committed_record(client: TestClient, page_id: int, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
-    """The ledger row of an accept. Where the machine was unsure of a critical field (double entry), the first
-    accept only holds the keying: reviewer2 then takes the same form, sees those fields blind, keys the same
-    values and the row is committed."""
-    if reply["status"] == "committed":
-        return reply["record"]  # type: ignore[no-any-return]
-    assert reply["status"] == "second_entry_needed", reply
-    other = login(client, "reviewer2")
-    form = client.post("/api/v1/review/next", headers=other).json()
-    assert form["id"] == page_id and form["second_entry"], form
-    assert all(f["value"] == "" for f in form["fields"] if f["blind"])  # blind: the first keying is not shown
-    r = client.post(f"/api/v1/review/pages/{page_id}/accept", json={**body, "version": form["version"]}, headers=other)
-    assert r.status_code == 200 and r.json()["status"] == "committed", r.text
-    return r.json()["record"]  # type: ignore[no-any-return]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 
 def _modules() -> dict[str, Path]:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from intake.services.audit import checkpoint_file, record, verify_chain
 from intake.settings import Settings
 from models import AuditEvent
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 
 def _drop_guards(session: Session) -> None:

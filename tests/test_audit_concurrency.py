@@ -11,7 +11,7 @@ from intake.db import dispose_engines, get_engine
 from intake.services.audit import record, verify_chain
 from intake.settings import Settings
 from models import AuditEvent
-from tests.conftest import as_database_admin_disable_audit_guard
+from tests.support.db import as_database_admin_disable_audit_guard
 
 WRITERS = 8
 

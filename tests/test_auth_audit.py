@@ -8,7 +8,8 @@ from sqlmodel import Session, col, select
 from intake.services.audit import record, verify_chain
 from intake.settings import Settings
 from models import AuditEvent, UserSession
-from tests.conftest import as_database_admin_disable_audit_guard, login
+from tests.support.api import login
+from tests.support.db import as_database_admin_disable_audit_guard
 
 
 def test_lockout_after_repeated_failures(client: TestClient) -> None:

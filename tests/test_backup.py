@@ -16,8 +16,9 @@ from intake.services.backup import backup, restore
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import AuditEvent, Original, Page, Resident
-from tests.conftest import PG_ADMIN_URL, PG_DB, run_worker
-from tests.test_end_to_end import BATCH, upload
+from tests.support.api import upload
+from tests.support.env import BATCH, PG_ADMIN_URL, PG_DB
+from tests.support.worker import run_worker
 
 
 def _counts(url: str) -> dict[str, int]:

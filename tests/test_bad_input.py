@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from intake.settings import Settings
 from models import Clinic, Lot, Vaccine
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 
@@ -52,7 +52,7 @@ def test_revoking_a_key_that_does_not_exist(settings: Settings) -> None:
 def test_a_dose_the_schedule_does_not_have(settings: Settings, tmp_path: Path) -> None:
     import csv
 
-    from tests.conftest import SAMPLE
+    from tests.support.env import SAMPLE
 
     atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
     r = cli("forms", "print", "--resident", atena, "--vaccine", "MR", "--dose", "9", "--out", str(tmp_path / "f.pdf"))
@@ -120,7 +120,7 @@ def test_a_command_given_wrong_is_one_japanese_line(args: list[str], said: str) 
 def test_an_unknown_vaccine_and_an_unknown_resident_for_a_printed_form(settings: Settings, tmp_path: Path) -> None:
     import csv
 
-    from tests.conftest import SAMPLE
+    from tests.support.env import SAMPLE
 
     atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
     r = cli("forms", "print", "--resident", atena, "--vaccine", "XX", "--dose", "1", "--out", str(tmp_path / "f.pdf"))
@@ -140,7 +140,7 @@ def test_an_upload_for_an_unknown_clinic_is_refused_in_one_line(tmp_path: Path) 
 
     from intake.api.app import create_app
     from intake.demo import DEMO_SCANNER_KEY, setup_demo
-    from tests.conftest import REDIS_URL, SAMPLE
+    from tests.support.env import REDIS_URL, SAMPLE
 
     s = Settings(var_dir=tmp_path / "var", redis_url=REDIS_URL, queue_name=f"bad-clinic-{tmp_path.name}")
     list(setup_demo(s, SAMPLE))

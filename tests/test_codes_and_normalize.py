@@ -13,6 +13,7 @@ from ocr.codes import (
     parse_payload,
 )
 from ocr.normalize import DateProblem, clean_lot, confusion_distance, era_digits, nearest_lot, parse_date
+from tests.support.data import ERA_DATES
 
 
 @pytest.mark.parametrize("code", ["131202", "131016", "220001"])
@@ -44,18 +45,6 @@ def test_payload_round_trip_and_rejections() -> None:
         parse_payload(ident.payload().replace(ident.form_no, ident.form_no[:-1] + str((int(ident.form_no[-1]) + 1) % 10)))
     with pytest.raises(IdentityError):
         parse_payload("https://example.invalid/")
-
-
-ERA_DATES = [  # the era boundaries, both sides, and the written forms people use
-    ("昭和64年1月7日", date(1989, 1, 7)),
-    ("平成元年1月8日", date(1989, 1, 8)),
-    ("平成31年4月30日", date(2019, 4, 30)),
-    ("令和元年5月1日", date(2019, 5, 1)),
-    ("R3.4.15", date(2021, 4, 15)),
-    ("H1.1.8", date(1989, 1, 8)),
-    ("2024-02-29", date(2024, 2, 29)),
-    ("令和３年４月１５日", date(2021, 4, 15)),
-]
 
 
 @pytest.mark.parametrize("text,expected", ERA_DATES)

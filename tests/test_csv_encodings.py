@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from intake.csv_out import encode_csv, open_csv
 from intake.errors import BadInput
 from intake.settings import Settings
-from tests.conftest import ROOT, login
+from tests.support.api import login
+from tests.support.env import ROOT
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from intake.db import dispose_engines, get_engine
-from tests.conftest import PG_ADMIN_URL, ROOT, SAMPLE
+from tests.support.env import PG_ADMIN_URL, ROOT, SAMPLE
 from tools.compose import Local, Runner, compose_problems, dockerfile_problems, load
 
 BIN = str(Path(sys.executable).parent)

@@ -11,24 +11,9 @@ from sqlmodel import Session, select
 from intake.settings import Settings
 from intake.store import ContentStore, sha256_of
 from models import Batch, Original, Page, PageStatus, VaccinationRecord
-from tests.conftest import SAMPLE, committed_record, login, run_worker
-
-BATCH = SAMPLE / "batches" / "batch_00.pdf"
-
-
-def upload(client: TestClient, headers: dict[str, str], *paths: object, clinic: str = "1310001") -> dict:  # type: ignore[type-arg]
-    files = [("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths]  # type: ignore[attr-defined]
-    r = client.post("/api/v1/batches", data={"clinic_code": clinic}, files=files, headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
-
-
-def first_form(client: TestClient, settings: Settings, scanner_headers: dict[str, str]) -> tuple[dict[str, str], dict]:  # type: ignore[type-arg]
-    """The common prologue: a batch uploaded and read, reviewer1 logged in holding the first form."""
-    upload(client, scanner_headers, BATCH)
-    run_worker(settings)
-    reviewer = login(client, "reviewer1")
-    return reviewer, client.post("/api/v1/review/next", headers=reviewer).json()
+from tests.support.api import committed_record, first_form, login, upload
+from tests.support.env import BATCH, SAMPLE
+from tests.support.worker import run_worker
 
 
 def test_scan_to_ledger(client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]) -> None:

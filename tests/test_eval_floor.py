@@ -3,7 +3,7 @@
 The sample is small (27 forms), so these are floors for regressions, not the issue's targets, which the
 benchmark on a fresh 500-page heavy corpus measures (README)."""
 
-from tests.conftest import SAMPLE
+from tests.support.env import SAMPLE
 from tools.evaluate import evaluate
 
 

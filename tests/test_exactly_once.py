@@ -26,8 +26,8 @@ from intake.settings import Settings, get_settings
 from intake.store import ContentStore
 from models import Page, PageStatus
 from models.tables import utcnow
-from tests.conftest import ROOT, SAMPLE
-from tests.test_faults import PrivateRedis
+from tests.support.env import ROOT, SAMPLE
+from tests.support.redis_server import PrivateRedis
 from tools.synth.scan import page_images
 
 PAGES = int(os.environ.get("INTAKE_TEST_ONCE_PAGES", "60"))  # the 1,000-page run: INTAKE_TEST_ONCE_PAGES=1000

@@ -31,38 +31,11 @@ from intake.store import ContentStore
 from models import Page, PageStatus, VaccinationRecord
 from models.enums import REQUEUEABLE
 from models.tables import utcnow
-from tests.conftest import PG_ADMIN_URL, PG_DB, ROOT, SAMPLE, committed_record, run_worker
-from tests.test_end_to_end import BATCH, first_form
-from tools.browser import free_port
+from tests.support.api import committed_record, first_form
+from tests.support.env import BATCH, PG_ADMIN_URL, PG_DB, ROOT, SAMPLE
+from tests.support.redis_server import PrivateRedis
+from tests.support.worker import run_worker
 from tools.synth.scan import page_images
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, so it can be killed and restarted for real."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                if Redis.from_url(self.url).ping():
-                    return
-            except Exception:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
 
 
 @pytest.fixture

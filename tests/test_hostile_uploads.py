@@ -19,7 +19,8 @@ from sqlmodel import Session, select
 from intake.api.app import create_app
 from intake.settings import Settings
 from models import Batch, Page, PageStatus
-from tests.conftest import SAMPLE, run_worker
+from tests.support.env import SAMPLE
+from tests.support.worker import run_worker
 
 GOOD_PDF = (SAMPLE / "batches" / "batch_00.pdf").read_bytes()
 GOOD_TIF = (SAMPLE / "batches" / "batch_01.tif").read_bytes()

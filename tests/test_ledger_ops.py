@@ -15,29 +15,14 @@ from intake.services.retention import purge
 from intake.settings import Settings
 from intake.store import ContentStore
 from models import AuditEvent, Original, Page, Resident, VaccinationRecord
-from tests.conftest import committed_record, login
-from tests.test_end_to_end import BATCH, first_form
-
-
-def _accept_one(client: TestClient, settings: Settings, scanner_headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    reviewer, form = first_form(client, settings, scanner_headers)
-    values = {f["name"]: f["value"] for f in form["fields"]}
-    values.update(vaccination_date="2026-11-01", lot_number=values["lot_number"] or "n/a", screening_result="接種可")
-    body = {
-        "version": form["version"],
-        "atena_no": form["candidates"][0]["atena_no"],
-        "values": values,
-        "acknowledged": True,
-    }
-    r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
-    assert r.status_code == 200, r.text
-    return committed_record(client, form["id"], body, r.json())
+from tests.support.api import accept_one, login
+from tests.support.env import BATCH
 
 
 def test_correction_is_a_new_version_and_the_old_one_stays(
     client: TestClient, settings: Settings, scanner_headers: dict[str, str]
 ) -> None:
-    rec = _accept_one(client, settings, scanner_headers)
+    rec = accept_one(client, settings, scanner_headers)
     staff = login(client, "staff1")
     r = client.post(
         f"/api/v1/records/{rec['id']}/correct", json={"changes": {"lot_number": "AB0001"}, "reason": ""}, headers=staff
@@ -65,7 +50,7 @@ def test_correction_is_a_new_version_and_the_old_one_stays(
 def test_reports_count_people_and_export_no_personal_numbers(
     client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
 ) -> None:
-    rec = _accept_one(client, settings, scanner_headers)
+    rec = accept_one(client, settings, scanner_headers)
     resident = session.get(Resident, rec["atena_no"])
     assert resident is not None
     resident.my_number = "123456789018"
@@ -88,7 +73,7 @@ def test_reports_count_people_and_export_no_personal_numbers(
     rows = list(csv.DictReader(io.StringIO(clinics)))
     import json
 
-    from tests.conftest import SAMPLE
+    from tests.support.env import SAMPLE
 
     kinds = [
         json.loads((SAMPLE / "pages" / f"{m}.json").read_text())["kind"]
@@ -132,7 +117,7 @@ def test_targets_are_residents_who_become_due_and_lack_the_dose(settings: Settin
 def test_purge_deletes_only_past_retention_and_records_it(
     client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
 ) -> None:
-    rec = _accept_one(client, settings, scanner_headers)
+    rec = accept_one(client, settings, scanner_headers)
     old = session.get(VaccinationRecord, rec["id"])
     assert old is not None and old.page_id is not None
     old.performed_on = date.today() - timedelta(days=5 * 366 + 1)
@@ -166,7 +151,7 @@ def test_purge_deletes_only_past_retention_and_records_it(
 def test_reports_count_each_vaccination_once_whatever_its_corrections(
     client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
 ) -> None:
-    rec = _accept_one(client, settings, scanner_headers)
+    rec = accept_one(client, settings, scanner_headers)
     staff = login(client, "staff1")
     month = date.today().strftime("%Y-%m")
 
@@ -200,7 +185,7 @@ def test_reports_count_each_vaccination_once_whatever_its_corrections(
     session.commit()
     clinics, yearly = reports()
     assert clinics == "0" and yearly == []
-    again = _accept_one(client, settings, scanner_headers)  # the next form of the bundle is committed
+    again = accept_one(client, settings, scanner_headers)  # the next form of the bundle is committed
     clinics, yearly = reports()
     assert clinics == "1" and [(y["接種種類コード"], y["接種者数"]) for y in yearly] == [(again["vaccine_code"], 1)]
 
@@ -212,7 +197,7 @@ def test_a_search_is_one_audit_event_and_who_saw_a_resident_still_answers(
 
     from models import RecordRead
 
-    rec = _accept_one(client, settings, scanner_headers)
+    rec = accept_one(client, settings, scanner_headers)
     staff = login(client, "staff1")
     before = session.exec(select(func.max(AuditEvent.id))).one() or 0
     r = client.get("/api/v1/records", params={"lot": rec["lot_number"]}, headers=staff)

@@ -11,7 +11,7 @@ from intake.services.kana import fold_kana
 from intake.services.masters import import_lots, import_residents
 from intake.settings import Settings
 from models import Resident
-from tests.conftest import SAMPLE
+from tests.support.env import SAMPLE
 
 HEADER = "宛名番号,世帯番号,氏名,氏名_振り仮名,生年月日,性別,住所,住所_郵便番号,異動事由,異動年月日,削除フラグ\n"
 

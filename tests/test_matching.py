@@ -16,7 +16,7 @@ from intake.services.matcher import Matcher, Query, birth_variants
 from intake.services.names import fold_name
 from intake.settings import Settings
 from models import Resident
-from tests.test_codes_and_normalize import ERA_DATES
+from tests.support.data import ERA_DATES
 
 
 @pytest.mark.parametrize(

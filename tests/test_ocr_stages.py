@@ -17,7 +17,7 @@ from ocr.pipeline import process_page
 from ocr.register import PX_PER_MM, crop_mm, register
 from ocr.template import load_template
 from ocr.triage import is_blank, is_separator
-from tests.conftest import SAMPLE
+from tests.support.env import SAMPLE
 from tools.synth.scan import page_images
 
 T = load_template("yoshin-v1")
@@ -168,7 +168,7 @@ def test_ocr_field_command_prints_one_json_line_per_image(tmp_path: Path) -> Non
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.support.env import ROOT
 
     img, truth = _load(_clean_form())
     reg = register(img, T)

@@ -27,8 +27,8 @@ from intake.logs import JsonFormatter
 from intake.migrate import alembic_config
 from intake.settings import Settings
 from models import AuditEvent, Page, PageStatus
-from tests.conftest import ROOT, SAMPLE
-from tests.test_end_to_end import BATCH, upload
+from tests.support.api import upload
+from tests.support.env import BATCH, ROOT, SAMPLE
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 

@@ -8,7 +8,7 @@ import yaml
 from typer.testing import CliRunner
 
 from intake.cli import app
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 
 def test_compose_parses_and_every_command_exists() -> None:
@@ -105,7 +105,7 @@ def test_a_missing_file_is_one_line_with_a_fix_never_a_traceback(args: list[str]
 def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import csv
 
-    from tests.conftest import SAMPLE
+    from tests.support.env import SAMPLE
 
     atena = next(csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")))["宛名番号"]
     out = tmp_path / "form.pdf"

@@ -16,8 +16,9 @@ from intake.settings import Settings
 from models import Page, PageStatus, Role, SearchedResident
 from models.enums import REQUEUEABLE, REVIEWABLE, TRANSITIONS, BadTransition, move, sources_of
 from models.page_state import Extraction, FirstEntry, MatchResult, PydanticJSON, Reason
-from tests.conftest import run_worker
-from tests.test_end_to_end import BATCH, upload
+from tests.support.api import upload
+from tests.support.env import BATCH
+from tests.support.worker import run_worker
 
 
 def test_every_status_has_its_moves_and_the_queues_agree_with_the_table() -> None:

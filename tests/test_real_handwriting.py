@@ -18,7 +18,7 @@ from ocr.fields import READERS, ReadContext, candidates, recognition_charsets
 from ocr.pipeline import process_page
 from ocr.register import register
 from ocr.template import load_template
-from tests.conftest import SAMPLE
+from tests.support.env import SAMPLE
 from tools.evaluate import evaluate
 from tools.synth.real_digits import pool
 from tools.synth.scan import page_images

@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from intake.settings import Settings
 from models import Page, VaccinationRecord
-from tests.conftest import login, run_worker
-from tests.test_end_to_end import BATCH, upload
-from tests.test_verification import _take_form_with_doubtful_critical, _values
+from tests.support.api import keyed_values, login, take_form_with_doubtful_critical, upload
+from tests.support.env import BATCH
+from tests.support.worker import run_worker
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 
@@ -29,7 +29,7 @@ def test_a_mi_awase_form_without_a_date_is_recorded_as_screening_only_with_no_da
     run_worker(settings)
     sup = login(client, "supervisor1")  # decides alone: no second keying in the way of what is tested here
     form = client.post("/api/v1/review/next", headers=sup).json()
-    values = {**_values(form), "vaccination_date": "", "lot_number": ""}
+    values = {**keyed_values(form), "vaccination_date": "", "lot_number": ""}
     # a dose given (接種可) needs its date: refused in words, nothing stored
     given = _accept(client, sup, form, form["candidates"][0]["atena_no"], {**values, "screening_result": "接種可"})
     assert given.status_code == 422 and given.json()["code"] == "date.empty", given.text
@@ -54,14 +54,14 @@ def test_the_second_keying_keeps_vaccine_dose_and_resident_the_first_keyed(
     upload(client, scanner_headers, BATCH)
     run_worker(settings)
     r1, r2 = login(client, "reviewer1"), login(client, "reviewer2")
-    form = _take_form_with_doubtful_critical(client, r1)
+    form = take_form_with_doubtful_critical(client, r1)
     proposed = {c["atena_no"] for c in form["candidates"]}
     other = next(
         a for a in ("000100000007", "000100000014") if a not in proposed
     )  # a resident of the sample register the machine did not propose
     found = client.get(f"/api/v1/review/pages/{form['id']}/candidates", params={"atena_no": other}, headers=r1)
     assert found.status_code == 200 and [c["atena_no"] for c in found.json()] == [other], found.text
-    values = {**_values(form), "vaccine_code": "MR", "dose_no": "1"}
+    values = {**keyed_values(form), "vaccine_code": "MR", "dose_no": "1"}
     first = _accept(client, r1, form, other, values)
     assert first.json()["status"] == "second_entry_needed", first.text
 

@@ -12,8 +12,9 @@ from sqlmodel import Session, col, func, select
 from intake.services.masters import import_residents
 from intake.settings import Settings
 from models import AuditEvent, Page, Resident
-from tests.conftest import login, run_worker
-from tests.test_end_to_end import BATCH, first_form, upload
+from tests.support.api import first_form, login, upload
+from tests.support.env import BATCH
+from tests.support.worker import run_worker
 
 ROLES = ("anonymous", "scanner", "reviewer", "supervisor", "staff", "admin")
 USER = {"reviewer": "reviewer1", "supervisor": "supervisor1", "staff": "staff1", "admin": "admin1"}

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from intake.settings import Settings
-from tests.conftest import ROOT
-from tests.test_ledger_ops import _accept_one
+from tests.support.api import accept_one
+from tests.support.env import ROOT
 from tools.browser import free_port, wait_until_up
 
 APP = str(ROOT / "review_ui" / "app.py")
@@ -59,7 +59,7 @@ def test_staff_pages_show_history_and_reports(
 
     from intake.api.app import create_app
 
-    rec = _accept_one(TestClient(create_app(settings)), settings, scanner_headers)
+    rec = accept_one(TestClient(create_app(settings)), settings, scanner_headers)
     at = _logged_in(api_process, monkeypatch, "staff1", "staff-demo-pass")
     assert at.sidebar.radio[0].options == ["記録検索", "住民履歴", "報告"]
     at.sidebar.radio[0].set_value("住民履歴").run()
@@ -110,8 +110,9 @@ def test_group_verification_and_supervisor_pages(
     from fastapi.testclient import TestClient
 
     from intake.api.app import create_app
-    from tests.conftest import run_worker
-    from tests.test_end_to_end import BATCH, upload
+    from tests.support.api import upload
+    from tests.support.env import BATCH
+    from tests.support.worker import run_worker
 
     upload(TestClient(create_app(settings)), scanner_headers, BATCH)
     run_worker(settings)

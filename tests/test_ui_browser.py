@@ -16,7 +16,8 @@ import pytest
 
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
-from tests.conftest import QUEUE, REDIS_URL, ROOT, SAMPLE, run_worker
+from tests.support.env import QUEUE, REDIS_URL, ROOT, SAMPLE
+from tests.support.worker import run_worker
 from tools.browser import focused_label, free_port, launch, tab_to, take_form, type_over, wait_until_up
 
 pytestmark = pytest.mark.browser

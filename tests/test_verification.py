@@ -13,30 +13,11 @@ from intake.services import auto_commit, qa, reasons
 from intake.settings import Settings, get_settings
 from models import Page, PageStatus, VaccinationRecord
 from models.page_state import FirstEntry
-from tests.conftest import SAMPLE, committed_record, login, run_worker
-from tests.test_end_to_end import BATCH, upload
+from tests.support.api import committed_record, keyed_values, login, take_form_with_doubtful_critical, upload
+from tests.support.env import BATCH, SAMPLE
+from tests.support.worker import run_worker
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
-
-
-def _values(form: dict[str, Any]) -> dict[str, str]:
-    values = {f["name"]: f["value"] for f in form["fields"]}
-    values.update(vaccination_date=values["vaccination_date"] or "2026-11-01", lot_number=values["lot_number"] or "n/a")
-    return values
-
-
-def _take_form_with_doubtful_critical(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
-    """Take forms until one whose critical field the machine was unsure of (they are most of the sample)."""
-    for _ in range(12):
-        form = client.post("/api/v1/review/next", headers=headers).json()
-        assert form is not None, "no form with a doubtful critical field in the sample batch"
-        if any(f["critical"] and not f["auto_ok"] for f in form["fields"]):
-            return form  # type: ignore[no-any-return]
-        r = client.post(
-            f"/api/v1/review/pages/{form['id']}/defer", json={"version": form["version"], "reason": "skip"}, headers=headers
-        )
-        assert r.status_code == 204
-    raise AssertionError("no form with a doubtful critical field")
 
 
 @SQLITE
@@ -48,8 +29,8 @@ def test_double_entry_agreeing_keyings_commit_and_disagreeing_go_to_a_supervisor
     r1, r2, sup = login(client, "reviewer1"), login(client, "reviewer2"), login(client, "supervisor1")
 
     # disagreement: reviewer2 reads another vaccination date → a supervisor decides
-    form = _take_form_with_doubtful_critical(client, r1)
-    values = _values(form)
+    form = take_form_with_doubtful_critical(client, r1)
+    values = keyed_values(form)
     body = {
         "version": form["version"],
         "atena_no": form["candidates"][0]["atena_no"],
@@ -89,8 +70,8 @@ def test_double_entry_agreeing_keyings_commit_and_disagreeing_go_to_a_supervisor
     assert done["status"] == "committed" and done["record"]["lot_number"] == values["lot_number"]
 
     # agreement: the same values keyed blind by reviewer2 → committed
-    form = _take_form_with_doubtful_critical(client, r1)
-    body = {"version": form["version"], "atena_no": form["candidates"][0]["atena_no"], "values": _values(form)}
+    form = take_form_with_doubtful_critical(client, r1)
+    body = {"version": form["version"], "atena_no": form["candidates"][0]["atena_no"], "values": keyed_values(form)}
     body["acknowledged"] = True
     keyed_twice = {f["name"] for f in form["fields"] if f["critical"] and not f["auto_ok"]}  # blind for reviewer2
     rec = committed_record(
@@ -181,7 +162,7 @@ def test_qa_samples_measure_the_machines_precision(
     assert form["qa_sample"]
     sure = [f["name"] for f in form["fields"] if f["auto_ok"]]
     assert sure, "the sample form has auto-accepted fields"
-    values = _values(form)
+    values = keyed_values(form)
     values[sure[0]] = values[sure[0]] + "X"  # the reviewer finds one auto-accepted field wrong
     body = {
         "version": form["version"],

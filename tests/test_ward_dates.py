@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from intake.errors import BadInput
 from intake.settings import Settings
 from intake.ward_dates import parse_day, parse_fiscal_year, parse_month
-from tests.conftest import ROOT, login
+from tests.support.api import login
+from tests.support.env import ROOT
 
 SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 
