@@ -69,7 +69,7 @@ def _hhmm(value: str) -> tuple[int, int]:
 def run_reconcile(settings: Settings) -> str:
     from intake.db import session_scope
     from intake.services import denials
-    from intake.services.processing import reconcile
+    from intake.services.reading_lease import reconcile
 
     with session_scope(settings.effective_database_url) as s:
         stuck, queued = reconcile(s, settings, timedelta(minutes=settings.reconcile_older_than_minutes))

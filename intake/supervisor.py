@@ -70,11 +70,11 @@ def _record_lost_page(settings: Settings, page_id: int, reason: str, final: bool
     cannot be reached now, the page stays `processing` past its deadline and `intake reconcile` re-queues it."""
     from intake.db import session_scope
     from intake.queue import enqueue_pages
-    from intake.services import processing
+    from intake.services import reading_lease
 
     try:
         with session_scope(settings.effective_database_url) as session:
-            done = processing.record_error(session, page_id, 0 if final else settings.job_max_attempts, reason, holder)
+            done = reading_lease.record_error(session, page_id, 0 if final else settings.job_max_attempts, reason, holder)
         if not done:
             enqueue_pages(settings, [page_id], replace_started=True)
     except Exception as exc:  # noqa: BLE001 — the supervisor must outlive a database outage

@@ -12,7 +12,7 @@ from rq.worker import BaseWorker
 from sqlmodel import Session
 
 from intake.db import session_scope
-from intake.services import auto_commit, processing
+from intake.services import auto_commit, processing, reading_lease
 from intake.settings import Settings, get_settings
 from intake.store import ContentStore
 from models import Page, PageStatus
@@ -38,13 +38,13 @@ def read_page(
     """The worker's steps for one delivered page id: claim the reading lease → extract → auto-commit (a form the
     machine is sure of, where the ward allows it) → write the result under the lease. None: not ours to read (done,
     or leased to another), or the lease was lost before the result could be written (it is then discarded)."""
-    holder = holder or processing.worker_id()
-    page = processing.claim(session, page_id, settings, holder)
+    holder = holder or reading_lease.worker_id()
+    page = reading_lease.claim(session, page_id, settings, holder)
     if page is None:
         return None
     read = processing.extract(session, store, settings, page, holder)
     if read.sure and settings.auto_commit:
-        if not processing.holds_lease(session, page, holder):  # locked until this transaction ends
+        if not reading_lease.holds_lease(session, page, holder):  # locked until this transaction ends
             session.rollback()
             _lost(page, holder)
             return None
@@ -68,7 +68,7 @@ def _lost(page: Page, holder: str) -> None:
 def process_page_job(page_id: int) -> str | None:
     settings = get_settings()
     url = settings.effective_database_url
-    holder = processing.worker_id()
+    holder = reading_lease.worker_id()
     with session_scope(url) as session:
         try:
             status = read_page(session, ContentStore(settings.store_dir), settings, page_id, holder)
@@ -82,7 +82,7 @@ def process_page_job(page_id: int) -> str | None:
                 exc_info=True,
                 extra={"page": page_id, "error": "timeout"},
             )
-            processing.record_error(
+            reading_lease.record_error(
                 session,
                 page_id,
                 0,
@@ -104,7 +104,7 @@ def process_page_job(page_id: int) -> str | None:
                 exc_info=True,
                 extra={"page": page_id, "stage_timings_ms": timings, "error": type(exc).__name__},
             )
-            final = processing.record_error(
+            final = reading_lease.record_error(
                 session,
                 page_id,
                 settings.job_max_attempts,

@@ -15,7 +15,7 @@ from rq import Worker
 from intake.db import session_scope
 from intake.errors import ServiceUnavailable
 from intake.queue import redis_conn
-from intake.services import processing
+from intake.services import reading_lease
 from intake.services.readiness import check_database, check_redis
 from intake.settings import Settings, get_settings
 from intake.supervisor import supervise
@@ -44,7 +44,7 @@ def watch_redis_restarts(settings: Settings, parent: int, every: float = REDIS_W
         elif run_id and run_id != seen:
             try:
                 with session_scope(settings.effective_database_url) as session:
-                    stuck, queued = processing.reconcile(session, settings, timedelta(seconds=0))
+                    stuck, queued = reading_lease.reconcile(session, settings, timedelta(seconds=0))
                 log.warning("redis restarted (run id changed): reconciled at once, %d pages re-queued of %d", queued, stuck)
             except Exception as exc:  # noqa: BLE001 — the next change or the cron reconciler will do it
                 log.error("redis restarted, reconcile failed (%s): left to the cron reconciler", type(exc).__name__)

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from intake.db import dispose_engines, session_scope
 from intake.queue import enqueue_pages, get_queue
-from intake.services import processing
+from intake.services import reading_lease
 from intake.services.ingest import UploadedFile, create_batch
 from intake.settings import Settings, get_settings
 from intake.store import ContentStore
@@ -55,29 +55,31 @@ def _upload(settings: Settings, n: int) -> list[int]:
 
 def test_a_second_delivery_of_a_page_being_read_is_refused(settings: Settings, session: Session) -> None:
     (pid,) = _upload(settings, 1)
-    first = processing.claim(session, pid, settings, "host:1")
+    first = reading_lease.claim(session, pid, settings, "host:1")
     assert first is not None and first.attempts == 1 and first.claimed_by == "host:1"
-    assert processing.claim(session, pid, settings, "host:2") is None  # leased to a live worker: not read twice
+    assert reading_lease.claim(session, pid, settings, "host:2") is None  # leased to a live worker: not read twice
     # The lease runs out (worker frozen): another worker may take the page over, as attempt 2.
     page = session.get(Page, pid)
     assert page is not None
     page.deadline = utcnow() - timedelta(seconds=1)
     session.add(page)
     session.commit()
-    second = processing.claim(session, pid, settings, "host:2")
+    second = reading_lease.claim(session, pid, settings, "host:2")
     assert second is not None and second.attempts == 2 and second.claimed_by == "host:2"
     # The first holder wakes and tries to write its result: discarded, nothing changes.
     stale = Page.model_validate(second.model_dump())
     stale.attempts, stale.claimed_by = 1, "host:1"
-    assert processing._finish(session, stale, PageStatus.extracted, "late", lease=(1, "host:1")) is None
+    assert reading_lease.write_outcome(session, stale, PageStatus.extracted, "late", lease=(1, "host:1")) is None
     session.expire_all()
     now = session.get(Page, pid)
     assert now is not None and now.status == PageStatus.processing and now.claimed_by == "host:2" and now.version == 0
-    assert processing.record_error(session, pid, 3, "late error", holder="host:1")  # not the holder: no effect
+    assert reading_lease.record_error(session, pid, 3, "late error", holder="host:1")  # not the holder: no effect
     session.expire_all()
     assert session.get(Page, pid).status == PageStatus.processing  # type: ignore[union-attr]
     # The holder's own result is written.
-    assert processing._finish(session, now, PageStatus.extracted, "read", lease=(2, "host:2")) == PageStatus.extracted
+    assert (
+        reading_lease.write_outcome(session, now, PageStatus.extracted, "read", lease=(2, "host:2")) == PageStatus.extracted
+    )
 
 
 def test_enqueueing_a_page_twice_leaves_one_job(settings: Settings) -> None:
@@ -90,7 +92,7 @@ def test_enqueueing_a_page_twice_leaves_one_job(settings: Settings) -> None:
     assert enqueue_pages(settings, [ids[0]], conn) == 0
     assert q.count == 3
     with session_scope(settings.effective_database_url) as s:  # the reconciler with no grace period at all
-        stuck, queued = processing.reconcile(s, settings, timedelta(seconds=0))
+        stuck, queued = reading_lease.reconcile(s, settings, timedelta(seconds=0))
     assert stuck >= 3 and queued == 0 and q.count == 3  # merely waiting pages are not queued again
 
 
@@ -156,9 +158,9 @@ def test_every_page_is_read_exactly_once_under_double_delivery(
             done = False
             while not done and time.monotonic() < deadline + 240:
                 with session_scope(url) as db:
-                    processing.reconcile(db, s, timedelta(seconds=0))
+                    reading_lease.reconcile(db, s, timedelta(seconds=0))
                     enqueue_pages(s, ids)  # and again: deliveries never stop
-                    left = db.exec(select(Page.id).where(col(Page.status).in_(["received", "queued", "processing"]))).all()
+                    left = db.exec(select(Page.id).where(col(Page.status).in_(["queued", "processing"]))).all()
                 done = not left or left == [victim]
                 time.sleep(1)
             os.killpg(frozen.pid, signal.SIGCONT)  # it wakes, finishes its page, tries to write
@@ -172,7 +174,7 @@ def test_every_page_is_read_exactly_once_under_double_delivery(
         with session_scope(url) as db:
             pages = db.exec(select(Page).where(col(Page.id).in_(ids))).all()
             assert len(pages) == PAGES
-            unfinished = [p.id for p in pages if p.status in ("received", "queued", "processing")]
+            unfinished = [p.id for p in pages if p.status in ("queued", "processing")]
             assert not unfinished, f"pages lost: {unfinished}"
             twice = [(p.id, p.version, p.attempts) for p in pages if p.version != 1]
             assert not twice, f"pages written more than once: {twice}"

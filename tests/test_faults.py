@@ -25,7 +25,7 @@ from intake.db import dispose_engines, get_engine, session_scope
 from intake.demo import setup_demo
 from intake.queue import enqueue_pages
 from intake.services.ingest import UploadedFile, create_batch
-from intake.services.processing import reconcile
+from intake.services.reading_lease import reconcile
 from intake.settings import Settings, get_settings
 from intake.store import ContentStore
 from models import Page, PageStatus, VaccinationRecord

@@ -468,7 +468,7 @@ def test_review_reasons_stored_as_sentences_become_codes_on_upgrade(
     from alembic import command
     from sqlalchemy import text as sql
 
-    from intake.services import review
+    from intake.services import review_queue
 
     upload(client, scanner_headers, BATCH)
     page_id = session.exec(select(Page.id)).first()
@@ -490,7 +490,7 @@ def test_review_reasons_stored_as_sentences_become_codes_on_upgrade(
         {"code": "review.deferred", "params": {"note": "氏名が読めない"}},
         {"code": "text", "params": {"text": "something else"}},
     ]
-    assert review.has_reason(page, "low_confidence") and review.has_reason(page, "no_match")
+    assert review_queue.has_reason(page, "low_confidence") and review_queue.has_reason(page, "no_match")
 
 
 @SQLITE

@@ -71,7 +71,7 @@ def reconcile(minutes: int = 10) -> None:
     """Re-queue pages stuck in queued/processing.  Example: intake reconcile --minutes 10"""
     from datetime import timedelta
 
-    from intake.services.processing import reconcile as run
+    from intake.services.reading_lease import reconcile as run
 
     with session() as s:
         stuck, queued = run(s, get_settings(), timedelta(minutes=minutes))

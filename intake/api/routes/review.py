@@ -19,7 +19,7 @@ from intake.api.schemas import (
 )
 from intake.errors import Forbidden
 from intake.messages import text_of, worded
-from intake.services import entry, oversight, review, review_view
+from intake.services import entry, oversight, review, review_queue, review_view
 from intake.services.schedule import words
 from models import Page, Resident, Role
 from models.page_state import Candidate
@@ -99,7 +99,7 @@ def take_next(
 ) -> ReviewPageOut | None:
     """The next form, locked to the caller; optionally of one batch, one clinic (実施機関コード), or for one reason:
     low_confidence, no_match, validation, qa, second_entry."""
-    page = review.take_next(session, who, settings, batch_id, clinic, reason)
+    page = review_queue.take_next(session, who, settings, batch_id, clinic, reason)
     return review_page_out(session, settings, page, who, lang) if page else None
 
 
@@ -107,7 +107,7 @@ def take_next(
 def queue(session: SessionDep, who: ReviewerDep) -> QueueOut:
     """How many forms wait and whether the caller holds one — what the review screen shows before the reviewer
     takes a form (opening a screen takes nothing; only POST /review/next does)."""
-    waiting, held = review.queue_size(session, who)
+    waiting, held = review_queue.queue_size(session, who)
     return QueueOut(waiting=waiting, held=held)
 
 
