@@ -16,6 +16,7 @@ import pytest
 
 from intake.demo import DEMO_SCANNER_KEY, setup_demo
 from intake.settings import Settings, get_settings
+from tests.support.api import accept_body
 from tests.support.env import QUEUE, REDIS_URL, ROOT, SAMPLE
 from tests.support.worker import run_worker
 from tools.browser import focused_label, free_port, launch, tab_to, take_form, type_over, wait_until_up
@@ -336,15 +337,7 @@ def _commit_one(api_url: str) -> dict[str, Any]:
     sup = httpx.post(api_url + "/api/v1/auth/login", json={"username": "supervisor1", "password": "super-demo-pass"})
     headers = {"Authorization": f"Bearer {sup.json()['token']}"}
     form = httpx.post(api_url + "/api/v1/review/next", headers=headers, timeout=30).json()
-    values = {f["name"]: f["value"] for f in form["fields"]}
-    values.update(vaccination_date="2026-11-01", lot_number=values["lot_number"] or "n/a", screening_result="接種可")
-    body = {
-        "version": form["version"],
-        "atena_no": form["candidates"][0]["atena_no"],
-        "values": values,
-        "acknowledged": True,
-    }
-    r = httpx.post(f"{api_url}/api/v1/review/pages/{form['id']}/accept", json=body, headers=headers, timeout=30)
+    r = httpx.post(f"{api_url}/api/v1/review/pages/{form['id']}/accept", json=accept_body(form), headers=headers, timeout=30)
     assert r.status_code == 200 and r.json()["status"] == "committed", r.text
     return r.json()["record"]  # type: ignore[no-any-return]
 

@@ -50,16 +50,22 @@ def committed_record(client: TestClient, page_id: int, body: dict[str, Any], rep
     return r.json()["record"]  # type: ignore[no-any-return]
 
 
-def accept_one(client: TestClient, settings: Settings, scanner_headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
-    reviewer, form = first_form(client, settings, scanner_headers)
+def accept_body(form: dict[str, Any]) -> dict[str, Any]:
+    """An accept of a form as read, with the first candidate, a date and lot where the reading left them empty, and
+    any schedule finding acknowledged."""
     values = {f["name"]: f["value"] for f in form["fields"]}
     values.update(vaccination_date="2026-11-01", lot_number=values["lot_number"] or "n/a", screening_result="接種可")
-    body = {
+    return {
         "version": form["version"],
         "atena_no": form["candidates"][0]["atena_no"],
         "values": values,
         "acknowledged": True,
     }
+
+
+def accept_one(client: TestClient, settings: Settings, scanner_headers: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    reviewer, form = first_form(client, settings, scanner_headers)
+    body = accept_body(form)
     r = client.post(f"/api/v1/review/pages/{form['id']}/accept", json=body, headers=reviewer)
     assert r.status_code == 200, r.text
     return committed_record(client, form["id"], body, r.json())

@@ -55,6 +55,19 @@ def match_of(match: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _page() -> sa.TableClause:
+    """The page columns this migration moves between (both shapes exist while it runs)."""
+    return sa.table(
+        "page",
+        sa.column("id", sa.Integer),
+        sa.column("fields", sa.JSON),
+        sa.column("match", sa.JSON),
+        sa.column("first_entry", sa.JSON),
+        sa.column("extraction", sa.JSON),
+        sa.column("deferred", sa.Boolean),
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "searchedresident",
@@ -75,15 +88,7 @@ def upgrade() -> None:
         batch_op.alter_column("first_entry", existing_type=sa.JSON(), nullable=True, server_default=None)
         batch_op.create_index("ix_page_deferred", ["deferred"])
 
-    page = sa.table(
-        "page",
-        sa.column("id", sa.Integer),
-        sa.column("fields", sa.JSON),
-        sa.column("match", sa.JSON),
-        sa.column("first_entry", sa.JSON),
-        sa.column("extraction", sa.JSON),
-        sa.column("deferred", sa.Boolean),
-    )
+    page = _page()
     searched = sa.table(
         "searchedresident",
         sa.column("page_id", sa.Integer),
@@ -121,15 +126,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("page") as batch_op:
         batch_op.add_column(sa.Column("fields", sa.JSON(), nullable=False, server_default="{}"))
-    page = sa.table(
-        "page",
-        sa.column("id", sa.Integer),
-        sa.column("fields", sa.JSON),
-        sa.column("match", sa.JSON),
-        sa.column("first_entry", sa.JSON),
-        sa.column("extraction", sa.JSON),
-        sa.column("deferred", sa.Boolean),
-    )
+    page = _page()
     conn = op.get_bind()
     searched: dict[int, list[str]] = {}
     for page_id, atena_no in conn.execute(sa.text("SELECT page_id, atena_no FROM searchedresident")).all():
