@@ -251,6 +251,37 @@ CATALOGUE: dict[str, Text] = {
         "QR 宛名番号 found, but the printed {fields_en} does not agree with the register",
         "",
     ),
+    "match.registry_anchor": Text(
+        "QRの予診票番号が発行記録（この住民・ワクチン・回数）と一致",
+        "",
+        "the QR's form number agrees with the issuance record (this resident, vaccine and dose)",
+        "",
+    ),
+    # --- the issuance registry (intake.services.issuance): why a form with a verified QR waits for a person
+    "registry.unknown": Text(
+        "予診票番号 {form_no} は発行記録にありません",
+        "区が発行した予診票か確かめてください（偽造・他自治体の様式の可能性）",
+        "form number {form_no} is not on the issuance record",
+        "check the form was issued by the ward (a forged or another municipality's form?)",
+    ),
+    "registry.voided": Text(
+        "予診票番号 {form_no} は {on} に無効にされています（{note}）",
+        "再発行後の新しい予診票か確かめてください",
+        "form number {form_no} was voided on {on} ({note})",
+        "check for the reissued form that replaced it",
+    ),
+    "registry.other_form": Text(
+        "予診票番号 {form_no} は 宛名番号 {atena_no} の {vaccine} 第{dose}回として発行されています",
+        "QRと発行記録が食い違います。用紙を確かめてください",
+        "form number {form_no} was issued for 宛名番号 {atena_no}, {vaccine} dose {dose}",
+        "the QR and the issuance record disagree: check the sheet",
+    ),
+    "registry.received": Text(
+        "予診票番号 {form_no} は バッチ {batch} で受付済みです（ページ {page}）",
+        "同じ予診票の二重送付（コピー・再送）か確かめてください",
+        "form number {form_no} was received already in batch {batch} (page {page})",
+        "check for the same form sent twice (a copy, a re-sent bundle)",
+    ),
     "match.qr_agrees": Text(
         "QRの宛名番号（印字のカナ・生年月日も一致）",
         "",
@@ -1051,6 +1082,10 @@ SAID: dict[str, tuple[str, str]] = {
     "ready.bad": ("準備できていません: {name}: {detail} → {fix}", "not ready: {name}: {detail} → {fix}"),
     "ready.ok": ("準備完了", "ready"),
     "file.written": ("{path} を書き出しました", "wrote {path}"),
+    "form.issued": (
+        "予診票番号 {form_no} を発行しました（{path}）{voided}",
+        "issued form number {form_no} ({path}){voided_en}",
+    ),
     "mailing.file": ("{path}: {count} 枚", "{path}: {count} form(s)"),
     "audit.broken": ("改ざんの疑い（{rows} 行を確認）: {problem}", "BROKEN ({rows} rows read): {problem}"),
     "audit.intact": (

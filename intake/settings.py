@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     # Ward identity printed on and checked against every form (the code: 全国地方公共団体コード with its check digit).
     municipality_code: str = "131202"
     municipality_name: str = "練馬区"
+    # The issuance registry (intake.services.issuance): the first 予診票番号 serial it issues — above every number
+    # printed before it (old stock) — and the department named on what the command line issues.
+    form_no_start: int = Field(default=1_000_000, ge=1, le=9_000_000_000)
+    issuing_department: str = "健康推進課"
+    # check: a number the registry could have issued must be on record (and not voided, this resident's, not received
+    # before); older numbers read as before. enforce: a number not on record always goes to a reviewer.
+    form_registry: Literal["check", "enforce"] = "check"
 
     # Upload limits (hostile-input defences; see ocr.decode).
     max_upload_bytes: int = 200 * 1024 * 1024

@@ -146,6 +146,37 @@ class ReviewAction(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+# ---- issuance (予診票の発行) ----------------------------------------------------------------------
+class IssuedForm(SQLModel, table=True):
+    """A form the ward issued (予診票番号, 発行日, 予診票発行部署, 印刷区分/印刷日/発送日, 再発行フラグ/枚数/日, 無効フラグ).
+    Its number is the row's id from the database's sequence (never reused, never chosen by an operator), offset by
+    INTAKE_FORM_NO_START and given a check digit: intake.services.issuance."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    form_no: str = Field(default="", index=True)  # 予診票番号 (11 digits with its Luhn check digit)
+    atena_no: str = Field(index=True)  # 宛名番号
+    vaccine_code: str  # 接種種類コード
+    dose_no: int  # 回数
+    channel: str  # 印刷区分: mailing (monthly batch) | counter (窓口再発行) | request (依頼書)
+    issued_on: date  # 発行日
+    issued_by: str  # who: user:ID or operator:NAME@OSUSER
+    department: str = ""  # 予診票発行部署
+    printed_on: date | None = None  # 印刷日
+    sent_on: date | None = None  # 発送日
+    reissue_no: int = 0  # 再発行枚数: how many times this resident's form for this dose was issued again
+    replaces: int | None = None  # the issued form this one replaces (a reissue)
+    voided: bool = False  # 予診票無効フラグ
+    void_reason: str = ""
+    voided_on: date | None = None
+    received_page_id: int | None = Field(default=None, foreign_key="page.id")  # the page it came back as
+    created_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (
+        Index("ix_issuedform_resident_dose", "atena_no", "vaccine_code", "dose_no"),
+        {"sqlite_autoincrement": True},  # ids (and so numbers) never reused, even after a delete
+    )
+
+
 # ---- ledger (予防接種情報) -------------------------------------------------------------------------
 class VaccinationRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)

@@ -49,6 +49,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/residents/{atena_no}/my-number"): {"staff", "admin"},
     ("GET", "/api/v1/reports/yearly"): {"staff", "admin"},
     ("GET", "/api/v1/reports/clinics"): {"staff", "admin"},
+    ("GET", "/api/v1/forms/issued"): {"staff", "admin"},
+    ("POST", "/api/v1/forms/reissue"): {"staff", "admin"},
 }
 MY_NUMBER = "123456789018"  # a synthetic 12-digit number planted on the form's resident
 

@@ -19,31 +19,25 @@ def forms_print(
     vaccine: Annotated[str, typer.Option(help="接種種類コード")],
     dose: Annotated[int, typer.Option(help="回数")],
     out: Annotated[Path, typer.Option(help="PDF to write")],
-    serial: int = 1,
+    reason: Annotated[str, typer.Option(help="why (recorded; voids the earlier form)")] = "窓口再発行",
 ) -> None:
-    """Print one form.  Example: intake forms print --resident 000100000007 --vaccine MR --dose 1 --out form.pdf"""
-    from intake.errors import NotFound
-    from intake.forms import render_pdf
-    from intake.services.mailing import form_content
-    from models import Resident, Vaccine
+    """Print one form with a new number from the issuance registry; the resident's earlier form for this dose is
+    voided.  Example: intake forms print --resident 000100000007 --vaccine MR --dose 1 --out form.pdf"""
+    from intake.services.audit import current_operator
+    from intake.services.issuance import Wanted
+    from intake.services.mailing import print_counter_form
 
     with session() as s:
-        r, v = s.get(Resident, resident), s.get(Vaccine, vaccine)
-        if r is None or v is None:
-            raise (
-                NotFound("resident.not_found", atena_no=resident)
-                if r is None
-                else NotFound("vaccine.not_in_master", value=vaccine)
-            )
-        from intake.errors import BadInput
-        from intake.services.vaccine_facts import series_length
-
-        doses = series_length(s, vaccine)
-        if not 1 <= dose <= doses:
-            raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=dose)
-        content = form_content(get_settings(), r, v, dose, serial)
-    out.write_bytes(render_pdf([content]))
-    say("file.written", path=out)
+        printed = print_counter_form(s, get_settings(), Wanted(resident, vaccine, dose), current_operator.get(), reason)
+    out.write_bytes(printed.pdf)
+    voided = ", ".join(row.form_no for row in printed.voided)
+    say(
+        "form.issued",
+        form_no=printed.issued.form_no,
+        path=out,
+        voided=f"。無効にした番号: {voided}" if voided else "",
+        voided_en=f"; voided {voided}" if voided else "",
+    )
 
 
 @forms_app.command("reference")
@@ -65,16 +59,16 @@ def forms_reference() -> None:
 def forms_print_bulk(
     targets: Path,
     out: Annotated[Path, typer.Option(help="folder for the PDFs (created)")],
-    first_serial: int = 1,
 ) -> None:
     """Monthly mailing: one PDF per post-office group (postal code's first 3 digits).
     TARGETS.csv columns: 宛名番号,接種種類コード,回数.  Example: intake forms print-bulk targets.csv --out mail/"""
     from intake.progress import Progress
+    from intake.services.audit import current_operator
     from intake.services.mailing import print_bulk
 
     shown = Progress("print", unit="forms")
     with session() as s:
-        files = print_bulk(s, get_settings(), targets, out, first_serial, progress=shown)
+        files = print_bulk(s, get_settings(), targets, out, current_operator.get(), progress=shown)
     shown.finish()
     for path, count in files:
         say("mailing.file", path=path, count=count)

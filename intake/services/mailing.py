@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session
 
 from intake.csv_out import open_csv
-from intake.errors import BadInput
+from intake.errors import BadInput, NotFound
 from intake.forms import FormContent, render_pdf
+from intake.services import audit, issuance
+from intake.services.vaccine_facts import series_length
 from intake.settings import Settings
-from models import Resident, Vaccine
-from ocr.codes import FormIdentity, make_form_no
+from models import IssuedForm, Resident, Vaccine
+from ocr.codes import FormIdentity
 
 
-def form_content(settings: Settings, r: Resident, v: Vaccine, dose: int, serial: int, guardian: str = "") -> FormContent:
-    ident = FormIdentity(
-        settings.municipality_code, r.atena_no, v.code, dose, make_form_no(serial), settings.template_version
-    )
+def form_content(settings: Settings, r: Resident, v: Vaccine, dose: int, form_no: str, guardian: str = "") -> FormContent:
+    ident = FormIdentity(settings.municipality_code, r.atena_no, v.code, dose, form_no, settings.template_version)
     return FormContent(
         ident,
         settings.municipality_name,
@@ -40,11 +43,16 @@ def print_bulk(
     settings: Settings,
     targets: Path,
     out: Path,
-    first_serial: int = 1,
+    issued_by: str = "system",
+    today: date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[tuple[Path, int]]:
-    groups: dict[str, list[FormContent]] = defaultdict(list)
-    serial = first_serial
+    """The monthly mailing: every target's form numbered by the issuance registry, one PDF per post-office group.
+    The whole mailing is one transaction with the PDFs it wrote: they are written beside `out` first and put in place
+    only once the numbers are committed, so a failed print leaves neither a half record nor numbers on paper that the
+    registry does not hold."""
+    today = today or date.today()
+    chosen: list[tuple[Resident, Vaccine, int]] = []
     with open_csv(targets) as fh:  # UTF-8 or CP932
         reader = csv.DictReader(fh)
         missing = {"宛名番号", "接種種類コード", "回数"} - set(reader.fieldnames or [])
@@ -61,15 +69,70 @@ def print_bulk(
                 raise BadInput("line.not_found", line=line, what="宛名番号" if r is None else "接種種類コード")
             if r.deleted or r.move_reason:
                 continue  # moved out or died: no form is mailed
-            group = (r.postal_code or "000")[:3]
-            groups[group].append(form_content(settings, r, v, int(row["回数"]), serial))
-            serial += 1
-            if progress and serial % 500 == 0:
-                progress(serial - first_serial)
+            chosen.append((r, v, int(row["回数"])))
+    rows = issuance.issue(
+        session,
+        settings,
+        [issuance.Wanted(r.atena_no, v.code, dose) for r, v, dose in chosen],
+        issuance.Channel.mailing,
+        issued_by,
+        today,
+    )
+    groups: dict[str, list[FormContent]] = defaultdict(list)
+    for n, ((r, v, dose), issued) in enumerate(zip(chosen, rows, strict=True), start=1):
+        groups[(r.postal_code or "000")[:3]].append(form_content(settings, r, v, dose, issued.form_no))
+        if progress and n % 500 == 0:
+            progress(n)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for group, contents in sorted(groups.items()):
-        path = out / f"mailing_{group}.pdf"
-        path.write_bytes(render_pdf(contents))
-        written.append((path, len(contents)))
+    staging = Path(tempfile.mkdtemp(prefix=".mailing-", dir=out))
+    try:
+        written = []
+        for group, contents in sorted(groups.items()):
+            (staging / f"mailing_{group}.pdf").write_bytes(render_pdf(contents))
+            written.append((out / f"mailing_{group}.pdf", len(contents)))
+        audit.record(session, issued_by, "form.mailing", "forms", f"{len(rows)}")
+        session.commit()  # the numbers and the mailing's record, together
+        for path, _ in written:
+            (staging / path.name).replace(path)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+@dataclass(frozen=True)
+class CounterForm:
+    pdf: bytes
+    issued: IssuedForm
+    voided: list[IssuedForm]
+
+
+def print_counter_form(
+    session: Session,
+    settings: Settings,
+    wanted: issuance.Wanted,
+    issued_by: str,
+    reason: str = "窓口再発行",
+    today: date | None = None,
+) -> CounterForm:
+    """One form printed at the counter (窓口再発行): a new number from the registry, the resident's earlier numbers
+    for this vaccine and dose voided with the reason; the PDF rendered before the commit, so a failed print records
+    nothing."""
+    r, v = session.get(Resident, wanted.atena_no), session.get(Vaccine, wanted.vaccine_code)
+    if r is None:
+        raise NotFound("resident.not_found", atena_no=wanted.atena_no)
+    if v is None:
+        raise NotFound("vaccine.not_in_master", value=wanted.vaccine_code)
+    doses = series_length(session, v.code)
+    if not 1 <= wanted.dose_no <= doses:
+        raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=wanted.dose_no)
+    try:
+        new, voided = issuance.reissue(session, settings, wanted, reason, issued_by, today or date.today())
+        pdf = render_pdf([form_content(settings, r, v, wanted.dose_no, new.form_no)])
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return CounterForm(pdf, new, voided)

@@ -54,9 +54,12 @@ def match_identity(
     municipality_code: str,
     source: str = "qr",
     printed: dict[str, str] | None = None,
+    anchored: bool = False,
 ) -> MatchResult:
-    """A QR's 宛名番号 is taken only when the printed kana and birth date (as read) agree with the register;
-    without a QR, the printed name, kana and birth date go to the probabilistic matcher."""
+    """A QR's 宛名番号 is taken only when the printed kana and birth date (as read) agree with the register — or,
+    `anchored` (the issuance record agrees with the QR), when the printed block was not read at all; read and
+    disagreeing, it still goes to a person. Without a QR, the printed name, kana and birth date go to the
+    probabilistic matcher."""
     printed = printed or {}
     if identity is not None and identity.municipality_code != municipality_code:
         return _none(msg("match.other_municipality", municipality=identity.municipality_code))
@@ -78,6 +81,16 @@ def match_identity(
             score=1.0,
             candidates=[candidate_of(r, 1.0, agree)],
             explanation=[_reason(msg("match.deleted"))],
+        )
+    unread = not kana_read and not birth_read
+    if anchored and unread:  # the issuance record vouches for the QR; nothing printed was read to contradict it
+        notes = [msg("match.flagged", flag=r.move_reason)] if r.move_reason else []
+        return MatchResult(
+            decision="auto",
+            atena_no=r.atena_no,
+            score=1.0,
+            candidates=[candidate_of(r, 1.0, agree)],
+            explanation=[_reason(m) for m in (msg("match.registry_anchor"), *notes)],
         )
     if not (agree["kana"] and agree["birth_date"]):
         differ = [k for k in ("kana", "birth_date") if not agree[k]]

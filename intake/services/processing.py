@@ -18,7 +18,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from intake.messages import text_of
-from intake.services import qa, vaccine_facts
+from intake.services import issuance, qa, vaccine_facts
 from intake.services import reasons as reasons_of
 from intake.services.ingest import limits_of
 from intake.services.matching import match_identity
@@ -93,8 +93,12 @@ def extract(session: Session, store: ContentStore, settings: Settings, page: Pag
     page.form_no = ident.form_no if ident else None
     page.atena_no_read = ident.atena_no if ident else None
     page.extraction = extraction_of(result)
-    page.match = match_identity(session, ident, settings.municipality_code, result.identity_source, result.printed)
-    found = [reasons_of.of(m) for m in result.review_reasons]
+    assert page.id is not None
+    registry = issuance.check_at_intake(session, settings, ident, result.identity_source, page.id)
+    page.match = match_identity(
+        session, ident, settings.municipality_code, result.identity_source, result.printed, registry.anchored
+    )
+    found = [reasons_of.of(m) for m in result.review_reasons] + registry.reasons
     if result.page_kind == "unknown":
         found.append(reasons_of.reason("page.not_ward_form"))
     doubtful = [n for n, r in result.fields.items() if not r.auto_ok]

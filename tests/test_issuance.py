@@ -1,0 +1,194 @@
+"""Every form the ward issues is on record (#16): numbered by the database's sequence, reissued with the old number
+voided, and checked at intake — received once, never voided, never another's — a number the registry vouches for
+anchoring the form to its resident."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import Session, select
+
+from intake.forms import render_pdf
+from intake.services import issuance
+from intake.services.mailing import form_content
+from intake.settings import Settings
+from models import IssuedForm, Page, Resident, Vaccine
+from ocr.codes import form_no_valid, make_form_no
+from ocr.template import load_template
+from tests.support.api import login
+from tests.support.env import ROOT
+from tests.support.worker import run_worker
+
+SQLITE = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+DPI = 200
+
+
+def _targets(session: Session, path: Path, n: int) -> Path:
+    residents = session.exec(select(Resident).where(Resident.move_reason == "").where(Resident.deleted == False)).all()  # noqa: E712
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["宛名番号", "接種種類コード", "回数"])
+        for i in range(n):
+            w.writerow([residents[i % len(residents)].atena_no, "MR", 1 + i % 2])
+    return path
+
+
+def test_two_mailings_at_once_and_a_counter_reissue_never_share_a_number(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    """Two `intake forms print-bulk` runs as separate processes at the same time, and a counter reissue between:
+    every number distinct, check digit valid, and on record with its resident (both databases)."""
+    n = 120
+    targets = _targets(session, tmp_path / "targets.csv", n)
+    cli = [sys.executable, "-c", "from intake.cli import main; main()"]
+    runs = [
+        subprocess.Popen([*cli, "forms", "print-bulk", str(targets), "--out", str(tmp_path / f"mail{k}")], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        for k in (1, 2)
+    ]  # fmt: skip
+    someone = session.exec(select(Resident).where(Resident.move_reason == "")).first()
+    assert someone is not None
+    counter = subprocess.run(
+        [*cli, "forms", "print", "--resident", someone.atena_no, "--vaccine", "MR", "--dose", "1",
+         "--out", str(tmp_path / "counter.pdf")], cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert counter.returncode == 0, counter.stderr
+    for run in runs:
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err
+    session.expire_all()
+    rows = session.exec(select(IssuedForm)).all()
+    numbers = [row.form_no for row in rows]
+    assert len(rows) == 2 * n + 1 and len(set(numbers)) == len(numbers)
+    assert all(form_no_valid(x) and int(x[:10]) >= settings.form_no_start for x in numbers)
+    assert sum(len(list((tmp_path / f"mail{k}").glob("mailing_*.pdf"))) for k in (1, 2)) >= 2
+    assert not list((tmp_path / "mail1").glob(".mailing-*"))  # the staging folder is gone
+    # (which earlier forms the reissue voided depends on which mailing had committed first: the void itself is
+    # the next test's)
+    counter_row = next(row for row in rows if row.channel == "counter")
+    assert not counter_row.voided
+
+
+@SQLITE
+def test_a_reissue_voids_the_earlier_form_and_counts_the_reissues(
+    client: TestClient, settings: Settings, session: Session
+) -> None:
+    staff = login(client, "staff1")
+    someone = session.exec(select(Resident).where(Resident.move_reason == "")).first()
+    assert someone is not None
+    body = {"atena_no": someone.atena_no, "vaccine_code": "MR", "dose_no": 2, "reason": "紛失"}
+    first = client.post("/api/v1/forms/reissue", json=body, headers=staff)
+    assert first.status_code == 200 and first.content[:5] == b"%PDF-" and first.headers["X-Voided"] == ""
+    second = client.post("/api/v1/forms/reissue", json=body, headers=staff)
+    assert second.headers["X-Voided"] == first.headers["X-Form-No"]
+    listed = client.get("/api/v1/forms/issued", params={"atena_no": someone.atena_no}, headers=staff).json()
+    assert [(f["form_no"], f["voided"], f["reissue_no"]) for f in listed] == [
+        (first.headers["X-Form-No"], True, 0),
+        (second.headers["X-Form-No"], False, 1),
+    ]
+    assert listed[0]["void_reason"] == "紛失"
+    bad = client.post("/api/v1/forms/reissue", json={**body, "dose_no": 7}, headers=staff)
+    assert bad.status_code == 422 and bad.json()["code"] == "vaccine.no_such_dose"
+    assert len(session.exec(select(IssuedForm)).all()) == 2  # the refused one recorded nothing
+
+
+def _page_png(settings: Settings, session: Session, atena_no: str, form_no: str, blank_printed: bool = False) -> bytes:
+    """The form as a clinic sends it back: the printed PDF rendered at 200 dpi (no handwriting), as a PNG."""
+    r, v = session.get(Resident, atena_no), session.get(Vaccine, "MR")
+    assert r is not None and v is not None
+    pdf = render_pdf([form_content(settings, r, v, 1, form_no)])
+    img = np.asarray(pdfium.PdfDocument(pdf)[0].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")).copy()
+    if blank_printed:  # the printed resident block unreadable (smudged, cut off): its values whited out
+        t, k = load_template(settings.template_version), DPI / 25.4
+        for row in t.resident_block:
+            x, y, w, h = row["box"]
+            x0 = x + t.resident_value_x_mm - 1
+            img[int((y + 0.8) * k) : int((y + h - 0.8) * k), int(x0 * k) : int((x + w - 1) * k)] = 255
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _read(client: TestClient, settings: Settings, session: Session, png: bytes, name: str) -> Page:
+    headers = {"X-API-Key": "demo-scanner-key-not-for-production"}
+    r = client.post(
+        "/api/v1/batches", data={"clinic_code": "1310001"}, files=[("files", (name, png, "image/png"))], headers=headers
+    )
+    assert r.status_code == 201, r.text
+    run_worker(settings)
+    session.expire_all()
+    page = session.get(Page, r.json()["page_ids"][0])
+    assert page is not None
+    return page
+
+
+def _codes(page: Page) -> set[str]:
+    return {r.code for r in page.needs_review_reasons}
+
+
+@SQLITE
+def test_intake_checks_every_numbered_form_against_the_registry(
+    client: TestClient, settings: Settings, session: Session
+) -> None:
+    someone = session.exec(select(Resident).where(Resident.move_reason == "")).first()
+    assert someone is not None
+    (issued,) = issuance.issue(
+        session, settings, [issuance.Wanted(someone.atena_no, "MR", 1)], issuance.Channel.mailing, "test", issued_on()
+    )
+    session.commit()
+    form_no = issued.form_no
+
+    # the printed block unreadable: the registry's word anchors the form to its resident
+    first = _read(client, settings, session, _page_png(settings, session, someone.atena_no, form_no, True), "a.png")
+    assert first.match.decision == "auto" and first.match.atena_no == someone.atena_no, first.match
+    assert first.match.explanation[0].code == "match.registry_anchor" and not _codes(first) & {"registry.received"}
+    session.refresh(issued)
+    assert issued.received_page_id == first.id
+
+    # the same form again, re-wrapped (another file): caught at reading time, naming the first batch
+    again = _read(client, settings, session, _page_png(settings, session, someone.atena_no, form_no), "copy.png")
+    assert "registry.received" in _codes(again)
+    said = next(r for r in again.needs_review_reasons if r.code == "registry.received")
+    assert said.params["batch"] == first.batch_id and again.status != "committed"
+
+    # a number in the registry's range that was never issued: to a person, with the reason
+    forged = make_form_no(settings.form_no_start + 5000)
+    unknown = _read(client, settings, session, _page_png(settings, session, someone.atena_no, forged, True), "u.png")
+    assert "registry.unknown" in _codes(unknown) and unknown.match.decision != "auto"
+
+    # a voided number
+    staff = login(client, "staff1")
+    body = {"atena_no": someone.atena_no, "vaccine_code": "MR", "dose_no": 2, "reason": "紛失"}
+    old = client.post("/api/v1/forms/reissue", json=body, headers=staff).headers["X-Form-No"]
+    client.post("/api/v1/forms/reissue", json=body, headers=staff)
+    r, v = session.get(Resident, someone.atena_no), session.get(Vaccine, "MR")
+    assert r is not None and v is not None
+    voided = _read(client, settings, session, _voided_png(settings, r, v, old), "v.png")
+    assert "registry.voided" in _codes(voided)
+
+    # old stock (a number below the registry's first): read as before — no anchor, no registry reason
+    stock = _read(client, settings, session, _page_png(settings, session, someone.atena_no, make_form_no(77), True), "o.png")
+    assert not {c for c in _codes(stock) if c.startswith("registry.")} and stock.match.decision != "auto"
+
+
+def _voided_png(settings: Settings, r: Resident, v: Vaccine, form_no: str) -> bytes:
+    pdf = render_pdf([form_content(settings, r, v, 2, form_no)])
+    buf = io.BytesIO()
+    pdfium.PdfDocument(pdf)[0].render(scale=DPI / 72, grayscale=True).to_pil().convert("L").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def issued_on():  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    return date.today()
