@@ -177,6 +177,17 @@ class IssuedForm(SQLModel, table=True):
     )
 
 
+class CertificatePrint(SQLModel, table=True):
+    """A 予防接種済証 printed for a resident (証明書印刷区分/印刷日): who, when, how many doses it listed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    atena_no: str = Field(index=True)
+    printed_on: date  # 証明書印刷日
+    printed_by: str
+    doses: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # ---- ledger (予防接種情報) -------------------------------------------------------------------------
 class VaccinationRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)

@@ -111,6 +111,19 @@ class Api:
         out: dict[str, Any] = self._req("GET", f"/residents/{atena_no}/history").json()
         return out
 
+    def certificate(self, atena_no: str) -> bytes:
+        return self._req("GET", f"/residents/{atena_no}/certificate").content
+
+    def reissue(self, atena_no: str, vaccine_code: str, dose_no: int, reason: str) -> tuple[bytes, str, str]:
+        """(the PDF, its new 予診票番号, the numbers voided)"""
+        body = {"atena_no": atena_no, "vaccine_code": vaccine_code, "dose_no": dose_no, "reason": reason}
+        r = self._req("POST", "/forms/reissue", json=body)
+        return r.content, r.headers.get("X-Form-No", ""), r.headers.get("X-Voided", "")
+
+    def issued_forms(self, atena_no: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = self._req("GET", "/forms/issued", params={"atena_no": atena_no}).json()
+        return out
+
     def report(self, kind: str, period: str, fmt: str = "json") -> Any:
         key = "fiscal_year" if kind == "yearly" else "month"
         r = self._req("GET", f"/reports/{kind}", params={key: period, "format": fmt})

@@ -149,6 +149,13 @@ EN: dict[str, str] = {
     "いいえ": "no",
     "あり": "present",
     "なし": "absent",
+    "予防接種済証を作成": "Make the vaccination certificate",
+    "予診票の再発行（窓口）": "Reissue a form (counter)",
+    "紛失": "lost",
+    "再発行して印刷": "Reissue and print",
+    "予診票番号 {form_no} を発行しました": "Issued form number {form_no}",
+    "（無効にした番号: {voided}）": " (voided: {voided})",
+    "PDFを開く": "Open the PDF",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from review_ui.client import ApiError
@@ -37,12 +39,16 @@ def records_page() -> None:
 def history_page() -> None:
     st.title(t("住民の接種履歴"))
     with st.form("history"):
-        atena = st.text_input(t("宛名番号"))
+        typed = st.text_input(t("宛名番号"))
         go = st.form_submit_button(t("表示"))
-    if not go or not atena:
+    if go and typed.strip():  # kept while the certificate and reissue below are used (each is a rerun)
+        st.session_state["history_atena"] = typed.strip()
+        st.session_state.pop("printed", None)
+    atena = str(st.session_state.get("history_atena", ""))
+    if not atena:
         return
     try:
-        h = api().resident_history(atena.strip())
+        h = api().resident_history(atena)
     except ApiError as e:
         show_error(e)
         return
@@ -52,6 +58,50 @@ def history_page() -> None:
     st.dataframe(table(h["records"]), width="stretch")
     st.write(t("次回の接種（スケジュール）"))
     st.dataframe(table(h["next_due"]), width="stretch")
+    _certificate(atena)
+    _reissue(atena, h)
+
+
+def _certificate(atena: str) -> None:
+    """予防接種済証: made on request (the print is recorded), then handed to the browser to print."""
+    if st.button(t("予防接種済証を作成")):
+        try:
+            st.session_state["printed"] = ("certificate", api().certificate(atena), f"予防接種済証_{atena}.pdf", "")
+        except ApiError as e:
+            show_error(e)
+    _printed("certificate")
+
+
+def _reissue(atena: str, h: dict[str, Any]) -> None:
+    """窓口再発行: a new form with a new number; the earlier one for this vaccine and dose is voided. Keyboard-first:
+    Tab through the three boxes, Enter prints."""
+    st.write(t("予診票の再発行（窓口）"))
+    due = [d["vaccine_code"] for d in h["next_due"]]
+    with st.form("reissue"):
+        c1, c2, c3 = st.columns(3)
+        vaccine = c1.text_input(t("接種種類コード"), value=due[0] if due else "")
+        dose = c2.number_input(t("回数"), min_value=1, max_value=9, value=1, step=1)
+        reason = c3.text_input(t("理由"), value=t("紛失"))
+        go = st.form_submit_button(t("再発行して印刷"))
+    if go:
+        try:
+            pdf, form_no, voided = api().reissue(atena, vaccine.strip(), int(dose), reason)
+        except ApiError as e:
+            show_error(e)
+        else:
+            said = t("予診票番号 {form_no} を発行しました").format(form_no=form_no)
+            if voided:
+                said += t("（無効にした番号: {voided}）").format(voided=voided)
+            st.session_state["printed"] = ("reissue", pdf, f"予診票_{form_no}.pdf", said)
+    _printed("reissue")
+
+
+def _printed(kind: str) -> None:
+    printed = st.session_state.get("printed")
+    if printed and printed[0] == kind:
+        if printed[3]:
+            st.success(printed[3])
+        st.download_button(t("PDFを開く"), printed[1], file_name=printed[2], mime="application/pdf")
 
 
 def reports_page() -> None:

@@ -192,3 +192,26 @@ def issued_on():  # type: ignore[no-untyped-def]
     from datetime import date
 
     return date.today()
+
+
+@SQLITE
+def test_a_vaccination_certificate_lists_the_ledgers_doses_and_its_print_is_recorded(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    from models import AuditEvent, CertificatePrint
+    from tests.support.api import accept_one
+
+    record = accept_one(client, settings, scanner_headers)
+    staff = login(client, "staff1")
+    r = client.get(f"/api/v1/residents/{record['atena_no']}/certificate", headers=staff)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    text = pdfium.PdfDocument(r.content)[0].get_textpage().get_text_range()
+    resident = session.get(Resident, record["atena_no"])
+    assert resident is not None and resident.name in text and "予防接種済証" in text
+    assert record["lot_number"] in text and f"第{record['dose_no']}回" in text
+    assert "令和" in text  # dates as the ward writes them
+    session.expire_all()
+    printed = session.exec(select(CertificatePrint)).all()
+    assert [(p.atena_no, p.doses) for p in printed] == [(record["atena_no"], 1)]
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "certificate.print")).first() is not None
+    assert client.get("/api/v1/residents/000000000000/certificate", headers=staff).status_code == 404

@@ -87,6 +87,40 @@ def test_staff_pages_show_history_and_reports(
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_staff_print_a_certificate_and_reissue_a_form_from_the_history(
+    settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch, scanner_headers: dict[str, str]
+) -> None:
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session, select
+
+    from intake.api.app import create_app
+    from intake.db import get_engine
+    from models import CertificatePrint, IssuedForm
+
+    rec = accept_one(TestClient(create_app(settings)), settings, scanner_headers)
+    at = _logged_in(api_process, monkeypatch, "staff1", "staff-demo-pass")
+    at.sidebar.radio[0].set_value("住民履歴").run()
+    at.text_input[0].input(rec["atena_no"])
+    at.button[0].click().run()
+    next(b for b in at.button if b.label == "予防接種済証を作成").click().run()
+    assert not at.exception and len(at.dataframe) == 2  # the history stays on screen through the rerun
+    at.text_input[1].input("MR")
+    at.number_input[0].set_value(2)
+    at.text_input[2].input("汚損")
+    next(b for b in at.button if b.label == "再発行して印刷").click().run()
+    assert not at.exception, at.exception
+    said = [s.value for s in at.success]
+    assert said and said[0].startswith("予診票番号 ") and "を発行しました" in said[0], said
+    with Session(get_engine(settings.effective_database_url)) as s:
+        assert [(c.atena_no, c.doses) for c in s.exec(select(CertificatePrint)).all()] == [(rec["atena_no"], 1)]
+        issued = s.exec(select(IssuedForm)).all()
+        assert [(f.atena_no, f.vaccine_code, f.dose_no, f.channel) for f in issued] == [
+            (rec["atena_no"], "MR", 2, "counter")
+        ]
+        assert issued[0].form_no in said[0]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 def test_reviewer_sees_only_the_review_page_and_bad_login_is_explained(
     settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

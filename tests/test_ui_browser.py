@@ -313,7 +313,7 @@ def test_one_tab_moves_one_field_and_alt_k_confirms_the_schedule_findings(stack:
 # What may stay in Latin letters on a Japanese screen: codes and units the ward itself writes that way, the keys
 # named on the keyboard, and the language switch (it must name English to offer it).
 ASCII_ALLOWED = {
-    "QR", "mL", "CSV", "Enter", "Tab", "Alt", "ID", "Language", "English", "FY",
+    "QR", "mL", "CSV", "PDF", "Enter", "Tab", "Alt", "ID", "Language", "English", "FY",
     *(code for line in (ROOT / "intake" / "data" / "vaccines.csv").read_text(encoding="utf-8").splitlines()[1:]
       for code in re.split(r"[-,()]", line.split(",")[0] + "," + line.split(",")[1]) if code.isascii()),
 }  # fmt: skip

@@ -1,6 +1,6 @@
 """Staff reads that are audited one event per request — a resident's history with what is due next, a record's
-correction history, the audit log itself, the statutory reports — each read, audited and committed here (routes never
-audit), and the resident loaded once and passed along."""
+correction history, the audit log itself, the statutory reports, a resident's 予防接種済証 — each read, audited and
+committed here (routes never audit), and the resident loaded once and passed along."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from intake.certificate import CertificateContent, CertifiedDose, render_certificate
 from intake.errors import NotFound
-from intake.services import audit, ledger, reports
+from intake.services import audit, ledger, masters, reports
 from intake.services.auth import Principal
 from intake.services.schedule import PriorDose
 from intake.services.schedule_due import Due, next_due
-from models import AuditEvent, RecordRead, Resident, VaccinationRecord
+from intake.settings import Settings
+from models import AuditEvent, CertificatePrint, RecordRead, Resident, VaccinationRecord
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,30 @@ def clinics_report(session: Session, who: Principal, month: str) -> list[dict[st
     audit.record(session, who.actor, "report.clinics", "report", month)
     session.commit()
     return rows
+
+
+def certificate(session: Session, who: Principal, settings: Settings, atena_no: str, today: date) -> bytes:
+    """A resident's 予防接種済証 (PDF) from the ledger — the doses given, 予診のみ rows left out; the print is recorded
+    (証明書印刷日) and audited in the transaction that hands it out."""
+    r = session.get(Resident, atena_no)
+    if r is None:
+        raise NotFound("resident.not_in_register", atena_no=atena_no)
+    given = [x for x in ledger.resident_history(session, atena_no) if not x.screened_only and x.performed_on]
+    doses = [
+        CertifiedDose(
+            vaccine_name=x.vaccine_name or masters.vaccine_name(session, x.vaccine_code) or x.vaccine_code,
+            dose_no=x.dose_no,
+            performed_on=x.performed_on,
+            lot_number=x.lot_number,
+            clinic_name=x.clinic_name,
+        )
+        for x in sorted(given, key=lambda x: (x.performed_on or today, x.vaccine_code, x.dose_no))
+        if x.performed_on is not None
+    ]
+    pdf = render_certificate(
+        CertificateContent(settings.municipality_name, r.name, r.name_kana, r.birth_date, r.address, doses, today)
+    )
+    session.add(CertificatePrint(atena_no=atena_no, printed_on=today, printed_by=who.actor, doses=len(doses)))
+    audit.record(session, who.actor, "certificate.print", "resident", atena_no)
+    session.commit()
+    return pdf

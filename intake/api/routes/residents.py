@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from intake.api.deps import LangDep, PrincipalDep, SessionDep, StaffDep
+from intake.api.deps import LangDep, PrincipalDep, SessionDep, SettingsDep, StaffDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
 from intake.services import masters, my_number, staff_reads
@@ -65,3 +66,15 @@ class MyNumberOut(BaseModel):
 def reveal_my_number(atena_no: str, body: PurposeIn, session: SessionDep, who: PrincipalDep) -> MyNumberOut:
     """個人番号 of one resident, for staff with a stated purpose (audited). Contractor roles are refused."""
     return MyNumberOut(atena_no=atena_no, my_number=my_number.reveal(session, who, atena_no, body.purpose))
+
+
+@router.get("/{atena_no}/certificate", response_class=Response)
+def certificate(atena_no: str, session: SessionDep, settings: SettingsDep, who: StaffDep) -> Response:
+    """The resident's 予防接種済証 (PDF, for the browser to print); the print is recorded and audited."""
+    pdf = staff_reads.certificate(session, who, settings, atena_no, date.today())
+    name = quote(f"予防接種済証_{atena_no}.pdf")
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{name}", "Cache-Control": "no-store"},
+    )
