@@ -44,6 +44,15 @@ class BadInput(IntakeError):
     exit_code = 2
 
 
+class LinesRejected(BadInput):
+    """A file refused as a whole (nothing stored, nothing printed) because of bad lines: each is in `lines`, by code,
+    for the edge to name them all."""
+
+    def __init__(self, name: str, lines: list[IntakeError]) -> None:
+        super().__init__("csv.rejected", name=name, count=len(lines))
+        self.lines = lines
+
+
 class UnsupportedFile(BadInput):
     kind = "unsupported_file"
     http_status = 415

@@ -533,6 +533,18 @@ CATALOGUE: dict[str, Text] = {
         "line {line}: clinic code {value!r} is not a number",
         "write the clinic code in digits (e.g. 1310001)",
     ),
+    "line.bad_dose": Text(
+        "{line} 行目: 回数「{value}」は {vaccine} の回数にありません",
+        "その予防接種の回数（1から）を書くか、その行を除いてください",
+        "line {line}: dose {value} is not a dose of {vaccine}",
+        "write a dose number of that vaccine's series (from 1), or remove the line",
+    ),
+    "form.resident_gone": Text(
+        "宛名番号 {atena_no} の住民は {reason} のため予診票を発行できません",
+        "住民記録を確かめてください（転出・死亡の方には発行しません）",
+        "no form can be issued for 宛名番号 {atena_no}: {reason}",
+        "check the register (no form is issued to a resident who moved out or died)",
+    ),
     "line.not_found": Text(
         "{line} 行目: {what}が見つかりません",
         "住民記録とマスタを取り込むか、その行を除いてください",

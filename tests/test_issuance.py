@@ -215,3 +215,39 @@ def test_a_vaccination_certificate_lists_the_ledgers_doses_and_its_print_is_reco
     assert [(p.atena_no, p.doses) for p in printed] == [(record["atena_no"], 1)]
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "certificate.print")).first() is not None
     assert client.get("/api/v1/residents/000000000000/certificate", headers=staff).status_code == 404
+
+
+@SQLITE
+def test_a_mailing_with_bad_lines_names_each_and_records_and_prints_nothing(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    good = session.exec(select(Resident).where(Resident.move_reason == "")).first()
+    assert good is not None
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        f"宛名番号,接種種類コード,回数\n{good.atena_no},MR,1\n999999999999,MR,1\n{good.atena_no},XX,1\n{good.atena_no},MR,5\n",
+        encoding="utf-8",
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", "forms", "print-bulk", str(targets),
+         "--out", str(tmp_path / "mail")], cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    for said in ("3 行目: 宛名番号が見つかりません", "4 行目: 接種種類コードが見つかりません", "5 行目: 回数「5」は"):
+        assert said in r.stderr, r.stderr
+    assert "[csv.rejected]" in r.stderr and "Traceback" not in r.stderr
+    session.expire_all()
+    assert session.exec(select(IssuedForm)).all() == [] and not list((tmp_path / "mail").glob("*.pdf"))
+
+
+@SQLITE
+def test_no_form_is_reissued_to_a_resident_who_moved_out(client: TestClient, session: Session) -> None:
+    gone = session.exec(select(Resident).where(Resident.move_reason != "")).first()
+    assert gone is not None, "the sample register has a resident who moved out"
+    r = client.post(
+        "/api/v1/forms/reissue",
+        json={"atena_no": gone.atena_no, "vaccine_code": "MR", "dose_no": 1},
+        headers=login(client, "staff1"),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "form.resident_gone" and gone.move_reason in r.json()["message"]
+    assert session.exec(select(IssuedForm)).all() == []

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from intake.cli.base import LEDGER, ReportKind, app, encoding_of, forms_app, say, session
+from intake.cli.base import LEDGER, ReportKind, app, encoding_of, forms_app, readable, rejected, say, session
 from intake.csv_out import encode_csv
 from intake.settings import get_settings
 
@@ -62,13 +62,18 @@ def forms_print_bulk(
 ) -> None:
     """Monthly mailing: one PDF per post-office group (postal code's first 3 digits).
     TARGETS.csv columns: 宛名番号,接種種類コード,回数.  Example: intake forms print-bulk targets.csv --out mail/"""
+    from intake.errors import LinesRejected
     from intake.progress import Progress
     from intake.services.audit import current_operator
     from intake.services.mailing import print_bulk
 
+    readable(targets)
     shown = Progress("print", unit="forms")
-    with session() as s:
-        files = print_bulk(s, get_settings(), targets, out, current_operator.get(), progress=shown)
+    try:
+        with session() as s:
+            files = print_bulk(s, get_settings(), targets, out, current_operator.get(), progress=shown)
+    except LinesRejected as exc:
+        rejected(targets, exc.lines, limit=50)
     shown.finish()
     for path, count in files:
         say("mailing.file", path=path, count=count)

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from intake.csv_out import open_csv
-from intake.errors import BadInput, NotFound
+from intake.errors import BadInput, IntakeError, LinesRejected, NotFound
 from intake.forms import FormContent, render_pdf
 from intake.services import audit, issuance
 from intake.services.vaccine_facts import series_length
@@ -63,13 +63,21 @@ def print_bulk(
                 columns=", ".join(sorted(missing)),
                 required="宛名番号,接種種類コード,回数",
             )
+        bad: list[IntakeError] = []
         for line, row in enumerate(reader, start=2):
             r, v = session.get(Resident, row["宛名番号"]), session.get(Vaccine, row["接種種類コード"])
             if r is None or v is None:
-                raise BadInput("line.not_found", line=line, what="宛名番号" if r is None else "接種種類コード")
+                bad.append(BadInput("line.not_found", line=line, what="宛名番号" if r is None else "接種種類コード"))
+                continue
+            dose = _dose(session, v, row["回数"])
+            if dose is None:
+                bad.append(BadInput("line.bad_dose", line=line, value=row["回数"], vaccine=v.name))
+                continue
             if r.deleted or r.move_reason:
                 continue  # moved out or died: no form is mailed
-            chosen.append((r, v, int(row["回数"])))
+            chosen.append((r, v, dose))
+    if bad:  # every bad line named; nothing recorded, nothing printed
+        raise LinesRejected(targets.name, bad)
     rows = issuance.issue(
         session,
         settings,
@@ -102,6 +110,15 @@ def print_bulk(
     return written
 
 
+def _dose(session: Session, v: Vaccine, text: str) -> int | None:
+    """The 回数 of a target line, if it is a dose the vaccine's series has."""
+    try:
+        dose = int(text.strip())
+    except (ValueError, AttributeError):
+        return None
+    return dose if 1 <= dose <= series_length(session, v.code) else None
+
+
 @dataclass(frozen=True)
 class CounterForm:
     pdf: bytes
@@ -123,6 +140,8 @@ def print_counter_form(
     r, v = session.get(Resident, wanted.atena_no), session.get(Vaccine, wanted.vaccine_code)
     if r is None:
         raise NotFound("resident.not_found", atena_no=wanted.atena_no)
+    if r.deleted or r.move_reason:  # moved out, died: the ward issues no form
+        raise BadInput("form.resident_gone", atena_no=r.atena_no, reason=r.move_reason or "削除")
     if v is None:
         raise NotFound("vaccine.not_in_master", value=wanted.vaccine_code)
     doses = series_length(session, v.code)
