@@ -207,3 +207,20 @@ def test_qr_identity_needs_the_printed_kana_and_birth_date_to_agree(twins: Sessi
     assert m.explanation[0].params["fields_en"] == "kana"
     # 宛名番号 from the printed digits (no check digit): never automatic, even when everything agrees
     assert match_identity(twins, ident, "131202", "digits", {**good, "name": "架空 陽翔"}).decision == "review"
+
+
+def test_an_anchored_qr_matches_with_the_printed_block_damaged_but_not_against_it(twins: Session) -> None:
+    """The issuance record's anchor (intake.services.issuance) stands in for an unread or garbled printed block; a
+    block read whole that contradicts both kana and birth date still goes to a person."""
+    from intake.services.matching import match_identity
+    from ocr.codes import FormIdentity, make_form_no
+
+    ident = FormIdentity("131202", "800000000001", "MR", 1, make_form_no(1), "yoshin-v1")
+    unread: dict[str, str] = {}
+    garbled = {"name_kana": "カ", "birth_date_text": ""}
+    contradicting = {"name_kana": "ベツジン タロウ", "birth_date_text": "1990-01-01"}
+    assert match_identity(twins, ident, "131202", "qr", unread).decision == "review"  # no anchor: as before
+    assert match_identity(twins, ident, "131202", "qr", unread, anchored=True).decision == "auto"
+    m = match_identity(twins, ident, "131202", "qr", garbled, anchored=True)
+    assert m.decision == "auto" and m.explanation[0].code == "match.registry_anchor"
+    assert match_identity(twins, ident, "131202", "qr", contradicting, anchored=True).decision == "review"

@@ -106,6 +106,37 @@ def bench_ledger_cmd(
     typer.echo(json.dumps(run(admin_url, residents, records, lots, commits), ensure_ascii=False, indent=1))
 
 
+@app.command("bench-registry-numbers")
+def bench_registry_numbers_cmd(
+    total: int = 1_000_000,
+    processes: int = 2,
+    chunk: int = 5000,
+    admin_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+) -> None:
+    """Issue `total` form numbers from several processes at once (with counter reissues among them) on a scratch
+    PostgreSQL database; count the duplicates.  Example: python -m tools.dev bench-registry-numbers --total 1000000"""
+    from tools.bench_registry import numbers
+
+    typer.echo(json.dumps(numbers(admin_url, total, processes, chunk), ensure_ascii=False, indent=1))
+
+
+@app.command("bench-mailing")
+def bench_mailing_cmd(forms: int = 8000) -> None:
+    """A month's mailing through print_bulk, timed.  Example: python -m tools.dev bench-mailing --forms 8000"""
+    from tools.bench_registry import mailing
+
+    typer.echo(json.dumps(mailing(forms), ensure_ascii=False, indent=1))
+
+
+@app.command("bench-registry-intake")
+def bench_registry_intake_cmd(forms: int = 200, seed: int = 1) -> None:
+    """Printed forms read back with the printed block damaged: anchored matches, and the registry's stops on voided,
+    unknown, received and other residents' numbers.  Example: python -m tools.dev bench-registry-intake --seed 2"""
+    from tools.bench_registry import intake
+
+    typer.echo(json.dumps(intake(forms, seed), ensure_ascii=False, indent=1))
+
+
 @app.command("bench-match")
 def bench_match_cmd(
     residents: int = 740_000,

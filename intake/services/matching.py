@@ -57,9 +57,8 @@ def match_identity(
     anchored: bool = False,
 ) -> MatchResult:
     """A QR's 宛名番号 is taken only when the printed kana and birth date (as read) agree with the register — or,
-    `anchored` (the issuance record agrees with the QR), when the printed block was not read at all; read and
-    disagreeing, it still goes to a person. Without a QR, the printed name, kana and birth date go to the
-    probabilistic matcher."""
+    `anchored` (the issuance record agrees with the QR), unless the printed block was read whole and contradicts
+    both. Without a QR, the printed name, kana and birth date go to the probabilistic matcher."""
     printed = printed or {}
     if identity is not None and identity.municipality_code != municipality_code:
         return _none(msg("match.other_municipality", municipality=identity.municipality_code))
@@ -82,8 +81,11 @@ def match_identity(
             candidates=[candidate_of(r, 1.0, agree)],
             explanation=[_reason(msg("match.deleted"))],
         )
-    unread = not kana_read and not birth_read
-    if anchored and unread:  # the issuance record vouches for the QR; nothing printed was read to contradict it
+    # Anchored: the issuance record says this number went to this resident for this vaccine and dose, and the QR's
+    # check digits make a misread number all but impossible; a printed block read in part or garbled is damage, not
+    # evidence. Only a block read whole that contradicts both kana and birth date still goes to a person.
+    contradicted = bool(kana_read) and bool(birth_read) and not agree["kana"] and not agree["birth_date"]
+    if anchored and not contradicted:
         notes = [msg("match.flagged", flag=r.move_reason)] if r.move_reason else []
         return MatchResult(
             decision="auto",
