@@ -545,6 +545,30 @@ CATALOGUE: dict[str, Text] = {
         "no form can be issued for 宛名番号 {atena_no}: {reason}",
         "check the register (no form is issued to a resident who moved out or died)",
     ),
+    "request.no_receiver": Text(
+        "依頼先（市区町村・医療機関）が空です",
+        "依頼先を入力してください",
+        "no receiver (municipality or clinic)",
+        "enter who is asked",
+    ),
+    "request.already_given": Text(
+        "この住民は {vaccine} の第{dose}回をすでに受けています（記録 {given} 回／全 {doses} 回）",
+        "確認のうえ発行する場合は「確認済み」にしてください",
+        "this resident has {vaccine} dose {dose} already ({given} of {doses} doses on record)",
+        "acknowledge to issue the letter anyway",
+    ),
+    "request.not_found": Text(
+        "依頼番号 {number} の依頼書はありません",
+        "依頼番号を確かめてください",
+        "no request letter {number}",
+        "check the number",
+    ),
+    "request.already_entered": Text(
+        "依頼書 {number} の接種は記録 {record} として登録済みです",
+        "訂正は記録の訂正で行ってください",
+        "the vaccination of letter {number} is on the ledger already (record {record})",
+        "correct the record instead",
+    ),
     "line.not_found": Text(
         "{line} 行目: {what}が見つかりません",
         "住民記録とマスタを取り込むか、その行を除いてください",

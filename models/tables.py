@@ -177,6 +177,29 @@ class IssuedForm(SQLModel, table=True):
     )
 
 
+class RequestLetter(SQLModel, table=True):
+    """A 依頼書: the ward asks another municipality or clinic to vaccinate a resident staying there (里帰り出産, a long
+    stay). 依頼番号 is the row's id (the database's sequence); 依頼書受付日 is when the vaccination came back and was
+    entered against it (`record_id`)."""
+
+    id: int | None = Field(default=None, primary_key=True)  # 依頼番号
+    atena_no: str = Field(index=True)
+    vaccine_code: str
+    dose_no: int
+    receiver: str  # the municipality or clinic asked (依頼先)
+    stay_address: str = ""  # 滞在先住所
+    reason: str = ""  # 依頼書発行理由
+    issued_on: date
+    issued_by: str
+    department: str = ""  # 依頼書発行元
+    printed_on: date | None = None  # 依頼書印刷日
+    received_on: date | None = None  # 依頼書受付日
+    record_id: int | None = Field(default=None, foreign_key="vaccinationrecord.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+
 class CertificatePrint(SQLModel, table=True):
     """A 予防接種済証 printed for a resident (証明書印刷区分/印刷日): who, when, how many doses it listed."""
 

@@ -251,3 +251,47 @@ def test_no_form_is_reissued_to_a_resident_who_moved_out(client: TestClient, ses
     )
     assert r.status_code == 422 and r.json()["code"] == "form.resident_gone" and gone.move_reason in r.json()["message"]
     assert session.exec(select(IssuedForm)).all() == []
+
+
+@SQLITE
+def test_a_request_letter_is_numbered_and_its_vaccination_entered_against_it(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    from models import RequestLetter, VaccinationRecord
+    from tests.support.api import accept_one
+
+    given = accept_one(client, settings, scanner_headers)  # a dose on the ledger already
+    staff = login(client, "staff1")
+    ask = {"atena_no": given["atena_no"], "vaccine_code": given["vaccine_code"], "dose_no": given["dose_no"],
+           "receiver": "架空市 健康課", "stay_address": "架空県架空市1-2-3", "reason": "里帰り出産"}  # fmt: skip
+    twice = client.post("/api/v1/requests", json=ask, headers=staff)
+    assert twice.status_code == 409 and twice.json()["code"] == "request.already_given"  # a warning to acknowledge
+    assert session.exec(select(RequestLetter)).all() == []
+    assert client.post("/api/v1/requests", json={**ask, "acknowledged": True}, headers=staff).status_code == 200
+
+    other = {**ask, "vaccine_code": "JE", "dose_no": 1}
+    r = client.post("/api/v1/requests", json=other, headers=staff)
+    assert r.status_code == 200 and r.headers["X-Request-No"].startswith("R")
+    text = pdfium.PdfDocument(r.content)[0].get_textpage().get_text_range()
+    assert "予防接種依頼書" in text and "架空市 健康課" in text and r.headers["X-Request-No"] in text
+    number = int(r.headers["X-Request-Id"])
+    listed = client.get("/api/v1/requests", params={"atena_no": given["atena_no"]}, headers=staff).json()
+    assert [x["vaccine_code"] for x in listed] == [given["vaccine_code"], "JE"] and listed[1]["received_on"] is None
+
+    back = {"performed_on": "2026-11-02", "lot_number": "JE-OUT-1", "clinic_name": "架空市民病院"}
+    resident = session.get(Resident, given["atena_no"])
+    assert resident is not None and resident.birth_date is not None
+    early = client.post(
+        f"/api/v1/requests/{number}/record", json={**back, "performed_on": str(resident.birth_date)}, headers=staff
+    )
+    assert early.status_code == 409 and early.json()["code"] == "review.schedule"  # the same checks as review
+    entered = client.post(f"/api/v1/requests/{number}/record", json={**back, "acknowledged": True}, headers=staff)
+    assert entered.status_code == 200, entered.text
+    rec = entered.json()
+    assert rec["clinic_name"] == "架空市民病院" and rec["lot_number"] == "JE-OUT-1" and rec["vaccine_code"] == "JE"
+    session.expire_all()
+    letter = session.get(RequestLetter, number)
+    assert letter is not None and letter.record_id == rec["id"] and letter.received_on is not None
+    assert session.get(VaccinationRecord, rec["id"]) is not None
+    again = client.post(f"/api/v1/requests/{number}/record", json=back, headers=staff)
+    assert again.status_code == 409 and again.json()["code"] == "request.already_entered"

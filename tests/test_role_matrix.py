@@ -52,6 +52,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/forms/issued"): {"staff", "admin"},
     ("POST", "/api/v1/forms/reissue"): {"staff", "admin"},
     ("GET", "/api/v1/residents/{atena_no}/certificate"): {"staff", "admin"},
+    ("POST", "/api/v1/requests"): {"staff", "admin"},
+    ("GET", "/api/v1/requests"): {"staff", "admin"},
+    ("POST", "/api/v1/requests/{request_id}/record"): {"staff", "admin"},
 }
 MY_NUMBER = "123456789018"  # a synthetic 12-digit number planted on the form's resident
 

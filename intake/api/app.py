@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from intake import metrics
-from intake.api.routes import audit, auth, batches, forms, group, records, reports, residents, review
+from intake.api.routes import audit, auth, batches, forms, group, records, reports, requests, residents, review
 from intake.db import get_engine
 from intake.errors import BadInput, IntakeError, ServiceUnavailable
 from intake.messages import field_problem, lang_of
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         residents.router,
         reports.router,
         forms.router,
+        requests.router,
     ):
         app.include_router(r, prefix="/api/v1")
 

@@ -85,26 +85,10 @@ def commit_page(
         raise BadInput("vaccine.not_in_master", value=entry.vaccine_code)
     batch = session.get(Batch, page.batch_id)
     clinic = session.get(Clinic, batch.clinic_code) if batch else None
-    record = VaccinationRecord(
-        page_id=page.id,
-        municipality_code=municipality_code,
-        atena_no=entry.atena_no,
-        vaccine_code=entry.vaccine_code,
-        dose_no=entry.dose_no,
-        performed_on=entry.performed_on,
-        screened_only=entry.screened_only,
-        legal_class=vaccine.legal_class,
-        clinic_code=clinic.code if clinic else "",
-        clinic_name=clinic.name if clinic else "",
-        doctor_name=entry.doctor_name,
-        lot_number=entry.lot_number,
-        dose_ml=entry.dose_ml,
-        maker=vaccine.maker,
-        vaccine_name=vaccine.name,
-        form_no=page.form_no or "",
-        operator_id=operator_id,
-        schedule_flags=flags or [],
+    record = _new_record(
+        entry, vaccine, municipality_code, clinic.code if clinic else "", clinic.name if clinic else "", operator_id
     )
+    record.page_id, record.form_no, record.schedule_flags = page.id, page.form_no or "", flags or []
     session.add(record)
     try:
         session.flush()
@@ -117,6 +101,56 @@ def commit_page(
     page.status = PageStatus.committed
     page.updated_at = utcnow()
     session.add(page)
+    session.add(record)
+    audit.record(session, f"user:{operator_id}" if operator_id else "system", "record.commit", "record", str(record.id))
+    return record
+
+
+def _new_record(
+    entry: Entry,
+    vaccine: Vaccine,
+    municipality_code: str,
+    clinic_code: str,
+    clinic_name: str,
+    operator_id: int | None,
+) -> VaccinationRecord:
+    return VaccinationRecord(
+        municipality_code=municipality_code,
+        atena_no=entry.atena_no,
+        vaccine_code=entry.vaccine_code,
+        dose_no=entry.dose_no,
+        performed_on=entry.performed_on,
+        screened_only=entry.screened_only,
+        legal_class=vaccine.legal_class,
+        clinic_code=clinic_code,
+        clinic_name=clinic_name,
+        doctor_name=entry.doctor_name,
+        lot_number=entry.lot_number,
+        dose_ml=entry.dose_ml,
+        maker=vaccine.maker,
+        vaccine_name=vaccine.name,
+        operator_id=operator_id,
+    )
+
+
+def commit_outside(
+    session: Session,
+    entry: Entry,
+    clinic_name: str,
+    operator_id: int | None,
+    municipality_code: str,
+    flags: list[Any] | None = None,
+) -> VaccinationRecord:
+    """Write one ledger row for a vaccination given outside the ward (against a 依頼書: no page, the other clinic by
+    name), in the caller's transaction."""
+    vaccine = session.get(Vaccine, entry.vaccine_code)
+    if vaccine is None:
+        raise BadInput("vaccine.not_in_master", value=entry.vaccine_code)
+    record = _new_record(entry, vaccine, municipality_code, "", clinic_name, operator_id)
+    record.schedule_flags = flags or []
+    session.add(record)
+    session.flush()
+    record.lineage_id = record.id
     session.add(record)
     audit.record(session, f"user:{operator_id}" if operator_id else "system", "record.commit", "record", str(record.id))
     return record
