@@ -120,6 +120,19 @@ class Api:
         r = self._req("POST", "/forms/reissue", json=body)
         return r.content, r.headers.get("X-Form-No", ""), r.headers.get("X-Voided", "")
 
+    def request_letter(self, body: dict[str, Any]) -> tuple[bytes, str, str]:
+        """(the PDF, 依頼番号, the letter's id)"""
+        r = self._req("POST", "/requests", json=body)
+        return r.content, r.headers.get("X-Request-No", ""), r.headers.get("X-Request-Id", "")
+
+    def request_letters(self, atena_no: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = self._req("GET", "/requests", params={"atena_no": atena_no}).json()
+        return out
+
+    def enter_returned(self, request_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = self._req("POST", f"/requests/{request_id}/record", json=body).json()
+        return out
+
     def issued_forms(self, atena_no: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = self._req("GET", "/forms/issued", params={"atena_no": atena_no}).json()
         return out

@@ -89,7 +89,8 @@ def field_input(where: Any, badge: str, label: str, **kw: Any) -> str:
 # Column headers as ward staff read them (API keys never reach a screen); a cell with nothing shows nothing.
 COLUMNS = {
     "id": "記録番号", "atena_no": "宛名番号", "name": "氏名", "name_kana": "氏名カナ",
-    "vaccine_code": "接種種類コード", "vaccine_name": "ワクチン名",
+    "vaccine_code": "接種種類コード", "vaccine_name": "ワクチン名", "request_no": "依頼番号", "receiver": "依頼先",
+    "issued_on": "発行日", "received_on": "依頼書受付日", "record_id": "接種記録番号",
     "dose_no": "回数", "performed_on": "実施日", "screened_only": "予診のみ", "clinic_code": "実施機関コード",
     "clinic_name": "実施機関名", "doctor_name": "医師名", "lot_number": "ロット番号", "dose_ml": "接種量(mL)",
     "form_no": "予診票番号", "page_id": "ページ番号", "version": "版", "schedule_flags": "スケジュール確認",
@@ -111,7 +112,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-DATE_COLUMNS = {"performed_on", "birth_date", "earliest", "latest"}
+DATE_COLUMNS = {"performed_on", "birth_date", "earliest", "latest", "issued_on", "received_on"}
 
 
 def wareki(value: Any) -> Any:

@@ -60,6 +60,7 @@ def history_page() -> None:
     st.dataframe(table(h["next_due"]), width="stretch")
     _certificate(atena)
     _reissue(atena, h)
+    _request_letter(atena, h)
 
 
 def _certificate(atena: str) -> None:
@@ -94,6 +95,65 @@ def _reissue(atena: str, h: dict[str, Any]) -> None:
                 said += t("（無効にした番号: {voided}）").format(voided=voided)
             st.session_state["printed"] = ("reissue", pdf, f"予診票_{form_no}.pdf", said)
     _printed("reissue")
+
+
+def _request_letter(atena: str, h: dict[str, Any]) -> None:
+    """依頼書: a numbered letter for the municipality or clinic that will vaccinate the resident elsewhere; and the
+    vaccination that comes back, entered against its number."""
+    st.write(t("依頼書（区外での接種）"))
+    due = [d["vaccine_code"] for d in h["next_due"]]
+    with st.form("request"):
+        c1, c2, c3 = st.columns(3)
+        vaccine = c1.text_input(t("接種種類コード"), value=due[0] if due else "", key="rq_vaccine")
+        dose = c2.number_input(t("回数"), min_value=1, max_value=9, value=1, step=1, key="rq_dose")
+        receiver = c3.text_input(t("依頼先（市区町村・医療機関）"), key="rq_receiver")
+        stay = st.text_input(t("滞在先住所"), key="rq_stay")
+        reason = st.text_input(t("依頼の理由"), value=t("里帰り出産"), key="rq_reason")
+        ack = st.checkbox(t("接種済みの回でも発行する（確認済み）"), key="rq_ack")
+        go = st.form_submit_button(t("依頼書を発行"))
+    if go:
+        body = {"atena_no": atena, "vaccine_code": vaccine.strip(), "dose_no": int(dose), "receiver": receiver,
+                "stay_address": stay, "reason": reason, "acknowledged": ack}  # fmt: skip
+        try:
+            pdf, number, _ = api().request_letter(body)
+        except ApiError as e:
+            show_error(e)
+        else:
+            said = t("依頼番号 {number} の依頼書を発行しました").format(number=number)
+            st.session_state["printed"] = ("request", pdf, f"依頼書_{number}.pdf", said)
+    _printed("request")
+    letters = api().request_letters(atena)
+    open_letters = {x["request_no"]: x["id"] for x in letters if x["record_id"] is None}
+    shown_keys = (
+        "request_no",
+        "vaccine_code",
+        "vaccine_name",
+        "dose_no",
+        "receiver",
+        "issued_on",
+        "received_on",
+        "record_id",
+    )
+    if letters:
+        st.dataframe(table([{k: x[k] for k in shown_keys} for x in letters]), width="stretch")
+    if not open_letters:
+        return
+    with st.form("returned"):
+        c1, c2, c3, c4 = st.columns(4)
+        number = c1.selectbox(t("依頼番号"), list(open_letters), key="rt_no")
+        performed = c2.text_input(t("接種年月日"), key="rt_date")
+        lot = c3.text_input(t("ロット番号"), key="rt_lot")
+        clinic = c4.text_input(t("実施機関"), key="rt_clinic")
+        ack = st.checkbox(t("スケジュール確認済み"), key="rt_ack")
+        go = st.form_submit_button(t("接種を登録"))
+    if go:
+        body = {"performed_on": performed.strip(), "lot_number": lot, "clinic_name": clinic, "acknowledged": ack}
+        try:
+            rec = api().enter_returned(open_letters[str(number)], body)
+        except ApiError as e:
+            show_error(e)
+        else:
+            st.success(t("記録 {id} を登録しました").format(id=rec["id"]))
 
 
 def _printed(kind: str) -> None:

@@ -121,6 +121,41 @@ def test_staff_print_a_certificate_and_reissue_a_form_from_the_history(
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_staff_issue_a_request_letter_and_enter_what_came_back(
+    settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch, scanner_headers: dict[str, str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from intake.api.app import create_app
+
+    rec = accept_one(TestClient(create_app(settings)), settings, scanner_headers)
+    at = _logged_in(api_process, monkeypatch, "staff1", "staff-demo-pass")
+    at.sidebar.radio[0].set_value("住民履歴").run()
+    at.text_input[0].input(rec["atena_no"])
+    at.button[0].click().run()
+    at.text_input(key="rq_vaccine").input("JE")
+    at.text_input(key="rq_receiver").input("架空市 健康課")
+    next(b for b in at.button if b.label == "依頼書を発行").click().run()
+    assert not at.exception, at.exception
+    said = [s.value for s in at.success]
+    assert said and said[0].startswith("依頼番号 R") and said[0].endswith("の依頼書を発行しました"), said
+    letters = at.dataframe[-1].value
+    assert (
+        list(letters.columns[:3]) == ["依頼番号", "接種種類コード", "ワクチン名"]
+        and letters["依頼先"].iloc[0] == "架空市 健康課"
+    )
+    at.text_input(key="rt_date").input("令和8年11月2日")
+    at.text_input(key="rt_lot").input("JE-OUT-9")
+    at.text_input(key="rt_clinic").input("架空市民病院")
+    at.checkbox(key="rt_ack").check()
+    next(b for b in at.button if b.label == "接種を登録").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("記録 ") and s.value.endswith("を登録しました") for s in at.success), [
+        s.value for s in at.success
+    ]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 def test_reviewer_sees_only_the_review_page_and_bad_login_is_explained(
     settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

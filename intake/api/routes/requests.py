@@ -12,6 +12,7 @@ from intake.api.deps import LangDep, SessionDep, SettingsDep, StaffDep
 from intake.api.routes.records import record_out
 from intake.api.schemas import RecordOut
 from intake.services import requests
+from intake.ward_dates import optional_day, parse_day
 
 router = APIRouter(prefix="/requests", tags=["requests"])
 
@@ -43,12 +44,12 @@ class LetterOut(BaseModel):
 
 
 class ReturnedIn(BaseModel):
-    performed_on: date
+    performed_on: str  # as staff type it: 令和8年11月2日, R8.11.2, 2026-11-02
     lot_number: str
     clinic_name: str
     dose_ml: float | None = None
     doctor_name: str = ""
-    received_on: date | None = None
+    received_on: str = ""
     acknowledged: bool = False
 
 
@@ -85,5 +86,9 @@ def enter(
 ) -> RecordOut:
     """Enter the vaccination a letter asked for (the other clinic's form, or the resident's receipt): the schedule
     checks of a reviewed form; one ledger row; the letter's 依頼書受付日 set."""
-    back = requests.Returned(**body.model_dump())
+    back = requests.Returned(
+        **body.model_dump(exclude={"performed_on", "received_on"}),
+        performed_on=parse_day(body.performed_on, "接種年月日"),
+        received_on=optional_day(body.received_on, "依頼書受付日"),
+    )
     return record_out(requests.enter_returned(session, settings, who, request_id, back, date.today()), lang)
