@@ -32,9 +32,9 @@ def enqueue_pages(
     settings: Settings, page_ids: Iterable[int], connection: Redis | None = None, *, replace_started: bool = False
 ) -> int:
     """One job per page: rq's job id is the page id, and a page whose job is still waiting (or being worked on)
-    gets no second one. `replace_started`: for pages whose reading lease expired, a job still marked started
-    (its worker was killed or frozen) is replaced. Returns how many pages now have a job waiting because of this
-    call. A Redis outage leaves pages `received` for the reconciler."""
+    gets no second one. `replace_started`: for pages the reconciler found idle or past their lease, a job still
+    marked started (its worker was killed or frozen) is replaced. Returns how many pages now have a job waiting
+    because of this call. A Redis outage leaves pages `queued` for the reconciler."""
     conn = connection or redis_conn(settings)
     q = get_queue(settings, conn)
     n = 0
