@@ -7,6 +7,7 @@ ArUco corner markers and the QR drawn as vector squares so they stay sharp at an
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -191,8 +192,10 @@ def _draw_field(p: _Page, f: object, qh: dict[str, str]) -> None:
         p.rect(f.box, width=0.5, color=GRAY)
 
 
-def render_pdf(contents: list[FormContent], template: Template | None = None) -> bytes:
-    """One page per form; the result is a complete PDF document."""
+def render_pdf(
+    contents: list[FormContent], template: Template | None = None, progress: Callable[[int], None] | None = None
+) -> bytes:
+    """One page per form; the result is a complete PDF document. `progress(1)` after each page."""
     if not contents:
         raise BadInput("forms.nothing_to_print")
     buf = io.BytesIO()
@@ -202,6 +205,8 @@ def render_pdf(contents: list[FormContent], template: Template | None = None) ->
     for content in contents:
         draw_form(c, template, content)
         c.showPage()
+        if progress:
+            progress(1)
     c.save()
     return buf.getvalue()
 
