@@ -257,6 +257,12 @@ CATALOGUE: dict[str, Text] = {
         "the QR's form number agrees with the issuance record (this resident, vaccine and dose)",
         "",
     ),
+    "clinic.other_than_batch": Text(
+        "印の実施機関は {stamp}（{stamp_code}）ですが、バッチは {batch}（{batch_code}）のものです",
+        "接種した医療機関を確かめてください（別の医療機関の予診票が混ざっていないか）",
+        "the stamp names {stamp} ({stamp_code}) but the batch is {batch}'s ({batch_code})",
+        "check which clinic vaccinated (another clinic's form in the bundle?)",
+    ),
     # --- the issuance registry (intake.services.issuance): why a form with a verified QR waits for a person
     "registry.unknown": Text(
         "予診票番号 {form_no} は発行記録にありません",

@@ -295,3 +295,38 @@ def test_a_request_letter_is_numbered_and_its_vaccination_entered_against_it(
     assert session.get(VaccinationRecord, rec["id"]) is not None
     again = client.post(f"/api/v1/requests/{number}/record", json=back, headers=staff)
     assert again.status_code == 409 and again.json()["code"] == "request.already_entered"
+
+
+@SQLITE
+def test_a_form_stamped_by_another_clinic_than_its_batchs_goes_to_a_person_with_both_named(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str]
+) -> None:
+    from intake.services.clinic_check import check, stamped_clinic
+    from models import Batch, Clinic
+    from tests.support.api import upload
+    from tests.support.env import BATCH
+
+    clinics = list(session.exec(select(Clinic)).all())
+    assert stamped_clinic(clinics, "鬱玉こどもクリニック") is not None  # a reading with a wrong character still names it
+    assert stamped_clinic(clinics, "東京都練馬区") is None and stamped_clinic(clinics, "") is None  # says nothing
+    receipt = upload(client, scanner_headers, BATCH, clinic="1310001")
+    run_worker(settings)
+    session.expire_all()
+    named = {c.code: c.name for c in clinics}
+    seen_other = seen_same = 0
+    for pid in receipt["page_ids"]:
+        page = session.get(Page, pid)
+        assert page is not None
+        stamp = page.extraction.fields.get("clinic_stamp")
+        said = stamped_clinic(clinics, str(stamp.evidence.get("text", ""))) if stamp is not None else None
+        codes = _codes(page)
+        if said is not None and said.code != "1310001":
+            seen_other += 1
+            reason = next(r for r in page.needs_review_reasons if r.code == "clinic.other_than_batch")
+            assert reason.params["stamp"] == said.name and reason.params["batch"] == named["1310001"]
+        else:
+            seen_same += said is not None
+            assert "clinic.other_than_batch" not in codes
+    assert seen_other >= 1, "the sample batch holds forms stamped by other clinics"
+    batch = session.get(Batch, receipt["batch_id"])
+    assert batch is not None and check(session, batch.id or 0, named["1310001"]) == []

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from intake.services.clinic_check import stamped_clinic
 from intake.services.kana import fold_kana
 from ocr.field_image import read_digit_string
 from ocr.fields import ReadContext
@@ -81,6 +82,7 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str,
             for n, f in r.fields.items()
         },
         "printed": r.printed,
+        "stamp_text": str(r.fields["clinic_stamp"].evidence.get("text", "")) if "clinic_stamp" in r.fields else "",
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -125,6 +127,8 @@ def evaluate(
     residuals: list[float] = []
     untrusted = untrusted_auto = 0
     calibration: list[tuple[float, bool]] = []  # digit fields: (confidence, right)
+    clinics = _clinics()
+    stamps = {"n": 0, "right": 0, "wrong": 0, "silent": 0}  # the stamp's clinic as intake.services.clinic_check says
     for res, truth in zip(results, truths, strict=True):
         expected_kind = truth["kind"]
         triage_ok += (res["kind"] == expected_kind) or (expected_kind in ("form", "foreign") and res["kind"] == "form")
@@ -146,6 +150,13 @@ def evaluate(
             printed["n"] += 1
             printed["kana"] += fold_kana(res["printed"].get("name_kana", "")) == fold_kana(resident["name_kana"])
             printed["birth_date"] += res["printed"].get("birth_date_text") == resident["birth_date"]
+        if truth.get("clinic_name"):
+            said = stamped_clinic(clinics, res["stamp_text"])
+            stamps["n"] += 1
+            if said is None:
+                stamps["silent"] += 1
+            else:
+                stamps["right" if said.name == truth["clinic_name"] else "wrong"] += 1
         clean = res["registered"]
         for name, true_value in truth["fields"].items():
             got = res["fields"].get(name)
@@ -195,8 +206,17 @@ def evaluate(
         "printed_birth_date_agrees": printed["birth_date"] / printed["n"] if printed["n"] else None,
         "by_kind": kinds,
         "alignment": _alignment(residuals, untrusted, untrusted_auto),
+        "stamp_clinic": stamps,
         "reliability_digits": reliability_table(calibration),
     }
+
+
+def _clinics() -> list[Any]:
+    from models import Clinic
+
+    path = Path(__file__).resolve().parent.parent / "intake" / "data" / "clinics.csv"
+    with path.open(encoding="utf-8") as fh:
+        return [Clinic(code=r["実施機関コード"], name=r["実施機関名"]) for r in csv.DictReader(fh)]
 
 
 def _alignment(residuals: list[float], untrusted: int, untrusted_auto: int) -> dict[str, Any]:
@@ -257,6 +277,9 @@ def print_table(m: dict[str, Any]) -> None:
         f"  unmeasured {a['unmeasured']}  stopped {a['stopped']} of {a['pages']}"
         f"  (stopped yet auto-accepted: {a['stopped_with_auto_accepted']})"
     )
+    st = m["stamp_clinic"]
+    if st["n"]:
+        print(f"  stamp → clinic: right {st['right']}  wrong {st['wrong']}  said nothing {st['silent']}  of {st['n']}")
     print("  digit fields, confidence → accuracy:")
     for row in m["reliability_digits"]:
         print(f"    [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:5d}  right {_pct(row['accuracy'])}")

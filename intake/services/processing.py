@@ -18,7 +18,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from intake.messages import text_of
-from intake.services import issuance, qa, vaccine_facts
+from intake.services import clinic_check, issuance, qa, vaccine_facts
 from intake.services import reasons as reasons_of
 from intake.services.ingest import limits_of
 from intake.services.matching import match_identity
@@ -98,7 +98,10 @@ def extract(session: Session, store: ContentStore, settings: Settings, page: Pag
     page.match = match_identity(
         session, ident, settings.municipality_code, result.identity_source, result.printed, registry.anchored
     )
+    stamp = result.fields.get("clinic_stamp")
+    stamp_text = str(stamp.evidence.get("text", "")) if stamp is not None else ""
     found = [reasons_of.of(m) for m in result.review_reasons] + registry.reasons
+    found += clinic_check.check(session, page.batch_id, stamp_text)
     if result.page_kind == "unknown":
         found.append(reasons_of.reason("page.not_ward_form"))
     doubtful = [n for n, r in result.fields.items() if not r.auto_ok]

@@ -436,7 +436,8 @@ def _form_page(
         ImageDraw.Draw(img).rectangle(
             [int(q[0] * K), int(q[1] * K), int((q[0] + q[2]) * K), int((q[1] + q[3]) * K)], fill="white"
         )
-    fields = fill(img, rng, dose_ml, vdate, lot, rng.choice(CLINIC_NAMES), digits)
+    clinic = rng.choice(CLINIC_NAMES)
+    fields = fill(img, rng, dose_ml, vdate, lot, clinic, digits)
     scanned, damage = degrade(img, rng, level, force)
     truth = {
         "kind": "foreign" if foreign else "form",
@@ -458,6 +459,7 @@ def _form_page(
             "sex": r.sex,
         },
         "fields": fields,
+        "clinic_name": clinic,  # the stamp's clinic (intake.services.clinic_check)
         "degradation": damage,
     }
     return SynthPage(str(truth["kind"]), scanned, truth)
