@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -86,22 +87,32 @@ def test_staff_pages_show_history_and_reports(
     assert int(at.dataframe[0].value["接種者数"].sum()) == 1
 
 
-@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
-def test_staff_print_a_certificate_and_reissue_a_form_from_the_history(
+def _history_of_a_vaccinated_resident(
     settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch, scanner_headers: dict[str, str]
-) -> None:
+) -> tuple[dict[str, Any], AppTest]:
+    """A dose on the ledger, and staff1 looking at that resident's history."""
     from fastapi.testclient import TestClient
-    from sqlmodel import Session, select
 
     from intake.api.app import create_app
-    from intake.db import get_engine
-    from models import CertificatePrint, IssuedForm
 
     rec = accept_one(TestClient(create_app(settings)), settings, scanner_headers)
     at = _logged_in(api_process, monkeypatch, "staff1", "staff-demo-pass")
     at.sidebar.radio[0].set_value("住民履歴").run()
     at.text_input[0].input(rec["atena_no"])
     at.button[0].click().run()
+    return rec, at
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_staff_print_a_certificate_and_reissue_a_form_from_the_history(
+    settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch, scanner_headers: dict[str, str]
+) -> None:
+    from sqlmodel import Session, select
+
+    from intake.db import get_engine
+    from models import CertificatePrint, IssuedForm
+
+    rec, at = _history_of_a_vaccinated_resident(settings, api_process, monkeypatch, scanner_headers)
     next(b for b in at.button if b.label == "予防接種済証を作成").click().run()
     assert not at.exception and len(at.dataframe) == 2  # the history stays on screen through the rerun
     at.text_input[1].input("MR")
@@ -124,15 +135,7 @@ def test_staff_print_a_certificate_and_reissue_a_form_from_the_history(
 def test_staff_issue_a_request_letter_and_enter_what_came_back(
     settings: Settings, api_process: str, monkeypatch: pytest.MonkeyPatch, scanner_headers: dict[str, str]
 ) -> None:
-    from fastapi.testclient import TestClient
-
-    from intake.api.app import create_app
-
-    rec = accept_one(TestClient(create_app(settings)), settings, scanner_headers)
-    at = _logged_in(api_process, monkeypatch, "staff1", "staff-demo-pass")
-    at.sidebar.radio[0].set_value("住民履歴").run()
-    at.text_input[0].input(rec["atena_no"])
-    at.button[0].click().run()
+    rec, at = _history_of_a_vaccinated_resident(settings, api_process, monkeypatch, scanner_headers)
     at.text_input(key="rq_vaccine").input("JE")
     at.text_input(key="rq_receiver").input("架空市 健康課")
     next(b for b in at.button if b.label == "依頼書を発行").click().run()

@@ -19,10 +19,12 @@ from enum import StrEnum
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from intake.errors import BadInput, NotFound
 from intake.services import audit, reasons
 from intake.services.auth import Principal
+from intake.services.vaccine_facts import series_length
 from intake.settings import Settings
-from models import IssuedForm, Page
+from models import IssuedForm, Page, Resident, Vaccine
 from models.page_state import Reason
 from ocr.codes import FormIdentity, form_no_valid, make_form_no
 
@@ -50,6 +52,22 @@ def row_id_of(settings: Settings, form_no: str) -> int | None:
         return None
     row_id = int(form_no[:10]) - settings.form_no_start + 1
     return row_id if row_id >= 1 else None
+
+
+def issuable(session: Session, wanted: Wanted) -> tuple[Resident, Vaccine]:
+    """The resident and vaccine of a form or letter about to be issued, refused with the reason: not in the register,
+    moved out or died, a vaccine not in the master, a dose its series does not have."""
+    r, v = session.get(Resident, wanted.atena_no), session.get(Vaccine, wanted.vaccine_code)
+    if r is None:
+        raise NotFound("resident.not_found", atena_no=wanted.atena_no)
+    if r.deleted or r.move_reason:  # moved out, died: the ward issues nothing
+        raise BadInput("form.resident_gone", atena_no=r.atena_no, reason=r.move_reason or "削除")
+    if v is None:
+        raise NotFound("vaccine.not_in_master", value=wanted.vaccine_code)
+    doses = series_length(session, v.code)
+    if not 1 <= wanted.dose_no <= doses:
+        raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=wanted.dose_no)
+    return r, v
 
 
 def issue(

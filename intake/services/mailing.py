@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from intake.csv_out import open_csv
-from intake.errors import BadInput, IntakeError, LinesRejected, NotFound
+from intake.errors import BadInput, IntakeError, LinesRejected
 from intake.forms import FormContent, render_pdf
 from intake.services import audit, issuance
 from intake.services.vaccine_facts import series_length
@@ -143,16 +143,7 @@ def print_counter_form(
     """One form printed at the counter (窓口再発行): a new number from the registry, the resident's earlier numbers
     for this vaccine and dose voided with the reason; the PDF rendered before the commit, so a failed print records
     nothing."""
-    r, v = session.get(Resident, wanted.atena_no), session.get(Vaccine, wanted.vaccine_code)
-    if r is None:
-        raise NotFound("resident.not_found", atena_no=wanted.atena_no)
-    if r.deleted or r.move_reason:  # moved out, died: the ward issues no form
-        raise BadInput("form.resident_gone", atena_no=r.atena_no, reason=r.move_reason or "削除")
-    if v is None:
-        raise NotFound("vaccine.not_in_master", value=wanted.vaccine_code)
-    doses = series_length(session, v.code)
-    if not 1 <= wanted.dose_no <= doses:
-        raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=wanted.dose_no)
+    r, v = issuance.issuable(session, wanted)
     try:
         new, voided = issuance.reissue(session, settings, wanted, reason, issued_by, today or date.today())
         pdf = render_pdf([form_content(settings, r, v, wanted.dose_no, new.form_no)])

@@ -86,14 +86,7 @@ def match_identity(
     # evidence. Only a block read whole that contradicts both kana and birth date still goes to a person.
     contradicted = bool(kana_read) and bool(birth_read) and not agree["kana"] and not agree["birth_date"]
     if anchored and not contradicted:
-        notes = [msg("match.flagged", flag=r.move_reason)] if r.move_reason else []
-        return MatchResult(
-            decision="auto",
-            atena_no=r.atena_no,
-            score=1.0,
-            candidates=[candidate_of(r, 1.0, agree)],
-            explanation=[_reason(m) for m in (msg("match.registry_anchor"), *notes)],
-        )
+        return _sure(r, agree, msg("match.registry_anchor"))
     if not (agree["kana"] and agree["birth_date"]):
         differ = [k for k in ("kana", "birth_date") if not agree[k]]
         return MatchResult(
@@ -111,13 +104,18 @@ def match_identity(
                 )
             ],
         )
+    return _sure(r, agree, msg("match.qr_agrees"))
+
+
+def _sure(r: Resident, agree: dict[str, bool], why: Message) -> MatchResult:
+    """An automatic match on the QR's resident: why, and the register's flag (異動) as a note."""
     notes = [msg("match.flagged", flag=r.move_reason)] if r.move_reason else []
     return MatchResult(
         decision="auto",
         atena_no=r.atena_no,
         score=1.0,
         candidates=[candidate_of(r, 1.0, agree)],
-        explanation=[_reason(m) for m in (msg("match.qr_agrees"), *notes)],
+        explanation=[_reason(m) for m in (why, *notes)],
     )
 
 

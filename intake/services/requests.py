@@ -12,13 +12,13 @@ from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, NotFound
 from intake.request_letter import LetterContent, render_letter
-from intake.services import audit, ledger, masters
+from intake.services import audit, issuance, ledger, masters
 from intake.services.auth import Principal
 from intake.services.review import ScheduleProblem
 from intake.services.schedule import as_flag, words
 from intake.services.vaccine_facts import series_length
 from intake.settings import Settings
-from models import RequestLetter, Resident, VaccinationRecord, Vaccine
+from models import RequestLetter, VaccinationRecord
 
 
 class AlreadyGiven(Conflict):
@@ -57,16 +57,8 @@ def issue_letter(
     session: Session, settings: Settings, who: Principal, asked: Asked, today: date
 ) -> tuple[RequestLetter, bytes]:
     """A numbered 依頼書 and its PDF, recorded and audited in one transaction with the print."""
-    r, v = session.get(Resident, asked.atena_no), session.get(Vaccine, asked.vaccine_code)
-    if r is None:
-        raise NotFound("resident.not_found", atena_no=asked.atena_no)
-    if r.deleted or r.move_reason:
-        raise BadInput("form.resident_gone", atena_no=r.atena_no, reason=r.move_reason or "削除")
-    if v is None:
-        raise NotFound("vaccine.not_in_master", value=asked.vaccine_code)
+    r, v = issuance.issuable(session, issuance.Wanted(asked.atena_no, asked.vaccine_code, asked.dose_no))
     doses = series_length(session, v.code)
-    if not 1 <= asked.dose_no <= doses:
-        raise BadInput("vaccine.no_such_dose", vaccine=v.name, doses=doses, dose=asked.dose_no)
     if not asked.receiver.strip():
         raise BadInput("request.no_receiver")
     given = _given(session, r.atena_no, v.code)
