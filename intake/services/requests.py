@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from intake.errors import BadInput, Conflict, NotFound
@@ -25,8 +26,9 @@ class AlreadyGiven(Conflict):
     kind = "already_given"
 
 
-@dataclass(frozen=True)
-class Asked:
+class Asked(BaseModel):
+    """What staff ask a letter for (also the API's request body)."""
+
     atena_no: str
     vaccine_code: str
     dose_no: int

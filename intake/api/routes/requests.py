@@ -17,16 +17,6 @@ from intake.ward_dates import optional_day, parse_day
 router = APIRouter(prefix="/requests", tags=["requests"])
 
 
-class LetterIn(BaseModel):
-    atena_no: str
-    vaccine_code: str
-    dose_no: int
-    receiver: str
-    stay_address: str = ""
-    reason: str = ""
-    acknowledged: bool = False
-
-
 class LetterOut(BaseModel):
     id: int
     request_no: str
@@ -54,11 +44,10 @@ class ReturnedIn(BaseModel):
 
 
 @router.post("", response_class=Response)
-def issue(body: LetterIn, session: SessionDep, settings: SettingsDep, who: StaffDep) -> Response:
+def issue(body: requests.Asked, session: SessionDep, settings: SettingsDep, who: StaffDep) -> Response:
     """Issue a numbered 依頼書 (PDF for the browser to print; its number in X-Request-No). A dose the resident has
     already, or a completed series: 409 already_given until acknowledged."""
-    asked = requests.Asked(**body.model_dump())
-    row, pdf = requests.issue_letter(session, settings, who, asked, date.today())
+    row, pdf = requests.issue_letter(session, settings, who, body, date.today())
     number = requests.request_no(row)
     return Response(
         pdf,
