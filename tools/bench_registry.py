@@ -150,7 +150,7 @@ def _damage(img: np.ndarray, template: Any, rng: random.Random) -> np.ndarray:
     return img
 
 
-def intake(forms: int, seed: int) -> dict[str, Any]:
+def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
     """Each form printed by the registry, rendered, its printed block damaged, read by the reader and checked against
     the registry as the worker does; a quarter more pages carry numbers the registry must stop."""
     from intake.forms import render_pdf
@@ -185,6 +185,12 @@ def intake(forms: int, seed: int) -> dict[str, Any]:
                 s.add(page)
                 s.flush()
                 img = _damage(_png(render_pdf([form_content(settings, r, vaccine, dose, form_no)])), template, rng)
+                if damage != "none":  # and the whole sheet scanned with the corpus's damage (keystone, dpi, light…)
+                    from PIL import Image
+
+                    from tools.synth.scan import degrade
+
+                    img = np.asarray(degrade(Image.fromarray(img).convert("RGB"), rng, damage)[0].convert("L"))
                 result = process_page(img, template, lambda _i: ReadContext())
                 verdict = issuance.check_at_intake(s, settings, result.identity, result.identity_source, page_no)
                 match = match_identity(
@@ -245,6 +251,7 @@ def intake(forms: int, seed: int) -> dict[str, Any]:
     return {
         **counts,
         "forms": forms,
+        "scan_damage": damage,
         "matched_automatically": round(auto / forms, 4),
         "stopped": {k: f"{v[1]}/{v[0]}" for k, v in stops.items()},
         "stopped_all": sum(v[1] for v in stops.values()) == sum(v[0] for v in stops.values()),

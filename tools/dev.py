@@ -129,12 +129,14 @@ def bench_mailing_cmd(forms: int = 8000) -> None:
 
 
 @app.command("bench-registry-intake")
-def bench_registry_intake_cmd(forms: int = 200, seed: int = 1) -> None:
+def bench_registry_intake_cmd(
+    forms: int = 200, seed: int = 1, damage: Annotated[str, typer.Option(help="scan damage: none | light | wide")] = "none"
+) -> None:
     """Printed forms read back with the printed block damaged: anchored matches, and the registry's stops on voided,
     unknown, received and other residents' numbers.  Example: python -m tools.dev bench-registry-intake --seed 2"""
     from tools.bench_registry import intake
 
-    typer.echo(json.dumps(intake(forms, seed), ensure_ascii=False, indent=1))
+    typer.echo(json.dumps(intake(forms, seed, damage), ensure_ascii=False, indent=1))
 
 
 @app.command("bench-match")
