@@ -134,6 +134,48 @@ _PAGE_SCRIPT = """
 """
 
 
+_STAFF_SCRIPT = """
+<script>
+(function () {
+  const P = window.parent, D = P.document;
+  // Alt+P: the cursor to the counter reissue's first box (its values are what is due next), Enter prints
+  function reissue() {
+    const form = [...D.querySelectorAll('[data-testid="stForm"]')].find(f => f.innerText.includes(%(submit)s));
+    const box = form && form.querySelector('input[type="text"]');
+    if (box) { box.focus(); box.select(); }
+    return !!box;
+  }
+  // after a print, the marker names the button that opens the PDF: the cursor goes there (Enter opens it)
+  function onChange() {
+    const m = [...D.querySelectorAll('span.intake-focus')].pop();
+    if (!m || P.__staffFocused === m.dataset.form) return;
+    const b = [...D.querySelectorAll('button')].find(x => x.innerText.trim() === m.dataset.target);
+    if (b) { b.focus(); P.__staffFocused = m.dataset.form; }
+  }
+  function onKey(e) {
+    if (e.altKey && e.code === 'KeyP' && reissue()) e.preventDefault();
+  }
+  if (P.__staffKeys) D.removeEventListener('keydown', P.__staffKeys, true);
+  if (P.__staffObserver) P.__staffObserver.disconnect();
+  P.__staffKeys = onKey;
+  D.addEventListener('keydown', onKey, true);
+  P.__staffObserver = new P.MutationObserver(onChange);
+  P.__staffObserver.observe(D.body, {childList: true, subtree: true});
+  window.addEventListener('unload', () => {
+    D.removeEventListener('keydown', onKey, true);
+    P.__staffObserver.disconnect();
+  });
+})();
+</script>
+"""
+
+
+def install_staff(submit: str) -> None:
+    """The staff's history page: Alt+P to the counter reissue (`submit`: its print button's text), and the cursor on
+    the PDF button after a print — search to PDF in a few keys."""
+    st.iframe(_STAFF_SCRIPT % {"submit": json.dumps(submit)}, height="content", tab_index=-1)
+
+
 def install_page(skip: str) -> None:
     """On every page (login included): what Streamlit's own chrome says, in the station's language."""
     st.iframe(_PAGE_SCRIPT % {"skip": json.dumps(skip)}, height="content", tab_index=-1)

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from review_ui import keys
 from review_ui.client import ApiError
 from review_ui.common import SEX, api, lang, show_error, t, table, wareki
 
@@ -38,6 +39,7 @@ def records_page() -> None:
 
 def history_page() -> None:
     st.title(t("住民の接種履歴"))
+    keys.install_staff(t("再発行して印刷"))
     with st.form("history"):
         typed = st.text_input(t("宛名番号"))
         go = st.form_submit_button(t("表示"))
@@ -75,13 +77,14 @@ def _certificate(atena: str) -> None:
 
 def _reissue(atena: str, h: dict[str, Any]) -> None:
     """窓口再発行: a new form with a new number; the earlier one for this vaccine and dose is voided. Keyboard-first:
-    Tab through the three boxes, Enter prints."""
-    st.write(t("予診票の再発行（窓口）"))
-    due = [d["vaccine_code"] for d in h["next_due"]]
+    Alt+P puts the cursor in the first box (prefilled with what is due next), Enter prints, and the cursor lands on
+    the PDF button (Enter opens it): three keys after the resident is found."""
+    st.write(t("予診票の再発行（窓口）") + " — Alt+P")
+    due = h["next_due"][0] if h["next_due"] else {}
     with st.form("reissue"):
         c1, c2, c3 = st.columns(3)
-        vaccine = c1.text_input(t("接種種類コード"), value=due[0] if due else "")
-        dose = c2.number_input(t("回数"), min_value=1, max_value=9, value=1, step=1)
+        vaccine = c1.text_input(t("接種種類コード"), value=due.get("vaccine_code", ""))
+        dose = c2.number_input(t("回数"), min_value=1, max_value=9, value=int(due.get("dose_no", 1)), step=1)
         reason = c3.text_input(t("理由"), value=t("紛失"))
         go = st.form_submit_button(t("再発行して印刷"))
     if go:
@@ -161,6 +164,7 @@ def _printed(kind: str) -> None:
     if printed and printed[0] == kind:
         if printed[3]:
             st.success(printed[3])
+        keys.focus_marker(printed[2], t("PDFを開く"), button=True)  # the cursor on it: Enter opens the PDF
         st.download_button(t("PDFを開く"), printed[1], file_name=printed[2], mime="application/pdf")
 
 

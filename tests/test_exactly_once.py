@@ -122,6 +122,29 @@ def test_a_job_left_started_by_a_worker_killed_before_its_claim_is_given_again(s
         assert page is not None and page.status in (PageStatus.extracted, PageStatus.skipped) and page.attempts == 1
 
 
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_job_popped_by_a_worker_killed_at_once_is_given_again(settings: Settings) -> None:
+    """A worker killed right after it popped the job off the queue, before rq marked it started: the job says
+    `queued` but waits in no queue. The reconciler sees that and gives the page a job again."""
+    from rq.job import Job
+
+    from tests.support.worker import run_worker
+
+    (pid,) = _upload(settings, 1)
+    conn = Redis.from_url(settings.redis_url)
+    q = get_queue(settings, conn)
+    q.empty()
+    assert enqueue_pages(settings, [pid], conn) == 1
+    q.remove(Job.fetch(f"{settings.queue_name}-page-{pid}", connection=conn))  # popped; the worker died
+    with session_scope(settings.effective_database_url) as s:
+        stuck, queued = reading_lease.reconcile(s, settings, timedelta(seconds=0), now=utcnow() + timedelta(hours=1))
+    assert (stuck, queued) == (1, 1) and q.count == 1
+    run_worker(settings)
+    with session_scope(settings.effective_database_url) as s:
+        page = s.get(Page, pid)
+        assert page is not None and page.status in (PageStatus.extracted, PageStatus.skipped)
+
+
 def _worker(env: dict[str, str], log: Path, burst: bool) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-c", "from intake.cli import main; main()", "worker", *(["--burst"] if burst else [])],

@@ -420,3 +420,47 @@ def test_every_screen_reads_in_japanese_for_every_role(stack: tuple[str, str, Se
         browser.close()
     found = {k: sorted(v) for k, v in seen.items() if v}
     assert found == {}, json.dumps(found, ensure_ascii=False)
+
+
+def test_a_counter_reissue_from_a_found_resident_to_the_pdf_in_three_keys(stack: tuple[str, str, Settings]) -> None:
+    """Staff at the counter: once the resident's history is on screen, Alt+P (the reissue's first box, prefilled with
+    what is due next), Enter (printed: a new number, the old one voided) and Enter on the PDF button the cursor has
+    landed on — three keys, counted, and the PDF arrives."""
+    import csv
+
+    from playwright.sync_api import sync_playwright
+
+    _, ui_url, _ = stack
+    atena = next(r for r in csv.DictReader((SAMPLE / "residents.csv").open(encoding="utf-8")) if not r.get("異動事由"))[
+        "宛名番号"
+    ]
+    with sync_playwright() as pw:
+        browser, page = _login_by_keyboard(pw, ui_url, "staff1", "staff-demo-pass")
+        try:
+            page.get_by_text("住民履歴").first.click()
+            page.get_by_role("heading", name="住民の接種履歴").wait_for(timeout=30000)
+            box = page.get_by_label("宛名番号")
+            box.click()
+            page.keyboard.type(atena)
+            page.wait_for_function("a => document.activeElement?.value === a", arg=atena, timeout=10000)
+            page.keyboard.press("Enter")
+            page.get_by_text("次回の接種（スケジュール）").wait_for(timeout=60000)  # the resident is found
+            page.wait_for_timeout(500)
+            keys = 0
+            page.keyboard.press("Alt+p")
+            keys += 1
+            page.wait_for_function(
+                "() => document.activeElement?.getAttribute('aria-label') === '接種種類コード'", timeout=10000
+            )
+            page.keyboard.press("Enter")
+            keys += 1
+            page.get_by_text(re.compile(r"予診票番号 \d{11} を発行しました")).wait_for(timeout=30000)
+            page.wait_for_function("() => document.activeElement?.innerText?.trim() === 'PDFを開く'", timeout=15000)
+            with page.expect_download(timeout=15000) as got:
+                page.keyboard.press("Enter")
+                keys += 1
+            pdf = Path(got.value.path()).read_bytes()
+            assert pdf[:5] == b"%PDF-" and got.value.suggested_filename.startswith("予診票_")
+            assert keys == 3
+        finally:
+            browser.close()

@@ -164,6 +164,19 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
     from ocr.template import load_template
 
     rng = random.Random(seed)
+    by_reason = {"with_the_registry_reason": 0, "qr_unread_so_no_automatic_match": 0}
+
+    def stopped(verdict: issuance.Verdict, match: Any, code: str) -> bool:
+        """Kept from the ledger: the registry's reason, or (its QR unread under the damage, so the registry never saw
+        the number) a match that is not automatic — the form waits for a person either way."""
+        if any(x.code == code for x in verdict.reasons):
+            by_reason["with_the_registry_reason"] += 1
+            return True
+        if match.decision != "auto":
+            by_reason["qr_unread_so_no_automatic_match"] += 1
+            return True
+        return False
+
     counts = {"anchored_pages": 0, "auto_right": 0, "auto_wrong": 0, "not_auto": 0}
     stops = {"voided": [0, 0], "unknown": [0, 0], "received": [0, 0], "other_form": [0, 0]}
     with tempfile.TemporaryDirectory() as var:
@@ -217,21 +230,21 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
                 else:
                     counts["not_auto"] += 1
                 if i % 4 == 0:  # the same form again (a copy): already received
-                    v2, _ = read(r, row.form_no, row.dose_no)
+                    v2, m2 = read(r, row.form_no, row.dose_no)
                     stops["received"][0] += 1
-                    stops["received"][1] += any(x.code == "registry.received" for x in v2.reasons)
+                    stops["received"][1] += stopped(v2, m2, "registry.received")
                 if i % 4 == 1:  # reissued: the old number read back
                     wanted = issuance.Wanted(r.atena_no, "MR", 2)
                     (old,) = issuance.issue(s, settings, [wanted], issuance.Channel.mailing, "bench", date.today())
                     issuance.reissue(s, settings, wanted, "bench", "bench", date.today())
                     s.commit()
-                    v2, _ = read(r, old.form_no, 2)
+                    v2, m2 = read(r, old.form_no, 2)
                     stops["voided"][0] += 1
-                    stops["voided"][1] += any(x.code == "registry.voided" for x in v2.reasons)
+                    stops["voided"][1] += stopped(v2, m2, "registry.voided")
                 if i % 4 == 2:  # a number in the registry's range never issued
-                    v2, _ = read(r, make_form_no(settings.form_no_start + 10_000_000 + i), 1)
+                    v2, m2 = read(r, make_form_no(settings.form_no_start + 10_000_000 + i), 1)
                     stops["unknown"][0] += 1
-                    stops["unknown"][1] += any(x.code == "registry.unknown" for x in v2.reasons)
+                    stops["unknown"][1] += stopped(v2, m2, "registry.unknown")
                 if i % 4 == 3:  # another resident's number on this resident's form
                     other = rng.choice([x for x in residents if x.atena_no != r.atena_no])
                     (theirs,) = issuance.issue(
@@ -243,9 +256,9 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
                         date.today(),
                     )
                     s.commit()
-                    v2, _ = read(r, theirs.form_no, 1)
+                    v2, m2 = read(r, theirs.form_no, 1)
                     stops["other_form"][0] += 1
-                    stops["other_form"][1] += any(x.code == "registry.other_form" for x in v2.reasons)
+                    stops["other_form"][1] += stopped(v2, m2, "registry.other_form")
         dispose_engines()
     auto = counts["auto_right"] + counts["auto_wrong"]
     return {
@@ -254,5 +267,6 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
         "scan_damage": damage,
         "matched_automatically": round(auto / forms, 4),
         "stopped": {k: f"{v[1]}/{v[0]}" for k, v in stops.items()},
+        "stopped_how": by_reason,
         "stopped_all": sum(v[1] for v in stops.values()) == sum(v[0] for v in stops.values()),
     }
