@@ -575,6 +575,12 @@ CATALOGUE: dict[str, Text] = {
         "the vaccination of letter {number} is on the ledger already (record {record})",
         "correct the record instead",
     ),
+    "forms.sent_before_printed": Text(
+        "発送日 {sent} が印刷日 {printed} より前です",
+        "発送した日を指定してください",
+        "the send date {sent} is before the print date {printed}",
+        "give the day the mailing went out",
+    ),
     "line.not_found": Text(
         "{line} 行目: {what}が見つかりません",
         "住民記録とマスタを取り込むか、その行を除いてください",
@@ -1124,6 +1130,10 @@ SAID: dict[str, tuple[str, str]] = {
     "ready.bad": ("準備できていません: {name}: {detail} → {fix}", "not ready: {name}: {detail} → {fix}"),
     "ready.ok": ("準備完了", "ready"),
     "file.written": ("{path} を書き出しました", "wrote {path}"),
+    "forms.sent": (
+        "{printed} 印刷の郵送分 {n} 枚に発送日 {sent} を記録しました",
+        "recorded send date {sent} on {n} mailed form(s) printed {printed}",
+    ),
     "form.issued": (
         "予診票番号 {form_no} を発行しました（{path}）{voided}",
         "issued form number {form_no} ({path}){voided_en}",

@@ -330,3 +330,22 @@ def test_a_form_stamped_by_another_clinic_than_its_batchs_goes_to_a_person_with_
     assert seen_other >= 1, "the sample batch holds forms stamped by other clinics"
     batch = session.get(Batch, receipt["batch_id"])
     assert batch is not None and check(session, batch.id or 0, named["1310001"]) == []
+
+
+@SQLITE
+def test_a_mailings_send_date_is_recorded_on_its_forms(settings: Settings, session: Session, tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    from intake.services.mailing import print_bulk
+
+    targets = _targets(session, tmp_path / "targets.csv", 5)
+    today = date.today()
+    print_bulk(session, settings, targets, tmp_path / "mail", "test", today=today)
+    cli = [sys.executable, "-c", "from intake.cli import main; main()", "forms", "sent"]
+    early = subprocess.run([*cli, "--printed", str(today), "--on", str(today - timedelta(days=1))], cwd=ROOT,
+                           capture_output=True, text=True)  # fmt: skip
+    assert early.returncode == 2 and "[forms.sent_before_printed]" in early.stderr
+    r = subprocess.run([*cli, "--printed", str(today), "--on", str(today)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and "5 枚に発送日" in r.stdout, r.stderr
+    session.expire_all()
+    assert [row.sent_on for row in session.exec(select(IssuedForm)).all()] == [today] * 5

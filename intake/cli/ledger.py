@@ -40,6 +40,25 @@ def forms_print(
     )
 
 
+@forms_app.command("sent")
+def forms_sent(
+    printed: Annotated[str, typer.Option(help="the mailing's print date: 2026-12-01, 令和8年12月1日")],
+    on: Annotated[str, typer.Option(help="the day it went to the post (default: today)")] = "",
+) -> None:
+    """Record 発送日 on a mailing's forms.  Example: intake forms sent --printed 2026-12-01 --on 2026-12-02"""
+    from datetime import date
+
+    from intake.services.audit import current_operator
+    from intake.services.issuance import mark_sent
+    from intake.ward_dates import optional_day, parse_day
+
+    printed_on = parse_day(printed, "印刷日")
+    sent_on = optional_day(on, "発送日") or date.today()
+    with session() as s:
+        n = mark_sent(s, printed_on, sent_on, current_operator.get())
+    say("forms.sent", n=n, printed=printed_on, sent=sent_on)
+
+
 @forms_app.command("reference")
 def forms_reference() -> None:
     """Write the blank reference image recognition matches against when markers are damaged (after a

@@ -123,6 +123,25 @@ def reissue(
     return new, voided
 
 
+def mark_sent(session: Session, issued_on: date, sent_on: date, who: str) -> int:
+    """発送日: the monthly mailing printed on `issued_on` went to the post on `sent_on` (forms not voided, not sent
+    yet). How many; committed and audited."""
+    if sent_on < issued_on:
+        raise BadInput("forms.sent_before_printed", sent=str(sent_on), printed=str(issued_on))
+    n = session.execute(
+        update(IssuedForm)
+        .where(col(IssuedForm.channel) == Channel.mailing.value)
+        .where(col(IssuedForm.issued_on) == issued_on)
+        .where(col(IssuedForm.sent_on).is_(None))
+        .where(~col(IssuedForm.voided))
+        .values(sent_on=sent_on)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    audit.record(session, who, "form.sent", "forms", f"{issued_on}:{n}")
+    session.commit()
+    return int(n)
+
+
 def issued_to(session: Session, who: Principal, atena_no: str) -> list[IssuedForm]:
     """Every form issued to a resident (voided ones included), oldest first; the read is audited."""
     rows = list(session.exec(select(IssuedForm).where(IssuedForm.atena_no == atena_no).order_by(col(IssuedForm.id))).all())
