@@ -55,7 +55,7 @@ def era_text(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _register_font() -> None:
+def register_font() -> None:
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
     for path in FONT_PATHS:
@@ -115,7 +115,7 @@ def qr_bits(payload: str) -> np.ndarray:
 
 
 def draw_form(c: Canvas, template: Template, content: FormContent, *, with_identity: bool = True) -> None:
-    _register_font()
+    register_font()
     p = _Page(c, template)
     ident = content.identity
     for marker_id, (x, y) in template.markers.positions.items():

@@ -11,7 +11,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from intake.forms import FONT, _register_font, era_text
+from intake.forms import FONT, era_text, register_font
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class LetterContent:
 
 
 def render_letter(content: LetterContent) -> bytes:
-    _register_font()
+    register_font()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4)
     c.setTitle("予防接種依頼書")

@@ -20,11 +20,6 @@ class PageStatus(StrEnum):
     skipped = "skipped"
 
 
-#: pages a reviewer can take from the queue
-REVIEWABLE = (PageStatus.extracted, PageStatus.in_review)
-#: pages the reconciler may re-queue when they sit past their deadline
-REQUEUEABLE = (PageStatus.queued, PageStatus.processing)
-
 _S = PageStatus
 #: Every move a page's status may make, in one place (checked by `move`, and by the compare-and-set updates of the
 #: reader and the review queue, which name their from-states). committed, rejected and skipped are final for the
@@ -56,6 +51,12 @@ def move(current: PageStatus, to: PageStatus) -> PageStatus:
 def sources_of(to: PageStatus) -> tuple[PageStatus, ...]:
     """The statuses a page may move to `to` from: the WHERE of a compare-and-set update."""
     return tuple(s for s, targets in TRANSITIONS.items() if to in targets)
+
+
+#: pages a reviewer can take from the queue (what may move to in_review)
+REVIEWABLE = sources_of(PageStatus.in_review)
+#: pages the reader may claim, and the reconciler re-queue when they sit past their deadline
+REQUEUEABLE = sources_of(PageStatus.processing)
 
 
 class Role(StrEnum):

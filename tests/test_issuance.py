@@ -9,6 +9,7 @@ import io
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +144,7 @@ def test_intake_checks_every_numbered_form_against_the_registry(
     someone = session.exec(select(Resident).where(Resident.move_reason == "")).first()
     assert someone is not None
     (issued,) = issuance.issue(
-        session, settings, [issuance.Wanted(someone.atena_no, "MR", 1)], issuance.Channel.mailing, "test", issued_on()
+        session, settings, [issuance.Wanted(someone.atena_no, "MR", 1)], issuance.Channel.mailing, "test", date.today()
     )
     session.commit()
     form_no = issued.form_no
@@ -186,12 +187,6 @@ def _voided_png(settings: Settings, r: Resident, v: Vaccine, form_no: str) -> by
     buf = io.BytesIO()
     pdfium.PdfDocument(pdf)[0].render(scale=DPI / 72, grayscale=True).to_pil().convert("L").save(buf, "PNG")
     return buf.getvalue()
-
-
-def issued_on():  # type: ignore[no-untyped-def]
-    from datetime import date
-
-    return date.today()
 
 
 @SQLITE
@@ -334,7 +329,7 @@ def test_a_form_stamped_by_another_clinic_than_its_batchs_goes_to_a_person_with_
 
 @SQLITE
 def test_a_mailings_send_date_is_recorded_on_its_forms(settings: Settings, session: Session, tmp_path: Path) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from intake.services.mailing import print_bulk
 

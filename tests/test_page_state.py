@@ -14,7 +14,7 @@ from intake.migrate import alembic_config
 from intake.services import review
 from intake.settings import Settings
 from models import Page, PageStatus, Role, SearchedResident
-from models.enums import REQUEUEABLE, REVIEWABLE, TRANSITIONS, BadTransition, move, sources_of
+from models.enums import REQUEUEABLE, REVIEWABLE, TRANSITIONS, BadTransition, move
 from models.page_state import Extraction, FirstEntry, MatchResult, PydanticJSON, Reason
 from tests.support.api import upload
 from tests.support.env import BATCH
@@ -23,8 +23,8 @@ from tests.support.worker import run_worker
 
 def test_every_status_has_its_moves_and_the_queues_agree_with_the_table() -> None:
     assert set(TRANSITIONS) == set(PageStatus)
-    assert set(REVIEWABLE) == set(sources_of(PageStatus.in_review))  # what a reviewer can take
-    assert set(REQUEUEABLE) == set(sources_of(PageStatus.processing))  # what the reader can claim
+    assert set(REVIEWABLE) == {PageStatus.extracted, PageStatus.in_review}  # what a reviewer can take
+    assert set(REQUEUEABLE) == {PageStatus.queued, PageStatus.processing}  # what the reader can claim
     assert move(PageStatus.in_review, PageStatus.committed) == PageStatus.committed
     for final in (PageStatus.committed, PageStatus.rejected, PageStatus.skipped):
         with pytest.raises(BadTransition):

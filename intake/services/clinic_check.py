@@ -44,8 +44,10 @@ def stamped_clinic(clinics: list[Clinic], text: str) -> Clinic | None:
 
 def check(session: Session, batch_id: int, stamp_text: str) -> list[Reason]:
     """[] when the stamp agrees with the batch's clinic or says nothing clearly; else the reason naming both."""
+    if not stamp_text:  # most pages on a bad scan: nothing to look up
+        return []
     batch = session.get(Batch, batch_id)
-    stamped = stamped_clinic(list(session.exec(select(Clinic))), stamp_text) if stamp_text else None
+    stamped = stamped_clinic(list(session.exec(select(Clinic))), stamp_text)
     if batch is None or stamped is None or stamped.code == batch.clinic_code:
         return []
     ours = session.get(Clinic, batch.clinic_code)
