@@ -128,7 +128,8 @@ def test_kills_and_a_redis_restart_lose_nothing(
         pages = s.exec(select(Page).where(col(Page.id).in_(receipt.new_page_ids))).all()
         by_status = {st: sum(p.status == st for p in pages) for st in PageStatus}
         assert len(pages) == 100, "a page was lost"
-        assert by_status[PageStatus.extracted] + by_status[PageStatus.skipped] == 100, by_status
+        left = [(p.id, p.status, p.attempts, p.reason) for p in pages if p.status not in ("extracted", "skipped")]
+        assert by_status[PageStatus.extracted] + by_status[PageStatus.skipped] == 100, (by_status, left)
         assert s.exec(select(func.count()).select_from(Page)).one() == 100, "a page was duplicated"
         assert not any(p.status in REQUEUEABLE for p in pages)
         print(f"10 kills, 1 Redis restart: {stuck} pages re-queued by the reconciler; statuses {by_status}")
