@@ -103,7 +103,9 @@ def test_a_reissue_voids_the_earlier_form_and_counts_the_reissues(
     assert len(session.exec(select(IssuedForm)).all()) == 2  # the refused one recorded nothing
 
 
-def _page_png(settings: Settings, session: Session, atena_no: str, form_no: str, blank_printed: bool = False) -> bytes:
+def _page_png(
+    settings: Settings, session: Session, atena_no: str, form_no: str, blank_printed: bool = False, hide_qr: bool = False
+) -> bytes:
     """The form as a clinic sends it back: the printed PDF rendered at 200 dpi (no handwriting), as a PNG."""
     r, v = session.get(Resident, atena_no), session.get(Vaccine, "MR")
     assert r is not None and v is not None
@@ -115,6 +117,10 @@ def _page_png(settings: Settings, session: Session, atena_no: str, form_no: str,
             x, y, w, h = row["box"]
             x0 = x + t.resident_value_x_mm - 1
             img[int((y + 0.8) * k) : int((y + h - 0.8) * k), int(x0 * k) : int((x + w - 1) * k)] = 255
+    if hide_qr:  # the QR torn or stained past reading; the id printed under it left whole
+        x, y, w, h = load_template(settings.template_version).qr["box"]
+        k = DPI / 25.4
+        img[int(y * k) : int((y + h) * k), int(x * k) : int((x + w) * k)] = 255
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, "PNG")
     return buf.getvalue()
@@ -180,6 +186,39 @@ def test_intake_checks_every_numbered_form_against_the_registry(
     # old stock (a number below the registry's first): read as before — no anchor, no registry reason
     stock = _read(client, settings, session, _page_png(settings, session, someone.atena_no, make_form_no(77), True), "o.png")
     assert not {c for c in _codes(stock) if c.startswith("registry.")} and stock.match.decision != "auto"
+
+
+@SQLITE
+def test_a_form_whose_qr_cannot_be_read_is_checked_by_the_id_printed_under_it(
+    client: TestClient, settings: Settings, session: Session
+) -> None:
+    """The printed id (市区町村コード-宛名番号-予診票番号, both check digits) stands in for an unreadable QR: the registry
+    checks it as it checks a QR, and a number it vouches for anchors the form, with the vaccine and dose on record."""
+    someone, other = session.exec(select(Resident).where(Resident.move_reason == "")).all()[:2]
+    issued, theirs = issuance.issue(
+        session,
+        settings,
+        [issuance.Wanted(someone.atena_no, "MR", 1), issuance.Wanted(other.atena_no, "MR", 1)],
+        issuance.Channel.mailing,
+        "test",
+        date.today(),
+    )
+    session.commit()
+
+    png = _page_png(settings, session, someone.atena_no, issued.form_no, blank_printed=True, hide_qr=True)
+    page = _read(client, settings, session, png, "no-qr.png")
+    ident = page.extraction.identity
+    assert ident.source == "digits" and (ident.vaccine_code, ident.dose_no) == ("MR", 1), ident
+    assert page.match.decision == "auto" and page.match.atena_no == someone.atena_no, page.match
+    assert page.match.explanation[0].code == "match.registry_anchor"
+    session.refresh(issued)
+    assert issued.received_page_id == page.id
+
+    # another resident's number printed beside this resident's 宛名番号: stopped, as from a QR
+    png = _page_png(settings, session, someone.atena_no, theirs.form_no, blank_printed=True, hide_qr=True)
+    stopped = _read(client, settings, session, png, "other.png")
+    assert stopped.extraction.identity.source == "digits"
+    assert "registry.other_form" in _codes(stopped) and stopped.match.decision != "auto"
 
 
 def _voided_png(settings: Settings, r: Resident, v: Vaccine, form_no: str) -> bytes:

@@ -207,7 +207,7 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
                 result = process_page(img, template, lambda _i: ReadContext())
                 verdict = issuance.check_at_intake(s, settings, result.identity, result.identity_source, page_no)
                 match = match_identity(
-                    s, result.identity, settings.municipality_code, result.identity_source, result.printed, verdict.anchored
+                    s, verdict.identity, settings.municipality_code, result.identity_source, result.printed, verdict.anchored
                 )
                 s.commit()
                 return verdict, match

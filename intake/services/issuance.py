@@ -6,13 +6,14 @@ AUTOINCREMENT: never reused, never chosen by an operator; two print runs at once
 INTAKE_FORM_NO_START — above every number printed before the registry — with a Luhn check digit. The number is
 written in the same transaction as the rows of a print run; the caller commits it with the PDF it wrote.
 
-At intake (`check_at_intake`, run by the reader for a verified QR): the number must be on record, not voided, for this
-resident, vaccine and dose, and not received before — each failure is a review reason, never an automatic commit. A
+At intake (`check_at_intake`, run by the reader for a verified QR, or for the id printed under it when the QR itself
+could not be read — both check digits verified): the number must be on record, not voided, for this resident (and, from
+a QR, this vaccine and dose), and not received before — each failure is a review reason, never an automatic commit. A
 number that passes is an identity anchor: the form may match its resident even when the printed block was not read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -154,25 +155,36 @@ def issued_to(session: Session, who: Principal, atena_no: str) -> list[IssuedFor
 class Verdict:
     reasons: list[Reason]
     anchored: bool  # on record for this resident, vaccine and dose, not voided, received here first
+    identity: FormIdentity | None = None  # as read; from the printed id, completed with the registry's vaccine and dose
 
 
 def check_at_intake(
     session: Session, settings: Settings, identity: FormIdentity | None, source: str, page_id: int
 ) -> Verdict:
-    """The registry's word on a page whose QR was read (verified by its check digits); marks the number received
-    by this page in the caller's transaction (a compare-and-set: of two pages with one number, one is first)."""
-    if identity is None or source != "qr":
-        return Verdict([], False)  # no QR: other municipalities' forms, old stock — matched as before
+    """The registry's word on a page whose QR was read (verified by its check digits), or whose QR was not but the
+    id printed under it was (市区町村コード and 予診票番号 check digits verified; it carries no vaccine or dose, so
+    those are taken from the registry once it agrees on the resident — scan damage that hid the QR costs no anchor).
+    Marks the number received by this page in the caller's transaction (a compare-and-set: of two pages with one
+    number, one is first)."""
+    if identity is None or source not in ("qr", "digits"):
+        return Verdict([], False, identity)  # no id read: other municipalities' forms, old stock — matched as before
     row_id = row_id_of(settings, identity.form_no)
     if row_id is None:  # printed before the registry
         refused = settings.form_registry == "enforce"
-        return Verdict([reasons.reason("registry.unknown", form_no=identity.form_no)] if refused else [], False)
+        return Verdict([reasons.reason("registry.unknown", form_no=identity.form_no)] if refused else [], False, identity)
     row = session.get(IssuedForm, row_id)
     if row is None or row.form_no != identity.form_no:
-        return Verdict([reasons.reason("registry.unknown", form_no=identity.form_no)], False)
+        return Verdict([reasons.reason("registry.unknown", form_no=identity.form_no)], False, identity)
     found: list[Reason] = []
     if row.voided:
         found.append(reasons.reason("registry.voided", form_no=row.form_no, on=str(row.voided_on), note=row.void_reason))
+    printed_id = source == "digits"  # the printed id names the resident and the number only
+    if printed_id:
+        identity = (
+            replace(identity, vaccine_code=row.vaccine_code, dose_no=row.dose_no)
+            if row.atena_no == identity.atena_no
+            else identity
+        )
     if (row.atena_no, row.vaccine_code, row.dose_no) != (identity.atena_no, identity.vaccine_code, identity.dose_no):
         found.append(
             reasons.reason(
@@ -198,4 +210,4 @@ def check_at_intake(
                 "registry.received", form_no=row.form_no, batch=first.batch_id if first else "?", page=row.received_page_id
             )
         )
-    return Verdict(found, not found)
+    return Verdict(found, not found, identity)

@@ -57,12 +57,13 @@ def match_identity(
     anchored: bool = False,
 ) -> MatchResult:
     """A QR's 宛名番号 is taken only when the printed kana and birth date (as read) agree with the register — or,
-    `anchored` (the issuance record agrees with the QR), unless the printed block was read whole and contradicts
-    both. Without a QR, the printed name, kana and birth date go to the probabilistic matcher."""
+    `anchored` (the issuance record agrees with the QR, or with the id printed under an unreadable QR), unless the
+    printed block was read whole and contradicts both. Otherwise the printed name, kana and birth date go to the
+    probabilistic matcher."""
     printed = printed or {}
     if identity is not None and identity.municipality_code != municipality_code:
         return _none(msg("match.other_municipality", municipality=identity.municipality_code))
-    if identity is None or source != "qr":
+    if identity is None or (source != "qr" and not anchored):  # a printed id alone: 宛名番号 has no check digit
         return _probabilistic(session, identity, printed)
     r = session.get(Resident, identity.atena_no)
     if r is None:

@@ -89,12 +89,12 @@ def extract(session: Session, store: ContentStore, settings: Settings, page: Pag
     reg = result.registration
     page.image_sha256 = store.put(_jpeg(reg.image if reg is not None and reg.image is not None else img))
     page.layout = settings.template_version if reg is not None and reg.ok else None
-    ident = result.identity
+    assert page.id is not None
+    registry = issuance.check_at_intake(session, settings, result.identity, result.identity_source, page.id)
+    ident = registry.identity  # a printed id the registry vouches for carries the registry's vaccine and dose
     page.form_no = ident.form_no if ident else None
     page.atena_no_read = ident.atena_no if ident else None
-    page.extraction = extraction_of(result)
-    assert page.id is not None
-    registry = issuance.check_at_intake(session, settings, ident, result.identity_source, page.id)
+    page.extraction = extraction_of(result, ident)
     page.match = match_identity(
         session, ident, settings.municipality_code, result.identity_source, result.printed, registry.anchored
     )
@@ -115,9 +115,9 @@ def extract(session: Session, store: ContentStore, settings: Settings, page: Pag
     return Read(page, lease, PageStatus.extracted, sure=sure, timings=timings)
 
 
-def extraction_of(result: PageResult) -> Extraction:
-    """The reader's result as the page stores it."""
-    ident, reg = result.identity, result.registration
+def extraction_of(result: PageResult, ident: FormIdentity | None = None) -> Extraction:
+    """The reader's result as the page stores it (`ident`: the identity as the registry completed it, if it did)."""
+    ident, reg = ident or result.identity, result.registration
     identity = IdentityRead(
         source=result.identity_source,  # qr | digits | none (ocr.pipeline)
         problem=[reasons_of.of(m) for m in result.identity_problem] if ident is None else [],
