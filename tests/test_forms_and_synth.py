@@ -82,3 +82,21 @@ def test_the_readme_mailing_runs_as_written_on_the_shipped_data(settings: Settin
     pdfs = list((tmp_path / "mail").glob("*.pdf"))
     assert pdfs and all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
     assert sum(int(line.rsplit(": ", 1)[1].split()[0]) for line in r.output.splitlines() if ".pdf:" in line) == len(rows)
+
+
+def test_a_corpus_printed_from_a_registry_mixes_in_numbers_the_registry_stops(tmp_path: Path) -> None:
+    """`synth --registry`: forms numbered from an issuance registry (issued.csv), with voided, never-issued, copied
+    and other residents' numbers mixed in; the evaluation checks each page against that registry as the worker does."""
+    from tools.evaluate import evaluate
+
+    pages = make_corpus(tmp_path, 17, 35, "none", registry=True)
+    kinds = [p.truth.get("registry") for p in pages if p.truth["kind"] == "form"]
+    assert {"ok", "voided", "unknown", "received", "other_form"} <= set(kinds), kinds
+    with (tmp_path / "issued.csv").open(encoding="utf-8") as fh:
+        issued = list(csv.DictReader(fh))
+    assert any(r["voided"] == "True" for r in issued) and len({r["id"] for r in issued}) == len(issued)
+
+    m = evaluate(tmp_path, workers=1)["registry"]
+    assert m["stopped_all"], m["stops"]
+    assert all(st["by_registry_reason"] == st["pages"] for st in m["stops"].values()), m["stops"]  # a clean scan
+    assert m["ok"]["auto_right"] == m["ok"]["pages"] == kinds.count("ok") and m["ok"]["auto_wrong"] == 0, m["ok"]

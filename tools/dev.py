@@ -37,6 +37,9 @@ def synth(
     digits: Annotated[
         str, typer.Option(help="real: real hand-written digits in the boxes; font: handwriting fonts")
     ] = "real",
+    registry: Annotated[
+        bool, typer.Option(help="number the forms from an issuance registry (issued.csv), a fifth of them to be stopped")
+    ] = False,
 ) -> None:
     """Generate a synthetic corpus with truth.  Example: python -m tools.dev synth corpus/ --n 500 --seed 7 --degrade wide"""
     from tools.synth.scan import make_corpus, write_batches
@@ -49,7 +52,7 @@ def synth(
 
     t = time.perf_counter()
     shown = Progress("synth", n, "pages")
-    pages = make_corpus(out, n, seed, degrade, digits=digits, progress=shown)
+    pages = make_corpus(out, n, seed, degrade, digits=digits, progress=shown, registry=registry)
     shown.finish()
     batches = write_batches(out, pages, batch_size)
     typer.echo(f"{len(pages)} pages, {len(batches)} batches in {out} ({time.perf_counter() - t:.0f}s)")

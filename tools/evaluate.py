@@ -7,6 +7,7 @@ deployed). Throughput through the real queue is measured by the benchmark in ben
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import resource
@@ -25,6 +26,7 @@ from intake.services.clinic_check import stamped_clinic
 from intake.services.kana import fold_kana
 from ocr.field_image import read_digit_string
 from ocr.fields import ReadContext
+from tools.evaluate_registry import print_registry, registry_figures
 
 DATA = Path(__file__).resolve().parent.parent / "intake" / "data"
 
@@ -74,6 +76,8 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str,
         "seconds": time.perf_counter() - t,
         "kind": r.page_kind,
         "identity": r.identity.form_no if r.identity else None,
+        "ident": dataclasses.asdict(r.identity) if r.identity else None,
+        "identity_source": r.identity_source,
         "registered": bool(r.registration and r.registration.ok),
         "trusted": bool(r.registration and r.registration.trusted),
         "residual_mm": r.registration.residual_mm if r.registration else None,
@@ -208,6 +212,7 @@ def evaluate(
         "alignment": _alignment(residuals, untrusted, untrusted_auto),
         "stamp_clinic": stamps,
         "reliability_digits": reliability_table(calibration),
+        "registry": registry_figures(corpus, results, truths),
     }
 
 
@@ -280,6 +285,8 @@ def print_table(m: dict[str, Any]) -> None:
     st = m["stamp_clinic"]
     if st["n"]:
         print(f"  stamp → clinic: right {st['right']}  wrong {st['wrong']}  said nothing {st['silent']}  of {st['n']}")
+    if m.get("registry"):
+        print_registry(m["registry"])
     print("  digit fields, confidence → accuracy:")
     for row in m["reliability_digits"]:
         print(f"    [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:5d}  right {_pct(row['accuracy'])}")

@@ -288,10 +288,12 @@ def make_corpus(
     today: date | None = None,
     digits: str = "font",
     progress: Callable[[int, int], None] | None = None,
+    registry: bool = False,
 ) -> list[SynthPage]:
     """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms. `digits`: "real"
     writes real hand-written digits (tools.synth.real_digits, a pool disjoint from the classifier's training
-    pool) into the digit boxes, "font" the handwriting fonts."""
+    pool) into the digit boxes, "font" the handwriting fonts. `registry`: the forms carry numbers of an issuance
+    registry written beside the pages (issued.csv), a fifth of them numbers the registry must stop (RegistryMix)."""
     today = today or date(2026, 11, 20)
     pool = DigitPool("corpus") if digits == "real" else None
     rng = random.Random(seed)
@@ -299,6 +301,7 @@ def make_corpus(
     vaccines = _vaccines()
     lots = make_lots(list(vaccines), seed, today=today)
     pages: list[SynthPage] = []
+    mix = RegistryMix(random.Random(seed * 7919 + 1)) if registry else None  # its own draws: the pages stay the same
     # A small sample (20–60 pages, like scans_sample/) holds every case at fixed places, whatever the draw;
     # larger corpora keep the random mix.
     sample = 20 <= n <= 60
@@ -346,10 +349,70 @@ def make_corpus(
                 serial=seed * 100000 + i,
                 force=forced_damage.get(i, ""),
                 digits=pool,
+                mix=None if foreign else mix,
             )
         )
     _write(out, pages, residents, lots)
+    if mix is not None:
+        mix.write(out / "issued.csv")
     return pages
+
+
+class RegistryMix:
+    """The issuance registry a synthetic corpus was printed from (issued.csv: one row per issued form, its id the
+    registry's row id, so 予診票番号 = intake.services.issuance.number_of(id)), and the numbers on the pages: most
+    forms carry the number issued to them; about 5% each carry a voided number, a number never issued, the number
+    of an earlier page (a copy of that form), or a number issued to another resident. The truth says which
+    (`registry`: ok | voided | unknown | received | other_form) — tools.evaluate checks the registry stops them."""
+
+    KINDS = (("voided", 0.05), ("unknown", 0.10), ("received", 0.15), ("other_form", 0.20))
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.rows: list[dict[str, Any]] = []
+        self.earlier: list[tuple[SynthResident, str, int, int]] = []  # (resident, vaccine, dose, row id) of ok pages
+
+    def _issue(self, atena_no: str, code: str, dose: int, voided: bool = False) -> int:
+        self.rows.append({"id": len(self.rows) + 1, "atena_no": atena_no, "vaccine_code": code, "dose_no": dose,
+                          "voided": voided})  # fmt: skip
+        return len(self.rows)
+
+    def draw(self, resident: SynthResident, code: str, dose: int, others: list[SynthResident]) -> tuple[str, int | str]:
+        """(kind, row id — or for `unknown` the number itself) for a form about to be printed. A `received` page
+        reprints an earlier page's resident, vaccine and dose: the caller takes them from `copy_of`."""
+        from intake.services.issuance import number_of
+        from intake.settings import Settings
+
+        roll = self.rng.random()
+        kind = next((k for k, p in self.KINDS if roll < p), "ok")
+        if kind == "received" and not self.earlier:
+            kind = "ok"
+        if kind == "voided":  # the form was reissued: the old number, voided, came back
+            row = self._issue(resident.atena_no, code, dose, voided=True)
+            self._issue(resident.atena_no, code, dose)
+            return kind, row
+        if kind == "unknown":  # in the registry's range, never issued
+            return kind, number_of(Settings(), 10_000_000 + self.rng.randrange(1_000_000))
+        if kind == "other_form":
+            other = self.rng.choice([o for o in others if o.atena_no != resident.atena_no])
+            return kind, self._issue(other.atena_no, code, dose)
+        if kind == "received":
+            return kind, self.rng.choice(self.earlier)[3]
+        row = self._issue(resident.atena_no, code, dose)
+        self.earlier.append((resident, code, dose, row))
+        return kind, row
+
+    def copy_of(self, row: int) -> tuple[SynthResident, str, int]:
+        r, code, dose, _ = next(e for e in self.earlier if e[3] == row)
+        return r, code, dose
+
+    def write(self, path: Path) -> None:
+        import csv
+
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=["id", "atena_no", "vaccine_code", "dose_no", "voided"])
+            w.writeheader()
+            w.writerows(self.rows)
 
 
 CLINIC_NAMES = ["豊玉こどもクリニック", "石神井公園内科小児科", "光が丘ファミリークリニック", "大泉学園小児科医院"]
@@ -416,6 +479,7 @@ def _form_page(
     serial: int,
     force: str = "",
     digits: DigitPool | None = None,
+    mix: RegistryMix | None = None,
 ) -> SynthPage:
     for _ in range(50):  # a resident of an age some routine dose fits
         r = rng.choice(residents)
@@ -425,10 +489,19 @@ def _form_page(
             break
     assert chosen is not None, "no resident of a vaccinable age in the synthetic register"
     code, dose_no = chosen
+    form_no, registry = make_form_no(serial), ""
+    if mix is not None:
+        from intake.services.issuance import number_of
+        from intake.settings import Settings
+
+        registry, row = mix.draw(r, code, dose_no, residents)
+        if registry == "received":  # a copy of an earlier form: its resident, vaccine and dose
+            r, code, dose_no = mix.copy_of(int(row))
+        form_no = row if isinstance(row, str) else number_of(Settings(), row)
     vname, dose_ml = vaccines[code]
     lot = rng.choice([lt for lt in lots if lt[1] == code])[0]
     muni = ("220001", "静岡県") if foreign else ("131202", "練馬区")
-    ident = FormIdentity(muni[0], r.atena_no, code, dose_no, make_form_no(serial), LAYOUT)
+    ident = FormIdentity(muni[0], r.atena_no, code, dose_no, form_no, LAYOUT)
     content = FormContent(ident, muni[1], vname, r.name, r.name_kana, r.birth_date, r.sex, r.address, r.guardian_name)
     img = render_page(content)
     if foreign:  # another municipality's form carries no QR: blank it out
@@ -461,6 +534,7 @@ def _form_page(
         "fields": fields,
         "clinic_name": clinic,  # the stamp's clinic (intake.services.clinic_check)
         "degradation": damage,
+        **({"registry": registry} if registry else {}),
     }
     return SynthPage(str(truth["kind"]), scanned, truth)
 

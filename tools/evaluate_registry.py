@@ -1,0 +1,103 @@
+"""The issuance registry on a corpus synthesised with `--registry`: each page's read identity checked against the
+registry it was printed from (issued.csv), in page order, as the worker checks it (intake.services.issuance,
+intake.services.matching) — how many forms the registry anchors to their resident (and how many wrongly), and
+whether every voided, never-issued, already-received and other resident's number is stopped before the ledger."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from intake.db import dispose_engines, get_engine
+from intake.settings import Settings
+
+STOPS = ("voided", "unknown", "received", "other_form")
+
+
+def registry_figures(corpus: Path, results: list[dict[str, Any]], truths: list[dict[str, Any]]) -> dict[str, Any] | None:
+    issued = corpus / "issued.csv"
+    if not issued.exists():
+        return None
+    from intake.demo import setup_demo
+    from intake.services import issuance
+    from intake.services.matching import match_identity
+    from models import Batch, IssuedForm, Original, Page
+    from ocr.codes import FormIdentity
+
+    ok = {"pages": 0, "anchored": 0, "auto_right": 0, "auto_wrong": 0, "not_auto": 0}
+    stops = {k: {"pages": 0, "by_registry_reason": 0, "no_automatic_match": 0, "passed": 0} for k in STOPS}
+    with tempfile.TemporaryDirectory() as var:
+        settings = Settings(var_dir=Path(var), database_url="")
+        list(setup_demo(settings, corpus))  # the masters, the corpus's register and lots
+        with Session(get_engine(settings.effective_database_url)) as s, issued.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                n = int(row["id"])
+                s.add(
+                    IssuedForm(
+                        id=n,
+                        form_no=issuance.number_of(settings, n),
+                        atena_no=row["atena_no"],
+                        vaccine_code=row["vaccine_code"],
+                        dose_no=int(row["dose_no"]),
+                        channel="mailing",
+                        issued_on=date(2026, 10, 1),
+                        issued_by="synth",
+                        voided=row["voided"] == "True",
+                    )
+                )
+            s.add(Batch(id=1, clinic_code="1310001", uploaded_by="eval"))
+            s.add(Original(sha256="0" * 64, batch_id=1, filename="eval", media_type="image/png", size=0, page_count=0))
+            s.commit()
+            for i, (res, truth) in enumerate(zip(results, truths, strict=True), start=1):
+                kind = truth.get("registry")
+                if not kind:
+                    continue
+                s.add(Page(id=i, batch_id=1, original_sha256="0" * 64, page_index=i))
+                s.flush()
+                ident = FormIdentity(**res["ident"]) if res["ident"] else None
+                verdict = issuance.check_at_intake(s, settings, ident, res["identity_source"], i)
+                match = match_identity(
+                    s, verdict.identity, settings.municipality_code, res["identity_source"], res["printed"], verdict.anchored
+                )
+                s.commit()
+                if kind == "ok":
+                    ok["pages"] += 1
+                    ok["anchored"] += verdict.anchored
+                    if match.decision == "auto":
+                        ok["auto_right" if match.atena_no == truth["resident"]["atena_no"] else "auto_wrong"] += 1
+                    else:
+                        ok["not_auto"] += 1
+                    continue
+                st = stops[kind]
+                st["pages"] += 1
+                if any(r.code == f"registry.{kind}" for r in verdict.reasons):
+                    st["by_registry_reason"] += 1
+                elif verdict.reasons or match.decision != "auto":
+                    st["no_automatic_match"] += 1  # its number unread under the damage: a person matches it
+                else:
+                    st["passed"] += 1
+        dispose_engines()
+    return {
+        "ok": ok,
+        "matched_automatically": round(ok["auto_right"] / ok["pages"], 4) if ok["pages"] else None,
+        "stops": stops,
+        "stopped_all": not any(st["passed"] for st in stops.values()),
+    }
+
+
+def print_registry(m: dict[str, Any]) -> None:
+    ok = m["ok"]
+    print(
+        f"  registry: {ok['pages']} forms as issued — anchored {ok['anchored']}, matched automatically"
+        f" {ok['auto_right']} right / {ok['auto_wrong']} wrong, to a person {ok['not_auto']}"
+    )
+    for kind, st in m["stops"].items():
+        print(
+            f"    {kind:11s} stopped {st['by_registry_reason'] + st['no_automatic_match']}/{st['pages']}"
+            f" (by the registry's reason {st['by_registry_reason']}, no automatic match {st['no_automatic_match']})"
+        )
