@@ -58,6 +58,35 @@ def _distinct_pages(n: int) -> list[UploadedFile]:
     return files[:n]
 
 
+def _alive_in_group(pgid: int) -> list[int]:
+    """The group's processes still running (a zombie has closed its sockets: it only waits to be reaped)."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                state_on = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it exited while we looked
+            if int(state_on[2]) == pgid and state_on[0] != "Z":
+                alive.append(int(entry.name))
+    return alive
+
+
+def _kill_worker(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and all it forked (its work process, its Redis watcher), and wait until none of them runs.
+    Waiting for the worker alone was not enough: its work process was still dying for up to ~30 ms (measured), holding
+    the Redis connection of its blocking pop — which then took a job the reconciler had just queued into rq's
+    intermediate list, where nothing runs it (the test's flake: 1 page of 100 left `queued`, 1 run in 3–5). In
+    production the reconciler's next round finds such a job (queued, in no queue) and queues it again
+    (tests/test_exactly_once.py, `popped`); this test allows one round."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while (left := _alive_in_group(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not left, f"worker processes {left} still ran 10 s after SIGKILL"
+
+
 def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-c", "from intake.cli import main; main()", "worker"],
@@ -107,8 +136,7 @@ def test_kills_and_a_redis_restart_lose_nothing(
         while kills < 10:
             time.sleep(rng.uniform(0.8, 2.0))
             victim = workers.pop(rng.randrange(len(workers)))
-            os.killpg(victim.pid, signal.SIGKILL)  # the worker and the work horse it forked, mid-page
-            victim.wait()
+            _kill_worker(victim)  # the worker and the work process it forked, mid-page
             kills += 1
             if kills == 5:
                 private_redis.kill()  # every queued job is gone with it
@@ -116,8 +144,7 @@ def test_kills_and_a_redis_restart_lose_nothing(
             workers.append(_worker(env))
     finally:
         for w in workers:
-            os.killpg(w.pid, signal.SIGKILL)
-            w.wait()
+            _kill_worker(w)
     # The database says what is unfinished; the reconciler puts it back (clock moved past every deadline).
     dispose_engines()
     with session_scope(url) as s:
