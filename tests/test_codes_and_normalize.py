@@ -105,3 +105,20 @@ def test_era_digits_are_what_the_boxes_hold() -> None:
     assert era_digits("令和", date(2019, 5, 1)) == "010501"
     with pytest.raises(DateProblem):
         era_digits("令和", date(2019, 4, 30))
+
+
+@pytest.mark.parametrize(
+    ("read", "iso"),
+    [
+        ("平成30年12月4日", "2018-12-04"),  # the ISO part of the printed row unread: the 和暦 part stands
+        ("合和元年8月1日 (20", "2019-08-01"),  # PP-OCR's 合 for 令 on damaged print
+        ("令和8年1月28日", "2026-01-28"),
+        ("平成31年5月1日", ""),  # 平成 ended on 4月30日: no such date
+        ("令和7年2月30日", ""),
+        ("ヤマダ タロウ", ""),
+    ],
+)
+def test_a_printed_birth_date_read_in_wareki_is_taken_only_when_it_is_a_real_date(read: str, iso: str) -> None:
+    from ocr.fields import _wareki_date
+
+    assert _wareki_date(read) == iso
