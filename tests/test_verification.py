@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from intake.services import auto_commit, qa, reasons
 from intake.settings import Settings, get_settings
 from models import Page, PageStatus, VaccinationRecord
-from models.page_state import FirstEntry
+from models.page_state import FirstEntry, IdentityRead
 from tests.support.api import committed_record, keyed_values, login, take_form_with_doubtful_critical, upload
 from tests.support.env import BATCH, SAMPLE
 from tests.support.worker import run_worker
@@ -201,6 +201,13 @@ def test_auto_commit_writes_a_form_the_machine_was_sure_of_and_only_when_switche
     page.extraction = sure
     assert not auto_commit.commit_sure(session, page, settings)  # the ward's default: every form reviewed
     on = settings.model_copy(update={"auto_commit": True})
+    # its number unread (neither QR nor printed id): vaccine and dose unknown, never committed automatically, however
+    # well the printed block matched — such a page is one the issuance registry could not check (a copy, a voided form)
+    numbered, reasons_before = page.extraction, page.needs_review_reasons
+    page.extraction = numbered.model_copy(update={"identity": IdentityRead(source="none")})
+    assert not auto_commit.commit_sure(session, page, on)
+    assert page.needs_review_reasons[-1].params["error"] == "review.vaccine_unknown", page.needs_review_reasons
+    page.extraction, page.needs_review_reasons = numbered, reasons_before
     assert auto_commit.commit_sure(session, page, on), page.needs_review_reasons
     session.commit()
     row = session.exec(select(VaccinationRecord).where(VaccinationRecord.page_id == page_id)).one()

@@ -164,16 +164,21 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
     from ocr.template import load_template
 
     rng = random.Random(seed)
-    by_reason = {"with_the_registry_reason": 0, "qr_unread_so_no_automatic_match": 0}
+    by_reason = {"with_the_registry_reason": 0, "number_unread_so_to_a_person": 0, "no_automatic_match": 0}
 
     def stopped(verdict: issuance.Verdict, match: Any, code: str) -> bool:
-        """Kept from the ledger: the registry's reason, or (its QR unread under the damage, so the registry never saw
-        the number) a match that is not automatic — the form waits for a person either way."""
+        """Kept from the ledger: the registry's reason; or its number unread under the damage (neither QR nor printed
+        id), so the registry never saw it — and then neither vaccine nor dose is known, so the form is never
+        committed automatically (intake.services.entry: review.vaccine_unknown) whatever the printed block matched;
+        or a match that is not automatic. The form waits for a person in each case."""
         if any(x.code == code for x in verdict.reasons):
             by_reason["with_the_registry_reason"] += 1
             return True
+        if verdict.identity is None or not verdict.identity.vaccine_code:
+            by_reason["number_unread_so_to_a_person"] += 1
+            return True
         if match.decision != "auto":
-            by_reason["qr_unread_so_no_automatic_match"] += 1
+            by_reason["no_automatic_match"] += 1
             return True
         return False
 
