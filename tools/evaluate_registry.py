@@ -109,9 +109,10 @@ def print_registry(m: dict[str, Any]) -> None:
         f" {ok['auto_right']} right / {ok['auto_wrong']} wrong, to a person {ok['not_auto']}"
     )
     for kind, st in m["stops"].items():
+        first = f"; {st['original_unread']} the first page its number was read on (its original's unread)"
         print(
-            f"    {kind:11s} stopped {st['pages'] - st['passed']}/{st['pages']} (by the registry's reason"
-            f" {st['by_registry_reason']}; its number unread, so to a person {st['number_unread']};"
-            f" no automatic match {st['no_automatic_match']}; the first read of its number, its original's unread"
-            f" {st['original_unread']})"
+            f"    {kind:11s} kept from the ledger {st['pages'] - st['passed'] - st['original_unread']}/{st['pages']}"
+            f" (by the registry's reason {st['by_registry_reason']}; number unread, so to a person {st['number_unread']};"
+            f" no automatic match {st['no_automatic_match']}){first if st['original_unread'] else ''}"
+            f"{'; PASSED ' + str(st['passed']) if st['passed'] else ''}"
         )
