@@ -184,6 +184,7 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
 
     counts = {"anchored_pages": 0, "auto_right": 0, "auto_wrong": 0, "not_auto": 0}
     stops = {"voided": [0, 0], "unknown": [0, 0], "received": [0, 0], "other_form": [0, 0]}
+    first_reads = 0  # copies whose original's number went unread
     with tempfile.TemporaryDirectory() as var:
         settings = _scratch_settings(Path(var))
         template = load_template(settings.template_version)
@@ -236,8 +237,13 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
                     counts["not_auto"] += 1
                 if i % 4 == 0:  # the same form again (a copy): already received
                     v2, m2 = read(r, row.form_no, row.dose_no)
-                    stops["received"][0] += 1
-                    stops["received"][1] += stopped(v2, m2, "registry.received")
+                    if verdict.identity is None:
+                        # the original's number went unread, so this copy is the first page it is read on: the
+                        # original waits for a person, whom the ledger's duplicate-dose check shows this dose
+                        first_reads += 1
+                    else:
+                        stops["received"][0] += 1
+                        stops["received"][1] += stopped(v2, m2, "registry.received")
                 if i % 4 == 1:  # reissued: the old number read back
                     wanted = issuance.Wanted(r.atena_no, "MR", 2)
                     (old,) = issuance.issue(s, settings, [wanted], issuance.Channel.mailing, "bench", date.today())
@@ -274,4 +280,5 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
         "stopped": {k: f"{v[1]}/{v[0]}" for k, v in stops.items()},
         "stopped_how": by_reason,
         "stopped_all": sum(v[1] for v in stops.values()) == sum(v[0] for v in stops.values()),
+        "copies_read_first_their_originals_number_unread": first_reads,
     }
