@@ -305,7 +305,7 @@ def test_crops_read_on_one_line_get_back_their_own_characters() -> None:
 
 def test_printed_birth_date_is_read_by_tesseract_and_falls_back_to_ppocr() -> None:
     """The ISO part of the printed birth date, read by Tesseract, on every registered sample form; with that part
-    gone (a row printed without it), PP-OCR reads the whole row and the era date comes back as printed."""
+    gone (a row printed without it, damage), PP-OCR reads the whole row and its 和暦 date comes back as ISO."""
     from ocr.fields import _iso_date, read_printed_birth_date
 
     forms = _forms_with_truth(12)
@@ -322,8 +322,7 @@ def test_printed_birth_date_is_read_by_tesseract_and_falls_back_to_ppocr() -> No
     page = reg.image.copy()
     k = PX_PER_MM
     page[int(y * k) + 4 : int((y + h) * k) - 4, int((x + T.resident_value_x_mm + 28) * k) : int((x + 100) * k)] = 255
-    born = date.fromisoformat(truth["resident"]["birth_date"])
-    assert read_printed_birth_date(page, T).endswith(f"{born.month}月{born.day}日")
+    assert read_printed_birth_date(page, T) == truth["resident"]["birth_date"]
     # what Tesseract read from two bitonal heavy pages: no real date, so PP-OCR is asked instead
     assert _iso_date("（0719-09-28）") == "" and _iso_date("(2013-42-11)") == "" and _iso_date("(2013-12-11)")
 
@@ -361,3 +360,27 @@ def test_a_digit_strip_is_as_sure_as_its_weakest_digit_not_its_gaps() -> None:
     strip = Reading("3 6 5", 0.7, "ppocr", (("3", 0.99), (" ", 0.31), ("６", 0.95), (" ", 0.28), ("5", 0.97)))
     assert strip.confidence_of("0123456789") == 0.95
     assert Reading("365", 0.62, "tesseract-eng").confidence_of("0123456789") == 0.62
+
+
+def test_a_boxs_certainty_counts_only_the_digits_a_valid_value_can_hold_there() -> None:
+    """The box gate of digit auto-acceptance: a month's tens box the classifier thinks 5% a 7 is sure once a 7 cannot
+    be a month's tens; torn between two digits a valid value can hold, it stays unsure; what the network gave "no
+    digit" stays doubt; a box with a note keeps its cap."""
+    from ocr.digits import BoxReading
+    from ocr.fields import _box_posteriors
+
+    def box(dist: dict[int, float], note: str = "") -> BoxReading:
+        d = tuple(dist.get(i, 0.0) for i in range(10))
+        k = max(dist, key=lambda i: dist[i])
+        return BoxReading(str(k), min(dist[k], 0.5) if note else dist[k], note, d)
+
+    months = np.array([[int(c) for c in f"{m:02d}"] for m in range(1, 13)])
+    sure_tens = box({1: 0.95, 7: 0.05})
+    ones = box({1: 1.0})
+    assert _box_posteriors([sure_tens, ones], months)[0] > 0.999  # 71 is no month: the 7 drops out
+    torn = box({1: 0.9, 0: 0.1})
+    assert abs(_box_posteriors([torn, ones], months)[0] - 0.9) < 1e-6  # 01 and 11 are both months
+    no_digit = box({1: 0.9})  # the other 0.1 went to "no digit"
+    assert abs(_box_posteriors([no_digit, ones], months)[0] - 0.9) < 1e-6
+    noted = box({1: 0.99, 7: 0.01}, note="wide")
+    assert _box_posteriors([noted, ones], months)[0] == 0.5
