@@ -384,3 +384,18 @@ def test_a_boxs_certainty_counts_only_the_digits_a_valid_value_can_hold_there() 
     assert abs(_box_posteriors([no_digit, ones], months)[0] - 0.9) < 1e-6
     noted = box({1: 0.99, 7: 0.01}, note="wide")
     assert _box_posteriors([noted, ones], months)[0] == 0.5
+
+
+def test_every_vaccines_standard_amount_is_a_value_the_dose_field_can_hold() -> None:
+    """The dose field chooses among the values its template range allows: BCG's 0.03 mL was outside it (min 0.05),
+    so every BCG form's dose was read as some other amount."""
+    import csv
+
+    from ocr.fields import ReadContext, candidates
+    from tests.support.env import ROOT
+
+    spec = next(f for f in T.fields if f.name == "dose_ml")
+    valid = {float(spec.format.format(*v)) for v in candidates(spec, ReadContext()) or []}
+    with (ROOT / "intake" / "data" / "vaccines.csv").open(encoding="utf-8") as fh:
+        amounts = {r["接種種類コード"]: float(r["接種量"]) for r in csv.DictReader(fh) if r["接種量"]}
+    assert amounts and all(a in valid for a in amounts.values()), {k: a for k, a in amounts.items() if a not in valid}
