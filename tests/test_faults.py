@@ -145,6 +145,14 @@ def test_kills_and_a_redis_restart_lose_nothing(
     finally:
         for w in workers:
             _kill_worker(w)
+    # The workers are gone — and Redis must know it: a killed worker's blocking pop still pending in Redis takes the
+    # first job queued below into rq's intermediate list, where nothing runs it (after waiting for the processes
+    # the test still failed so 1 run in ~40). In production the reconciler's next round queues such a job again.
+    deadline = time.monotonic() + 10
+    redis_now = Redis.from_url(private_redis.url)  # a new connection: the restart broke the first one
+    while (blocked := [c["addr"] for c in redis_now.client_list() if "b" in c["flags"]]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not blocked, f"Redis still holds blocking pops of killed workers: {blocked}"
     # The database says what is unfinished; the reconciler puts it back (clock moved past every deadline).
     dispose_engines()
     with session_scope(url) as s:
