@@ -21,7 +21,7 @@ import numpy.typing as npt
 from ocr import engines
 from ocr.digits import BoxReading
 from ocr.engines import Engines, Reading
-from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot
+from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot, parse_date
 from ocr.register import PX_PER_MM, crop_mm
 from ocr.template import FieldSpec, Template
 from ocr.types import FieldReading, Gray, Message, msg
@@ -626,7 +626,7 @@ def read_printed_birth_date(img: Gray, template: Template) -> str:
 # ISO part was unreadable and the 和暦 part came back as text, so the date never agreed with the register: 4 of 5
 # registry-anchored forms sent to a person in `bench-registry-intake --forms 80 --seed 3 --damage wide`).
 ERA_MISREADS = {"合和": "令和", "今和": "令和", "令利": "令和", "平戌": "平成", "平戊": "平成", "昭利": "昭和"}
-_WAREKI_RE = re.compile(r"(令和|平成|昭和|大正)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日")
+_WAREKI_RE = re.compile(r"(令和|平成|昭和|大正)(元|\d{1,2})年\d{1,2}月\d{1,2}日")
 
 
 def _wareki_date(text: str) -> str:
@@ -635,13 +635,11 @@ def _wareki_date(text: str) -> str:
     for wrong, right in ERA_MISREADS.items():
         s = s.replace(wrong, right)
     m = _WAREKI_RE.search(s)
-    if m is None:
-        return ""
     try:
-        born = era_to_date(m[1], 1 if m[2] == "元" else int(m[2]), int(m[3]), int(m[4]))
+        born = parse_date(m[0]) if m else None
     except DateProblem:
         return ""
-    return born.isoformat() if born <= date.today() else ""
+    return born.isoformat() if born is not None and born <= date.today() else ""
 
 
 def read_printed_resident(

@@ -178,13 +178,8 @@ def check_at_intake(
     found: list[Reason] = []
     if row.voided:
         found.append(reasons.reason("registry.voided", form_no=row.form_no, on=str(row.voided_on), note=row.void_reason))
-    printed_id = source == "digits"  # the printed id names the resident and the number only
-    if printed_id:
-        identity = (
-            replace(identity, vaccine_code=row.vaccine_code, dose_no=row.dose_no)
-            if row.atena_no == identity.atena_no
-            else identity
-        )
+    if source == "digits" and row.atena_no == identity.atena_no:  # the printed id names the resident and number only
+        identity = replace(identity, vaccine_code=row.vaccine_code, dose_no=row.dose_no)
     if (row.atena_no, row.vaccine_code, row.dose_no) != (identity.atena_no, identity.vaccine_code, identity.dose_no):
         found.append(
             reasons.reason(

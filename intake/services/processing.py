@@ -115,9 +115,9 @@ def extract(session: Session, store: ContentStore, settings: Settings, page: Pag
     return Read(page, lease, PageStatus.extracted, sure=sure, timings=timings)
 
 
-def extraction_of(result: PageResult, ident: FormIdentity | None = None) -> Extraction:
-    """The reader's result as the page stores it (`ident`: the identity as the registry completed it, if it did)."""
-    ident, reg = ident or result.identity, result.registration
+def extraction_of(result: PageResult, ident: FormIdentity | None) -> Extraction:
+    """The reader's result as the page stores it, with `ident`: the identity read, as the registry completed it."""
+    reg = result.registration
     identity = IdentityRead(
         source=result.identity_source,  # qr | digits | none (ocr.pipeline)
         problem=[reasons_of.of(m) for m in result.identity_problem] if ident is None else [],
