@@ -164,23 +164,16 @@ def intake(forms: int, seed: int, damage: str = "none") -> dict[str, Any]:
     from ocr.template import load_template
 
     rng = random.Random(seed)
-    by_reason = {"with_the_registry_reason": 0, "number_unread_so_to_a_person": 0, "no_automatic_match": 0}
+    from tools.evaluate_registry import kept_how
+
+    by_reason = {"by_registry_reason": 0, "number_unread": 0, "no_automatic_match": 0}
 
     def stopped(verdict: issuance.Verdict, match: Any, code: str) -> bool:
-        """Kept from the ledger: the registry's reason; or its number unread under the damage (neither QR nor printed
-        id), so the registry never saw it — and then neither vaccine nor dose is known, so the form is never
-        committed automatically (intake.services.entry: review.vaccine_unknown) whatever the printed block matched;
-        or a match that is not automatic. The form waits for a person in each case."""
-        if any(x.code == code for x in verdict.reasons):
-            by_reason["with_the_registry_reason"] += 1
-            return True
-        if verdict.identity is None or not verdict.identity.vaccine_code:
-            by_reason["number_unread_so_to_a_person"] += 1
-            return True
-        if match.decision != "auto":
-            by_reason["no_automatic_match"] += 1
-            return True
-        return False
+        """Kept from the ledger (tools.evaluate_registry.kept_how says how); the form waits for a person."""
+        how = kept_how(verdict, match, code)
+        if how != "passed":
+            by_reason[how] += 1
+        return how != "passed"
 
     counts = {"anchored_pages": 0, "auto_right": 0, "auto_wrong": 0, "not_auto": 0}
     stops = {"voided": [0, 0], "unknown": [0, 0], "received": [0, 0], "other_form": [0, 0]}

@@ -19,6 +19,20 @@ from intake.settings import Settings
 STOPS = ("voided", "unknown", "received", "other_form")
 
 
+def kept_how(verdict: Any, match: Any, code: str) -> str:
+    """How a page carrying a number the registry must stop (`code`, e.g. registry.voided) is kept from the ledger:
+    by_registry_reason; number_unread — neither QR nor printed id read under the damage, so vaccine and dose are
+    unknown and the form is never committed automatically (intake.services.entry: review.vaccine_unknown), a person
+    enters it; no_automatic_match; or "passed" (it would reach the ledger automatically)."""
+    if any(r.code == code for r in verdict.reasons):
+        return "by_registry_reason"
+    if verdict.identity is None or not verdict.identity.vaccine_code:
+        return "number_unread"
+    if verdict.reasons or match.decision != "auto":
+        return "no_automatic_match"
+    return "passed"
+
+
 def registry_figures(corpus: Path, results: list[dict[str, Any]], truths: list[dict[str, Any]]) -> dict[str, Any] | None:
     issued = corpus / "issued.csv"
     if not issued.exists():
@@ -79,14 +93,9 @@ def registry_figures(corpus: Path, results: list[dict[str, Any]], truths: list[d
                     continue
                 st = stops[kind]
                 st["pages"] += 1
-                if any(r.code == f"registry.{kind}" for r in verdict.reasons):
-                    st["by_registry_reason"] += 1
-                elif verdict.identity is None or not verdict.identity.vaccine_code:
-                    # neither QR nor printed id read under the damage: no vaccine and dose, so never committed
-                    # automatically (intake.services.entry: review.vaccine_unknown) — a person enters it
-                    st["number_unread"] += 1
-                elif verdict.reasons or match.decision != "auto":
-                    st["no_automatic_match"] += 1
+                how = kept_how(verdict, match, f"registry.{kind}")
+                if how != "passed":
+                    st[how] += 1
                 elif kind == "received" and truth["identity"]["form_no"] not in read_numbers:
                     # the copy is the first page on which the number was read: its original went unread, so that one
                     # waits for a person, whom the ledger's duplicate-dose check shows the dose already recorded
