@@ -63,6 +63,11 @@ class Reading:
     confidence: float
     engine: str
     chars: tuple[tuple[str, float], ...] = ()  # each character read with its probability, where the engine says
+    # Where the engine says, for a crop read with a small closed character set (digits): each output step's centre
+    # in the crop's own pixel columns and the probability of each character of that set (in its order). A reader
+    # that knows where each character must be (digit boxes) decodes them box by box instead of trusting the
+    # greedy decoding's count (which drops a digit now and then: see ocr.fields.second_by_box).
+    steps: tuple[tuple[float, tuple[float, ...]], ...] = ()
 
     def confidence_of(self, wanted: str) -> float:
         """The weakest probability among the characters in `wanted` (e.g. the digits of a strip of digit boxes,
@@ -77,6 +82,15 @@ class Recognizer(Protocol):
     name: str
 
     def recognize(self, image: Gray, *, charset: str = "") -> Reading: ...
+
+
+def trim_offset(image: Gray, dark: int = 150, margin: float = 0.3) -> int:
+    """The first column `trim_to_ink` keeps."""
+    cols = np.flatnonzero((image < dark).sum(axis=0) >= 2)
+    rows = np.flatnonzero((image < dark).sum(axis=1) >= 2)
+    if cols.size == 0 or rows.size == 0:
+        return 0
+    return int(max(0, cols[0] - max(4, int(margin * image.shape[0]))))
 
 
 def trim_to_ink(image: Gray, dark: int = 150, margin: float = 0.3) -> Gray:
@@ -124,14 +138,23 @@ class PPOCRRecognizer:
             raise RuntimeError(f"{path.name} carries no character list; reinstall rapidocr")
         self._chars = ["", *charset.splitlines(), " "]  # CTC blank first; PaddleOCR appends the space
         self._masks: dict[str, npt.NDArray[np.bool_]] = {}
+        self._outputs: dict[str, list[int]] = {}  # a character (NFKC) → every output that reads as it ("1", "１")
+        for i, ch in enumerate(self._chars[1:], start=1):
+            self._outputs.setdefault(unicodedata.normalize("NFKC", ch), []).append(i)
         self.min_width = min_width
 
     def scaled(self, image: Gray) -> npt.NDArray[np.float32]:
         """The crop narrowed to its writing, 48 px high, width by aspect ratio, values in [-1, 1]."""
+        return self._framed(image)[0]
+
+    def _framed(self, image: Gray) -> tuple[npt.NDArray[np.float32], int, float]:
+        """`scaled`, with where it came from: the first column kept by the trim and the horizontal scale."""
+        x0 = trim_offset(image)
         image = trim_to_ink(image)
         h, w = image.shape
         width = max(8, int(np.ceil(self.HEIGHT * w / h)))
-        return np.asarray(cv2.resize(image, (width, self.HEIGHT)), dtype=np.float32) / 127.5 - 1.0
+        scaled = np.asarray(cv2.resize(image, (width, self.HEIGHT)), dtype=np.float32) / 127.5 - 1.0
+        return scaled, x0, width / w
 
     def recognize(self, image: Gray, *, charset: str = "") -> Reading:
         return self.read_lines([{"crop": image}], {"crop": charset} if charset else None)["crop"]
@@ -147,7 +170,7 @@ class PPOCRRecognizer:
         among those characters and the blank, so a digit strip can no longer read as "/", "C" or "の"."""
         out: dict[str, Reading] = {}
         for line in lines:
-            pieces = [(key, self.scaled(crop)) for key, crop in line.items() if crop.size]
+            pieces = [(key, *self._framed(crop)) for key, crop in line.items() if crop.size]
             out.update({key: Reading("", 0.0, self.name) for key, crop in line.items() if not crop.size})
             if pieces:
                 out.update(self._read_line(pieces, charsets or {}))
@@ -161,36 +184,52 @@ class PPOCRRecognizer:
             )
         return self._masks[charset]
 
-    def _read_line(self, line: list[tuple[str, npt.NDArray[np.float32]]], charsets: Mapping[str, str]) -> dict[str, Reading]:
-        width = sum(p.shape[1] for _, p in line) + self.GAP * (len(line) - 1)
+    def _read_line(
+        self, line: list[tuple[str, npt.NDArray[np.float32], int, float]], charsets: Mapping[str, str]
+    ) -> dict[str, Reading]:
+        width = sum(p.shape[1] for _, p, _, _ in line) + self.GAP * (len(line) - 1)
         x = np.zeros((1, 3, self.HEIGHT, max(width, self.min_width)), dtype=np.float32)  # 0 = PaddleOCR's grey pad
         spans: list[tuple[str, int, int]] = []
+        frames: dict[str, tuple[int, float]] = {}
         left = 0
-        for key, piece in line:
+        for key, piece, x0, scale in line:
             if spans:
                 x[0, :, :, left : left + self.GAP] = 1.0  # white paper between two crops
                 left += self.GAP
             x[0, :, :, left : left + piece.shape[1]] = piece
             spans.append((key, left, left + piece.shape[1]))
+            frames[key] = (x0, scale)
             left += piece.shape[1]
         probs = self._session.run(None, {self._input: x})[0][0]
         centre = (np.arange(probs.shape[0]) + 0.5) * (x.shape[3] / probs.shape[0])  # each step covers a few columns
         out: dict[str, Reading] = {}
-        for i, (key, x0, x1) in enumerate(spans):
-            lo = x0 - self.GAP / 2 if i else -np.inf
-            hi = x1 + self.GAP / 2 if i < len(spans) - 1 else np.inf
-            p = probs[(centre >= lo) & (centre < hi)]
+        for i, (key, start, end) in enumerate(spans):
+            lo = start - self.GAP / 2 if i else -np.inf
+            hi = end + self.GAP / 2 if i < len(spans) - 1 else np.inf
+            inside = (centre >= lo) & (centre < hi)
+            p = probs[inside]
             charset = charsets.get(key, "")
+            steps: tuple[tuple[float, tuple[float, ...]], ...] = ()
             if charset:
                 p = np.where(self._allowed(charset)[None, :], p, 0.0)
+                if len(charset) <= SMALL_CHARSET:
+                    trimmed, scale = frames[key]
+                    at = trimmed + (centre[inside] - start) / scale  # the step's centre in the crop's own columns
+                    each = np.stack(
+                        [p[:, self._outputs.get(unicodedata.normalize("NFKC", ch), [])].sum(axis=1) for ch in charset], 1
+                    )
+                    steps = tuple((float(c), tuple(float(v) for v in row)) for c, row in zip(at, each, strict=True))
             best, score = p.argmax(axis=1), p.max(axis=1)
             keep = np.ones(best.size, dtype=bool)
             keep[1:] = best[1:] != best[:-1]
             keep &= best != 0
             chars = tuple((self._chars[c], float(s)) for c, s in zip(best[keep], score[keep], strict=True))
             text = "".join(ch for ch, _ in chars).strip()
-            out[key] = Reading(text, float(score[keep].mean()) if text else 0.0, self.name, chars)
+            out[key] = Reading(text, float(score[keep].mean()) if text else 0.0, self.name, chars, steps)
         return out
+
+
+SMALL_CHARSET = 16  # crops read with at most this many characters keep their per-step probabilities (digits)
 
 
 class TesseractLine:

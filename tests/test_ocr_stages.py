@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -384,6 +385,62 @@ def test_a_boxs_certainty_counts_only_the_digits_a_valid_value_can_hold_there() 
     assert abs(_box_posteriors([no_digit, ones], months)[0] - 0.9) < 1e-6
     noted = box({1: 0.99, 7: 0.01}, note="wide")
     assert _box_posteriors([noted, ones], months)[0] == 0.5
+
+
+def test_a_fields_confidence_is_its_value_given_a_valid_value() -> None:
+    """Mass the boxes put on impossible strings (a 7 as a month's tens) does not make a month doubtful; mass on
+    another valid value does."""
+    from ocr.fields import value_posterior
+
+    months = [f"{m:02d}" for m in range(1, 13)]
+
+    def scores(dist: list[dict[str, float]]) -> np.ndarray:
+        return np.array([sum(np.log(max(d.get(ch, 0.0), 1e-12)) for d, ch in zip(dist, m, strict=True)) for m in months])
+
+    seven_or_one = scores([{"1": 0.95, "7": 0.05}, {"1": 1.0}])
+    assert value_posterior(seven_or_one, months.index("11")) > 0.999  # 71 is no month
+    one_or_zero = scores([{"1": 0.95, "0": 0.05}, {"1": 1.0}])
+    assert abs(value_posterior(one_or_zero, months.index("11")) - 0.95) < 1e-6  # 01 is a month
+
+
+def test_the_second_reader_is_decoded_box_by_box_where_its_greedy_count_is_off() -> None:
+    """Each box's digit from the second reader's per-step probabilities in that box's columns; a box it put no
+    digit in is None; an engine that gives no steps gives no box-by-box reading."""
+    from ocr.engines import Reading
+    from ocr.fields import second_by_box
+
+    def step(x: float, digit: int, p: float) -> tuple[float, tuple[float, ...]]:
+        return (x, tuple(p if i == digit else 0.0 for i in range(10)))
+
+    spans = [(0.0, 50.0), (50.0, 100.0), (100.0, 150.0)]
+    greedy = Reading("11", 0.9, "ppocr", (("1", 0.9), ("1", 0.9)))  # two 1s collapsed into… too few digits
+    steps = (step(20, 1, 0.9), step(30, 1, 0.4), step(70, 1, 0.8), step(125, 7, 0.6), step(130, 1, 0.3))
+    read = second_by_box(Reading(greedy.text, 0.9, "ppocr", greedy.chars, steps), spans)
+    assert read == [("1", 0.9), ("1", 0.8), ("7", 0.6)]
+    faint = second_by_box(Reading("11", 0.9, "ppocr", (), (step(20, 1, 0.9), step(70, 1, 0.8), step(125, 4, 0.05))), spans)
+    assert faint is not None and faint[2] is None
+    assert second_by_box(greedy, spans) is None
+
+
+def test_the_text_recognizers_steps_are_placed_in_the_crops_own_columns() -> None:
+    """PP-OCR's per-step probabilities of a digit crop carry each step's column in the crop as given (before the
+    recognizer trims and scales it), so a digit's best step lies inside the box it was written in — with another
+    crop before it on the same line."""
+    from ocr import engines
+    from ocr.fields import DIGITS, _strip, _strip_spans, second_by_box
+
+    cells = []
+    for ch in "4711":
+        cell = np.full((70, 60), 255, np.uint8)
+        cv2.putText(cell, ch, (14, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.8, 0, 4)
+        cells.append(cell)
+    strip = _strip(cells)
+    before = np.full((60, 200), 255, np.uint8)
+    cv2.putText(before, "12", (40, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3)
+    r = engines.ppocr().read_lines([{"before": before, "strip": strip}], {"before": DIGITS, "strip": DIGITS})["strip"]
+    assert r.steps, "a crop read with a small character set keeps its steps"
+    read = second_by_box(r, _strip_spans(cells))
+    assert read is not None and "".join(ch for ch, _ in (b for b in read if b)) == "4711", (r.text, read)
 
 
 def test_every_vaccines_standard_amount_is_a_value_the_dose_field_can_hold() -> None:
