@@ -35,7 +35,11 @@ def synth(
     degrade: str = "light",
     batch_size: int = 10,
     digits: Annotated[
-        str, typer.Option(help="real: real hand-written digits in the boxes; font: handwriting fonts")
+        str,
+        typer.Option(
+            help="real: real hand-written digits in the boxes (MNIST, never trained on); uci: other writers' (UCI "
+            "optdigits test split, an outside check); font: handwriting fonts"
+        ),
     ] = "real",
     registry: Annotated[
         bool, typer.Option(help="number the forms from an issuance registry (issued.csv), a fifth of them to be stopped")
@@ -46,8 +50,8 @@ def synth(
 
     if degrade not in ("none", "light", "heavy", "mixed", "wide"):
         raise BadInput("value.choice", what="--degrade", value=degrade, choices="none, light, heavy, mixed, wide")
-    if digits not in ("real", "font"):
-        raise BadInput("value.choice", what="--digits", value=digits, choices="real, font")
+    if digits not in ("real", "uci", "font"):
+        raise BadInput("value.choice", what="--digits", value=digits, choices="real, uci, font")
     from intake.progress import Progress
 
     t = time.perf_counter()

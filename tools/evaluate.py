@@ -300,13 +300,10 @@ def digit_string_images(n: int, seed: int, source: str = "corpus") -> list[tuple
 
     import cv2
 
-    from tools.synth.real_digits import DigitPool, digit_alpha, paste_ink, uci_test_digits
+    from tools.synth.real_digits import digit_alpha, digits_from, paste_ink
 
     rng = random.Random(seed)
-    pool = DigitPool("corpus")
-    if source == "uci":
-        xu, yu = uci_test_digits()
-        pool.by_value = {d: xu[yu == d] for d in range(10)}
+    pool = digits_from(source)
     k = 8.0  # px per mm
     out = []
     for _ in range(n):

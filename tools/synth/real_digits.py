@@ -71,6 +71,16 @@ class DigitPool:
         return np.asarray(imgs[rng.randrange(len(imgs))], dtype=np.float32)
 
 
+def digits_from(source: str) -> DigitPool:
+    """The digits a corpus is written with: "corpus" (MNIST digits the classifier never saw) or "uci" (the UCI
+    optdigits test split: 43 other writers, 8×8 upscaled — an outside check only, never trained or tuned on)."""
+    pool = DigitPool("corpus")
+    if source == "uci":
+        xu, yu = uci_test_digits()
+        pool.by_value = {d: xu[yu == d] for d in range(10)}
+    return pool
+
+
 def _stroke_px(alpha: npt.NDArray[np.float32]) -> float:
     mask = (alpha > 0.5).astype(np.uint8)
     area = float(mask.sum())

@@ -21,7 +21,7 @@ from ocr.codes import FormIdentity, make_form_no
 from ocr.template import load_template
 from tools.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
 from tools.synth.people import RELATIONS, SURNAMES, SynthResident, make_lots, make_residents
-from tools.synth.real_digits import DigitPool, write_digit
+from tools.synth.real_digits import DigitPool, digits_from, write_digit
 
 DPI = 200
 K = DPI / 25.4  # pixels per mm
@@ -292,10 +292,11 @@ def make_corpus(
 ) -> list[SynthPage]:
     """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms. `digits`: "real"
     writes real hand-written digits (tools.synth.real_digits, a pool disjoint from the classifier's training
-    pool) into the digit boxes, "font" the handwriting fonts. `registry`: the forms carry numbers of an issuance
-    registry written beside the pages (issued.csv), a fifth of them numbers the registry must stop (RegistryMix)."""
+    pool) into the digit boxes, "uci" other writers' (the UCI optdigits test split), "font" the handwriting fonts.
+    `registry`: the forms carry numbers of an issuance registry written beside the pages (issued.csv), a fifth of
+    them numbers the registry must stop (RegistryMix)."""
     today = today or date(2026, 11, 20)
-    pool = DigitPool("corpus") if digits == "real" else None
+    pool = digits_from("uci" if digits == "uci" else "corpus") if digits in ("real", "uci") else None
     rng = random.Random(seed)
     residents = make_residents(max(50, n * 2), seed, today=today)
     vaccines = _vaccines()
