@@ -84,28 +84,26 @@ class Recognizer(Protocol):
     def recognize(self, image: Gray, *, charset: str = "") -> Reading: ...
 
 
-def trim_offset(image: Gray, dark: int = 150, margin: float = 0.3) -> int:
-    """The first column `trim_to_ink` keeps."""
-    cols = np.flatnonzero((image < dark).sum(axis=0) >= 2)
-    rows = np.flatnonzero((image < dark).sum(axis=1) >= 2)
-    if cols.size == 0 or rows.size == 0:
-        return 0
-    return int(max(0, cols[0] - max(4, int(margin * image.shape[0]))))
-
-
-def trim_to_ink(image: Gray, dark: int = 150, margin: float = 0.3) -> Gray:
-    """The crop narrowed to its written part, with a margin of `margin` × its height. The recognizer scales a
-    crop to 48 px high and its cost grows with the width that results: a 90 mm box holding 30 mm of writing
-    costs three times what the writing needs. A column or row counts as written where it has at least two
-    dark pixels, so lone specks of scanner noise do not hold the margins open."""
+def ink_frame(image: Gray, dark: int = 150, margin: float = 0.3) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): the crop's written part with a margin of `margin` × its height (the whole crop when
+    nothing is written). A column or row counts as written where it has at least two dark pixels, so lone specks
+    of scanner noise do not hold the margins open."""
     mask = image < dark
     cols = np.flatnonzero(mask.sum(axis=0) >= 2)
     rows = np.flatnonzero(mask.sum(axis=1) >= 2)
     if cols.size == 0 or rows.size == 0:
-        return image
+        return 0, image.shape[0], 0, image.shape[1]
     pad = max(4, int(margin * image.shape[0]))
-    y0, y1 = max(0, rows[0] - pad), min(image.shape[0], rows[-1] + pad + 1)
-    x0, x1 = max(0, cols[0] - pad), min(image.shape[1], cols[-1] + pad + 1)
+    y0, y1 = max(0, int(rows[0]) - pad), min(image.shape[0], int(rows[-1]) + pad + 1)
+    x0, x1 = max(0, int(cols[0]) - pad), min(image.shape[1], int(cols[-1]) + pad + 1)
+    return y0, y1, x0, x1
+
+
+def trim_to_ink(image: Gray, dark: int = 150, margin: float = 0.3) -> Gray:
+    """The crop narrowed to its written part (`ink_frame`). The recognizer scales a crop to 48 px high and its
+    cost grows with the width that results: a 90 mm box holding 30 mm of writing costs three times what the
+    writing needs."""
+    y0, y1, x0, x1 = ink_frame(image, dark, margin)
     return image[y0:y1, x0:x1]
 
 
@@ -149,8 +147,8 @@ class PPOCRRecognizer:
 
     def _framed(self, image: Gray) -> tuple[npt.NDArray[np.float32], int, float]:
         """`scaled`, with where it came from: the first column kept by the trim and the horizontal scale."""
-        x0 = trim_offset(image)
-        image = trim_to_ink(image)
+        y0, y1, x0, x1 = ink_frame(image)
+        image = image[y0:y1, x0:x1]
         h, w = image.shape
         width = max(8, int(np.ceil(self.HEIGHT * w / h)))
         scaled = np.asarray(cv2.resize(image, (width, self.HEIGHT)), dtype=np.float32) / 127.5 - 1.0
