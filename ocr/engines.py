@@ -84,16 +84,22 @@ class Recognizer(Protocol):
     def recognize(self, image: Gray, *, charset: str = "") -> Reading: ...
 
 
-def ink_frame(image: Gray, dark: int = 150, margin: float = 0.3) -> tuple[int, int, int, int]:
-    """(y0, y1, x0, x1): the crop's written part with a margin of `margin` × its height (the whole crop when
-    nothing is written). A column or row counts as written where it has at least two dark pixels, so lone specks
-    of scanner noise do not hold the margins open."""
+def ink_frame(
+    image: Gray, dark: int = 150, margin: float = 0.3, margin_of_writing: bool = False
+) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1): the crop's written part with a margin of `margin` × the crop's height, or × the writing's
+    own height (`margin_of_writing`: a doctor's name written small in a tall box stays large once scaled — with the
+    box's height, 山田 in a 128 px box kept 38 px of paper on each side, was scaled to 14 px characters and lost its
+    first one beside another crop; tuning corpora 521 / 511: text exact 94.96 → 96.58% clean, 91.94 → 93.91% wide).
+    The whole crop when nothing is written. A column or row counts as written where it has at least two dark
+    pixels, so lone specks of scanner noise do not hold the margins open."""
     mask = image < dark
     cols = np.flatnonzero(mask.sum(axis=0) >= 2)
     rows = np.flatnonzero(mask.sum(axis=1) >= 2)
     if cols.size == 0 or rows.size == 0:
         return 0, image.shape[0], 0, image.shape[1]
-    pad = max(4, int(margin * image.shape[0]))
+    basis = int(rows[-1]) - int(rows[0]) + 1 if margin_of_writing else image.shape[0]
+    pad = max(4, int(margin * basis))
     y0, y1 = max(0, int(rows[0]) - pad), min(image.shape[0], int(rows[-1]) + pad + 1)
     x0, x1 = max(0, int(cols[0]) - pad), min(image.shape[1], int(cols[-1]) + pad + 1)
     return y0, y1, x0, x1
@@ -145,9 +151,12 @@ class PPOCRRecognizer:
         """The crop narrowed to its writing, 48 px high, width by aspect ratio, values in [-1, 1]."""
         return self._framed(image)[0]
 
-    def _framed(self, image: Gray) -> tuple[npt.NDArray[np.float32], int, float]:
-        """`scaled`, with where it came from: the first column kept by the trim and the horizontal scale."""
-        y0, y1, x0, x1 = ink_frame(image)
+    def _framed(self, image: Gray, charset: str = "") -> tuple[npt.NDArray[np.float32], int, float]:
+        """`scaled`, with where it came from: the first column kept by the trim and the horizontal scale. Writing
+        keeps a margin of 0.3 × its own height; a strip of digit boxes (a digits-only character set) 0.3 × the
+        strip's height, as the digit fields' second reading was measured and tuned (sessions 5–10)."""
+        digits_only = bool(charset) and all(unicodedata.normalize("NFKC", ch).isdigit() for ch in charset)
+        y0, y1, x0, x1 = ink_frame(image, margin_of_writing=not digits_only)
         image = image[y0:y1, x0:x1]
         h, w = image.shape
         width = max(8, int(np.ceil(self.HEIGHT * w / h)))
@@ -168,7 +177,7 @@ class PPOCRRecognizer:
         among those characters and the blank, so a digit strip can no longer read as "/", "C" or "の"."""
         out: dict[str, Reading] = {}
         for line in lines:
-            pieces = [(key, *self._framed(crop)) for key, crop in line.items() if crop.size]
+            pieces = [(key, *self._framed(crop, (charsets or {}).get(key, ""))) for key, crop in line.items() if crop.size]
             out.update({key: Reading("", 0.0, self.name) for key, crop in line.items() if not crop.size})
             if pieces:
                 out.update(self._read_line(pieces, charsets or {}))

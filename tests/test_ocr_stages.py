@@ -244,6 +244,25 @@ def test_recognizer_input_is_narrowed_to_the_writing() -> None:
     assert trim_to_ink(empty).shape == empty.shape
 
 
+def test_writing_small_in_a_tall_box_keeps_a_margin_of_its_own_height() -> None:
+    """A name written 30 px high in a 128 px box: the recognizer's crop keeps 0.3 × the writing's height of paper
+    around it (with the box's height it kept 38 px a side and the name shrank to 14 px once scaled to 48); a strip
+    of digit boxes keeps the margin its second reading was tuned with (0.3 × the strip's height)."""
+    from ocr import engines
+    from ocr.engines import ink_frame
+
+    box = np.full((128, 352), 255, dtype=np.uint8)
+    box[40:70, 20:90] = 0  # the writing, 30 px high
+    y0, y1, _, _ = ink_frame(box, margin_of_writing=True)
+    assert (y0, y1) == (40 - 9, 70 + 9)
+    y0, y1, _, _ = ink_frame(box)
+    assert (y0, y1) == (40 - 38, 70 + 38)
+    pp = engines.ppocr()
+    text_scale = pp._framed(box)[2]
+    strip_scale = pp._framed(box, "0123456789")[2]
+    assert text_scale == pytest.approx(1.0, rel=0.01) and strip_scale == pytest.approx(48 / 106, rel=0.01)
+
+
 def test_a_faint_circle_is_proposed_but_never_auto_accepted() -> None:
     """A circle broken into dots (thin pen, bitonal scan) still stands out against the unmarked option: its
     option is proposed for the reviewer, with a message, and not auto-accepted; with no ink left, nothing."""
