@@ -63,7 +63,7 @@ class Reading:
     confidence: float
     engine: str
     chars: tuple[tuple[str, float], ...] = ()  # each character read with its probability, where the engine says
-    # Where the engine says, for a crop read with a small closed character set (digits): each output step's centre
+    # Where the engine says, for a crop read with a digits-only character set: each output step's centre
     # in the crop's own pixel columns and the probability of each character of that set (in its order). A reader
     # that knows where each character must be (digit boxes) decodes them box by box instead of trusting the
     # greedy decoding's count (which drops a digit now and then: see ocr.fields.second_by_box).
@@ -105,12 +105,9 @@ def ink_frame(
     return y0, y1, x0, x1
 
 
-def trim_to_ink(image: Gray, dark: int = 150, margin: float = 0.3) -> Gray:
-    """The crop narrowed to its written part (`ink_frame`). The recognizer scales a crop to 48 px high and its
-    cost grows with the width that results: a 90 mm box holding 30 mm of writing costs three times what the
-    writing needs."""
-    y0, y1, x0, x1 = ink_frame(image, dark, margin)
-    return image[y0:y1, x0:x1]
+def digits_only(charset: str) -> bool:
+    """A closed character set of digits alone (a strip of digit boxes, a digit string)."""
+    return bool(charset) and all(unicodedata.normalize("NFKC", ch).isdigit() for ch in charset)
 
 
 class PPOCRRecognizer:
@@ -147,16 +144,13 @@ class PPOCRRecognizer:
             self._outputs.setdefault(unicodedata.normalize("NFKC", ch), []).append(i)
         self.min_width = min_width
 
-    def scaled(self, image: Gray) -> npt.NDArray[np.float32]:
-        """The crop narrowed to its writing, 48 px high, width by aspect ratio, values in [-1, 1]."""
-        return self._framed(image)[0]
-
     def _framed(self, image: Gray, charset: str = "") -> tuple[npt.NDArray[np.float32], int, float]:
-        """`scaled`, with where it came from: the first column kept by the trim and the horizontal scale. Writing
-        keeps a margin of 0.3 × its own height; a strip of digit boxes (a digits-only character set) 0.3 × the
-        strip's height, as the digit fields' second reading was measured and tuned (sessions 5–10)."""
-        digits_only = bool(charset) and all(unicodedata.normalize("NFKC", ch).isdigit() for ch in charset)
-        y0, y1, x0, x1 = ink_frame(image, margin_of_writing=not digits_only)
+        """The crop narrowed to its writing (`ink_frame`: the network's cost grows with the width it is given — a
+        90 mm box holding 30 mm of writing costs three times what the writing needs), 48 px high, width by aspect
+        ratio, values in [-1, 1]; with where it came from: the first column kept and the horizontal scale. Writing
+        keeps a margin of 0.3 × its own height; a crop read as digits only (a strip of digit boxes) 0.3 × the crop's
+        height, as the digit fields' second reading was measured and tuned (sessions 5–10)."""
+        y0, y1, x0, x1 = ink_frame(image, margin_of_writing=not digits_only(charset))
         image = image[y0:y1, x0:x1]
         h, w = image.shape
         width = max(8, int(np.ceil(self.HEIGHT * w / h)))
@@ -219,7 +213,7 @@ class PPOCRRecognizer:
             steps: tuple[tuple[float, tuple[float, ...]], ...] = ()
             if charset:
                 p = np.where(self._allowed(charset)[None, :], p, 0.0)
-                if len(charset) <= SMALL_CHARSET:
+                if digits_only(charset):  # steps in the charset's order: what a digit-box reader needs
                     trimmed, scale = frames[key]
                     at = trimmed + (centre[inside] - start) / scale  # the step's centre in the crop's own columns
                     each = np.stack(
@@ -234,9 +228,6 @@ class PPOCRRecognizer:
             text = "".join(ch for ch, _ in chars).strip()
             out[key] = Reading(text, float(score[keep].mean()) if text else 0.0, self.name, chars, steps)
         return out
-
-
-SMALL_CHARSET = 16  # crops read with at most this many characters keep their per-step probabilities (digits)
 
 
 class TesseractLine:

@@ -177,8 +177,9 @@ def _strip_spans(cells: list[Gray]) -> list[tuple[float, float]]:
     return spans
 
 
-# A box the second reader read nothing in: no step puts this much on any digit (measured: a digit read gets ≥ 0.5 at
-# its step; a box's blank steps stay under 0.01).
+# A box the second reader read nothing in: no step puts this much on any digit. On the strips inspected, a box it
+# read nothing in stayed under 0.01 at every step and a digit it did read reached 0.13–1.0 (the weak ones thin 1s);
+# a box under the floor is read again alone (`_second_reading`), so the floor only chooses which boxes pay for that.
 SECOND_BOX_FLOOR = 0.2
 
 

@@ -232,16 +232,17 @@ def test_separator_sheet_is_found_in_any_orientation() -> None:
 def test_recognizer_input_is_narrowed_to_the_writing() -> None:
     """A wide box with a short word: the recognizer gets the word and its margin, not the empty paper (its cost
     grows with width). Lone specks of scanner noise do not keep the margins open; a faint-free box stays whole."""
-    from ocr.engines import trim_to_ink
+    from ocr.engines import ink_frame
 
     box = np.full((60, 720), 255, dtype=np.uint8)
     box[20:40, 300:400] = 0  # the writing
     box[5, 10] = box[50, 700] = 0  # two specks
-    trimmed = trim_to_ink(box)
+    y0, y1, x0, x1 = ink_frame(box)
+    trimmed = box[y0:y1, x0:x1]
     assert trimmed.shape[1] == 100 + 2 * 18 and trimmed.shape[0] == 20 + 2 * 18
     assert (trimmed < 150).sum() == (box[20:40, 300:400] < 150).sum()  # no ink lost
     empty = np.full((60, 720), 255, dtype=np.uint8)
-    assert trim_to_ink(empty).shape == empty.shape
+    assert ink_frame(empty) == (0, 60, 0, 720)
 
 
 def test_writing_small_in_a_tall_box_keeps_a_margin_of_its_own_height() -> None:
