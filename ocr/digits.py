@@ -185,9 +185,14 @@ def classifier() -> DigitClassifier:
 
 
 def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
-    """A field image holding a string of hand-written digits (in boxes or not) → one crop per digit, left to right.
-    Box borders (long straight lines) are dropped first; ink is grouped into characters by connected components
-    that overlap in x; components too small to be a digit are dust."""
+    """A field image holding a string of hand-written digits (in boxes or not) → one crop per digit, left to right."""
+    return [crop for crop, _ in split_string_at(image, min_height_share)]
+
+
+def split_string_at(image: Gray, min_height_share: float = 0.25) -> list[tuple[Gray, tuple[float, float]]]:
+    """`split_string` with each digit's columns in the image, widened to halfway to its neighbours (the whole
+    image's width shared among the digits). Box borders (long straight lines) are dropped first; ink is grouped
+    into characters by connected components that overlap in x; components too small to be a digit are dust."""
     v = ink_map(image)
     h, w = v.shape
     mask = (v > 0.3).astype(np.uint8)
@@ -214,9 +219,10 @@ def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
                 groups[-1] = [min(g[0], x), min(g[1], y), max(g[2], x + cw), max(g[3], y + ch)]
                 continue
         groups.append([x, y, x + cw, y + ch])
+    cleaned = np.asarray(255 - np.clip(v * 255, 0, 255), dtype=np.uint8)  # the ink without the lines
+    edges = [-np.inf] + [(a[2] + b[0]) / 2 for a, b in zip(groups, groups[1:], strict=False)] + [np.inf]
     crops = []
-    for x0, y0, x1, y1 in groups:
+    for i, (x0, y0, x1, y1) in enumerate(groups):
         pad = max(3, (y1 - y0) // 5)
-        cleaned = np.asarray(255 - np.clip(v * 255, 0, 255), dtype=np.uint8)  # the ink without the lines
-        crops.append(cleaned[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad])
+        crops.append((cleaned[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad], (edges[i], edges[i + 1])))
     return crops

@@ -36,17 +36,17 @@ def read_digit_string(img: np.ndarray) -> dict[str, Any]:
     of digits, each position is fused as on the form (ocr.fields); otherwise the reader that is surer of its
     count wins, and the reading is marked doubtful."""
     from ocr import engines
-    from ocr.digits import classifier, split_string
-    from ocr.fields import fuse
+    from ocr.digits import classifier, split_string_at
+    from ocr.fields import box_scores, fuse
 
     e = engines.default_engines()
-    pieces = split_string(img)
-    boxes = classifier().classify(pieces) if pieces else []
+    cut = split_string_at(img)
+    boxes = classifier().classify([piece for piece, _ in cut]) if cut else []
     second = e.text.recognize(img, charset="0123456789")
     chars = [(ch, p) for ch, p in second.chars if ch.isdigit()]
     theirs = "".join(ch for ch, _ in chars)
     if boxes and len(boxes) == len(chars):
-        probs = fuse(boxes, chars)
+        probs = fuse(boxes, chars, box_scores(second, [span for _, span in cut]))
         text = "".join(str(int(i)) for i in probs.argmax(axis=1))
         return {"text": text, "confidence": round(float(np.prod(probs.max(axis=1))), 4), "engine": "digit-cnn+ppocr"}
     mine = "".join(b.digit for b in boxes)

@@ -442,6 +442,24 @@ def test_the_second_reader_is_decoded_box_by_box_where_its_greedy_count_is_off()
     assert second_by_box(greedy, spans) is None
 
 
+def test_a_second_reader_that_split_its_vote_is_not_counted_as_a_firm_vote() -> None:
+    """The classifier 99.3% sure of a 9 (0.6% a 4); the second reader also read 9, but only at 0.5 with 0.45 on
+    the 4 in the same box: the two together must stay short of the 0.999 a digit field needs, while the same 0.5
+    with the rest on no other digit (a faint stroke) still confirms. Without its probabilities (an engine with no
+    steps) the second reader's one digit is what counts."""
+    from ocr.digits import BoxReading
+    from ocr.fields import DIGIT_AUTO, fuse
+
+    dist = tuple(0.993 if d == 9 else 0.006 if d == 4 else 0.001 / 8 for d in range(10))
+    nine = [BoxReading("9", 0.993, "", dist)]
+    split = [np.array([0.45 if d == 4 else 0.5 if d == 9 else 0.0 for d in range(10)])]
+    alone = [np.array([0.5 if d == 9 else 0.0 for d in range(10)])]
+    assert fuse(nine, [("9", 0.5)], split)[0, 9] < DIGIT_AUTO
+    assert fuse(nine, [("9", 0.5)], alone)[0, 9] >= DIGIT_AUTO
+    assert fuse(nine, [("9", 0.5)])[0, 9] >= DIGIT_AUTO  # the one-digit likelihood: 0.725 against 0.03
+    assert fuse(nine, [("9", 0.5), ("1", 0.9)], split)[0, 9] == pytest.approx(0.993)  # another count: classifier alone
+
+
 def test_the_text_recognizers_steps_are_placed_in_the_crops_own_columns() -> None:
     """PP-OCR's per-step probabilities of a digit crop carry each step's column in the crop as given (before the
     recognizer trims and scales it), so a digit's best step lies inside the box it was written in — with another
