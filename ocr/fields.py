@@ -637,7 +637,11 @@ def read_fields(
     _cross_checks(out)
     page_paper = float(np.percentile(img[::4, ::4], 90)) if img.size else 255.0
     for f in template.fields:
-        problem = illegible(img, f.region(), page_paper)
+        # The field as a whole, then each box a mark is read from: a stain blackening one box of a pair leaves the
+        # field's band as a whole mostly white, and the box then holds no ink darker than its (black) paper.
+        problem = next(
+            (p for p in (illegible(img, where, page_paper) for where in [f.region(), *f.marks()]) if p is not None), None
+        )
         if problem is not None:
             out[f.name].messages.append(problem)
             out[f.name].auto_ok = False

@@ -39,6 +39,10 @@ class FieldSpec(BaseModel):
     vocabulary: list[str] = []  # closed set of values (e.g. 続柄); a value outside it is never auto-accepted
     critical: bool = False
 
+    def marks(self) -> list[Box]:
+        """The boxes a mark is read from (a checkbox pair's two, a choice's options)."""
+        return [b for b in (self.box_yes, self.box_no) if b is not None] + [o.box for o in self.options]
+
     def region(self) -> Box:
         """The whole area the field occupies (for crops shown to reviewers)."""
         boxes: list[Box] = [b for b in (self.box, self.box_yes, self.box_no) if b is not None]

@@ -201,3 +201,34 @@ def test_real_handwriting_sample_stays_above_floor() -> None:
         assert m["by_kind"][kind]["exact"] >= 0.9, (kind, m["by_kind"][kind])
     assert m["alignment"]["stopped_with_auto_accepted"] == 0
     assert m["forms_no_correction"] >= 0.3  # 14 pages with wide damage: a regression floor, not the target
+
+
+def test_a_stain_that_blackens_one_box_of_a_pair_stops_the_answer() -> None:
+    """Both boxes of a health question marked, and a stain turned black by a bitonal scanner over one of them: that
+    box's own paper is black, so its mark no longer shows, and the pair read as the other answer alone —
+    auto-accepted, while the band around the whole pair stayed mostly white (seen on a wide-damage page). Each box
+    a mark is read from is checked on its own."""
+    from ocr.fields import read_fields
+    from ocr.register import PX_PER_MM
+
+    img, _ = _page(0)
+    reg = register(img, T)
+    assert reg.ok and reg.trusted
+    ctx = ReadContext(today=date(2026, 11, 20))
+    first = read_fields(reg.image, T, ctx)
+    q = next(f for f in T.fields if f.kind == "checkbox_pair" and first[f.name].value in ("yes", "no"))
+    assert q.box_yes is not None and q.box_no is not None
+    marked, other = (q.box_yes, q.box_no) if first[q.name].value == "yes" else (q.box_no, q.box_yes)
+
+    def px(x: float) -> int:
+        return int(x * PX_PER_MM)
+
+    both = reg.image.copy()
+    x, y, w, h = other
+    cv2.line(both, (px(x + 0.8), px(y + 0.8)), (px(x + w - 0.8), px(y + h - 0.8)), 0, 3)  # the second answer's X
+    cv2.line(both, (px(x + w - 0.8), px(y + 0.8)), (px(x + 0.8), px(y + h - 0.8)), 0, 3)
+    assert read_fields(both, T, ctx)[q.name].value == "both"
+    x, y, w, h = marked
+    cv2.circle(both, (px(x + w / 2), px(y + h / 2)), px(8), 0, -1)  # the first answer's box and its paper
+    after = read_fields(both, T, ctx)[q.name]
+    assert not after.auto_ok and "field.too_dark" in [m.code for m in after.messages], (after.value, after.messages)
