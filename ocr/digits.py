@@ -184,14 +184,10 @@ def classifier() -> DigitClassifier:
     return DigitClassifier()
 
 
-def split_string(image: Gray, min_height_share: float = 0.25) -> list[Gray]:
-    """A field image holding a string of hand-written digits (in boxes or not) → one crop per digit, left to right."""
-    return [crop for crop, _ in split_string_at(image, min_height_share)]
-
-
 def split_string_at(image: Gray, min_height_share: float = 0.25) -> list[tuple[Gray, tuple[float, float]]]:
-    """`split_string` with each digit's columns in the image, widened to halfway to its neighbours (the whole
-    image's width shared among the digits). Box borders (long straight lines) are dropped first; ink is grouped
+    """A field image holding a string of hand-written digits (in boxes or not) → one crop per digit, left to right,
+    each with its columns in the image, widened to halfway to its neighbours (the whole image's width shared among
+    the digits). Box borders (long straight lines) are dropped first; ink is grouped
     into characters by connected components that overlap in x; components too small to be a digit are dust."""
     v = ink_map(image)
     h, w = v.shape

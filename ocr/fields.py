@@ -204,13 +204,12 @@ def second_by_box(reading: Reading, spans: list[tuple[float, float]]) -> list[tu
     read again alone (`_second_reading`): dates auto-accepted 166 → 178 of 279 there, 210 → 212 of 278 on the
     clean tuning corpus (seed 521), dates exact 268 → 270, no more wrong values auto-accepted."""
     scores = box_scores(reading, spans)
-    if scores is None:
-        return None
-    out: list[tuple[str, float] | None] = []
-    for best in scores:
-        d = int(best.argmax())
-        out.append((DIGITS[d], float(best[d])) if best[d] >= SECOND_BOX_FLOOR else None)
-    return out
+    return None if scores is None else [_box_digit(best) for best in scores]
+
+
+def _box_digit(best: npt.NDArray[np.float64]) -> tuple[str, float] | None:
+    d = int(best.argmax())
+    return (DIGITS[d], float(best[d])) if best[d] >= SECOND_BOX_FLOOR else None
 
 
 SecondReading = tuple[list[tuple[str, float]], list[npt.NDArray[np.float64]] | None, dict[str, object]]
@@ -226,9 +225,9 @@ def _second_reading(cells: list[Gray], second: Reading, e: Engines) -> SecondRea
     scores = box_scores(second, spans)
     if len(greedy) == len(cells):
         return greedy, scores, {}
-    by_box = second_by_box(second, spans)
-    if by_box is None or scores is None:
+    if scores is None:
         return greedy, None, {}
+    by_box = [_box_digit(best) for best in scores]
     for i, got in enumerate(by_box):
         if got is None:
             margin = np.asarray(cv2.copyMakeBorder(cells[i], 10, 10, 30, 30, cv2.BORDER_CONSTANT, value=255), np.uint8)

