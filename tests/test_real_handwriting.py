@@ -232,3 +232,36 @@ def test_a_stain_that_blackens_one_box_of_a_pair_stops_the_answer() -> None:
     cv2.circle(both, (px(x + w / 2), px(y + h / 2)), px(8), 0, -1)  # the first answer's box and its paper
     after = read_fields(both, T, ctx)[q.name]
     assert not after.auto_ok and "field.too_dark" in [m.code for m in after.messages], (after.value, after.messages)
+
+
+def _string_image(text: str, cut: int) -> np.ndarray:  # type: ignore[type-arg]
+    """Real hand-written digits (the corpus pool, never trained on) in a free line, with a gap through the middle
+    of digit `cut`, as a light bitonal threshold breaks a stroke: that digit is two pieces of ink."""
+    from tools.synth.real_digits import digit_alpha, digits_from, paste_ink
+
+    rng, source, k, step = random.Random(1), digits_from("corpus"), 8.0, 7.0
+    c = np.full((int(14 * k), int((len(text) * step + 6) * k)), 235.0, dtype=np.float32)
+    for i, ch in enumerate(text):
+        paste_ink(
+            c, digit_alpha(source.draw(rng, int(ch)), rng, k, 7.0, max_width_mm=5.5), (3 + step * (i + 0.5)) * k, 7 * k, 40.0
+        )
+    x = int((3 + step * (cut + 0.5)) * k)
+    c[:, x - 1 : x + 2] = 235.0
+    return c.astype(np.uint8)
+
+
+def test_a_digit_broken_in_two_is_read_as_one_digit() -> None:
+    """`intake ocr-field --kind digits`: the pieces of ink are grouped into digits by how well each grouping reads
+    (`ocr.digits.segmentations`), not one digit per piece. Reading one digit per piece, 9 of these 16 strings came
+    out wrong (a digit too many, a piece read as a digit: 3806 → 38706)."""
+    from ocr.digits import split_string_at
+    from ocr.field_image import read_digit_string
+
+    right = broken = 0
+    for text in ("4527", "3806", "7203", "2958"):
+        for cut in range(len(text)):
+            img = _string_image(text, cut)
+            broken += len(split_string_at(img)) > len(text)
+            right += read_digit_string(img)["text"] == text
+    assert broken >= 14, broken  # the gap did break the digits into two pieces of ink
+    assert right >= 15, right
