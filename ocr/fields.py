@@ -45,6 +45,9 @@ DIGITS = "0123456789"
 DIGIT_AUTO = 0.999
 DIGIT_BOX_AUTO = 0.99
 TEXT_INK = 0.004  # below this share of dark pixels a text box is empty
+# "Dark" for a text box: this many grey levels under the paper around it, not a fixed grey level — a form scanned
+# far too light (its black at grey ~170) read every written name as empty (fixed level 140).
+TEXT_CONTRAST = 45
 
 
 @dataclass
@@ -503,7 +506,7 @@ def read_lot(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Rea
 def read_text(img: Gray, f: FieldSpec, ctx: ReadContext, e: Engines, reading: Reading | None = None) -> FieldReading:
     assert f.box is not None
     crop = crop_mm(img, f.box, 1.0)
-    if ink(crop) < TEXT_INK:
+    if local_ink(img, f.box, 1.0, TEXT_CONTRAST) < TEXT_INK:
         return FieldReading(f.name, f.kind, "", 1.0, "ink", {}, [msg("field.empty")], auto_ok=False)
     reading = reading or e.text.recognize(crop, charset=_vocabulary_chars(f))
     r = FieldReading(
@@ -551,8 +554,9 @@ def _box_crop(img: Gray, f: FieldSpec) -> Gray | None:
 
 
 def _inked_box_crop(img: Gray, f: FieldSpec) -> Gray | None:
-    crop = _box_crop(img, f)
-    return crop if crop is not None and ink(crop) >= TEXT_INK else None
+    if f.box is None:
+        return None
+    return crop_mm(img, f.box, 1.0) if local_ink(img, f.box, 1.0, TEXT_CONTRAST) >= TEXT_INK else None
 
 
 LOT_CHARS = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-.: "  # the sticker's "Lot AB1234"

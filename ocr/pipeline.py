@@ -11,7 +11,7 @@ from ocr.fields import ReadContext, read_fields, read_printed_resident, recognit
 from ocr.identity import read_identity
 from ocr.register import register
 from ocr.template import Template
-from ocr.triage import is_blank, is_separator
+from ocr.triage import faint_ink, is_blank, is_separator
 from ocr.types import Gray, PageResult, msg
 
 ContextFor = Callable[[FormIdentity | None], ReadContext]
@@ -36,11 +36,14 @@ def process_page(
         timings[name] = round((now - t0) * 1000, 1)
         t0 = now
 
-    if is_blank(img):
+    blank = is_blank(img)
+    if blank and not faint_ink(img):
         lap("triage")
         return PageResult("blank", review_reasons=[], timings_ms=timings)
     reg = register(img, template)
     lap("register")
+    if blank and not reg.ok:  # faint marks on a page that is no form: a stain, a dark bitonal threshold
+        return PageResult("blank", review_reasons=[], timings_ms=timings)
     identity, source, problem = read_identity(reg.image, img, template)
     lap("identity")
     if not reg.ok and identity is None and is_separator(img):

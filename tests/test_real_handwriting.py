@@ -18,6 +18,7 @@ from ocr.fields import READERS, ReadContext, candidates, recognition_charsets
 from ocr.pipeline import process_page
 from ocr.register import register
 from ocr.template import load_template
+from ocr.triage import faint_ink, is_blank
 from tests.support.env import SAMPLE
 from tools.evaluate import evaluate
 from tools.synth.real_digits import pool
@@ -265,3 +266,26 @@ def test_a_digit_broken_in_two_is_read_as_one_digit() -> None:
             right += read_digit_string(img)["text"] == text
     assert broken >= 14, broken  # the gap did break the digits into two pieces of ink
     assert right >= 15, right
+
+
+def test_a_form_scanned_far_too_light_is_read_not_skipped_as_blank() -> None:
+    """A scanner set too light (or a pencil): black at grey ~170, nothing darker than the fixed blank threshold.
+    Such a page was triaged blank and skipped — the form never reached anyone; its written names read empty."""
+    img, truth = _page(0)
+    pale = np.clip(255 - (255 - img.astype(np.float32)) * 0.35, 0, 255).astype(np.uint8)
+    assert is_blank(pale)  # the fixed threshold alone calls it blank: the case this test is about
+    r = process_page(pale, T, lambda identity: ReadContext())
+    assert r.page_kind == "form" and r.registration is not None and r.registration.trusted
+    texts = [f.name for f in T.fields if f.kind == "text" and truth["fields"].get(f.name)]
+    assert texts and all(r.fields[n].value for n in texts), {n: r.fields[n].value for n in texts}
+    assert r.fields["vaccination_date"].value == truth["fields"]["vaccination_date"]
+
+
+def test_a_blank_page_with_only_faint_marks_stays_blank() -> None:
+    """Faint ink alone does not make a page a form: a blank sheet with a stain is registered first, and skipped
+    as blank when it is no form."""
+    page = np.full((2339, 1654), 235, dtype=np.uint8)
+    cv2.ellipse(page, (800, 1200), (300, 200), 20, 0, 360, 185, -1)  # a damp stain, 50 levels under the paper
+    page = np.asarray(cv2.GaussianBlur(page, (0, 0), 3), dtype=np.uint8)
+    assert is_blank(page) and faint_ink(page)  # its edge is faint ink: the page goes on to registration
+    assert process_page(page, T, lambda identity: ReadContext()).page_kind == "blank"
