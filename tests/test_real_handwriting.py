@@ -289,3 +289,14 @@ def test_a_blank_page_with_only_faint_marks_stays_blank() -> None:
     page = np.asarray(cv2.GaussianBlur(page, (0, 0), 3), dtype=np.uint8)
     assert is_blank(page) and faint_ink(page)  # its edge is faint ink: the page goes on to registration
     assert process_page(page, T, lambda identity: ReadContext()).page_kind == "blank"
+
+
+def test_damage_the_family_never_drew_sends_nothing_wrong_through() -> None:
+    """`python -m tools.dev stress`: pages lightened far too much, and with a feeder's streaks, are read as forms
+    (not skipped) and nothing wrong is auto-accepted."""
+    from tools.stress import stress
+
+    m = stress(REAL, ["pale", "streak"], n=2, workers=1)
+    for damage in ("pale", "streak"):
+        assert m[damage]["pages"] == 2 and m[damage]["read_as_form"] == 2, m[damage]
+        assert m[damage].get("crashed", 0) == 0 and m[damage].get("wrong", 0) == 0, m[damage]

@@ -6,6 +6,7 @@ training. Run from a checkout with the dev extras:
     python -m tools.dev bench-queue corpus/ | bench-ledger | bench-match | bench-ui
     python -m tools.dev train digits --seed 1
     python -m tools.dev eval-digit-strings --n 300
+    python -m tools.dev stress corpus/ --damage pale,streak,dither
 
 The product's command is `intake` (intake/cli/); nothing here ships in its wheel."""
 
@@ -202,6 +203,24 @@ def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> N
     typer.echo(
         f"{m['strings']} strings ({source}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
     )
+
+
+@app.command()
+def stress(
+    corpus: Path,
+    damage: Annotated[str, typer.Option(help="comma-separated, or 'all'")] = "all",
+    n: Annotated[int, typer.Option(help="form pages of the corpus, each damaged once per damage")] = 40,
+) -> None:
+    """Damage the corpus family never drew, on a corpus's form pages: wrong values auto-accepted, crashes, pages lost.
+    Example: python -m tools.dev stress /tmp/clean --damage pale,streak --n 40"""
+    from tools.stress import DAMAGE, print_stress
+    from tools.stress import stress as run
+
+    chosen = list(DAMAGE) if damage == "all" else [d.strip() for d in damage.split(",") if d.strip()]
+    unknown = [d for d in chosen if d not in DAMAGE]
+    if unknown:
+        raise BadInput("value.choice", what="--damage", value=",".join(unknown), choices=", ".join(DAMAGE))
+    print_stress(run(corpus, chosen, n))
 
 
 def main() -> None:

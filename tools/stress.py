@@ -1,0 +1,182 @@
+"""`python -m tools.dev stress`: damage the corpus family never drew (`tools.synth.scan.degrade_wide`), applied to
+the form pages of an existing corpus, through the same evaluation as `eval` — the question is never "how good" but
+"does anything wrong get auto-accepted, does any page crash or vanish". Found with it (session 12): a form
+scanned far too light was triaged blank and skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from tools.evaluate import _lots, _one, _vaccine_doses
+
+Page = npt.NDArray[np.float32]
+
+
+def _pale(a: Page, rng: random.Random) -> Page:  # a scanner set far too light, a pencil: black at grey ~165
+    return 255 - (255 - a) * rng.uniform(0.3, 0.4)
+
+
+def _streak(a: Page, rng: random.Random) -> Page:  # dirt on a feeder's glass: thin dark lines down the whole sheet
+    w = a.shape[1]
+    for _ in range(rng.randint(1, 3)):
+        x = rng.randint(int(0.1 * w), int(0.9 * w))
+        a[:, x : x + rng.randint(1, 3)] *= rng.uniform(0.2, 0.6)
+    return a
+
+
+def _strike(a: Page, rng: random.Random) -> Page:  # a pen line drawn across the sheet by accident
+    h, w = a.shape
+    for _ in range(2):
+        y = rng.randint(int(0.3 * h), int(0.9 * h))
+        cv2.line(a, (0, y), (w, y + rng.randint(-80, 80)), rng.uniform(20, 90), rng.randint(2, 4))
+    return a
+
+
+def _motion(a: Page, rng: random.Random) -> Page:  # the sheet slipping in the feeder
+    n = rng.randint(5, 9)
+    return np.asarray(cv2.filter2D(a, -1, np.full((1, n), 1 / n, np.float32)), dtype=np.float32)
+
+
+def _resample(factor: float) -> Callable[[Page, random.Random], Page]:  # 100 dpi, 400–600 dpi
+    def run(a: Page, rng: random.Random) -> Page:
+        how = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+        return np.asarray(cv2.resize(a, None, fx=factor, fy=factor, interpolation=how), dtype=np.float32)
+
+    return run
+
+
+def _skew(a: Page, rng: random.Random) -> Page:  # 8–11°: more than the family's 3°
+    h, w = a.shape
+    pad = int(0.1 * w)
+    a = cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    ph, pw = a.shape
+    turn = cv2.getRotationMatrix2D((pw / 2, ph / 2), rng.choice([-1, 1]) * rng.uniform(8, 11), 1.0)
+    return np.asarray(cv2.warpAffine(a, turn, (pw, ph), borderValue=255), dtype=np.float32)
+
+
+def _grey_paper(a: Page, rng: random.Random) -> Page:  # recycled paper: the whole sheet ~40% darker
+    return a * rng.uniform(0.58, 0.66)
+
+
+def _black_border(a: Page, rng: random.Random) -> Page:  # the lid left open: black all round the sheet
+    pad = int(0.05 * a.shape[1])
+    return np.asarray(cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0), dtype=np.float32)
+
+
+def _shift(a: Page, rng: random.Random) -> Page:  # a sheet off the glass: its right 8% not scanned
+    return a[:, : int(a.shape[1] * 0.92)]
+
+
+def _dither(a: Page, rng: random.Random) -> Page:  # a bitonal scan by error diffusion, not a threshold
+    img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert("1")
+    return np.asarray(img.convert("L"), dtype=np.float32)
+
+
+def _salt_pepper(a: Page, rng: random.Random) -> Page:
+    m = np.random.default_rng(rng.randrange(2**31)).random(a.shape)
+    a[m < 0.01], a[m > 0.99] = 0, 255
+    return a
+
+
+def _jpeg10(a: Page, rng: random.Random) -> Page:
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=10)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"), dtype=np.float32)
+
+
+DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
+    "pale": _pale,
+    "streak": _streak,
+    "strike": _strike,
+    "motion": _motion,
+    "dpi100": _resample(0.5),
+    "dpi600": _resample(3.0),
+    "skew10": _skew,
+    "grey_paper": _grey_paper,
+    "black_border": _black_border,
+    "shift": _shift,
+    "dither": _dither,
+    "salt_pepper": _salt_pepper,
+    "jpeg10": _jpeg10,
+}
+
+
+def _damaged(job: tuple[str, str, int, dict[str, Any], dict[str, str], dict[str, float]]) -> tuple[str, dict[str, Any]]:
+    damage, path, seed, truth, lots, doses = job
+    a = np.asarray(Image.open(path).convert("L"), dtype=np.float32)
+    page = np.clip(DAMAGE[damage](a, random.Random(seed)), 0, 255).astype(np.uint8)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "page.png"
+        Image.fromarray(page).save(out)
+        try:
+            return damage, _one((str(out), truth, lots, doses, "2026-11-20", True))
+        except Exception as exc:  # a crash is a finding, counted and named, not the end of the run
+            return damage, {"crash": f"{type(exc).__name__}: {exc}"}
+
+
+def stress(corpus: Path, damages: list[str], n: int = 40, workers: int = 2) -> dict[str, dict[str, Any]]:
+    """Each damage on the first `n` form pages of `corpus`: pages registered and trusted, crashes, fields exact,
+    auto-accepted, and auto-accepted but wrong (with what was read)."""
+    from tools.synth.scan import page_images
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    forms = []
+    for p in page_images(corpus):
+        truth = json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))
+        if truth["kind"] == "form":
+            forms.append((p, truth))
+    forms = forms[:n]
+    lots, doses = _lots(corpus), _vaccine_doses()
+    jobs = [(d, str(p), i, t, lots, doses) for d in damages for i, (p, t) in enumerate(forms)]
+    truths = [t for _ in damages for _, t in forms]
+    out: dict[str, dict[str, Any]] = {d: defaultdict(int) for d in damages}
+    wrong: dict[str, list[tuple[str, str, str]]] = {d: [] for d in damages}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for (damage, r), truth in zip(pool.map(_damaged, jobs, chunksize=2), truths, strict=True):
+            m = out[damage]
+            m["pages"] += 1
+            if "crash" in r:
+                m["crashed"] += 1
+                continue
+            m["registered"] += r["registered"]
+            m["trusted"] += r["trusted"]
+            m["read_as_form"] += r["kind"] == "form"
+            for name, value in truth["fields"].items():
+                got = r["fields"].get(name)
+                m["fields"] += 1
+                right = got is not None and got["value"] == value
+                m["exact"] += right
+                if got is not None and got["auto_ok"]:
+                    m["auto"] += 1
+                    if not right:
+                        m["wrong"] += 1
+                        wrong[damage].append((name, str(value), str(got["value"])))
+    return {d: {**out[d], "wrong_values": wrong[d]} for d in damages}
+
+
+def print_stress(m: dict[str, dict[str, Any]]) -> None:
+    for damage, s in m.items():
+        fields = max(1, s.get("fields", 0))
+        print(
+            f"{damage:13s} pages {s.get('pages', 0):3d}  read as form {s.get('read_as_form', 0):3d}"
+            f"  trusted {s.get('trusted', 0):3d}"
+            f"  crashed {s.get('crashed', 0)}  exact {100 * s.get('exact', 0) / fields:5.1f}%"
+            f"  auto {100 * s.get('auto', 0) / fields:5.1f}%  auto-accepted wrong {s.get('wrong', 0)} of {s.get('auto', 0)}"
+        )
+        for name, truth, read in s["wrong_values"]:
+            print(f"    {name}: {truth!r} read {read!r}")
