@@ -269,16 +269,21 @@ def test_a_digit_broken_in_two_is_read_as_one_digit() -> None:
 
 
 def test_a_form_scanned_far_too_light_is_read_not_skipped_as_blank() -> None:
-    """A scanner set too light (or a pencil): black at grey ~170, nothing darker than the fixed blank threshold.
-    Such a page was triaged blank and skipped — the form never reached anyone; its written names read empty."""
-    img, truth = _page(0)
-    pale = np.clip(255 - (255 - img.astype(np.float32)) * 0.35, 0, 255).astype(np.uint8)
-    assert is_blank(pale)  # the fixed threshold alone calls it blank: the case this test is about
-    r = process_page(pale, T, lambda identity: ReadContext())
-    assert r.page_kind == "form" and r.registration is not None and r.registration.trusted
-    texts = [f.name for f in T.fields if f.kind == "text" and truth["fields"].get(f.name)]
-    assert texts and all(r.fields[n].value for n in texts), {n: r.fields[n].value for n in texts}
-    assert r.fields["vaccination_date"].value == truth["fields"]["vaccination_date"]
+    """A scanner set too light (or a faded copy): black at grey ~175, nothing darker than the fixed blank threshold.
+    Such a page was triaged blank and skipped — the form never reached anyone; read, its names came out empty and
+    its marks and signatures, judged against grey levels of ordinary scans, half missing. Its contrast is restored
+    (ocr.contrast) and it reads as the ordinary scan does."""
+    for i in range(3):
+        img, truth = _page(i)
+        pale = np.clip(255 - (255 - img.astype(np.float32)) * 0.3, 0, 255).astype(np.uint8)
+        assert is_blank(pale)  # the fixed threshold alone calls it blank: the case this test is about
+        ordinary = process_page(img, T, lambda identity: ReadContext())
+        r = process_page(pale, T, lambda identity: ReadContext())
+        assert r.page_kind == "form" and r.registration is not None and r.registration.trusted
+        right = [n for n, v in truth["fields"].items() if n in r.fields and r.fields[n].value == v]
+        right_before = [n for n, v in truth["fields"].items() if n in ordinary.fields and ordinary.fields[n].value == v]
+        assert len(right) >= len(right_before), set(right_before) - set(right)
+        assert not [n for n, f in r.fields.items() if f.auto_ok and f.value != truth["fields"].get(n, f.value)]
 
 
 def test_a_blank_page_with_only_faint_marks_stays_blank() -> None:
