@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ocr import engines
 from ocr.codes import FormIdentity
-from ocr.contrast import restore_contrast
+from ocr.contrast import remove_specks, restore_contrast
 from ocr.fields import ReadContext, read_fields, read_printed_resident, recognition_charsets, recognition_lines
 from ocr.identity import read_identity
 from ocr.register import register
@@ -41,7 +41,7 @@ def process_page(
     if blank and not faint_ink(img):
         lap("triage")
         return PageResult("blank", review_reasons=[], timings_ms=timings)
-    img = restore_contrast(img)  # after triage: a stained blank sheet stretched would look inked
+    img = remove_specks(restore_contrast(img))  # after triage: a stained blank sheet stretched would look inked
     reg = register(img, template)
     lap("register")
     if blank and not reg.ok:  # faint marks on a page that is no form: a stain, a dark bitonal threshold
