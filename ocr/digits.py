@@ -191,7 +191,7 @@ Atom = tuple[int, int, int, int]  # x0, y0, x1, y1 of ink that overlaps in x: a 
 class StringInk:
     """A field image of hand-written digits with its rules and box borders removed: the ink (as a grey image) and
     its atoms, left to right — connected components grouped where they overlap in x. A digit broken by a light
-    threshold or written in two strokes may be two atoms; `segment` decides which atoms are one digit."""
+    threshold or written in two strokes may be two atoms; `segmentations` decides which atoms are one digit."""
 
     cleaned: Gray
     atoms: list[Atom]
@@ -243,14 +243,6 @@ def spans_of(ink: StringInk, groups: list[tuple[int, int]]) -> list[tuple[float,
     bounds = [(ink.atoms[i][0], max(a[2] for a in ink.atoms[i:j])) for i, j in groups]
     edges = [-np.inf] + [(a[1] + b[0]) / 2 for a, b in zip(bounds, bounds[1:], strict=False)] + [np.inf]
     return [(edges[k], edges[k + 1]) for k in range(len(groups))]
-
-
-def split_string_at(image: Gray, min_height_share: float = 0.25) -> list[tuple[Gray, tuple[float, float]]]:
-    """A field image holding a string of hand-written digits (in boxes or not) → one crop per atom, left to right,
-    each with its columns in the image (`spans_of`)."""
-    ink = string_ink(image, min_height_share)
-    groups = [(i, i + 1) for i in range(len(ink.atoms))]
-    return [(ink.crop(i, j), span) for (i, j), span in zip(groups, spans_of(ink, groups), strict=True)]
 
 
 @dataclass(frozen=True)

@@ -255,14 +255,14 @@ def test_a_digit_broken_in_two_is_read_as_one_digit() -> None:
     """`intake ocr-field --kind digits`: the pieces of ink are grouped into digits by how well each grouping reads
     (`ocr.digits.segmentations`), not one digit per piece. Reading one digit per piece, 9 of these 16 strings came
     out wrong (a digit too many, a piece read as a digit: 3806 → 38706)."""
-    from ocr.digits import split_string_at
+    from ocr.digits import string_ink
     from ocr.field_image import read_digit_string
 
     right = broken = 0
     for text in ("4527", "3806", "7203", "2958"):
         for cut in range(len(text)):
             img = _string_image(text, cut)
-            broken += len(split_string_at(img)) > len(text)
+            broken += len(string_ink(img).atoms) > len(text)
             right += read_digit_string(img)["text"] == text
     assert broken >= 14, broken  # the gap did break the digits into two pieces of ink
     assert right >= 15, right
