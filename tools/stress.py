@@ -99,6 +99,26 @@ def _jpeg10(a: Page, rng: random.Random) -> Page:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"), dtype=np.float32)
 
 
+def _show_through(a: Page, rng: random.Random) -> Page:  # thin paper: the back (another form, mirrored) shows through
+    back = a[:, ::-1]
+    return a - (255 - back) * rng.uniform(0.12, 0.25)
+
+
+def _covered(a: Page, rng: random.Random) -> Page:  # a sticky note or a label over part of the sheet
+    h, w = a.shape
+    x0, y0 = rng.randint(0, int(0.6 * w)), rng.randint(int(0.2 * h), int(0.8 * h))
+    a[y0 : y0 + int(rng.uniform(0.08, 0.15) * h), x0 : x0 + int(rng.uniform(0.25, 0.4) * w)] = rng.uniform(235, 255)
+    return a
+
+
+def _scribble(a: Page, rng: random.Random) -> Page:  # a child's pen strokes over the lower half
+    h, w = a.shape
+    pts = [(rng.randint(0, w), rng.randint(h // 2, h)) for _ in range(8)]
+    for p, q in zip(pts, pts[1:], strict=False):
+        cv2.line(a, p, q, rng.uniform(20, 80), rng.randint(2, 5))
+    return a
+
+
 DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "pale": _pale,
     "streak": _streak,
@@ -113,6 +133,9 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "dither": _dither,
     "salt_pepper": _salt_pepper,
     "jpeg10": _jpeg10,
+    "show_through": _show_through,
+    "covered": _covered,
+    "scribble": _scribble,
 }
 
 
