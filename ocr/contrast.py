@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ocr import levels
 from ocr.types import Gray
 
 # The printed black of a form (corner markers, rules, type: several percent of the sheet) is its darkest 0.5%. On
@@ -20,8 +21,8 @@ TARGET_BLACK = 20.0
 def restore_contrast(img: Gray) -> Gray:
     """Stretch a low-contrast page so its printed black is black again, its paper where it was."""
     sample = img[::4, ::4]  # a sixteenth of the pixels: the same levels, ~1 ms
-    black = float(np.percentile(sample, 0.5))
-    paper = float(np.percentile(sample, 90))
+    black = levels.percentile(sample, 0.5)
+    paper = levels.percentile(sample, 90)
     if black <= PALE_BLACK or paper - black < INK_CONTRAST:
         return img
     scale = (paper - TARGET_BLACK) / (paper - black)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ocr import engines
+from ocr import engines, levels
 from ocr.digits import BoxReading
 from ocr.engines import Engines, Reading
 from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot, parse_date
@@ -71,7 +71,7 @@ def paper_level(img: Gray, box: tuple[float, float, float, float], margin_mm: fl
     filled box does not become its own background). Shadows, yellowed paper and scanner gain move it."""
     x, y, w, h = box
     around = crop_mm(img, (x - margin_mm, y - margin_mm, w + 2 * margin_mm, h + 2 * margin_mm))
-    return float(np.percentile(around, 90)) if around.size else 255.0
+    return levels.percentile(around, 90) if around.size else 255.0
 
 
 def local_ink(img: Gray, box: tuple[float, float, float, float], inset_mm: float, contrast: float = 60) -> float:
@@ -114,10 +114,10 @@ def printed_frame_seen(img: Gray, box: tuple[float, float, float, float]) -> boo
     pairs): frames unseen on two light-threshold pages (both boxes alike) and one box of one pair."""
     x, y, w, h = box
     m, k = 1.0, PX_PER_MM
-    crop = crop_mm(img, (x - m, y - m, w + 2 * m, h + 2 * m)).astype(np.float32)
+    crop = crop_mm(img, (x - m, y - m, w + 2 * m, h + 2 * m))
     if crop.size == 0:
         return False
-    dark = crop < float(np.percentile(crop, 90)) - 60
+    dark = crop.astype(np.float32) < levels.percentile(crop, 90) - 60
     rows, cols = dark.shape
 
     def side(at: float, horizontal: bool) -> float:
@@ -574,9 +574,9 @@ def _stamp_crop(img: Gray, f: FieldSpec) -> Gray | None:
     if f.box is None or local_ink(img, f.box, 1.2, 35) <= PRESENT_INK:
         return None
     x, y, w, h = f.box
-    crop = crop_mm(img, (x, y, w, min(h, 9.5)), 0.5).astype(np.float32)
-    lo, hi = float(np.percentile(crop, 2)), float(np.percentile(crop, 90))
-    stretched: Gray = np.clip((crop - lo) * 255.0 / max(hi - lo, 1.0), 0, 255).astype(np.uint8)
+    crop = crop_mm(img, (x, y, w, min(h, 9.5)), 0.5)
+    lo, hi = levels.percentile(crop, 2), levels.percentile(crop, 90)
+    stretched: Gray = np.clip((crop.astype(np.float32) - lo) * 255.0 / max(hi - lo, 1.0), 0, 255).astype(np.uint8)
     return stretched
 
 
@@ -669,7 +669,7 @@ def read_fields(
     e = e or engines.default_engines()
     out = {f.name: READERS[f.kind].read(img, f, ctx, e, readings.get(f.name)) for f in template.fields}
     _cross_checks(out)
-    page_paper = float(np.percentile(img[::4, ::4], 90)) if img.size else 255.0
+    page_paper = levels.percentile(img[::4, ::4], 90) if img.size else 255.0
     for f in template.fields:
         # The field as a whole, then each box a mark is read from: a stain blackening one box of a pair leaves the
         # field's band as a whole mostly white, and the box then holds no ink darker than its (black) paper.
@@ -694,7 +694,7 @@ def illegible(img: Gray, region: tuple[float, float, float, float], page_paper: 
     around = crop_mm(img, (x - 2, y - 2, w + 4, h + 4))
     if around.size == 0:
         return None
-    if float(np.percentile(around, 90)) < DARK_PAPER * page_paper:
+    if levels.percentile(around, 90) < DARK_PAPER * page_paper:
         return msg("field.too_dark")
     dark = (around < 0.6 * page_paper).astype(np.uint8)
     opened = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))

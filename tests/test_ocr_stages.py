@@ -494,3 +494,21 @@ def test_every_vaccines_standard_amount_is_a_value_the_dose_field_can_hold() -> 
     with (ROOT / "intake" / "data" / "vaccines.csv").open(encoding="utf-8") as fh:
         amounts = {r["接種種類コード"]: float(r["接種量"]) for r in csv.DictReader(fh) if r["接種量"]}
     assert amounts and all(a in valid for a in amounts.values()), {k: a for k, a in amounts.items() if a not in valid}
+
+
+def test_the_fast_grey_level_percentile_is_numpys_to_the_last_bit() -> None:
+    """ocr.levels.percentile replaces np.percentile under every paper and ink threshold of a page; a value off by
+    even one interpolation step would move those thresholds. Crops of a real sample page and random ones, every
+    percentile the readers ask and others."""
+    from ocr.levels import percentile
+
+    page = np.asarray(Image.open(next(iter(sorted(SAMPLE.glob("**/*.png")) + sorted(SAMPLE.glob("**/*.jpg"))))).convert("L"))
+    rng = np.random.default_rng(13)
+    crops: list[np.ndarray] = [page, page[::4, ::4], page[:1, :1], page[100:107, 200:531]]
+    crops += [
+        rng.integers(lo, 256, int(rng.integers(1, 2000))).astype(np.uint8) for lo in (0, 180, 250, 255) for _ in range(50)
+    ]
+    for crop in crops:
+        for q in (0.0, 0.5, 2.0, 33.3, 50.0, 90.0, 99.0, 100.0):
+            assert percentile(crop, q) == float(np.percentile(crop, q)), (crop.shape, q)
+    assert percentile(np.array([0.5, 1.5], dtype=np.float32), 50) == 1.0  # anything not uint8: numpy's own
