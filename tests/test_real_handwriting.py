@@ -268,6 +268,27 @@ def test_a_digit_broken_in_two_is_read_as_one_digit() -> None:
     assert right >= 15, right
 
 
+def test_the_tops_and_bottoms_of_narrow_digit_boxes_are_not_left_over_the_digits() -> None:
+    """Box borders are removed before a digit string is cut and read. Only lines longer than 0.6 of the image's
+    height counted as borders, so the tops and bottoms of 7 mm boxes in a 14 mm image stayed: a bar over and under
+    every digit, in the crops the classifier read. A digit's own strokes (the bars of 7, 5, 4) stay."""
+    from ocr.digits import string_ink
+
+    k = 8.0
+    for text in ("7547", "5745"):
+        img = _string_image(text, 0)
+        inked = img < 150  # the digits alone, before any box is drawn
+        boxed = img.copy()
+        for i in range(len(text)):
+            x0 = int((3 + 7.0 * i + 0.4) * k)
+            cv2.rectangle(boxed, (x0, int(2 * k)), (x0 + int(6.2 * k), int(12 * k)), 60, 2)
+        cleaned = string_ink(boxed).cleaned < 150
+        rows = cleaned.sum(axis=1)
+        assert rows[int(2 * k) - 2 : int(2 * k) + 3].max() < 0.2 * img.shape[1], "a box top is left in the ink"
+        assert rows[int(12 * k) - 2 : int(12 * k) + 3].max() < 0.2 * img.shape[1], "a box bottom is left in the ink"
+        assert (cleaned & inked).sum() >= 0.85 * inked.sum(), "the digits' own ink was removed with the borders"
+
+
 def test_a_form_scanned_far_too_light_is_read_not_skipped_as_blank() -> None:
     """A scanner set too light (or a faded copy): black at grey ~175, nothing darker than the fixed blank threshold.
     Such a page was triaged blank and skipped — the form never reached anyone; read, its names came out empty and
