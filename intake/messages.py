@@ -143,10 +143,16 @@ CATALOGUE: dict[str, Text] = {
     "field.too_dark": Text(
         "この項目の周りが暗すぎて読み取りを信頼できません", "", "the scan is too dark around this field", ""
     ),
-    "field.box_hidden": Text(
-        "「{box}」の印刷された枠が見えません（付箋や修正液で隠れていませんか）",
+    "field.yes_box_hidden": Text(
+        "「はい」の印刷された枠が見えません（付箋や修正液で隠れていませんか）",
         "原本で確認してください",
-        "the printed frame of the '{box}' box cannot be seen (covered by a note or correction fluid?)",
+        "the printed frame of the 'yes' box cannot be seen (covered by a note or correction fluid?)",
+        "check the paper form",
+    ),
+    "field.no_box_hidden": Text(
+        "「いいえ」の印刷された枠が見えません（付箋や修正液で隠れていませんか）",
+        "原本で確認してください",
+        "the printed frame of the 'no' box cannot be seen (covered by a note or correction fluid?)",
         "check the paper form",
     ),
     "field.too_noisy": Text(

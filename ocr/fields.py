@@ -96,7 +96,7 @@ def read_checkbox_pair(
         r.messages.append(msg("field.none_marked"))
     framed = [printed_frame_seen(img, b) for b in (f.box_yes, f.box_no)]
     if framed[0] != framed[1]:
-        r.messages.append(msg("field.box_hidden", box="はい" if not framed[0] else "いいえ"))
+        r.messages.append(msg("field.no_box_hidden" if framed[0] else "field.yes_box_hidden"))
     r.auto_ok = value in ("yes", "no") and conf >= AUTO_CONFIDENCE and not r.messages
     return r
 
@@ -117,8 +117,7 @@ def printed_frame_seen(img: Gray, box: tuple[float, float, float, float]) -> boo
     crop = crop_mm(img, (x - m, y - m, w + 2 * m, h + 2 * m))
     if crop.size == 0:
         return False
-    dark = crop.astype(np.float32) < levels.percentile(crop, 90) - 60
-    rows, cols = dark.shape
+    dark = crop < levels.percentile(crop, 90) - 60
 
     def side(at: float, horizontal: bool) -> float:
         lo, hi = max(0, int((at - 0.6) * k)), int((at + 0.6) * k)
@@ -585,9 +584,8 @@ def _box_crop(img: Gray, f: FieldSpec) -> Gray | None:
 
 
 def _inked_box_crop(img: Gray, f: FieldSpec) -> Gray | None:
-    if f.box is None:
-        return None
-    return crop_mm(img, f.box, 1.0) if local_ink(img, f.box, 1.0, TEXT_CONTRAST) >= TEXT_INK else None
+    crop = _box_crop(img, f)
+    return crop if crop is not None and f.box is not None and local_ink(img, f.box, 1.0, TEXT_CONTRAST) >= TEXT_INK else None
 
 
 LOT_CHARS = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-.: "  # the sticker's "Lot AB1234"

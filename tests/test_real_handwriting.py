@@ -371,6 +371,6 @@ def test_a_sticky_note_over_one_box_of_a_pair_stops_the_answer() -> None:
     page[px(f.box_yes, 1.5)] = int(np.percentile(page, 90))  # the note, as light as the paper
     r = read_checkbox_pair(page, f, ReadContext(), None)  # type: ignore[arg-type]
     assert r.value == "no" and not r.auto_ok, r
-    assert [m.code for m in r.messages] == ["field.box_hidden"]
+    assert [m.code for m in r.messages] == ["field.yes_box_hidden"]
     clean = read_checkbox_pair(reg.image, f, ReadContext(), None)  # type: ignore[arg-type]
     assert clean.value == "yes" and clean.auto_ok  # the frames of an ordinary pair are both found
