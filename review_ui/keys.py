@@ -105,9 +105,10 @@ _SCRIPT = """
   D.addEventListener('keydown', onKey, true);
   P.__intakeObserver = new P.MutationObserver(onNewForm);
   P.__intakeObserver.observe(D.body, {childList: true, subtree: true, attributes: true, attributeFilter: ['data-stale']});
+  const observer = P.__intakeObserver;
   window.addEventListener('unload', () => {  // another page: nothing of this frame may stay behind
     D.removeEventListener('keydown', onKey, true);
-    P.__intakeObserver.disconnect();
+    observer.disconnect();  // its own: a newer frame's observer may already stand in P.__intakeObserver
   });
   onNewForm();
 })();
@@ -161,9 +162,10 @@ _STAFF_SCRIPT = """
   D.addEventListener('keydown', onKey, true);
   P.__staffObserver = new P.MutationObserver(onChange);
   P.__staffObserver.observe(D.body, {childList: true, subtree: true});
+  const observer = P.__staffObserver;
   window.addEventListener('unload', () => {
     D.removeEventListener('keydown', onKey, true);
-    P.__staffObserver.disconnect();
+    observer.disconnect();  // its own: a newer frame's observer may already stand in P.__staffObserver
   });
 })();
 </script>

@@ -445,6 +445,10 @@ def test_a_counter_reissue_from_a_found_resident_to_the_pdf_in_three_keys(stack:
             page.wait_for_function("a => document.activeElement?.value === a", arg=atena, timeout=10000)
             page.keyboard.press("Enter")
             page.get_by_text("次回の接種（スケジュール）").wait_for(timeout=60000)  # the resident is found
+            # what a person waits for before Alt+P: the reissue form on screen (drawn after the tables: on a slow
+            # machine more than half a second later; CI once pressed Alt+P before it was there) and its key handler
+            page.get_by_role("button", name="再発行して印刷").wait_for(timeout=30000)
+            page.wait_for_function("() => typeof window.__staffKeys === 'function'", timeout=10000)
             page.wait_for_timeout(500)
             keys = 0
             page.keyboard.press("Alt+p")
