@@ -158,7 +158,10 @@ def test_reviewer_works_a_form_to_the_ledger_with_the_keyboard_alone(stack: tupl
             timeout=10000,
         )
         page.keyboard.press("Alt+1")
-        page.wait_for_timeout(300)
+        page.wait_for_function(  # not a fixed pause: the click's rerun takes longer on a slow machine
+            "() => [...document.querySelectorAll('div[role=radiogroup][aria-label*=\"住民\"] input')][0]?.checked",
+            timeout=10000,
+        )
         assert _checked(page) == [True, False]
         # what the reviewer types, by Tab and keys only: the screening date this 見合わせ form left empty, and a
         # corrected doctor's name
