@@ -206,6 +206,20 @@ CATALOGUE: dict[str, Text] = {
         "the form puts them, tolerance {tolerance} mm): check every field",
         "",
     ),
+    "field.frame_off": Text(
+        "この項目の印刷枠が様式の位置から {mm} mm ずれています（許容 {tolerance} mm）。画像で確認してください",
+        "",
+        "this field's printed boxes are {mm} mm from where the form puts them (tolerance {tolerance} mm): "
+        "check it on the image",
+        "",
+    ),
+    "field.frame_unproven": Text(
+        "用紙の一部が様式の位置からずれています。この項目の印刷枠の位置を確認できません。画像で確認してください",
+        "",
+        "part of the sheet is off the form's layout and this field's printed boxes could not be found in place: "
+        "check it on the image",
+        "",
+    ),
     "identity.not_read": Text("予診票番号が読み取れません", "", "identity not read", ""),
     "identity.no_qr": Text("QRが見つかりません", "", "no QR code found", ""),
     "identity.qr_not_ward": Text("QRが区の予診票のものではありません", "", "QR is not a ward form code", ""),

@@ -607,23 +607,36 @@ class KindReader:
     crop: Callable[[Gray, FieldSpec], Gray | None] | None = None
     charset: Callable[[FieldSpec], str] = lambda f: ""
     line: str = ""  # crops with the same line name are read side by side; "" reads alone
+    framed: bool = False  # its value is where marks or digits fall in printed boxes: its frame is checked in place
 
 
 # Which crops PP-OCR reads side by side on one line (engines.PPOCRRecognizer.read_lines). Measured on a heavy
 # synthetic corpus (136 forms, each crop alone vs shared): the hand-written digit strips lose nothing read
 # together, nor do the short text fields; the lot number and the printed kana read worse beside others.
 READERS: dict[str, KindReader] = {
-    "checkbox_pair": KindReader(read_checkbox_pair),
-    "choice": KindReader(read_choice),
+    "checkbox_pair": KindReader(read_checkbox_pair, framed=True),
+    "choice": KindReader(read_choice, framed=True),
     "signature": KindReader(read_presence),
     "stamp": KindReader(read_presence, _stamp_crop),
-    "digits": KindReader(read_number, _digit_strip, lambda f: DIGITS, "digits"),
-    "dose": KindReader(read_dose, _digit_strip, lambda f: DIGITS, "digits"),
-    "date": KindReader(read_date, _digit_strip, lambda f: DIGITS, "digits"),
+    "digits": KindReader(read_number, _digit_strip, lambda f: DIGITS, "digits", framed=True),
+    "dose": KindReader(read_dose, _digit_strip, lambda f: DIGITS, "digits", framed=True),
+    "date": KindReader(read_date, _digit_strip, lambda f: DIGITS, "digits", framed=True),
     "lot": KindReader(read_lot, _box_crop, lambda f: LOT_CHARS),
     "text": KindReader(read_text, _inked_box_crop, _vocabulary_chars, "text"),
     "kana": KindReader(read_text, _inked_box_crop, lambda f: KATAKANA, "text"),
 }
+
+
+def framed_regions(template: Template) -> dict[str, tuple[float, float, float, float]]:
+    """The fields whose printed frames are checked in place (KindReader.framed), with their extent in mm."""
+    return {f.name: f.region() for f in template.fields if READERS[f.kind].framed}
+
+
+def refuse_misplaced(fields: Mapping[str, FieldReading], why: Mapping[str, Message]) -> None:
+    """A field not proven in place (ocr.register.misplaced) is a proposal for a person, with the reason."""
+    for name, reason in why.items():
+        fields[name].auto_ok = False
+        fields[name].messages.append(reason)
 
 
 def recognition_lines(img: Gray, template: Template, printed_keys: tuple[str, ...] = ()) -> list[dict[str, Gray]]:

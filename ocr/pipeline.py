@@ -8,9 +8,17 @@ from collections.abc import Callable
 from ocr import engines
 from ocr.codes import FormIdentity
 from ocr.contrast import remove_specks, restore_contrast
-from ocr.fields import ReadContext, read_fields, read_printed_resident, recognition_charsets, recognition_lines
+from ocr.fields import (
+    ReadContext,
+    framed_regions,
+    read_fields,
+    read_printed_resident,
+    recognition_charsets,
+    recognition_lines,
+    refuse_misplaced,
+)
 from ocr.identity import read_identity
-from ocr.register import register
+from ocr.register import misplaced, register
 from ocr.template import Template
 from ocr.triage import faint_ink, is_blank, is_separator
 from ocr.types import Gray, PageResult, msg
@@ -76,6 +84,8 @@ def process_page(
     if not reg.trusted:  # the page's alignment is not proven: every value is a proposal for a person
         for reading in result.fields.values():
             reading.auto_ok = False
+    else:  # proven for the page: each field read from printed boxes is checked in place too (a bent sheet)
+        refuse_misplaced(result.fields, misplaced(reg.image, template.layout, framed_regions(template)))
     result.printed = read_printed_resident(reg.image, template, keys, readings)
     lap("fields")
     return result

@@ -14,7 +14,7 @@ import numpy as np
 
 from ocr.template import TEMPLATE_DIR, Template
 from ocr.types import Gray, Message, Registration, msg
-from ocr.verify import TOLERANCE_MM, Alignment, align
+from ocr.verify import FIELD_FOUND, TOLERANCE_MM, Alignment, align, displace, field_offsets
 
 PX_PER_MM = 8.0  # working resolution of the registered page (≈203 dpi)
 MAX_ERROR_MM = 1.5  # above this the field boxes no longer line up: send to review
@@ -90,6 +90,8 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
         a = Alignment(float("inf"), float("inf"), 0, 0, np.eye(3))
     final = a.correction @ h_mat
     warped = np.asarray(cv2.warpPerspective(img, final, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+    if a.displacement is not None:  # a bent or crumpled sheet: each part moved onto its place
+        warped = displace(warped, a.displacement, PX_PER_MM)
     trusted = a.trusted
     reason = caveat
     if not trusted:
@@ -104,6 +106,21 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
     ok = markers >= 2 or a.anchors_found >= 8
     return Registration(ok, warped, markers, a.residual_mm, reason, residual_mm=a.residual_mm, trusted=trusted,
                         anchors=a.anchors_found)  # fmt: skip
+
+
+def misplaced(registered: Gray, layout: str, boxes: dict[str, tuple[float, float, float, float]]) -> dict[str, Message]:
+    """The fields (of `boxes`: name → extent in mm) not proven where the registration put them, each with why: its
+    printed frame found more than TOLERANCE_MM away; and, once one is (the sheet is bent there), every other one
+    not found clearly in place (ocr.verify.field_offsets)."""
+    reference = _reference_image(layout)
+    if reference is None:
+        return {}
+    places = field_offsets(registered, reference, PX_PER_MM, layout, boxes)
+    tolerance = f"{TOLERANCE_MM:.1f}"
+    out = {n: msg("field.frame_off", mm=f"{p.offset_mm:.1f}", tolerance=tolerance) for n, p in places.items() if p.off}
+    if out:  # measured on crumpled sheets: a row beside rows found off, itself found too faintly to say, was off too
+        out |= {n: msg("field.frame_unproven") for n, p in places.items() if n not in out and p.near < FIELD_FOUND}
+    return out
 
 
 # ---- fallback: feature matching against the blank form ---------------------------------------------------

@@ -512,3 +512,29 @@ def test_the_fast_grey_level_percentile_is_numpys_to_the_last_bit() -> None:
         for q in (0.0, 0.5, 2.0, 33.3, 50.0, 90.0, 99.0, 100.0):
             assert percentile(crop, q) == float(np.percentile(crop, q)), (crop.shape, q)
     assert percentile(np.array([0.5, 1.5], dtype=np.float32), 50) == 1.0  # anything not uint8: numpy's own
+
+
+def test_a_checkbox_column_bent_off_its_place_is_not_auto_accepted_on_a_trusted_page() -> None:
+    """A sheet bent on the glass: the page's landmarks (which avoid rows of look-alike boxes) still prove the page,
+    but the checkbox column lies 3 mm off. Found by `tools.dev stress --damage crumple` (wide tuning 511: 8 wrong
+    answers auto-accepted on 40 crumpled pages before the check, 0 after). Each checkbox row is checked in place."""
+    img, _ = _load(_clean_form())
+    registered = register(img, T).image
+    assert registered is not None
+    ctx = lambda i: ReadContext(today=date(2026, 11, 20))  # noqa: E731
+    flat = process_page(registered, T, ctx)
+    rows = [f"q{i}" for i in range(1, 9)]
+    assert flat.registration is not None and flat.registration.trusted
+    assert any(flat.fields[q].auto_ok for q in rows)  # the flat page's answers are auto-accepted
+    assert not any(m.code.startswith("field.frame") for r in flat.fields.values() for m in r.messages)
+
+    bent = registered.copy()
+    k = PX_PER_MM
+    y0, y1, x0, x1 = int(74 * k), int(146 * k), int(150 * k), int(195 * k)
+    bent[y0:y1, x0 - int(3 * k) : x1 - int(3 * k)] = registered[y0:y1, x0:x1]  # the column, 3 mm to the left
+    bent[y0:y1, x1 - int(3 * k) : x1] = 255
+    res = process_page(bent, T, ctx)
+    assert res.registration is not None and res.registration.trusted  # the page as a whole still proves itself
+    for q in rows:
+        assert not res.fields[q].auto_ok, (q, res.fields[q].value)
+        assert {m.code for m in res.fields[q].messages} & {"field.frame_off", "field.frame_unproven"}, q

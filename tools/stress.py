@@ -119,6 +119,43 @@ def _scribble(a: Page, rng: random.Random) -> Page:  # a child's pen strokes ove
     return a
 
 
+def _upside_down(a: Page, rng: random.Random) -> Page:  # the sheet fed head last
+    return np.ascontiguousarray(a[::-1, ::-1])
+
+
+def _displace(a: Page, dx: npt.NDArray[np.float32], dy: npt.NDArray[np.float32]) -> Page:
+    h, w = a.shape
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return np.asarray(cv2.remap(a, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=255), dtype=np.float32)
+
+
+def _curl(a: Page, rng: random.Random) -> Page:  # a sheet not flat on the glass: one edge lifted, bent (no homography fits)
+    h, w = a.shape
+    amp = rng.uniform(0.012, 0.02) * w  # 2.5–4 mm at the lifted edge of an A4 sheet
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] ** 2  # lifted at the bottom, bending more and more
+    x = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :]
+    dx = np.broadcast_to(amp * t * x, (h, w)).astype(np.float32)  # the lifted part looks narrower
+    dy = np.broadcast_to(amp * t * (1 - x * x), (h, w)).astype(np.float32)
+    return _displace(a, dx, dy)
+
+
+def _crumple(a: Page, rng: random.Random) -> Page:  # a sheet crumpled and smoothed: small local warps everywhere
+    h, w = a.shape
+    g = np.random.default_rng(rng.randrange(2**31))
+    coarse = g.normal(0.0, 1.0, (2, 8, 6)).astype(np.float32) * (0.0025 * max(h, w) / 297 * 210)  # σ ≈ 0.5 mm
+    dx = cv2.resize(coarse[0], (w, h), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(coarse[1], (w, h), interpolation=cv2.INTER_CUBIC)
+    return _displace(a, dx, dy)
+
+
+def _punched(a: Page, rng: random.Random) -> Page:  # two filing holes at the left edge, dark (the lid open)
+    h, w = a.shape
+    r = int(0.013 * w)
+    for y in (int(0.5 * h - 0.19 * w), int(0.5 * h + 0.19 * w)):  # 80 mm apart, as a two-hole punch makes them
+        cv2.circle(a, (int(0.057 * w), y), r, rng.uniform(0, 40), -1)
+    return a
+
+
 DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "pale": _pale,
     "streak": _streak,
@@ -136,6 +173,10 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "show_through": _show_through,
     "covered": _covered,
     "scribble": _scribble,
+    "upside_down": _upside_down,
+    "curl": _curl,
+    "crumple": _crumple,
+    "punched": _punched,
 }
 
 
