@@ -214,9 +214,9 @@ CATALOGUE: dict[str, Text] = {
         "",
     ),
     "field.frame_unproven": Text(
-        "用紙の一部が様式の位置からずれています。この項目の印刷枠の位置を確認できません。画像で確認してください",
+        "この項目の印刷枠を様式の位置に確認できません（用紙の曲がり・しわ・汚れなど）。画像で確認してください",
         "",
-        "part of the sheet is off the form's layout and this field's printed boxes could not be found in place: "
+        "this field's printed boxes could not be found where the form puts them (a bent or creased sheet, a stain): "
         "check it on the image",
         "",
     ),

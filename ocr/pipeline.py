@@ -11,6 +11,7 @@ from ocr.contrast import remove_specks, restore_contrast
 from ocr.fields import (
     ReadContext,
     framed_regions,
+    frames_that_show,
     read_fields,
     read_printed_resident,
     recognition_charsets,
@@ -85,7 +86,8 @@ def process_page(
         for reading in result.fields.values():
             reading.auto_ok = False
     else:  # proven for the page: each field read from printed boxes is checked in place too (a bent sheet)
-        refuse_misplaced(result.fields, misplaced(reg.image, template.layout, framed_regions(template)))
+        why = misplaced(reg.image, template.layout, framed_regions(template), frames_that_show(template))
+        refuse_misplaced(result.fields, why)
     result.printed = read_printed_resident(reg.image, template, keys, readings)
     lap("fields")
     return result

@@ -108,18 +108,24 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
                         anchors=a.anchors_found)  # fmt: skip
 
 
-def misplaced(registered: Gray, layout: str, boxes: dict[str, tuple[float, float, float, float]]) -> dict[str, Message]:
+def misplaced(
+    registered: Gray, layout: str, boxes: dict[str, tuple[float, float, float, float]], must_show: set[str]
+) -> dict[str, Message]:
     """The fields (of `boxes`: name → extent in mm) not proven where the registration put them, each with why: its
-    printed frame found more than TOLERANCE_MM away; and, once one is (the sheet is bent there), every other one
-    not found clearly in place (ocr.verify.field_offsets)."""
+    printed frame found clearly more than TOLERANCE_MM away; or not found clearly in place, when its frame always
+    shows (`must_show`) or when another field was found off (the sheet is bent there) (ocr.verify.field_offsets)."""
     reference = _reference_image(layout)
     if reference is None:
         return {}
     places = field_offsets(registered, reference, PX_PER_MM, layout, boxes)
     tolerance = f"{TOLERANCE_MM:.1f}"
     out = {n: msg("field.frame_off", mm=f"{p.offset_mm:.1f}", tolerance=tolerance) for n, p in places.items() if p.off}
-    if out:  # measured on crumpled sheets: a row beside rows found off, itself found too faintly to say, was off too
-        out |= {n: msg("field.frame_unproven") for n, p in places.items() if n not in out and p.near < FIELD_FOUND}
+    bent = bool(out)
+    out |= {
+        n: msg("field.frame_unproven")
+        for n, p in places.items()
+        if n not in out and p.near < FIELD_FOUND and (bent or n in must_show)
+    }
     return out
 
 
