@@ -82,13 +82,22 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str,
         "trusted": bool(r.registration and r.registration.trusted),
         "residual_mm": r.registration.residual_mm if r.registration else None,
         "fields": {
-            n: {"value": f.value, "auto_ok": f.auto_ok, "kind": f.kind, "confidence": f.confidence}
+            n: {
+                "value": f.value,
+                "auto_ok": f.auto_ok,
+                "kind": f.kind,
+                "confidence": f.confidence,
+                "not_in_place": any(m.code in NOT_IN_PLACE for m in f.messages),
+            }
             for n, f in r.fields.items()
         },
         "printed": r.printed,
         "stamp_text": str(r.fields["clinic_stamp"].evidence.get("text", "")) if "clinic_stamp" in r.fields else "",
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+NOT_IN_PLACE = ("field.frame_off", "field.frame_unproven")  # ocr.register.misplaced's reasons
 
 
 def cer(a: str, b: str) -> float:
@@ -130,6 +139,7 @@ def evaluate(
     auto_total = auto_right = fields_total = 0
     residuals: list[float] = []
     untrusted = untrusted_auto = 0
+    fields_off = 0  # fields on trusted pages whose printed frame was not proven in place (ocr.register.misplaced)
     calibration: list[tuple[float, bool]] = []  # digit fields: (confidence, right)
     clinics = _clinics()
     stamps = {"n": 0, "right": 0, "wrong": 0, "silent": 0}  # the stamp's clinic as intake.services.clinic_check says
@@ -145,6 +155,7 @@ def evaluate(
             if not res["trusted"]:
                 untrusted += 1
                 untrusted_auto += any(f["auto_ok"] for f in res["fields"].values())
+            fields_off += sum(f["not_in_place"] for f in res["fields"].values())
         if truth.get("identity"):
             qr_pages += 1
             qr_read += res["identity"] == truth["identity"]["form_no"]
@@ -209,7 +220,7 @@ def evaluate(
         "printed_kana_agrees": printed["kana"] / printed["n"] if printed["n"] else None,
         "printed_birth_date_agrees": printed["birth_date"] / printed["n"] if printed["n"] else None,
         "by_kind": kinds,
-        "alignment": _alignment(residuals, untrusted, untrusted_auto),
+        "alignment": {**_alignment(residuals, untrusted, untrusted_auto), "fields_not_in_place": fields_off},
         "stamp_clinic": stamps,
         "reliability_digits": reliability_table(calibration),
         "registry": registry_figures(corpus, results, truths),
@@ -281,6 +292,7 @@ def print_table(m: dict[str, Any]) -> None:
         f"  alignment residual (mm): p50 {a.get('p50')}  p90 {a.get('p90')}  p99 {a.get('p99')}  max {a.get('max_mm')}"
         f"  unmeasured {a['unmeasured']}  stopped {a['stopped']} of {a['pages']}"
         f"  (stopped yet auto-accepted: {a['stopped_with_auto_accepted']})"
+        f"  fields not proven in place: {a.get('fields_not_in_place', 0)}"
     )
     st = m["stamp_clinic"]
     if st["n"]:
