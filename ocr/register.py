@@ -108,6 +108,9 @@ def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, ca
                         anchors=a.anchors_found)  # fmt: skip
 
 
+NOT_IN_PLACE = ("field.frame_off", "field.frame_unproven")  # the reasons `misplaced` gives
+
+
 def misplaced(
     registered: Gray, layout: str, boxes: dict[str, tuple[float, float, float, float]], must_show: set[str]
 ) -> dict[str, Message]:

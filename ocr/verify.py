@@ -8,8 +8,7 @@ in code. Each anchor is found in the warped page by normalised cross-correlation
 1. used to correct the fit: a homography from the anchors (RANSAC), composed with the markers' fit, so a page
    whose markers could not model it (two markers left, keystone, a feeder's scale change) is placed by the
    printed lines and boxes themselves;
-2. measured again after the correction: the page's alignment residual, in millimetres, at every anchor.
-
+2. measured again after the correction: the page's alignment residual, in millimetres, at every anchor;
 3. when the homography leaves more than `LOCAL_FROM_MM` (a sheet bent or crumpled: no single homography fits
    it), a denser set of anchors measures the remaining offsets, a smooth displacement field through them moves
    each part of the page onto its place, and the residual is what that field fails to predict at each anchor
@@ -242,15 +241,17 @@ def _local(fine: tuple[Gray, float], h_mat: Homography, reference: Gray, px_per_
     )
     src, dst, _ = _offsets(warped, ref_small, found, k, FINE_PATCH_MM, FINE_SEARCH_MM)
     pts, u = src / k, (dst - src) / k
+    if len(pts) < 2 * MIN_ANCHORS:
+        return None
+    err = _left_out_errors(pts, u)
     for _ in range(2):  # drop anchors their neighbours contradict (matched over handwriting), then measure again
-        if len(pts) < 2 * MIN_ANCHORS:
-            return None
-        err = _left_out_errors(pts, u)
         keep = err <= LOCAL_OUTLIER_MM
         if keep.all():
             break
         pts, u = pts[keep], u[keep]
-    err = _left_out_errors(pts, u)
+        if len(pts) < 2 * MIN_ANCHORS:
+            return None
+        err = _left_out_errors(pts, u)
     h_mm, w_mm = ref_small.shape[0] / k, ref_small.shape[1] / k
     ys, xs = np.mgrid[0 : h_mm + LOCAL_STEP_MM : LOCAL_STEP_MM, 0 : w_mm + LOCAL_STEP_MM : LOCAL_STEP_MM]
     at = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
@@ -298,7 +299,7 @@ class FieldPlace:
     @property
     def off(self) -> bool:
         """Found clearly elsewhere. (A hand-written digit strip is rarely found clearly anywhere: its frames are
-        thin beside the digits; it is never the one that shows a page bent, only one not proven in place.)"""
+        thin beside the digits; it seldom shows a page bent, but is not proven in place on a page that is.)"""
         return self.offset_mm > TOLERANCE_MM and self.best >= FIELD_FOUND
 
 

@@ -26,6 +26,7 @@ from intake.services.clinic_check import stamped_clinic
 from intake.services.kana import fold_kana
 from ocr.field_image import read_digit_string
 from ocr.fields import ReadContext
+from ocr.register import NOT_IN_PLACE
 from tools.evaluate_registry import print_registry, registry_figures
 
 DATA = Path(__file__).resolve().parent.parent / "intake" / "data"
@@ -95,9 +96,6 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str,
         "stamp_text": str(r.fields["clinic_stamp"].evidence.get("text", "")) if "clinic_stamp" in r.fields else "",
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
-
-NOT_IN_PLACE = ("field.frame_off", "field.frame_unproven")  # ocr.register.misplaced's reasons
 
 
 def cer(a: str, b: str) -> float:

@@ -1,7 +1,8 @@
 """`python -m tools.dev stress`: damage the corpus family never drew (`tools.synth.scan.degrade_wide`), applied to
 the form pages of an existing corpus, through the same evaluation as `eval` — the question is never "how good" but
 "does anything wrong get auto-accepted, does any page crash or vanish". Found with it (session 12): a form
-scanned far too light was triaged blank and skipped.
+scanned far too light was triaged blank and skipped; (session 14) on a crumpled sheet the checkbox column lay 3–4 mm
+off while the page's landmarks proved it, and wrong answers were auto-accepted (now each field is checked in place).
 """
 
 from __future__ import annotations
