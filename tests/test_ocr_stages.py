@@ -460,6 +460,31 @@ def test_a_second_reader_that_split_its_vote_is_not_counted_as_a_firm_vote() -> 
     assert fuse(nine, [("9", 0.5), ("1", 0.9)], split)[0, 9] == pytest.approx(0.993)  # another count: classifier alone
 
 
+def test_a_second_reading_that_misread_only_where_no_valid_value_has_its_digit_still_supports_the_value() -> None:
+    """PP-OCR read a date's month tens as 5 (no month has it) or a temperature's tens as 2 (34.0–42.0 °C): it misread
+    there and names no other value, so the classifier's value keeps its support. A digit that makes another valid
+    value (10-04 for 10-24), a misread at two places one of which is valid, or another count of digits contests it."""
+    from datetime import date
+
+    from ocr.fields import ReadContext, candidates, second_supports
+    from ocr.template import load_template
+
+    template = load_template("yoshin-v1")
+    ctx = ReadContext(birth_date=date(2024, 1, 5), today=date(2026, 11, 20))
+    dates = candidates(template.field("vaccination_date"), ctx)
+    temps = candidates(template.field("temperature"), ctx)
+    assert dates and "081024" in dates and "081004" in dates and "085024" not in dates
+    assert second_supports("081024", "081024", dates)
+    assert second_supports("085024", "081024", dates)  # month 50: impossible
+    assert second_supports("091024", "081024", dates)  # 令和9: after today
+    assert not second_supports("081004", "081024", dates)  # 10-04: a valid date
+    assert not second_supports("071024", "081024", dates)  # 令和7 (2025-10-24): within the window
+    assert not second_supports("085004", "081024", dates)  # impossible at one place, another valid date at the other
+    assert not second_supports("08102", "081024", dates)  # another count of digits
+    assert not second_supports("085024", "081024", None)  # no closed set: only the same digits support
+    assert temps and second_supports("322", "362", temps) and not second_supports("352", "362", temps)
+
+
 def test_the_text_recognizers_steps_are_placed_in_the_crops_own_columns() -> None:
     """PP-OCR's per-step probabilities of a digit crop carry each step's column in the crop as given (before the
     recognizer trims and scales it), so a digit's best step lies inside the box it was written in — with another
