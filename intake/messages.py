@@ -116,6 +116,12 @@ CATALOGUE: dict[str, Text] = {
         "",
     ),
     "field.box_unclear": Text("{box} マス目の数字がはっきりしません", "", "box {box} holds no clear digit", ""),
+    "field.box_struck": Text(
+        "{box} マス目の数字は線で消されています（訂正）",
+        "訂正後の値を用紙で確認して入力してください",
+        "the digit in box {box} is struck out (a correction)",
+        "read the corrected value on the form and enter it",
+    ),
     "field.out_of_range": Text(
         "{value}{unit} は範囲 {low}〜{high}{unit} の外です", "", "{value}{unit} is outside {low}–{high}{unit}", ""
     ),

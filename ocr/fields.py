@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ocr import engines, levels
-from ocr.digits import BoxReading
+from ocr.digits import STRUCK, BoxReading
 from ocr.engines import Engines, Reading
 from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot, parse_date
 from ocr.register import PX_PER_MM, crop_mm
@@ -358,7 +358,10 @@ def read_cells(
     else:
         conf = float(np.exp(logp.max(axis=1).sum()))
     doubtful = [i for i, b in enumerate(boxes) if b.note]
-    if doubtful:
+    struck = [i for i in doubtful if boxes[i].note == STRUCK]
+    if struck:  # a person's correction: the value is likely written elsewhere on the form
+        messages.append(msg("field.box_struck", box=struck[0] + 1))
+    elif doubtful:
         messages.append(msg("field.box_unclear", box=doubtful[0] + 1))
     evidence.update(primary="".join(b.digit for b in boxes), second=second_digits, second_engine=second.engine)
     evidence["primary_min"] = round(min(box_sure), 4)

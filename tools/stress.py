@@ -157,6 +157,44 @@ def _punched(a: Page, rng: random.Random) -> Page:  # two filing holes at the le
     return a
 
 
+STRUCK_FIELDS = ("vaccination_date", "temperature", "dose_ml")  # the digit-box fields a clinic corrects by hand
+STRUCK = "(a digit struck out)"  # the truth of a field with a struck-out digit: no value may be auto-accepted
+
+
+def struck_field(seed: int) -> str:
+    """The field `_corrected` strikes on the page damaged with `seed` (its rng's first draw)."""
+    return random.Random(seed).choice(STRUCK_FIELDS)
+
+
+def _corrected(a: Page, rng: random.Random) -> Page:
+    """A digit written in a box and struck out, as a person corrects a form (`tools.synth.corrections`); the right
+    value would be written beside it (not drawn: the field's truth becomes `STRUCK`, so any value auto-accepted is
+    wrong). Drawn on the page as registered (PX_PER_MM), which is then the scan: the strike lands on a written box
+    whatever the family's damage did to the page."""
+    from ocr.register import PX_PER_MM, register
+    from ocr.template import load_template
+    from tools.synth.corrections import strike
+
+    name = rng.choice(STRUCK_FIELDS)
+    template = load_template("yoshin-v1")
+    reg = register(a.astype(np.uint8), template)
+    if reg.image is None:
+        return a
+    page = reg.image.astype(np.float32)
+    written = [c for c in template.field(name).cells if _box_ink(page, c) > 0.02] or template.field(name).cells
+    x, y, w, h = (v * PX_PER_MM for v in rng.choice(written))
+    strike(page, (x, y, w, h), rng, PX_PER_MM)
+    return page
+
+
+def _box_ink(page: Page, box: tuple[float, float, float, float]) -> float:
+    from ocr.register import PX_PER_MM
+
+    x, y, w, h = (int(v * PX_PER_MM) for v in box)
+    inner = page[y + 4 : y + h - 4, x + 4 : x + w - 4]
+    return float((inner < 128).mean()) if inner.size else 0.0
+
+
 DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "pale": _pale,
     "streak": _streak,
@@ -178,6 +216,7 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "curl": _curl,
     "crumple": _crumple,
     "punched": _punched,
+    "corrected": _corrected,
 }
 
 
@@ -208,7 +247,7 @@ def stress(corpus: Path, damages: list[str], n: int = 40, workers: int = 2) -> d
     forms = forms[:n]
     lots, doses = _lots(corpus), _vaccine_doses()
     jobs = [(d, str(p), i, t, lots, doses) for d in damages for i, (p, t) in enumerate(forms)]
-    truths = [t for _ in damages for _, t in forms]
+    truths = [_struck(t, i) if d == "corrected" else t for d in damages for i, (_, t) in enumerate(forms)]
     out: dict[str, dict[str, Any]] = {d: defaultdict(int) for d in damages}
     wrong: dict[str, list[tuple[str, str, str]]] = {d: [] for d in damages}
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -232,6 +271,11 @@ def stress(corpus: Path, damages: list[str], n: int = 40, workers: int = 2) -> d
                         m["wrong"] += 1
                         wrong[damage].append((name, str(value), str(got["value"])))
     return {d: {**out[d], "wrong_values": wrong[d]} for d in damages}
+
+
+def _struck(truth: dict[str, Any], seed: int) -> dict[str, Any]:
+    name = struck_field(seed)
+    return {**truth, "fields": {**truth["fields"], **({name: STRUCK} if name in truth["fields"] else {})}}
 
 
 def print_stress(m: dict[str, dict[str, Any]]) -> None:
