@@ -187,6 +187,31 @@ def _corrected(a: Page, rng: random.Random) -> Page:
     return page
 
 
+def _seal_over(a: Page, rng: random.Random) -> Page:
+    """A clinic's or doctor's seal (印, red ink: mid grey in a grey scan) pressed half over a digit field's boxes: a
+    ring 10–18 mm across with strokes inside, as a 認印 or the clinic's round stamp leaves. The digits stay legible
+    to a person (the truth is unchanged); the question is whether ink crossing a box is read as, or into, a digit."""
+    from ocr.register import PX_PER_MM, register
+    from ocr.template import load_template
+
+    template = load_template("yoshin-v1")
+    reg = register(a.astype(np.uint8), template)
+    if reg.image is None:
+        return a
+    page = reg.image.astype(np.float32)
+    x, y, w, h = rng.choice(template.field(rng.choice(STRUCK_FIELDS)).cells)
+    r = rng.uniform(5, 9) * PX_PER_MM
+    cx, cy = (x + w * rng.uniform(-0.3, 1.3)) * PX_PER_MM, (y + h * rng.choice((-0.2, 1.2)) + rng.uniform(-3, 3)) * PX_PER_MM
+    grey, pen = rng.uniform(110, 170), max(2, round(rng.uniform(0.5, 1.0) * PX_PER_MM))
+    seal = np.full_like(page, 255.0)
+    cv2.circle(seal, (int(cx), int(cy)), int(r), grey, pen)
+    for _ in range(rng.randint(4, 8)):  # the name's strokes inside the ring
+        p0 = (int(cx + rng.uniform(-0.6, 0.6) * r), int(cy + rng.uniform(-0.6, 0.6) * r))
+        p1 = (int(p0[0] + rng.uniform(-0.5, 0.5) * r), int(p0[1] + rng.uniform(-0.5, 0.5) * r))
+        cv2.line(seal, p0, p1, grey, max(2, pen - 1))
+    return np.minimum(page, seal)  # ink over ink: the darker wins, as a red seal over black pen in grey
+
+
 def _box_ink(page: Page, box: tuple[float, float, float, float]) -> float:
     from ocr.register import PX_PER_MM
 
@@ -217,6 +242,7 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "crumple": _crumple,
     "punched": _punched,
     "corrected": _corrected,
+    "seal_over": _seal_over,
 }
 
 
