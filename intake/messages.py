@@ -116,6 +116,12 @@ CATALOGUE: dict[str, Text] = {
         "",
     ),
     "field.box_unclear": Text("{box} マス目の数字がはっきりしません", "", "box {box} holds no clear digit", ""),
+    "field.box_overflow": Text(
+        "{box} マス目の字が枠からはみ出しています",
+        "枠の外まで含めて用紙の字を読み、値を確認してください",
+        "the writing in box {box} runs past the box",
+        "read the whole digit on the form, past the box, and check the value",
+    ),
     "field.box_struck": Text(
         "{box} マス目の数字は線で消されています（訂正）",
         "訂正後の値を用紙で確認して入力してください",

@@ -22,7 +22,8 @@ from ocr import engines, levels
 from ocr.digits import STRUCK, BoxReading
 from ocr.engines import Engines, Reading
 from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot, parse_date
-from ocr.register import PX_PER_MM, crop_mm
+from ocr.overflow import PAST_PX, past_box
+from ocr.register import PX_PER_MM, crop_mm, reference_image
 from ocr.template import FieldSpec, Template
 from ocr.types import FieldReading, Gray, Message, msg
 
@@ -711,6 +712,9 @@ def read_fields(
     e = e or engines.default_engines()
     out = {f.name: READERS[f.kind].read(img, f, ctx, e, readings.get(f.name)) for f in template.fields}
     _cross_checks(out)
+    for name, why in writing_past_boxes(img, template).items():
+        out[name].messages.append(why)
+        out[name].auto_ok = False
     page_paper = levels.percentile(img[::4, ::4], 90) if img.size else 255.0
     for f in template.fields:
         # The field as a whole, then each box a mark is read from: a stain blackening one box of a pair leaves the
@@ -721,6 +725,22 @@ def read_fields(
         if problem is not None:
             out[f.name].messages.append(problem)
             out[f.name].auto_ok = False
+    return out
+
+
+def writing_past_boxes(img: Gray, template: Template) -> dict[str, Message]:
+    """The digit fields with writing run past a box (ocr.overflow): the box's crop does not hold the whole digit,
+    and what it holds can read surely as another. By field name, the reason (the first such box)."""
+    reference = reference_image(template.layout)
+    if reference is None:
+        return {}
+    cells = [c for f in template.fields for c in f.cells]
+    out = {}
+    for f in template.fields:
+        for i, box in enumerate(f.cells):
+            if past_box(img, reference, box, [c for c in cells if c is not box]) >= PAST_PX:
+                out[f.name] = msg("field.box_overflow", box=i + 1)
+                break
     return out
 
 

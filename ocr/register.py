@@ -78,7 +78,7 @@ def register(img: Gray, template: Template) -> Registration:
 
 def _verified(img: Gray, template: Template, h_mat: np.ndarray, markers: int, caveat: tuple[Message, ...]) -> Registration:
     """Correct the first fit with the printed structure, warp once, and say whether the fields can be trusted."""
-    reference = _reference_image(template.layout)
+    reference = reference_image(template.layout)
     size = (int(template.width_mm * PX_PER_MM), int(template.height_mm * PX_PER_MM))
     if reference is None:  # no reference rendered for this layout: the markers' word is all there is
         warped = np.asarray(cv2.warpPerspective(img, h_mat, size, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
@@ -117,7 +117,7 @@ def misplaced(
     """The fields (of `boxes`: name → extent in mm) not proven where the registration put them, each with why: its
     printed frame found clearly more than TOLERANCE_MM away; or not found clearly in place, when its frame always
     shows (`must_show`) or when another field was found off (the sheet is bent there) (ocr.verify.field_offsets)."""
-    reference = _reference_image(layout)
+    reference = reference_image(layout)
     if reference is None:
         return {}
     places = field_offsets(registered, reference, PX_PER_MM, layout, boxes)
@@ -180,7 +180,8 @@ def _fit_by_features(img: Gray, template: Template) -> np.ndarray | Message:
 
 
 @lru_cache(maxsize=4)
-def _reference_image(layout: str) -> Gray | None:
+def reference_image(layout: str) -> Gray | None:
+    """The blank form at PX_PER_MM (`reference_path`), or None where none was rendered."""
     ref = cv2.imread(str(reference_path(layout)), cv2.IMREAD_GRAYSCALE)
     return None if ref is None else np.asarray(ref, dtype=np.uint8)
 

@@ -212,6 +212,23 @@ def _seal_over(a: Page, rng: random.Random) -> Page:
     return np.minimum(page, seal)  # ink over ink: the darker wins, as a red seal over black pen in grey
 
 
+def _overflow(a: Page, rng: random.Random) -> Page:
+    """Digits written larger than their boxes (`tools.synth.corrections.write_past_boxes`) in one digit field. The
+    truth is unchanged: a person reads them; the question is whether a digit cut by its box (a 2 without its curl
+    and foot) is taken surely for another."""
+    from ocr.register import register
+    from ocr.template import load_template
+    from tools.synth.corrections import write_past_boxes
+
+    template = load_template("yoshin-v1")
+    reg = register(a.astype(np.uint8), template)
+    if reg.image is None:
+        return a
+    page = reg.image.astype(np.float32)
+    write_past_boxes(page, template.field(rng.choice(STRUCK_FIELDS)).cells, rng.uniform(1.25, 1.6), rng)
+    return page
+
+
 def _box_ink(page: Page, box: tuple[float, float, float, float]) -> float:
     from ocr.register import PX_PER_MM
 
@@ -243,6 +260,7 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "punched": _punched,
     "corrected": _corrected,
     "seal_over": _seal_over,
+    "overflow": _overflow,
 }
 
 
