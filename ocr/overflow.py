@@ -19,7 +19,9 @@ Box = tuple[float, float, float, float]
 RING_MM = (0.45, 1.6)  # from just outside the printed border's line to where another field's writing could begin
 PRINTED_PAD_MM = 0.35  # round what the blank form prints there: a border a registration residual off
 # Solid handwriting (px at 8 px/mm) in the ring from which a box's writing runs past it: a 0.4 mm pen crossing the
-# ring leaves ~0.5 mm² (~30 px). Chosen from the tuning pages (`tools/overflow` figures in the README, session 15).
+# ring leaves ~0.5 mm² (~30 px). Tuning pages (300 each; digit fields' largest box): clean 521 none above 0; wide
+# 511 / 513 3 / 2 of ~820 fields at ≥ 30 px (a crease, stains; each field already sent to a person for its own
+# reasons); fields written 1.25–1.6× too large (`stress --damage overflow`, 521): 60 of 100 (the rest still fit).
 PAST_PX = 30
 LINE_SHARE = 0.6
 MIN_STROKE_PX = 20  # a piece of ink smaller than this (~0.3 mm²) is a speck: bitonal noise, dust
