@@ -207,10 +207,10 @@ class DigitClassifier:
 
     def classify(self, cells: list[Gray]) -> list[BoxReading]:
         inks = [box_ink(c) for c in cells]
-        normed = [frame_ink(v) for v in inks]
+        normed = [frame_ink(ink) for ink in inks]
         probs = self.probabilities(np.stack([n[0] for n in normed]) if normed else np.zeros((0, SIDE, SIDE), np.float32))
         out: list[BoxReading] = []
-        for (_, mass, aspect), p, v in zip(normed, probs, inks, strict=True):
+        for (_, mass, aspect), p, ink in zip(normed, probs, inks, strict=True):
             if mass < EMPTY_INK_PX:
                 out.append(BoxReading("", 1.0))
                 continue
@@ -228,7 +228,7 @@ class DigitClassifier:
                 note = "faint mark"
             elif aspect > WIDE:
                 note = "wide"
-            elif struck_out(v):
+            elif struck_out(ink):
                 note = STRUCK
             dist = tuple(float(v) for v in p[:NO_DIGIT])
             if note:  # whatever the network says, such a box is a question for a person

@@ -375,8 +375,9 @@ def second_supports(second: str, value: str, valid: list[str] | None) -> bool:
     """Whether the second reading supports the value: the same digits; or, where the field has a closed set of valid
     values, other digits only at places where its digit makes no valid value (a month's tens read 5, a temperature's
     tens 2) — there it misread, and names no other value. A digit that would make another valid value (10-04 for
-    10-24) contests the value. Was plain equality: on wide tuning 511 (275 forms) PP-OCR misread 17 dates and
-    temperatures the classifier read right at ≥ 0.99 a box and ≥ 0.999 fused, 10 of them only at such places.
+    10-24) contests the value. Was plain equality: on wide tuning 511 (275 forms) PP-OCR read otherwise 18 dates and
+    temperatures that passed every other gate (≥ 0.99 a box, ≥ 0.999 fused), all right; 10 differed only at such
+    places.
     What it gives up: a field both readers misread, at the same place, three ways (truth, classifier and PP-OCR
     each a different digit, PP-OCR's impossible there) — the fused and box gates still stand before it."""
     if second == value:
