@@ -23,7 +23,7 @@ PRINTED_PAD_MM = 0.35  # round what the blank form prints there: a border a regi
 # 511 / 513 3 / 2 of ~820 fields at ≥ 30 px (a crease, stains; each field already sent to a person for its own
 # reasons); fields written 1.25–1.6× too large (`stress --damage overflow`, 521): 60 of 100 (the rest still fit).
 PAST_PX = 30
-LINE_SHARE = 0.6
+LINE_SHARE = 0.6  # a column (row) inked along more of the crop than this is a line across it (`_lines_across`)
 MIN_STROKE_PX = 20  # a piece of ink smaller than this (~0.3 mm²) is a speck: bitonal noise, dust
 
 
@@ -41,7 +41,7 @@ def past_box(img: Gray, reference: Gray, box: Box, others: list[Box]) -> int:
     printed = cv2.dilate((blank < 170).astype(np.uint8), np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0
     ring = _ring(page.shape, m, box, others)
     found = (ink > 0) & ~printed & ring & ~_lines_across(ink)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(found.astype(np.uint8), connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(found.astype(np.uint8), connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     return int(areas[areas >= MIN_STROKE_PX].sum())
 
@@ -50,7 +50,6 @@ def _lines_across(ink: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     """Lines across most of the crop — a fold's crease, a feeder's streak, a pen line across the sheet — which no
     digit written past its box makes: columns (rows) inked along more than LINE_SHARE of the crop's height (width),
     with a pixel either side for their blurred or ragged edges (a bitonal crease is broken, so not a solid run)."""
-    h, w = ink.shape
     out = np.zeros(ink.shape, dtype=bool)
     cols = np.flatnonzero(ink.mean(axis=0) > LINE_SHARE)
     rows = np.flatnonzero(ink.mean(axis=1) > LINE_SHARE)

@@ -157,31 +157,42 @@ def _punched(a: Page, rng: random.Random) -> Page:  # two filing holes at the le
     return a
 
 
-STRUCK_FIELDS = ("vaccination_date", "temperature", "dose_ml")  # the digit-box fields a clinic corrects by hand
+DIGIT_FIELDS = ("vaccination_date", "temperature", "dose_ml")  # the hand-written digit-box fields
 STRUCK = "(a digit struck out)"  # the truth of a field with a struck-out digit: no value may be auto-accepted
 
 
 def struck_field(seed: int) -> str:
     """The field `_corrected` strikes on the page damaged with `seed` (its rng's first draw)."""
-    return random.Random(seed).choice(STRUCK_FIELDS)
+    return random.Random(seed).choice(DIGIT_FIELDS)
+
+
+def _registered(a: Page) -> tuple[Page, Any] | None:
+    """The page as registered (ocr.register.PX_PER_MM) and its template, for damage drawn on a field's own boxes:
+    drawn there, the damage lands where it means to whatever the family's damage did to the page, and the page
+    registered is then the scan. None where the page does not register."""
+    from ocr.register import register
+    from ocr.template import load_template
+
+    template = load_template("yoshin-v1")
+    reg = register(a.astype(np.uint8), template)
+    return None if reg.image is None else (reg.image.astype(np.float32), template)
 
 
 def _corrected(a: Page, rng: random.Random) -> Page:
     """A digit written in a box and struck out, as a person corrects a form (`tools.synth.corrections`); the right
     value would be written beside it (not drawn: the field's truth becomes `STRUCK`, so any value auto-accepted is
-    wrong). Drawn on the page as registered (PX_PER_MM), which is then the scan: the strike lands on a written box
-    whatever the family's damage did to the page."""
-    from ocr.register import PX_PER_MM, register
-    from ocr.template import load_template
+    wrong)."""
+    from ocr.fields import ink
+    from ocr.register import PX_PER_MM, crop_mm
     from tools.synth.corrections import strike
 
-    name = rng.choice(STRUCK_FIELDS)
-    template = load_template("yoshin-v1")
-    reg = register(a.astype(np.uint8), template)
-    if reg.image is None:
+    name = rng.choice(DIGIT_FIELDS)  # first draw: `struck_field` repeats it
+    got = _registered(a)
+    if got is None:
         return a
-    page = reg.image.astype(np.float32)
-    written = [c for c in template.field(name).cells if _box_ink(page, c) > 0.02] or template.field(name).cells
+    page, template = got
+    cells = template.field(name).cells
+    written = [c for c in cells if ink(crop_mm(page.astype(np.uint8), c, 0.5), 128) > 0.02] or cells
     x, y, w, h = (v * PX_PER_MM for v in rng.choice(written))
     strike(page, (x, y, w, h), rng, PX_PER_MM)
     return page
@@ -191,15 +202,13 @@ def _seal_over(a: Page, rng: random.Random) -> Page:
     """A clinic's or doctor's seal (印, red ink: mid grey in a grey scan) pressed half over a digit field's boxes: a
     ring 10–18 mm across with strokes inside, as a 認印 or the clinic's round stamp leaves. The digits stay legible
     to a person (the truth is unchanged); the question is whether ink crossing a box is read as, or into, a digit."""
-    from ocr.register import PX_PER_MM, register
-    from ocr.template import load_template
+    from ocr.register import PX_PER_MM
 
-    template = load_template("yoshin-v1")
-    reg = register(a.astype(np.uint8), template)
-    if reg.image is None:
+    got = _registered(a)
+    if got is None:
         return a
-    page = reg.image.astype(np.float32)
-    x, y, w, h = rng.choice(template.field(rng.choice(STRUCK_FIELDS)).cells)
+    page, template = got
+    x, y, w, h = rng.choice(template.field(rng.choice(DIGIT_FIELDS)).cells)
     r = rng.uniform(5, 9) * PX_PER_MM
     cx, cy = (x + w * rng.uniform(-0.3, 1.3)) * PX_PER_MM, (y + h * rng.choice((-0.2, 1.2)) + rng.uniform(-3, 3)) * PX_PER_MM
     grey, pen = rng.uniform(110, 170), max(2, round(rng.uniform(0.5, 1.0) * PX_PER_MM))
@@ -216,25 +225,14 @@ def _overflow(a: Page, rng: random.Random) -> Page:
     """Digits written larger than their boxes (`tools.synth.corrections.write_past_boxes`) in one digit field. The
     truth is unchanged: a person reads them; the question is whether a digit cut by its box (a 2 without its curl
     and foot) is taken surely for another."""
-    from ocr.register import register
-    from ocr.template import load_template
     from tools.synth.corrections import write_past_boxes
 
-    template = load_template("yoshin-v1")
-    reg = register(a.astype(np.uint8), template)
-    if reg.image is None:
+    got = _registered(a)
+    if got is None:
         return a
-    page = reg.image.astype(np.float32)
-    write_past_boxes(page, template.field(rng.choice(STRUCK_FIELDS)).cells, rng.uniform(1.25, 1.6), rng)
+    page, template = got
+    write_past_boxes(page, template.field(rng.choice(DIGIT_FIELDS)).cells, rng.uniform(1.25, 1.6), rng)
     return page
-
-
-def _box_ink(page: Page, box: tuple[float, float, float, float]) -> float:
-    from ocr.register import PX_PER_MM
-
-    x, y, w, h = (int(v * PX_PER_MM) for v in box)
-    inner = page[y + 4 : y + h - 4, x + 4 : x + w - 4]
-    return float((inner < 128).mean()) if inner.size else 0.0
 
 
 DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
