@@ -59,13 +59,39 @@ _SCRIPT = """
     box.click();
     setTimeout(() => back && back.isConnected ? back.focus() : focusFirst(), 50);
   }
+  // The field the reviewer is on (placed there or moved there by Tab). A redraw that replaces it while the form is
+  // still arriving (its crops and scan come after its fields; on a loaded station seconds later) drops the cursor to
+  // the page's body: it goes back to that same field, never to the form's first one — there the next keys would
+  // land in another field (measured: a date typed blind landed in the lot number, both cores busy).
+  const formInput = el => el && el.matches && el.matches('[data-testid="stForm"] input[type="text"]');
+  function onFocus(e) { if (formInput(e.target) && fresh(e.target)) P.__intakeTarget = e.target; }
+  function focusLabel(label) {
+    const target = [...D.querySelectorAll('[data-testid="stForm"] input[type="text"]')]
+      .find(i => fresh(i) && i.getAttribute('aria-label') === label);
+    if (target) target.focus();
+    return !!target;
+  }
   function onNewForm() {
     untabbable();
     const m = marker();
     if (!m) return;
     const placed = P.__intakeTarget, active = D.activeElement;
     const lost = placed && !placed.isConnected && (!active || active === D.body);  // redrawn under the cursor
-    if (P.__intakeFocused === m.dataset.form && !lost) return;
+    // the same form drawn again (a new version of it: the take, a refused accept) keeps the cursor where it is
+    const formId = key => String(key || '').split('/')[0];
+    if (P.__intakeFocused && formId(P.__intakeFocused) === formId(m.dataset.form)) {
+      P.__intakeFocused = m.dataset.form;
+      if (!lost) return;
+      const label = placed.getAttribute('aria-label');
+      if (label && focusLabel(label)) return;
+      // not drawn again yet: wait for it (each mutation calls again), the first field only if it never comes
+      clearTimeout(P.__intakeRestore);
+      P.__intakeRestore = setTimeout(() => {
+        const now = D.activeElement;
+        if ((!now || now === D.body) && !(label && focusLabel(label))) focusFirst();
+      }, 1500);
+      return;
+    }
     if (focusFirst()) P.__intakeFocused = m.dataset.form;
   }
   // Alt+Z: the scan fills the screen (Streamlit's fullscreen view); Alt+Z or Escape closes it and the cursor goes
@@ -100,6 +126,9 @@ _SCRIPT = """
     if (act) { e.preventDefault(); act(); }
   }
   if (P.__intakeKeys) D.removeEventListener('keydown', P.__intakeKeys, true);
+  if (P.__intakeOnFocus) D.removeEventListener('focusin', P.__intakeOnFocus, true);
+  P.__intakeOnFocus = onFocus;
+  D.addEventListener('focusin', onFocus, true);
   if (P.__intakeObserver) P.__intakeObserver.disconnect();
   P.__intakeKeys = onKey;
   D.addEventListener('keydown', onKey, true);
@@ -108,6 +137,7 @@ _SCRIPT = """
   const observer = P.__intakeObserver;
   window.addEventListener('unload', () => {  // another page: nothing of this frame may stay behind
     D.removeEventListener('keydown', onKey, true);
+    D.removeEventListener('focusin', onFocus, true);
     observer.disconnect();  // its own: a newer frame's observer may already stand in P.__intakeObserver
   });
   onNewForm();

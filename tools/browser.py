@@ -106,3 +106,16 @@ def type_over(page: Any, text: str) -> None:
 
 def focused_label(page: Any) -> str:
     return str(page.evaluate("document.activeElement && document.activeElement.getAttribute('aria-label')") or "")
+
+
+def wait_for_text(page: Any, pattern: str | re.Pattern[str], timeout: float = 30000) -> None:
+    """Wait until `pattern` shows; if it never does, fail with what the screen shows instead (a timeout alone
+    says nothing about a rejected entry, a message in the way or the cursor somewhere else)."""
+    try:
+        page.get_by_text(pattern).first.wait_for(timeout=timeout)
+    except Exception as e:
+        shown = page.evaluate(
+            "({focused: document.activeElement?.getAttribute('aria-label') || document.activeElement?.tagName,"
+            " text: document.body.innerText.replace(/\\s+/g, ' ').slice(0, 1500)})"
+        )
+        raise AssertionError(f"{pattern!r} not shown within {timeout / 1000:.0f} s; on screen: {shown}") from e
