@@ -192,16 +192,21 @@ def train_digits(
 
 
 @app.command("eval-digit-strings")
-def eval_digit_strings(n: int = 300, seed: int = 1, source: str = "corpus") -> None:
+def eval_digit_strings(
+    n: int = 300,
+    seed: int = 1,
+    source: str = "corpus",
+    touching: Annotated[bool, typer.Option(help="free strings whose neighbouring digits touch")] = False,
+) -> None:
     """Read generated field images of real hand-written digit strings.
-    Example: python -m tools.dev eval-digit-strings --seed 9"""
+    Example: python -m tools.dev eval-digit-strings --seed 9 [--touching]"""
     from tools.evaluate import evaluate_digit_strings
 
     if source not in ("corpus", "uci"):
         raise BadInput("value.choice", what="--source", value=source, choices="corpus, uci")
-    m = evaluate_digit_strings(n, seed, source)
+    m = evaluate_digit_strings(n, seed, source, touching)
     typer.echo(
-        f"{m['strings']} strings ({source}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
+        f"{m['strings']} strings ({m['source']}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
     )
 
 
