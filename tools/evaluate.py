@@ -139,6 +139,7 @@ def evaluate(
     untrusted = untrusted_auto = 0
     fields_off = 0  # fields on trusted pages whose printed frame was not proven in place (ocr.register.misplaced)
     calibration: list[tuple[float, bool]] = []  # digit fields: (confidence, right)
+    wrong_auto: list[dict[str, Any]] = []  # fields auto-accepted with a wrong value
     clinics = _clinics()
     stamps = {"n": 0, "right": 0, "wrong": 0, "silent": 0}  # the stamp's clinic as intake.services.clinic_check says
     for res, truth in zip(results, truths, strict=True):
@@ -186,6 +187,11 @@ def evaluate(
             if got and got["auto_ok"]:
                 auto_total += 1
                 auto_right += right
+                if not right:  # what a maintainer looks at first: the page, the field, the truth and the reading
+                    wrong_auto.append(
+                        {"page": Path(res["path"]).name, "field": name, "truth": str(true_value), "read": value,
+                         "confidence": round(got["confidence"], 4)}
+                    )  # fmt: skip
                 s["auto"] += 1
                 s["auto_right"] += right
             clean = clean and right
@@ -221,6 +227,7 @@ def evaluate(
         "alignment": {**_alignment(residuals, untrusted, untrusted_auto), "fields_not_in_place": fields_off},
         "stamp_clinic": stamps,
         "reliability_digits": reliability_table(calibration),
+        "wrong_auto_accepted": wrong_auto,
         "registry": registry_figures(corpus, results, truths),
     }
 
@@ -297,6 +304,10 @@ def print_table(m: dict[str, Any]) -> None:
         print(f"  stamp → clinic: right {st['right']}  wrong {st['wrong']}  said nothing {st['silent']}  of {st['n']}")
     if m.get("registry"):
         print_registry(m["registry"])
+    for w in m.get("wrong_auto_accepted", [])[:20]:
+        print(
+            f"  WRONG auto-accepted: {w['page']} {w['field']}: truth {w['truth']!r}, read {w['read']!r} ({w['confidence']})"
+        )
     print("  digit fields, confidence → accuracy:")
     for row in m["reliability_digits"]:
         print(f"    [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:5d}  right {_pct(row['accuracy'])}")
