@@ -256,16 +256,16 @@ class StringInk:
     pieces: int = 0  # separate pieces of ink before touching digits were cut apart
 
     def crop(self, i: int, j: int) -> Gray:
-        """Atoms i … j−1 as one piece, with a margin of a fifth of its height. Where a neighbour was cut from the
-        same ink (`split_touching`), its half is left out of the margin. (Leaving every neighbour's ink out of the
-        margin cost 0.3–0.7% of strings on tuning seeds 901 / 903 / 904: a neighbour's stroke reaching in is often
-        the digit's own.)"""
+        """Atoms i … j−1 as one piece, with a margin of a fifth of its height. Where a neighbour reaches the piece's
+        own columns (the other half of ink cut by `split_touching`, a neighbour overlapping it), the margin on that
+        side is left blank. (Blanking the margins beside every neighbour cost 0.3–0.7% of strings on tuning seeds
+        901 / 903 / 904: ink in the margin is often the digit's own stroke.)"""
         x0, y0 = min(a[0] for a in self.atoms[i:j]), min(a[1] for a in self.atoms[i:j])
         x1, y1 = max(a[2] for a in self.atoms[i:j]), max(a[3] for a in self.atoms[i:j])
         pad = max(3, (y1 - y0) // 5)
         left = max(0, x0 - pad)
         out = self.cleaned[max(0, y0 - pad) : y1 + pad, left : x1 + pad].copy()
-        if i > 0 and self.atoms[i - 1][2] >= x0:  # cut from its left neighbour: that half stays out
+        if i > 0 and self.atoms[i - 1][2] >= x0:
             out[:, : x0 - left] = 255
         if j < len(self.atoms) and self.atoms[j][0] <= x1:
             out[:, x1 - left :] = 255
@@ -333,6 +333,7 @@ CUT_ZONE = (0.3, 0.7)
 
 
 def split_touching(mask: npt.NDArray[np.uint8], atoms: list[Atom], height: int) -> list[Atom]:
+    """`atoms` with each piece wider than TOUCHING × `height` cut into parts (see above); left to right."""
     out: list[Atom] = []
     todo = [(a, False) for a in atoms]
     while todo:

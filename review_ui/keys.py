@@ -62,7 +62,7 @@ _SCRIPT = """
   // The field the reviewer is on (placed there or moved there by Tab). A redraw that replaces it while the form is
   // still arriving (its crops and scan come after its fields; on a loaded station seconds later) drops the cursor to
   // the page's body: it goes back to that same field, never to the form's first one — there the next keys would
-  // land in another field (measured: a date typed blind landed in the lot number, both cores busy).
+  // land in another field (seen with both cores busy: a date typed blind landed in the lot number).
   const formInput = el => el && el.matches && el.matches('[data-testid="stForm"] input[type="text"]');
   function onFocus(e) { if (formInput(e.target) && fresh(e.target)) P.__intakeTarget = e.target; }
   function focusLabel(label) {
