@@ -728,6 +728,12 @@ CATALOGUE: dict[str, Text] = {
         "clinic code {value!r} is not in the clinic master",
         "check the 実施機関コード on the bundle's cover sheet, or ask an admin to add the clinic",
     ),
+    "field_image.unreadable": Text(
+        "{name} は画像として読めません（{detail}）",
+        "項目を切り抜いた PNG・JPEG・TIFF の画像を指定してください",
+        "{name} cannot be read as an image ({detail})",
+        "give a PNG, JPEG or TIFF crop of the field",
+    ),
     # decode.<code>: ocr.decode.DecodeError, a file that is not a readable scan (the scanner operator reads these)
     "decode.empty": Text(
         "{name}: ファイルが空です（0 バイト）",

@@ -3,19 +3,18 @@ checking a doubtful reading; `python -m tools.dev eval-digit-strings` measures t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+
+from ocr.types import Gray
 
 
-def read_field_image(path: Path, kind: str) -> dict[str, Any]:
-    """One field crop through the engine chosen for its kind (for `intake ocr-field`)."""
+def read_field_image(img: Gray, kind: str) -> dict[str, Any]:
+    """One field crop (8-bit grey) through the engine chosen for its kind (for `intake ocr-field`)."""
     from ocr import engines
     from ocr.normalize import DateProblem, clean_lot, parse_date
 
-    img = np.asarray(Image.open(path).convert("L"), dtype=np.uint8)
     if kind in ("digits", "dose"):
         return read_digit_string(img)
     r = engines.ppocr().recognize(img)

@@ -64,6 +64,17 @@ def test_an_unknown_field_kind() -> None:
     assert r.returncode == 2 and one_error(r).startswith("エラー: 項目の種類「foo」はありません — 次のいずれかを指定")
 
 
+@pytest.mark.parametrize("content", [b"", b"not an image\n", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40])
+def test_a_field_image_that_is_no_image_is_refused_in_one_line(tmp_path: Path, content: bytes) -> None:
+    """`intake ocr-field` on an empty file, text, or a PNG cut short: one line that says what to give, never a
+    traceback or "unexpected error" (it was Pillow's UnidentifiedImageError, reported as unexpected)."""
+    bad = tmp_path / "cell.png"
+    bad.write_bytes(content)
+    r = cli("ocr-field", "--kind", "digits", str(bad))
+    assert r.returncode != 0 and one_error(r).endswith("[field_image.unreadable]"), r.stderr
+    assert "cell.png は画像として読めません" in one_error(r)
+
+
 @SQLITE
 @pytest.mark.parametrize(
     "kind,text,expected",

@@ -275,7 +275,17 @@ def ocr_overlay(
 @app.command("ocr-field", rich_help_panel=OPERATIONS)
 def ocr_field(images: list[Path], kind: Annotated[FieldKind, typer.Option()]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
+    import numpy as np
+    from PIL import Image
+
     from ocr.field_image import read_field_image
 
-    for img in images:
+    for path in images:
+        try:  # a field's crop, not a page: the page decoder's size limits do not apply, Pillow's pixel limit does
+            with Image.open(path) as im:
+                img = np.asarray(im.convert("L"), dtype=np.uint8)
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise BadInput("field_image.unreadable", name=path.name, detail=type(exc).__name__) from None
         typer.echo(json.dumps(read_field_image(img, kind), ensure_ascii=False))
