@@ -102,6 +102,34 @@ def test_a_missing_file_is_one_line_with_a_fix_never_a_traceback(args: list[str]
     ]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["residents", "import", "{folder}"],
+        ["match-batch", "{folder}", "--out", "o.csv"],
+        ["upload", "{folder}", "--clinic", "1310001"],
+        ["ocr-field", "--kind", "digits", "{folder}"],
+    ],
+    ids=["residents", "match-batch", "upload", "ocr-field"],
+)
+def test_a_folder_where_a_file_belongs_is_named_as_a_folder(args: list[str], tmp_path: Path) -> None:
+    """`upload` said "no such file" of a folder that exists; every command now says the same thing of it."""
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    r = subprocess.run(
+        [sys.executable, "-c", "from intake.cli import main; main()", *(a.format(folder=folder) for a in args)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "INTAKE_VAR_DIR": str(tmp_path / "var"), "INTAKE_DATABASE_URL": ""},
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    said = r.stderr.splitlines()[-1]
+    assert said.endswith(
+        "を使えません（フォルダです（ファイルを指定してください）） — パスとアクセス権を確認してください [file.cannot_use]"
+    ), said
+
+
 def test_forms_print_command(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import csv
 

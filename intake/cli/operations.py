@@ -33,10 +33,15 @@ def upload(
     api_key: Annotated[str, typer.Option(envvar="INTAKE_API_KEY")] = "",
 ) -> None:
     """Upload a clinic's bundle as one batch.  Example: intake upload bundle.pdf --clinic 1310001"""
+    import errno
+
     import httpx
 
-    from intake.errors import BadInput
+    from intake.errors import BadInput, from_os_error
 
+    for f in files:  # a folder is named as one, as every other command names it
+        if f.is_dir():
+            raise from_os_error(IsADirectoryError(errno.EISDIR, "Is a directory", str(f)))
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise BadInput("file.missing", paths=", ".join(missing))
@@ -284,8 +289,8 @@ def ocr_field(images: list[Path], kind: Annotated[FieldKind, typer.Option()]) ->
         try:  # a field's crop, not a page: the page decoder's size limits do not apply, Pillow's pixel limit does
             with Image.open(path) as im:
                 img = np.asarray(im.convert("L"), dtype=np.uint8)
-        except FileNotFoundError:
-            raise
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:  # missing, a folder, not readable: said as such
+                raise
             raise BadInput("field_image.unreadable", name=path.name, detail=type(exc).__name__) from None
         typer.echo(json.dumps(read_field_image(img, kind), ensure_ascii=False))
