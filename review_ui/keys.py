@@ -57,7 +57,18 @@ _SCRIPT = """
     if (!box) return;
     const back = D.activeElement;
     box.click();
-    setTimeout(() => back && back.isConnected ? back.focus() : focusFirst(), 50);
+    returnTo(back, 50);
+  }
+  // After a key that clicked something (a candidate, the schedule box, the scan's zoom) the cursor goes back where it
+  // was — unless the reviewer has already moved it to a field: on a loaded station this runs late, and it took the
+  // cursor from the field being typed in to the form's first (seen in the browser test: Alt+1, two Tabs, then the
+  // cursor yanked back).
+  function returnTo(back, delay) {
+    setTimeout(() => {
+      const now = D.activeElement;
+      if (formInput(now) && fresh(now) && now !== back) return;
+      if (back && back.isConnected && back !== D.body) back.focus(); else focusFirst();
+    }, delay);
   }
   // The field the reviewer is on (placed there or moved there by Tab). A redraw that replaces it while the form is
   // still arriving (its crops and scan come after its fields; on a loaded station seconds later) drops the cursor to
@@ -70,6 +81,17 @@ _SCRIPT = """
       .find(i => fresh(i) && i.getAttribute('aria-label') === label);
     if (target) target.focus();
     return !!target;
+  }
+  // Not drawn again yet: wait for it (each mutation calls onNewForm again) while the page is still being redrawn
+  // (Streamlit marks what it has not redrawn yet stale), up to ~10 s; the first field only if it never comes back.
+  function restore(label, tries) {
+    const now = D.activeElement;
+    if ((now && now !== D.body) || (label && focusLabel(label))) return;  // placed, or the reviewer moved on
+    if (tries > 0 && D.querySelector('[data-stale="true"]')) {
+      P.__intakeRestore = setTimeout(() => restore(label, tries - 1), 500);
+      return;
+    }
+    focusFirst();
   }
   function onNewForm() {
     untabbable();
@@ -84,12 +106,8 @@ _SCRIPT = """
       if (!lost) return;
       const label = placed.getAttribute('aria-label');
       if (label && focusLabel(label)) return;
-      // not drawn again yet: wait for it (each mutation calls again), the first field only if it never comes
       clearTimeout(P.__intakeRestore);
-      P.__intakeRestore = setTimeout(() => {
-        const now = D.activeElement;
-        if ((!now || now === D.body) && !(label && focusLabel(label))) focusFirst();
-      }, 1500);
+      P.__intakeRestore = setTimeout(() => restore(label, 20), 500);
       return;
     }
     if (focusFirst()) P.__intakeFocused = m.dataset.form;
@@ -108,7 +126,7 @@ _SCRIPT = """
   function unzoomed() {
     const back = P.__intakeBeforeZoom;
     P.__intakeBeforeZoom = null;
-    if (back) setTimeout(() => back.isConnected ? back.focus() : focusFirst(), 100);
+    if (back) returnTo(back, 100);
   }
   function onKey(e) {
     if (e.key === 'Escape' && P.__intakeBeforeZoom) { unzoomed(); return; }
@@ -118,7 +136,12 @@ _SCRIPT = """
       const group = D.querySelector('div[role="radiogroup"][aria-label*="%(resident)s"]');
       const labels = group ? group.querySelectorAll('label') : [];
       const n = Number(digit[1]) - 1;
-      if (labels[n]) { labels[n].click(); e.preventDefault(); setTimeout(focusFirst, 50); }
+      if (labels[n]) {
+        const back = D.activeElement;
+        labels[n].click();
+        e.preventDefault();
+        returnTo(formInput(back) ? back : null, 50);  // from the radio itself: to the form's first field
+      }
       return;
     }
     const act = {KeyS: () => section(%(search)s), KeyR: () => section(%(reject)s), KeyD: () => section(%(defer)s),
