@@ -157,6 +157,62 @@ def _punched(a: Page, rng: random.Random) -> Page:  # two filing holes at the le
     return a
 
 
+def _quarter_turn(a: Page, rng: random.Random) -> Page:  # the sheet fed sideways (landscape), either way round
+    return np.ascontiguousarray(np.rot90(a, rng.choice((1, 3))))
+
+
+def _fax(a: Page, rng: random.Random) -> Page:  # a fax's "normal" mode: half the lines (200 × 100 dpi), bitonal
+    h, w = a.shape
+    squashed = cv2.resize(a, (w, h // 2), interpolation=cv2.INTER_AREA)
+    return np.where(squashed > rng.uniform(140, 180), 255.0, 0.0).astype(np.float32)
+
+
+def _shrunk(a: Page, rng: random.Random) -> Page:  # printed "fit to page": the form 86–95% of its size on the sheet
+    h, w = a.shape
+    f = rng.uniform(0.86, 0.95)
+    small = cv2.resize(a, (int(w * f), int(h * f)), interpolation=cv2.INTER_AREA)
+    out = np.full_like(a, 255.0)
+    y0, x0 = rng.randint(0, h - small.shape[0]), rng.randint(0, w - small.shape[1])
+    out[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    return out
+
+
+def _enlarged(a: Page, rng: random.Random) -> Page:  # copied B5 → A4 (122%): the sheet's edges, markers too, cut off
+    h, w = a.shape
+    big = cv2.resize(a, None, fx=1.22, fy=1.22, interpolation=cv2.INTER_CUBIC)
+    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+    return np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w])
+
+
+def _highlighter(a: Page, rng: random.Random) -> Page:  # a yellow or pink marker drawn along a few rows: light grey bands
+    h, w = a.shape
+    for _ in range(rng.randint(2, 4)):
+        y, band = rng.randint(int(0.15 * h), int(0.9 * h)), rng.randint(int(0.012 * h), int(0.025 * h))
+        x0 = rng.randint(0, w // 3)
+        a[y : y + band, x0 : x0 + rng.randint(w // 3, w - x0)] *= rng.uniform(0.75, 0.9)
+    return a
+
+
+def _phone_photo(a: Page, rng: random.Random) -> Page:  # a phone's photo of the sheet: steep perspective, light falling off
+    h, w = a.shape
+    pad = int(0.08 * w)
+    a = cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=rng.uniform(60, 120))  # the desk
+    ph, pw = a.shape
+    src = np.float32([[pad, pad], [pw - pad, pad], [pw - pad, ph - pad], [pad, ph - pad]])
+    lean = rng.uniform(0.04, 0.07) * w  # the far edge narrower: the phone held at an angle
+    top = rng.random() < 0.5
+    dst = src.copy()
+    dst[0 if top else 3, 0] += lean
+    dst[1 if top else 2, 0] -= lean
+    dst += np.float32([[rng.uniform(-0.01, 0.01) * w, rng.uniform(-0.01, 0.01) * w] for _ in range(4)])
+    warped = cv2.warpPerspective(a, cv2.getPerspectiveTransform(src, dst), (pw, ph), borderValue=90)
+    ys, xs = np.mgrid[0:ph, 0:pw].astype(np.float32)
+    r2 = ((xs - pw * rng.uniform(0.3, 0.7)) / pw) ** 2 + ((ys - ph * rng.uniform(0.3, 0.7)) / ph) ** 2
+    light = 1.0 - rng.uniform(0.25, 0.4) * r2 / r2.max()  # brighter where the lamp is
+    blurred = cv2.GaussianBlur(warped * light, (0, 0), rng.uniform(0.6, 1.2))
+    return np.asarray(blurred, dtype=np.float32)
+
+
 DIGIT_FIELDS = ("vaccination_date", "temperature", "dose_ml")  # the hand-written digit-box fields
 STRUCK = "(a digit struck out)"  # the truth of a field with a struck-out digit: no value may be auto-accepted
 
@@ -259,6 +315,12 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "corrected": _corrected,
     "seal_over": _seal_over,
     "overflow": _overflow,
+    "quarter_turn": _quarter_turn,
+    "fax": _fax,
+    "shrunk": _shrunk,
+    "enlarged": _enlarged,
+    "highlighter": _highlighter,
+    "phone_photo": _phone_photo,
 }
 
 
