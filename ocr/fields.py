@@ -44,8 +44,15 @@ DIGITS = "0123456789"
 # tuning corpora 511 (wide) and 521 (clean), 300 pages each: dates auto-accepted 56.0 → 59.3% wide (wrong 2 → 1),
 # 72.3 → 75.4% clean (1 → 0), temperature 73.1 → 76.0 / 83.3 → 84.1%, dose 76.4 → 74.5 / 83.3 → 82.6%. Sealed (seeds
 # 9201 clean, 9202 wide, evaluated once after): dates 70.4 → 73.3% / 61.3 → 64.2%, 0 wrong before and after.
+# Session 17: the classifier trained with 80 handwriting fonts beside MNIST (tools.synth.font_digits) is surer of
+# more boxes, also of a few MNIST digits a person would hesitate over (a steep 2 with a small loop read as a flagged
+# 1), so the bar went from 0.99 to 0.997. Tuning corpora 521 clean, 511/513/514 wide (300 pages each, 3,243 digit
+# fields): committed model at 0.99 2,550 auto-accepted, 2 wrong; new model at 0.99 2,633 / 4, at 0.995 2,557 / 4,
+# at 0.997 2,494 / 1, at 0.998 2,436 / 1 (three of the four wrong sat at 0.9958–0.996: this bar is fitted to them,
+# the sealed corpora are the check — README "Session 17"). Other writers (UCI tuning 533): 399 / 1 → 424 / 0;
+# font corpus 531: 630 / 0 → 664 / 0.
 DIGIT_AUTO = 0.999
-DIGIT_BOX_AUTO = 0.99
+DIGIT_BOX_AUTO = 0.997
 TEXT_INK = 0.004  # below this share of dark pixels a text box is empty
 # "Dark" for a text box: this many grey levels under the paper around it, not a fixed grey level — a form scanned
 # far too light (its black at grey ~170) read every written name as empty (fixed level 140).

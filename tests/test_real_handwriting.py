@@ -117,6 +117,7 @@ def test_a_struck_out_digit_is_never_trusted_and_a_written_one_is_not_taken_for_
     beside it: the network alone was ≥ 0.99 sure of half such boxes, mostly of a wrong digit. 200 corpus-pool digits
     (never trained on; the detector's thresholds were chosen on the validation pool), scanned and struck out."""
     from ocr.digits import STRUCK
+    from ocr.fields import DIGIT_BOX_AUTO
     from tools.synth.corrections import strike
 
     x, y = pool("corpus")
@@ -132,8 +133,9 @@ def test_a_struck_out_digit_is_never_trusted_and_a_written_one_is_not_taken_for_
             strike(a, (0, 0, a.shape[1], a.shape[0]), rng, 8.0, style)
             struck.append(np.clip(a, 0, 255).astype(np.uint8))
         boxes = clf.classify(struck)
-        trusted = sum(b.probability >= 0.99 and b.digit != "" for b in boxes)
-        assert trusted <= 12, (style, trusted)  # ≤ 6% (without the detector: 31–50%)
+        # trusted: the box alone passes the product's bar for auto-acceptance (the field also needs PP-OCR)
+        trusted = sum(b.probability >= DIGIT_BOX_AUTO and b.digit != "" for b in boxes)
+        assert trusted <= 12, (style, trusted)  # ≤ 6% (without the detector: 31–50%; session 17's model: 3 / 12 / 1)
 
 
 def test_digits_written_past_their_boxes_are_never_auto_accepted() -> None:

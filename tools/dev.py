@@ -186,6 +186,9 @@ def train_digits(
     arch: Annotated[
         str, typer.Option(help="small: the committed model's; mid: 2.5x wider, tried and not taken (README, Session 16)")
     ] = "small",
+    fonts: Annotated[
+        int, typer.Option(help="boxes per digit of each of 80 handwriting fonts (npm @fontsource; 0: none)")
+    ] = 0,
 ) -> None:
     """Train the digit-box classifier on real handwriting, export ONNX.
     Example: python -m tools.dev train digits --seed 1 --rest 1"""
@@ -195,7 +198,7 @@ def train_digits(
         raise BadInput("value.choice", what="--arch", value=arch, choices="small, mid")
     train(
         seed=seed, epochs=epochs, variants=variants, out_dir=out, members=members, log=typer.echo, rest_variants=rest,
-        arch=arch,
+        arch=arch, font_variants=fonts,
     )  # fmt: skip
 
 

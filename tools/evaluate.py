@@ -89,6 +89,7 @@ def _one(args: tuple[str, dict[str, Any], dict[str, str], dict[str, float], str,
                 "kind": f.kind,
                 "confidence": f.confidence,
                 "not_in_place": any(m.code in NOT_IN_PLACE for m in f.messages),
+                **{k: f.evidence[k] for k in ("primary_min", "second_min") if k in f.evidence},
             }
             for n, f in r.fields.items()
         },

