@@ -22,7 +22,7 @@ from ocr import engines, levels
 from ocr.digits import STRUCK, BoxReading
 from ocr.engines import Engines, Reading
 from ocr.normalize import DateProblem, clean_lot, era_digits, era_to_date, nearest_lot, parse_date
-from ocr.overflow import PAST_PX, past_box
+from ocr.overflow import PAST_PX, past_box, struck_through
 from ocr.register import PX_PER_MM, crop_mm, reference_image
 from ocr.template import FieldSpec, Template
 from ocr.types import FieldReading, Gray, Message, msg
@@ -748,6 +748,9 @@ def writing_past_boxes(img: Gray, template: Template) -> dict[str, Message]:
         for i, box in enumerate(f.cells):
             if past_box(img, reference, box, [c for c in cells if c is not box]) >= PAST_PX:
                 out[f.name] = msg("field.box_overflow", box=i + 1)
+                break
+            if struck_through(img, box):
+                out[f.name] = msg("field.box_struck", box=i + 1)
                 break
     return out
 
