@@ -8,7 +8,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from tools.synth.font_digits import FONTS, _glyphs, footed_one
 from tools.synth.handwriting import HAND_FONTS
@@ -17,8 +16,7 @@ KLEE = Path("/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf")
 
 
 def test_a_fonts_ten_digits_are_framed_as_mnist_frames_a_digit() -> None:
-    if not KLEE.exists():
-        pytest.skip(f"{KLEE} missing: run `make setup` (installs fonts-klee)")
+    assert KLEE.exists(), f"{KLEE} missing: run `make setup` (installs fonts-klee, which the corpus writes with too)"
     glyphs = _glyphs(KLEE.read_bytes())
     assert glyphs is not None and len(glyphs) == 10
     for g in glyphs:
