@@ -110,6 +110,11 @@ CROSS_LENGTH = 0.62
 SCRIBBLE_FILL = 0.7
 
 
+def tilt(sx0: float, sy0: float, sx1: float, sy1: float) -> float:
+    """A line segment's angle from level, degrees in [-90, 90)."""
+    return float((np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0)) + 90) % 180 - 90)
+
+
 def struck_out(v: npt.NDArray[np.float32]) -> bool:
     """Whether a box's ink (`box_ink`) is a digit struck out rather than a digit."""
     m = (v > 0.3).astype(np.uint8)
@@ -127,7 +132,7 @@ def struck_out(v: npt.NDArray[np.float32]) -> bool:
         return False
     total, slants = float(m.sum()), set()
     for sx0, sy0, sx1, sy1 in segments.reshape(-1, 4).astype(float):
-        angle = (np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0)) + 90) % 180 - 90
+        angle = tilt(sx0, sy0, sx1, sy1)
         length = float(np.hypot(sx1 - sx0, sy1 - sy0))
         if abs(angle) <= STRIKE_TILT and length >= STRIKE_ACROSS * w:
             at = int((sy0 + sy1) / 2)
@@ -156,7 +161,7 @@ def _stacked_strokes(m: npt.NDArray[np.uint8]) -> int:
     heights = sorted(
         (sy0 + sy1) / 2
         for sx0, sy0, sx1, sy1 in segments.reshape(-1, 4).astype(float)
-        if abs((np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0)) + 90) % 180 - 90) <= STRIKE_TILT
+        if abs(tilt(sx0, sy0, sx1, sy1)) <= STRIKE_TILT
     )
     return sum(1 for a, b in zip([-1e9, *heights], heights, strict=False) if b - a >= 3)
 

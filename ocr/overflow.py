@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from ocr.digits import ink_map
+from ocr.digits import STRIKE_TILT, ink_map, tilt
 from ocr.register import PX_PER_MM, crop_mm
 from ocr.types import Gray
 
@@ -82,13 +82,13 @@ def _ring(shape: tuple[int, ...], margin: float, box: Box, others: list[Box]) ->
 # undamaged tuning pages (521, 511) no field found struck.
 STRIKE_ROWS_MM = 0.8
 STRIKE_PAST_MM = 0.35
-STRIKE_TILT = 12.0  # degrees from level
+STRIKE_STRIP_MM = 0.6  # the strip looked at reaches this much further out, where the line must be seen to begin
 
 
 def struck_through(img: Gray, box: Box) -> bool:
     """Whether a level line crosses `box` from outside its left side to outside its right side (see above)."""
     x, y, w, h = box
-    reach = STRIKE_PAST_MM + 0.6
+    reach = STRIKE_PAST_MM + STRIKE_STRIP_MM
     strip = crop_mm(img, (x - reach, y + STRIKE_ROWS_MM, w + 2 * reach, h - 2 * STRIKE_ROWS_MM))
     if strip.size == 0:
         return False
@@ -97,10 +97,8 @@ def struck_through(img: Gray, box: Box) -> bool:
     segments = cv2.HoughLinesP(ink, 1, np.pi / 180, threshold=int(0.5 * sw), minLineLength=int(0.8 * sw), maxLineGap=4)
     if segments is None:
         return False
-    inside = (reach - STRIKE_PAST_MM) * PX_PER_MM
-    left, right = inside, sw - inside  # STRIKE_PAST_MM outside each side
+    left, right = STRIKE_STRIP_MM * PX_PER_MM, sw - STRIKE_STRIP_MM * PX_PER_MM  # STRIKE_PAST_MM outside each side
     for sx0, sy0, sx1, sy1 in segments.reshape(-1, 4).astype(float):
-        angle = (np.degrees(np.arctan2(sy1 - sy0, sx1 - sx0)) + 90) % 180 - 90
-        if abs(angle) <= STRIKE_TILT and min(sx0, sx1) <= left and max(sx0, sx1) >= right:
+        if abs(tilt(sx0, sy0, sx1, sy1)) <= STRIKE_TILT and min(sx0, sx1) <= left and max(sx0, sx1) >= right:
             return True
     return False

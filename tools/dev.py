@@ -191,7 +191,7 @@ def train_digits(
     ] = 0,
 ) -> None:
     """Train the digit-box classifier on real handwriting, export ONNX.
-    Example: python -m tools.dev train digits --seed 1 --rest 1"""
+    Example (the committed model): python -m tools.dev train digits --seed 1 --fonts 20"""
     from tools.synth.train_digits import train
 
     if arch not in ("small", "mid"):
