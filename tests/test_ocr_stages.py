@@ -229,6 +229,18 @@ def test_separator_sheet_is_found_in_any_orientation() -> None:
     assert not any(is_separator(np.rot90(form, k).copy()) for k in range(4))
 
 
+def test_a_form_copied_until_its_lines_are_heavy_is_not_a_separator() -> None:
+    """A copy of a copy thickens every printed line; the old rule counted any five runs of dark columns as the
+    separator's bars and skipped the form (stress --damage photocopy: 2 of 40 pages)."""
+    form, _ = _load(next(p for p in PAGES if p.stem == "page_0000"))
+    heavy = form
+    for _ in range(3):  # three generations of a copier, each spreading the ink ~0.1 mm
+        heavy = cv2.erode(heavy, np.ones((2, 2), np.uint8))
+    assert not any(is_separator(np.rot90(heavy, k).copy()) for k in range(4))
+    sheet, _ = _load(next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "separator"))
+    assert is_separator(cv2.erode(sheet, np.ones((2, 2), np.uint8)))  # the real sheet copied still is one
+
+
 def test_recognizer_input_is_narrowed_to_the_writing() -> None:
     """A wide box with a short word: the recognizer gets the word and its margin, not the empty paper (its cost
     grows with width). Lone specks of scanner noise do not keep the margins open; a faint-free box stays whole."""

@@ -2,7 +2,8 @@
 the form pages of an existing corpus, through the same evaluation as `eval` — the question is never "how good" but
 "does anything wrong get auto-accepted, does any page crash or vanish". Found with it (session 12): a form
 scanned far too light was triaged blank and skipped; (session 14) on a crumpled sheet the checkbox column lay 3–4 mm
-off while the page's landmarks proved it, and wrong answers were auto-accepted (now each field is checked in place).
+off while the page's landmarks proved it, and wrong answers were auto-accepted (now each field is checked in place);
+(session 18) a form copied three times over, its lines heavy, was skipped as a separator sheet (ocr.triage).
 """
 
 from __future__ import annotations
@@ -213,6 +214,38 @@ def _phone_photo(a: Page, rng: random.Random) -> Page:  # a phone's photo of the
     return np.asarray(blurred, dtype=np.float32)
 
 
+def _photocopy(a: Page, rng: random.Random) -> Page:  # a copy of a copy: strokes thicken, grey goes dark, toner specks
+    h, w = a.shape
+    for _ in range(rng.randint(2, 3)):  # each generation: ink spreads ~0.1 mm, contrast crushed, scale 98–101%
+        a = np.asarray(cv2.erode(a, np.ones((2, 2), np.uint8)), dtype=np.float32)
+        a = np.clip((a - rng.uniform(20, 45)) * rng.uniform(1.15, 1.3), 0, 255)
+        f = rng.uniform(0.98, 1.01)
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-0.6, 0.6), f)
+        a = np.asarray(cv2.warpAffine(a, turn, (w, h), borderValue=255), dtype=np.float32)
+    specks = np.random.default_rng(rng.randrange(2**31)).random(a.shape) < 0.0004
+    a[cv2.dilate(specks.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = rng.uniform(30, 90)
+    return a
+
+
+def _halftone(a: Page, rng: random.Random) -> Page:  # a bitonal scan by an ordered (Bayer) screen, as copiers' photo mode
+    bayer = np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], dtype=np.float32)
+    h, w = a.shape
+    screen = (np.tile(bayer, (h // 4 + 1, w // 4 + 1))[:h, :w] + 0.5) * 16
+    return np.where(a > screen * rng.uniform(0.9, 1.1), 255.0, 0.0).astype(np.float32)
+
+
+def _dog_ear(a: Page, rng: random.Random) -> Page:  # a corner folded over: the back of the sheet, a crease, a marker hidden
+    h, w = a.shape
+    size = int(rng.uniform(0.12, 0.24) * w)  # up to the corner marker and past it
+    ys, xs = np.mgrid[0:h, 0:w]
+    corner = rng.choice(((0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)))
+    fold = np.abs(ys - corner[0]) + np.abs(xs - corner[1]) < size
+    a[fold] = rng.uniform(200, 235)  # the back of the paper, a little darker (its shadow)
+    crease = np.abs(np.abs(ys - corner[0]) + np.abs(xs - corner[1]) - size) < 3
+    a[crease] *= rng.uniform(0.5, 0.7)
+    return a
+
+
 DIGIT_FIELDS = ("vaccination_date", "temperature", "dose_ml")  # the hand-written digit-box fields
 STRUCK = "(a digit struck out)"  # the truth of a field with a struck-out digit: no value may be auto-accepted
 
@@ -321,6 +354,9 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "enlarged": _enlarged,
     "highlighter": _highlighter,
     "phone_photo": _phone_photo,
+    "photocopy": _photocopy,
+    "halftone": _halftone,
+    "dog_ear": _dog_ear,
 }
 
 
@@ -364,6 +400,7 @@ def stress(corpus: Path, damages: list[str], n: int = 40, workers: int = 2) -> d
             m["registered"] += r["registered"]
             m["trusted"] += r["trusted"]
             m["read_as_form"] += r["kind"] == "form"
+            m["skipped"] += r["kind"] in ("blank", "separator")  # a form lost: no person sees it
             for name, value in truth["fields"].items():
                 got = r["fields"].get(name)
                 m["fields"] += 1
@@ -387,7 +424,7 @@ def print_stress(m: dict[str, dict[str, Any]]) -> None:
         fields = max(1, s.get("fields", 0))
         print(
             f"{damage:13s} pages {s.get('pages', 0):3d}  read as form {s.get('read_as_form', 0):3d}"
-            f"  trusted {s.get('trusted', 0):3d}"
+            f"  trusted {s.get('trusted', 0):3d}  skipped {s.get('skipped', 0)}"
             f"  crashed {s.get('crashed', 0)}  exact {100 * s.get('exact', 0) / fields:5.1f}%"
             f"  auto {100 * s.get('auto', 0) / fields:5.1f}%  auto-accepted wrong {s.get('wrong', 0)} of {s.get('auto', 0)}"
         )
