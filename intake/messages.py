@@ -186,6 +186,12 @@ CATALOGUE: dict[str, Text] = {
         "",
     ),
     "reg.layout_mismatch": Text("様式の配置と一致しません", "", "the page does not match the form layout", ""),
+    "reg.several_forms": Text(
+        "1枚の画像に予診票が {count} 枚写っています",
+        "1枚ずつスキャンし直してください（2in1 コピーや、原稿台に2枚並べたスキャンは読めません）",
+        "{count} forms on one image",
+        "scan each form on its own (a 2-in-1 copy or two sheets side by side on the glass cannot be read)",
+    ),
     "reg.two_markers_disagree": Text(
         "マーカーが2つだけで、互いに合いません", "", "only two markers found and they disagree", ""
     ),

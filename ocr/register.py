@@ -33,24 +33,45 @@ def _template_corners(template: Template, marker_id: int) -> np.ndarray:
     return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], dtype=np.float32) * PX_PER_MM
 
 
-def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
+def _detected(img: Gray, template: Template) -> list[tuple[int, np.ndarray]]:
+    """Every marker of the template's set on the page, as (id, corners in page pixels), repeats included."""
     # Markers are large; detect on a half-size copy for speed, then scale corners back.
     scale = 0.5 if img.shape[1] > 1400 else 1.0
     small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale != 1 else img
     corners, ids, _ = _detector(template).detectMarkers(small)
-    found: dict[int, np.ndarray] = {}
     if ids is None:
-        return found
-    for c, i in zip(corners, ids.flatten(), strict=True):
-        if int(i) in template.markers.positions and int(i) not in found:
-            found[int(i)] = c.reshape(4, 2) / scale
+        return []
+    return [
+        (int(i), c.reshape(4, 2) / scale)
+        for c, i in zip(corners, ids.flatten(), strict=True)
+        if int(i) in template.markers.positions
+    ]
+
+
+def find_markers(img: Gray, template: Template) -> dict[int, np.ndarray]:
+    found: dict[int, np.ndarray] = {}
+    for i, corners in _detected(img, template):
+        found.setdefault(i, corners)
     return found
+
+
+def forms_on_page(markers: list[tuple[int, np.ndarray]]) -> int:
+    """How many forms the markers show: each form prints each corner's marker once, so a corner's marker seen twice
+    is two forms on one image — two sheets on a flatbed, a "2 in 1" copy. Read as one, the other form would be lost
+    without a word (seen: two forms side by side, one read and auto-accepted, session 18)."""
+    counts: dict[int, int] = {}
+    for i, _ in markers:
+        counts[i] = counts.get(i, 0) + 1
+    return max(counts.values(), default=0)
 
 
 def register(img: Gray, template: Template) -> Registration:
     """Markers first (a homography from three or four; two give only a first guess), feature matching when fewer
     than two are found; then the printed structure corrects the fit and proves it (ocr.verify)."""
-    found = find_markers(img, template)
+    detected = _detected(img, template)
+    if (forms := forms_on_page(detected)) > 1:
+        return Registration(False, None, len(dict(detected)), float("inf"), (msg("reg.several_forms", count=forms),))
+    found = dict(detected)
     if len(found) < 2:
         first = _fit_by_features(img, template)
         why = msg("reg.markers_missing", found=len(found))

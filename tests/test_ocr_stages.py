@@ -82,6 +82,24 @@ def test_fields_on_a_clean_page_match_truth() -> None:
             assert r.value == truth["fields"][r.name], r
 
 
+def test_two_forms_on_one_image_go_to_a_person_with_the_reason() -> None:
+    """Two sheets side by side on a flatbed, or a "2 in 1" copy: read as one form, the other was lost without a word
+    (its fields auto-accepted from the first, session 18). Each corner's marker is printed once per form."""
+    img, _ = _load(_clean_form())
+    both = np.concatenate([img, np.full((img.shape[0], 60), 255, np.uint8), img], axis=1)
+    turned = np.ascontiguousarray(np.rot90(img))  # 2 in 1: each page turned and shrunk to half the sheet
+    half = cv2.resize(turned, None, fx=0.69, fy=0.69, interpolation=cv2.INTER_AREA)
+    two_in_one = np.full((2 * half.shape[0] + 40, half.shape[1] + 40), 255, np.uint8)
+    two_in_one[10 : 10 + half.shape[0], 20:-20] = half
+    two_in_one[30 + half.shape[0] : 30 + 2 * half.shape[0], 20:-20] = half
+    for page in (both, two_in_one):
+        res = process_page(page, T, lambda i: ReadContext(today=date(2026, 11, 20)))
+        assert res.page_kind in ("form", "unknown")  # kept for a person, never skipped
+        assert [r.code for r in res.review_reasons][:1] == ["reg.several_forms"]
+        assert dict(res.review_reasons[0].params)["count"] == 2
+        assert not any(f.auto_ok for f in res.fields.values())
+
+
 def test_cut_page_is_routed_not_guessed() -> None:
     img, truth = _load(_clean_form())
     h = img.shape[0]

@@ -3,7 +3,8 @@ the form pages of an existing corpus, through the same evaluation as `eval` — 
 "does anything wrong get auto-accepted, does any page crash or vanish". Found with it (session 12): a form
 scanned far too light was triaged blank and skipped; (session 14) on a crumpled sheet the checkbox column lay 3–4 mm
 off while the page's landmarks proved it, and wrong answers were auto-accepted (now each field is checked in place);
-(session 18) a form copied three times over, its lines heavy, was skipped as a separator sheet (ocr.triage).
+(session 18) a form copied three times over, its lines heavy, was skipped as a separator sheet (ocr.triage); two
+forms on one image were read as one, the other lost without a word (ocr.register.forms_on_page).
 """
 
 from __future__ import annotations
@@ -246,6 +247,22 @@ def _dog_ear(a: Page, rng: random.Random) -> Page:  # a corner folded over: the 
     return a
 
 
+def _two_up(a: Page, rng: random.Random) -> Page:  # two sheets side by side on an A3 flatbed (here the same form twice)
+    return np.concatenate([a, np.full((a.shape[0], int(0.03 * a.shape[1])), 255.0, np.float32), a], axis=1)
+
+
+def _two_in_one(a: Page, rng: random.Random) -> Page:  # a "2 in 1" copy: two pages turned and shrunk onto one sheet
+    h, w = a.shape
+    turned = np.ascontiguousarray(np.rot90(a))
+    f = min(w / turned.shape[1], 0.48 * h / turned.shape[0])  # ~0.7 for A4: each page on half the sheet
+    half = cv2.resize(turned, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    out = np.full_like(a, 255.0)
+    x0 = (w - half.shape[1]) // 2
+    for y0 in (int(0.01 * h), int(0.51 * h)):
+        out[y0 : y0 + half.shape[0], x0 : x0 + half.shape[1]] = half
+    return out
+
+
 DIGIT_FIELDS = ("vaccination_date", "temperature", "dose_ml")  # the hand-written digit-box fields
 STRUCK = "(a digit struck out)"  # the truth of a field with a struck-out digit: no value may be auto-accepted
 
@@ -357,6 +374,8 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "photocopy": _photocopy,
     "halftone": _halftone,
     "dog_ear": _dog_ear,
+    "two_up": _two_up,
+    "two_in_one": _two_in_one,
 }
 
 
