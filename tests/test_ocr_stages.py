@@ -247,6 +247,16 @@ def test_separator_sheet_is_found_in_any_orientation() -> None:
     assert not any(is_separator(np.rot90(form, k).copy()) for k in range(4))
 
 
+def test_a_separator_sheet_lower_on_the_glass_and_turned_is_still_one() -> None:
+    """Its bars then reach the band's foot by a few mm only; no column was 80% dark (sealed 10202: to review)."""
+    sheet, _ = _load(next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "separator"))
+    h, w = sheet.shape
+    for turn in (0.0, 2.5, -2.5):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
+        m[1, 2] += 0.03 * h  # 9 mm lower
+        assert is_separator(cv2.warpAffine(sheet, m, (w, h), borderValue=255)), turn
+
+
 def test_a_form_copied_until_its_lines_are_heavy_is_not_a_separator() -> None:
     """A copy of a copy thickens every printed line; the old rule counted any five runs of dark columns as the
     separator's bars and skipped the form (stress --damage photocopy: 2 of 40 pages)."""
