@@ -53,7 +53,7 @@ def faint_ink(img: Gray) -> bool:
 SEPARATOR_BAR_MM = (2.5, 20.0)
 # A column is a bar's when 60% of the band is dark there: the bars reach down past the band by only 2 mm, and a sheet
 # turned 2–3° leaves no column of the band 80% dark (a separator of sealed 10202 went to review as unknown; 0.6 and 0.5
-# find all 52 separators of six corpora and take none of their 1,748 other pages, nor the copied forms above).
+# find all 57 separators of six corpora and take none of their 1,743 other pages, nor the copied forms above).
 BAR_DARK = 0.6
 SHEET_WIDTH_MM = 210.0
 
