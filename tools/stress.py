@@ -327,6 +327,47 @@ def _seal_over(a: Page, rng: random.Random) -> Page:
     return np.minimum(page, seal)  # ink over ink: the darker wins, as a red seal over black pen in grey
 
 
+def _rewritten(a: Page, rng: random.Random, how: Callable[[Page, random.Random], Page]) -> Page:
+    """Each written digit box of the digit fields, inside its printed border, redrawn by `how` (the border untouched)."""
+    from ocr.register import PX_PER_MM
+
+    got = _registered(a)
+    if got is None:
+        return a
+    page, template = got
+    inset = 0.6 * PX_PER_MM  # the whole box inside its border: no piece of a digit left outside what is redrawn
+    for name in DIGIT_FIELDS:
+        for x, y, w, h in template.field(name).cells:
+            x0, y0 = int(x * PX_PER_MM + inset), int(y * PX_PER_MM + inset)
+            x1, y1 = int((x + w) * PX_PER_MM - inset), int((y + h) * PX_PER_MM - inset)
+            box = page[y0:y1, x0:x1].copy()
+            edge = 5  # what the printed border leaves inside the inset: cleared, or it is drawn into the digit
+            paper = float(np.percentile(box, 90))
+            box[:edge], box[-edge:], box[:, :edge], box[:, -edge:] = paper, paper, paper, paper
+            page[y0:y1, x0:x1] = how(box, rng)
+    return page
+
+
+def _thick_pen(a: Page, rng: random.Random) -> Page:  # the digits written with a felt-tip: strokes 0.6–1.1 mm wider
+    k = rng.choice((5, 7, 9))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    return _rewritten(a, rng, lambda box, r: np.asarray(cv2.erode(box, kernel), dtype=np.float32))
+
+
+def _small_digits(a: Page, rng: random.Random) -> Page:  # the digits written small, off-centre in their boxes
+    f = rng.uniform(0.5, 0.65)
+
+    def shrink(box: Page, r: random.Random) -> Page:
+        h, w = box.shape
+        small = cv2.resize(box, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+        out = np.full_like(box, float(box.max()))
+        y0, x0 = r.randint(0, h - small.shape[0]), r.randint(0, w - small.shape[1])
+        out[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+        return out
+
+    return _rewritten(a, rng, shrink)
+
+
 def _overflow(a: Page, rng: random.Random) -> Page:
     """Digits written larger than their boxes (`tools.synth.corrections.write_past_boxes`) in one digit field. The
     truth is unchanged: a person reads them; the question is whether a digit cut by its box (a 2 without its curl
@@ -376,6 +417,8 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "dog_ear": _dog_ear,
     "two_up": _two_up,
     "two_in_one": _two_in_one,
+    "thick_pen": _thick_pen,
+    "small_digits": _small_digits,
 }
 
 
