@@ -186,11 +186,11 @@ CATALOGUE: dict[str, Text] = {
         "",
     ),
     "reg.layout_mismatch": Text("様式の配置と一致しません", "", "the page does not match the form layout", ""),
-    "reg.several_forms": Text(
-        "1枚の画像に予診票が {count} 枚写っています",
-        "1枚ずつスキャンし直してください（2in1 コピーや、原稿台に2枚並べたスキャンは読めません）",
-        "{count} forms on one image",
-        "scan each form on its own (a 2-in-1 copy or two sheets side by side on the glass cannot be read)",
+    "reg.several_forms": Text(  # a review reason: the reviewer sees the message only, so it says what to do
+        "1枚の画像に予診票が {count} 枚写っています。1枚ずつスキャンし直してください",
+        "2in1 コピーや、原稿台に2枚並べたスキャンは1枚の予診票として読めません",
+        "{count} forms on one image: scan each form on its own",
+        "a 2-in-1 copy or two sheets side by side on the glass cannot be read as one form",
     ),
     "reg.two_markers_disagree": Text(
         "マーカーが2つだけで、互いに合いません", "", "only two markers found and they disagree", ""

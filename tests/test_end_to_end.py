@@ -188,3 +188,28 @@ def test_deferred_form_leaves_the_reviewers_queue_for_a_supervisor(
     assert stats["deferred"] == 1 and any(r.get("defer") == 1 for r in stats["reviewers"])
     busy = next(r for r in stats["reviewers"] if r.get("reject", 0) >= 2)  # rejected forms one after another
     assert busy["sec_per_form"] is not None and 0 <= busy["sec_per_form"] < 600 and busy["forms_per_hour"] > 0
+
+
+def test_two_forms_scanned_on_one_image_wait_for_a_person_with_the_reason_in_japanese(
+    client: TestClient, settings: Settings, session: Session, scanner_headers: dict[str, str], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Two sheets side by side on the glass: kept and shown to a reviewer with the reason, never read as one form
+    (the other lost) nor skipped."""
+    import numpy as np
+    from PIL import Image
+
+    form = np.asarray(Image.open(SAMPLE / "pages" / "page_0000.jpg").convert("L"))
+    both = np.concatenate([form, np.full((form.shape[0], 40), 255, np.uint8), form], axis=1)
+    path = tmp_path / "two_up.jpg"
+    Image.fromarray(both).save(path, quality=90)
+    receipt = upload(client, scanner_headers, path)
+    run_worker(settings)
+    session.expire_all()
+    page = session.get(Page, receipt["page_ids"][0])
+    assert page is not None and page.status == PageStatus.extracted, page
+    reviewer = login(client, "reviewer1")
+    shown = client.post("/api/v1/review/next", headers=reviewer).json()
+    assert shown is not None and shown["id"] == page.id
+    reason = next(r for r in shown["reasons"] if r["code"] == "reg.several_forms")
+    assert "予診票が 2 枚" in reason["text"] and "スキャンし直して" in reason["text"], reason
+    assert not any(f.get("auto_ok") for f in shown["fields"])
