@@ -5,6 +5,7 @@ ArUco ids tell which corner is which, so 90/180/270° turns are corrected by the
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,7 @@ def forms_on_page(markers: list[tuple[int, np.ndarray]]) -> int:
     """How many forms the markers show: each form prints each corner's marker once, so a corner's marker seen twice
     is two forms on one image — two sheets on a flatbed, a "2 in 1" copy. Read as one, the other form would be lost
     without a word (seen: two forms side by side, one read and auto-accepted, session 18)."""
-    counts: dict[int, int] = {}
-    for i, _ in markers:
-        counts[i] = counts.get(i, 0) + 1
-    return max(counts.values(), default=0)
+    return max(Counter(i for i, _ in markers).values(), default=0)
 
 
 def register(img: Gray, template: Template) -> Registration:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def _clean_form() -> Path:
         if json.loads(p.with_suffix(".json").read_text())["kind"] == "form"
         and not json.loads(p.with_suffix(".json").read_text())["degradation"]
     )
+
+
+def _separator() -> Path:
+    """The sample's separator sheet."""
+    return next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "separator")
 
 
 def _load(p: Path) -> tuple[np.ndarray, dict]:  # type: ignore[type-arg]
@@ -85,14 +91,11 @@ def test_fields_on_a_clean_page_match_truth() -> None:
 def test_two_forms_on_one_image_go_to_a_person_with_the_reason() -> None:
     """Two sheets side by side on a flatbed, or a "2 in 1" copy: read as one form, the other was lost without a word
     (its fields auto-accepted from the first, session 18). Each corner's marker is printed once per form."""
+    from tools.stress import DAMAGE
+
     img, _ = _load(_clean_form())
-    both = np.concatenate([img, np.full((img.shape[0], 60), 255, np.uint8), img], axis=1)
-    turned = np.ascontiguousarray(np.rot90(img))  # 2 in 1: each page turned and shrunk to half the sheet
-    half = cv2.resize(turned, None, fx=0.69, fy=0.69, interpolation=cv2.INTER_AREA)
-    two_in_one = np.full((2 * half.shape[0] + 40, half.shape[1] + 40), 255, np.uint8)
-    two_in_one[10 : 10 + half.shape[0], 20:-20] = half
-    two_in_one[30 + half.shape[0] : 30 + 2 * half.shape[0], 20:-20] = half
-    for page in (both, two_in_one):
+    for damage in ("two_up", "two_in_one"):  # side by side; each page turned and shrunk to half the sheet
+        page = np.clip(DAMAGE[damage](img.astype(np.float32), random.Random(0)), 0, 255).astype(np.uint8)
         res = process_page(page, T, lambda i: ReadContext(today=date(2026, 11, 20)))
         assert res.page_kind in ("form", "unknown")  # kept for a person, never skipped
         assert [r.code for r in res.review_reasons][:1] == ["reg.several_forms"]
@@ -239,7 +242,7 @@ def test_reference_image_matches_the_printer() -> None:
 
 
 def test_separator_sheet_is_found_in_any_orientation() -> None:
-    path = next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "separator")
+    path = _separator()
     img, _ = _load(path)
     for k in range(4):
         assert is_separator(np.rot90(img, k).copy()), k
@@ -249,7 +252,7 @@ def test_separator_sheet_is_found_in_any_orientation() -> None:
 
 def test_a_separator_sheet_lower_on_the_glass_and_turned_is_still_one() -> None:
     """Its bars then reach the band's foot by a few mm only; no column was 80% dark (sealed 10202: to review)."""
-    sheet, _ = _load(next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "separator"))
+    sheet, _ = _load(_separator())
     h, w = sheet.shape
     for turn in (0.0, 2.5, -2.5):
         m = cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
@@ -265,7 +268,7 @@ def test_a_form_copied_until_its_lines_are_heavy_is_not_a_separator() -> None:
     for _ in range(3):  # three generations of a copier, each spreading the ink ~0.1 mm
         heavy = cv2.erode(heavy, np.ones((2, 2), np.uint8))
     assert not any(is_separator(np.rot90(heavy, k).copy()) for k in range(4))
-    sheet, _ = _load(next(p for p in PAGES if json.loads(p.with_suffix(".json").read_text())["kind"] == "separator"))
+    sheet, _ = _load(_separator())
     assert is_separator(cv2.erode(sheet, np.ones((2, 2), np.uint8)))  # the real sheet copied still is one
 
 

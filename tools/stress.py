@@ -336,12 +336,12 @@ def _rewritten(a: Page, rng: random.Random, how: Callable[[Page, random.Random],
         return a
     page, template = got
     inset = 0.6 * PX_PER_MM  # the whole box inside its border: no piece of a digit left outside what is redrawn
+    edge = 5  # px: what the printed border leaves inside the inset, cleared, or it is drawn into the digit
     for name in DIGIT_FIELDS:
         for x, y, w, h in template.field(name).cells:
             x0, y0 = int(x * PX_PER_MM + inset), int(y * PX_PER_MM + inset)
             x1, y1 = int((x + w) * PX_PER_MM - inset), int((y + h) * PX_PER_MM - inset)
             box = page[y0:y1, x0:x1].copy()
-            edge = 5  # what the printed border leaves inside the inset: cleared, or it is drawn into the digit
             paper = float(np.percentile(box, 90))
             box[:edge], box[-edge:], box[:, :edge], box[:, -edge:] = paper, paper, paper, paper
             page[y0:y1, x0:x1] = how(box, rng)
