@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from intake.errors import BadInput
 from ocr.codes import FormIdentity
-from ocr.template import Box, Template, load_template
+from ocr.template import Box, SeparatorTemplate, Template, load_separator, load_template
 
 FONT_PATHS = (
     Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
@@ -68,7 +68,7 @@ def register_font() -> None:
 class _Page:
     """Template coordinates (mm, origin top-left) onto a reportlab canvas (points, origin bottom-left)."""
 
-    def __init__(self, canvas: Canvas, template: Template) -> None:
+    def __init__(self, canvas: Canvas, template: Template | SeparatorTemplate) -> None:
         self.c = canvas
         self.h = template.height_mm
 
@@ -207,6 +207,29 @@ def render_pdf(
         c.showPage()
         if progress:
             progress(1)
+    c.save()
+    return buf.getvalue()
+
+
+def render_separator_pdf(copies: int = 1, sheet: SeparatorTemplate | None = None) -> bytes:
+    """The separator sheet (区切り紙) a clinic's bundle is put behind on the scanner, drawn from its template
+    (ocr/templates/separator-v1.yaml) as the triage reads it: `copies` pages."""
+    if not 1 <= copies <= 500:
+        raise BadInput("forms.separator_copies", copies=copies)
+    register_font()
+    sheet = sheet or load_separator()
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(sheet.width_mm * mm, sheet.height_mm * mm))
+    c.setTitle(sheet.label.text)
+    for _ in range(copies):
+        p = _Page(c, sheet)
+        for bar in sheet.bars.boxes():
+            p.rect(bar, fill=True, width=0)
+        x, y = sheet.label.pos
+        c.setFillColor(black)
+        c.setFont(FONT, sheet.label.size_mm * mm)
+        c.drawCentredString(x * mm, (sheet.height_mm - y) * mm - sheet.label.size_mm * mm * 0.35, sheet.label.text)
+        c.showPage()
     c.save()
     return buf.getvalue()
 

@@ -1075,6 +1075,12 @@ CATALOGUE: dict[str, Text] = {
         "no forms to print",
         "give at least one resident",
     ),
+    "forms.separator_copies": Text(
+        "区切り紙の枚数 {copies} は印刷できません",
+        "1〜500 の枚数を指定してください（例 --copies 20）",
+        "cannot print {copies} separator sheets",
+        "give 1 to 500 copies (e.g. --copies 20)",
+    ),
     "match.missing_columns": Text(
         "{name} に列 {columns} がありません",
         "列: {required}",

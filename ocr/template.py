@@ -88,10 +88,66 @@ class Template(BaseModel):
         raise KeyError(name)
 
 
-@lru_cache(maxsize=8)
-def load_template(layout: str) -> Template:
+class Label(BaseModel):
+    text: str
+    pos: tuple[float, float]  # centre, mm
+    size_mm: float
+
+
+class Bars(BaseModel):
+    count: int
+    first_x_mm: float
+    pitch_mm: float
+    width_mm: float
+    top_mm: float
+    bottom_mm: float
+
+    def boxes(self) -> list[Box]:
+        height = self.bottom_mm - self.top_mm
+        return [(self.first_x_mm + i * self.pitch_mm, self.top_mm, self.width_mm, height) for i in range(self.count)]
+
+
+class SeparatorRecognition(BaseModel):
+    band_mm: tuple[float, float]
+    dark_share: float
+    bar_width_mm: tuple[float, float]
+    min_bars: int
+
+
+class SeparatorTemplate(BaseModel):
+    """The separator sheet put between bundles (ocr/templates/separator-*.yaml): printed and recognised from here."""
+
+    layout: str
+    page: dict[str, float]
+    label: Label
+    bars: Bars
+    recognition: SeparatorRecognition
+
+    @property
+    def width_mm(self) -> float:
+        return self.page["width_mm"]
+
+    @property
+    def height_mm(self) -> float:
+        return self.page["height_mm"]
+
+
+def _layout_file(layout: str) -> Any:
     path = TEMPLATE_DIR / f"{layout}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml")))
         raise FileNotFoundError(f"no template for layout {layout!r}; known layouts: {known}")
-    return Template.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=8)
+def load_template(layout: str) -> Template:
+    return Template.model_validate(_layout_file(layout))
+
+
+SEPARATOR_LAYOUT = "separator-v1"
+
+
+@lru_cache(maxsize=2)
+def load_separator(layout: str = SEPARATOR_LAYOUT) -> SeparatorTemplate:
+    return SeparatorTemplate.model_validate(_layout_file(layout))

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from ocr.template import load_separator
 from ocr.types import Gray
 
 BLANK_INK = 0.004  # share of dark pixels under which a page is blank (punch holes and dust stay below)
@@ -46,32 +47,26 @@ def faint_ink(img: Gray) -> bool:
     return float(ink.mean()) >= BLANK_INK
 
 
-# The separator sheet's bars are printed 10 mm wide (26 mm apart); a bar counts from 2.5 mm (a bitonal threshold
-# eats its edges: 5.5–10 mm seen on the wide tuning corpora, one bar cut by the sheet's edge 1.5 mm) to 20 mm. Runs
-# of any width counted before: a form copied three times over, its lower half crushed to black speckle, showed
-# five or more 1–4 px runs of dark columns and was skipped as a separator (`stress --damage photocopy`, 2 of 40).
-SEPARATOR_BAR_MM = (2.5, 20.0)
-# A column is a bar's when 60% of the band is dark there: the bars reach down past the band by only 2 mm, and a sheet
-# turned 2–3° leaves no column of the band 80% dark (a separator of sealed 10202 went to review as unknown; 0.6 and 0.5
-# find all 57 separators of six corpora and take none of their 1,743 other pages, nor the copied forms above).
-BAR_DARK = 0.6
-SHEET_WIDTH_MM = 210.0
-
-
 def is_separator(img: Gray) -> bool:
-    """The ward's separator sheet: six heavy vertical bars in the upper part of the page."""
+    """The ward's separator sheet (ocr/templates/separator-v1.yaml): its heavy vertical bars across the band the
+    template names, in any of the four orientations. How dark a bar's column must be, how wide a bar may be and how
+    many must be seen are the template's `recognition` (measured there)."""
+    sheet = load_separator()
+    seen = sheet.recognition
     small = cv2.resize(img, (420, int(420 * img.shape[0] / img.shape[1])), interpolation=cv2.INTER_AREA)
     turns = (cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE)
     for candidate in (small, *(cv2.rotate(small, t) for t in turns)):
-        band = candidate[int(candidate.shape[0] * 0.12) : int(candidate.shape[0] * 0.38), :] < 100
-        if _bars(band.mean(axis=0) > BAR_DARK, candidate.shape[1] / SHEET_WIDTH_MM) >= 5:
+        h, w = candidate.shape
+        top, bottom = (int(h * mm / sheet.height_mm) for mm in seen.band_mm)
+        band = candidate[top:bottom, :] < 100
+        if _bars(band.mean(axis=0) > seen.dark_share, w / sheet.width_mm, seen.bar_width_mm) >= seen.min_bars:
             return True
     return False
 
 
-def _bars(cols: npt.NDArray[np.bool_], px_per_mm: float) -> int:
+def _bars(cols: npt.NDArray[np.bool_], px_per_mm: float, width_mm: tuple[float, float]) -> int:
     """Runs of dark columns as wide as a separator's bar."""
     edges = np.diff(np.concatenate(([0], cols.astype(np.int8), [0])))
     widths = (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)) / px_per_mm
-    lo, hi = SEPARATOR_BAR_MM
+    lo, hi = width_mm
     return int(np.count_nonzero((widths >= lo) & (widths <= hi)))

@@ -100,3 +100,29 @@ def test_a_corpus_printed_from_a_registry_mixes_in_numbers_the_registry_stops(tm
     assert m["stopped_all"], m["stops"]
     assert all(st["by_registry_reason"] == st["pages"] for st in m["stops"].values()), m["stops"]  # a clean scan
     assert m["ok"]["auto_right"] == m["ok"]["pages"] == kinds.count("ok") and m["ok"]["auto_wrong"] == 0, m["ok"]
+
+
+def test_separator_sheets_printed_by_the_command_are_skipped_by_the_reader(tmp_path: Path) -> None:
+    """`intake forms separator --copies 3`: three pages of the sheet the triage knows (ocr/templates/separator-v1.yaml);
+    each page, decoded as an uploaded PDF is, is skipped as a separator; a wrong count is one line, no file."""
+    from typer.testing import CliRunner
+
+    from intake.cli import app
+    from ocr.decode import decode_page
+    from ocr.pipeline import process_page
+    from tests.test_bad_input import cli, one_error
+
+    out = tmp_path / "区切り紙.pdf"
+    runner = CliRunner()
+    r = runner.invoke(app, ["forms", "separator", "--out", str(out), "--copies", "3"])
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert len(pdfium.PdfDocument(data)) == 3
+    template = load_template("yoshin-v1")
+    for i in range(3):
+        img = decode_page(data, "application/pdf", i, Limits())
+        assert process_page(img, template, lambda _identity: None).page_kind == "separator"
+    bad = tmp_path / "none.pdf"
+    line = one_error(cli("forms", "separator", "--out", str(bad), "--copies", "0"))
+    assert "区切り紙の枚数 0" in line and "forms.separator_copies" in line
+    assert not bad.exists()

@@ -74,6 +74,19 @@ def forms_reference() -> None:
     say("file.written", path=path)
 
 
+@forms_app.command("separator")
+def forms_separator(
+    out: Annotated[Path, typer.Option(help="PDF to write")],
+    copies: Annotated[int, typer.Option(help="枚数")] = 1,
+) -> None:
+    """Print separator sheets (区切り紙) to put between clinics' bundles on the scanner: the reader skips them.
+    Example: intake forms separator --out 区切り紙.pdf --copies 20"""
+    from intake.forms import render_separator_pdf
+
+    out.write_bytes(render_separator_pdf(copies))
+    say("file.written", path=out)
+
+
 @forms_app.command("print-bulk")
 def forms_print_bulk(
     targets: Path,

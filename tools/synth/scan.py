@@ -14,12 +14,12 @@ from typing import Any
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from intake.forms import FormContent, render_pdf
+from intake.forms import FormContent, render_pdf, render_separator_pdf
 from ocr.codes import FormIdentity, make_form_no
 from ocr.template import load_template
-from tools.synth.handwriting import PRINT_FONT, Hand, stamp, sticker
+from tools.synth.handwriting import Hand, stamp, sticker
 from tools.synth.people import RELATIONS, SURNAMES, SynthResident, make_lots, make_residents
 from tools.synth.real_digits import DigitPool, digits_from, write_digit
 
@@ -270,13 +270,9 @@ def degrade_wide(img: Image.Image, rng: random.Random) -> tuple[Image.Image, dic
 
 
 def separator_sheet() -> Image.Image:
-    img = Image.new("L", (int(210 * K), int(297 * K)), 255)
-    d = ImageDraw.Draw(img)
-    font = ImageFont.truetype(str(PRINT_FONT), int(14 * K))
-    d.text((img.width // 2, img.height // 2), "区切り紙", font=font, fill=0, anchor="mm")
-    for i in range(6):  # heavy bars: a patch-code-like pattern triage can see without OCR
-        d.rectangle([int((30 + i * 26) * K), int(40 * K), int((40 + i * 26) * K), int(110 * K)], fill=0)
-    return img
+    """The separator sheet as the ward prints it (`intake forms separator`), at the corpus's resolution."""
+    image: Image.Image = pdfium.PdfDocument(render_separator_pdf())[0].render(scale=DPI / 72).to_pil().convert("L")
+    return image
 
 
 def make_corpus(
