@@ -38,8 +38,9 @@ def synth(
     digits: Annotated[
         str,
         typer.Option(
-            help="real: real hand-written digits in the boxes (MNIST, never trained on); uci: other writers' (UCI "
-            "optdigits test split, an outside check); font: handwriting fonts"
+            help="real: real hand-written digits in the boxes (MNIST, never trained on); mnist-test: writers never "
+            "trained on (MNIST's test split, an outside check); uci: other writers' (UCI optdigits test split, an "
+            "outside check); font: handwriting fonts"
         ),
     ] = "real",
     registry: Annotated[
@@ -51,8 +52,8 @@ def synth(
 
     if degrade not in ("none", "light", "heavy", "mixed", "wide"):
         raise BadInput("value.choice", what="--degrade", value=degrade, choices="none, light, heavy, mixed, wide")
-    if digits not in ("real", "uci", "font"):
-        raise BadInput("value.choice", what="--digits", value=digits, choices="real, uci, font")
+    if digits not in ("real", "mnist-test", "uci", "font"):
+        raise BadInput("value.choice", what="--digits", value=digits, choices="real, mnist-test, uci, font")
     from intake.progress import Progress
 
     t = time.perf_counter()
@@ -202,6 +203,28 @@ def train_digits(
     )  # fmt: skip
 
 
+@app.command("eval-digit-boxes")
+def eval_digit_boxes(
+    source: Annotated[str, typer.Option(help="val, mnist-test (writers never trained on) or uci")] = "mnist-test",
+    seed: int = 1,
+    limit: Annotated[int, typer.Option(help="the first N digits of the source (0: all)")] = 0,
+) -> None:
+    """The committed digit classifier on single scanned boxes of real handwriting: accuracy, the share trusted alone
+    and its accuracy, a reliability table.  Example: python -m tools.dev eval-digit-boxes --source mnist-test"""
+    from tools.evaluate import evaluate_digit_boxes
+
+    if source not in ("val", "mnist-test", "uci"):
+        raise BadInput("value.choice", what="--source", value=source, choices="val, mnist-test, uci")
+    m = evaluate_digit_boxes(source, seed, limit)
+    typer.echo(
+        f"{m['boxes']} boxes ({m['source']}): right {100 * m['accuracy']:.2f}%; "
+        f"trusted alone {100 * m['trusted_share']:.2f}%, "
+        f"right there {100 * (m['trusted_accuracy'] or 0):.3f}% ({m['trusted_wrong']} wrong)"
+    )
+    for row in m["reliability"]:
+        typer.echo(f"  [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:6d}  right {100 * row['accuracy']:6.2f}%")
+
+
 @app.command("eval-digit-strings")
 def eval_digit_strings(
     n: int = 300,
@@ -213,8 +236,8 @@ def eval_digit_strings(
     Example: python -m tools.dev eval-digit-strings --seed 9 [--touching]"""
     from tools.evaluate import evaluate_digit_strings
 
-    if source not in ("corpus", "uci"):
-        raise BadInput("value.choice", what="--source", value=source, choices="corpus, uci")
+    if source not in ("corpus", "mnist-test", "uci"):
+        raise BadInput("value.choice", what="--source", value=source, choices="corpus, mnist-test, uci")
     m = evaluate_digit_strings(n, seed, source, touching)
     typer.echo(
         f"{m['strings']} strings ({m['source']}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"

@@ -316,9 +316,10 @@ def print_table(m: dict[str, Any]) -> None:
 
 def digit_string_images(n: int, seed: int, source: str = "corpus", touching: bool = False) -> list[tuple[np.ndarray, str]]:
     """Field images of real hand-written digit strings, 3–8 digits, some in printed boxes, some free, scanned
-    with random damage: `source` "corpus" (MNIST digits never trained on) or "uci" (UCI optdigits test split,
-    upscaled from 8×8: other writers, other pens). `touching`: free strings written so close that neighbours
-    touch (a digit every 3.6–4.6 mm, 6–8 mm tall), as a hurried hand writes a number."""
+    with random damage: `source` "corpus" (MNIST digits never trained on), "mnist-test" (MNIST's test split: writers
+    never trained on) or "uci" (UCI optdigits test split, upscaled from 8×8: other writers, other pens).
+    `touching`: free strings written so close that neighbours touch (a digit every 3.6–4.6 mm, 6–8 mm tall), as a
+    hurried hand writes a number."""
     import random
 
     import cv2
@@ -382,4 +383,35 @@ def evaluate_digit_strings(n: int, seed: int, source: str = "corpus", touching: 
         "exact": exact / n,
         "digits_right": digits_right / digits_total,
         "source": source + (", touching" if touching else ""),
+    }
+
+
+def evaluate_digit_boxes(source: str, seed: int, limit: int = 0) -> dict[str, Any]:
+    """The committed classifier (`ocr.digits`, ONNX, as the page reader runs it) on single boxes of real handwriting
+    scanned as its validation boxes are (`tools.synth.train_digits.build_set`): "val" (MNIST digits of the
+    training writers, never trained on), "mnist-test" (MNIST's test split: writers never trained on) or "uci"
+    (other writers, 8×8 upscaled). Accuracy, the share the page reader trusts alone (`ocr.fields.DIGIT_BOX_AUTO`)
+    and how often it is right there, and a reliability table."""
+    from ocr.digits import classifier
+    from ocr.fields import DIGIT_BOX_AUTO
+    from tools.synth.real_digits import mnist_test_digits, pool, uci_test_digits
+    from tools.synth.train_digits import build_set
+
+    loaders = {"val": lambda: pool("val"), "mnist-test": mnist_test_digits, "uci": uci_test_digits}
+    x, y = loaders[source]()
+    if limit:
+        x, y = x[:limit], y[:limit]
+    boxes, labels = build_set(x, y, 1, empties=0, seed=seed)
+    probs = classifier().probabilities(boxes)
+    best, sure = probs.argmax(axis=1), probs.max(axis=1)
+    right = best == labels
+    trusted = sure >= DIGIT_BOX_AUTO
+    return {
+        "source": source,
+        "boxes": len(labels),
+        "accuracy": float(right.mean()),
+        "trusted_share": float(trusted.mean()),
+        "trusted_accuracy": float(right[trusted].mean()) if trusted.any() else None,
+        "trusted_wrong": int((trusted & ~right).sum()),
+        "reliability": reliability_table([(float(c), bool(r)) for c, r in zip(sure, right, strict=True)]),
     }

