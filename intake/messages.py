@@ -142,6 +142,12 @@ CATALOGUE: dict[str, Text] = {
         "{value} mL differs from this vaccine's {expected} mL",
         "",
     ),
+    "field.implausible_when_given": Text(
+        "{label} {value} は接種した予診票の値としては高すぎます（{limit} 以上）",
+        "読み取りと予診結果（接種可／見合わせ）を用紙で確かめてください",
+        "{label} {value} is too high for a form that records the dose as given ({limit} or more)",
+        "check the reading and the screening result (given / deferred) on the paper",
+    ),
     "field.no_lot": Text("ロット番号が読み取れません", "", "no lot number found", ""),
     "field.lot_corrected": Text(
         "「{read}」と読み、登録済みのロット {lot} に補正しました", "", "read {read}, corrected to the known lot {lot}", ""

@@ -719,7 +719,7 @@ def read_fields(
     readings = readings or {}
     e = e or engines.default_engines()
     out = {f.name: READERS[f.kind].read(img, f, ctx, e, readings.get(f.name)) for f in template.fields}
-    _cross_checks(out)
+    _cross_checks(out, template)
     for name, why in writing_past_boxes(img, template).items():
         out[name].messages.append(why)
         out[name].auto_ok = False
@@ -777,14 +777,32 @@ def illegible(img: Gray, region: tuple[float, float, float, float], page_paper: 
     return None
 
 
-def _cross_checks(out: dict[str, FieldReading]) -> None:
-    """A deferred form (見合わせ) records no dose: empty dose fields are then correct, not doubtful."""
+def _cross_checks(out: dict[str, FieldReading], template: Template) -> None:
+    """A deferred form (見合わせ) records no dose: empty dose fields are then correct, not doubtful. A form that
+    records the dose as given (接種可) with a value at or over a field's `given_below` (a high fever) is doubted:
+    the reading is far likelier wrong than the clinic, and either way a person looks."""
     result = out.get("screening_result")
     if result is not None and result.value == "見合わせ":
         for name in ("lot_number", "dose_ml", "vaccination_date"):
             r = out.get(name)
             if r is not None and not r.value:
                 r.messages = [m for m in r.messages if m != NO_LOT]
+    if result is None or result.value != GIVEN:
+        return
+    for f in template.fields:
+        limit, r = f.validators.get("given_below"), out.get(f.name)
+        if limit is None or r is None or not r.value:
+            continue
+        try:
+            value = float(r.value)
+        except ValueError:
+            continue
+        if value >= limit:
+            r.messages.append(msg("field.implausible_when_given", label=f.label, value=r.value, limit=f"{limit:.1f}"))
+            r.auto_ok = False
+
+
+GIVEN = "接種可"  # the screening result that records the dose as given
 
 
 NO_LOT = msg("field.no_lot")

@@ -88,6 +88,30 @@ def test_fields_on_a_clean_page_match_truth() -> None:
             assert r.value == truth["fields"][r.name], r
 
 
+def test_a_fever_on_a_form_that_says_the_dose_was_given_goes_to_a_person() -> None:
+    """36.5 auto-accepted as 38.5 (a 6 read 8, both readers agreeing; sealed corpus m10302): on a form whose screening
+    result is 接種可, a temperature at or over the template's `given_below` (38.0) is doubted, with the reason."""
+    given = [
+        p
+        for p in PAGES
+        if json.loads(p.with_suffix(".json").read_text()).get("degradation") == {}
+        and (json.loads(p.with_suffix(".json").read_text()).get("fields") or {}).get("screening_result") == "接種可"
+    ]
+    img, truth = _load(given[0])
+    ctx = lambda i: ReadContext(today=date(2026, 11, 20))  # noqa: E731
+    before = process_page(img, T, ctx).fields
+    assert truth["fields"]["screening_result"] == "接種可" and before["temperature"].auto_ok
+    px = img.shape[1] / T.width_mm  # a page scanned with no damage: template millimetres are page pixels
+    x, y, w, h = (round(v * px) for v in T.field("vaccination_date").cells[1])  # the 8 of 令和 08
+    tx, ty, _, _ = (round(v * px) for v in T.field("temperature").cells[1])  # the temperature's units box
+    fever = img.copy()
+    fever[ty : ty + h, tx : tx + w] = img[y : y + h, x : x + w]
+    after = process_page(fever, T, ctx).fields["temperature"]
+    assert after.value[:2] == truth["fields"]["temperature"][0] + "8", after.value
+    assert not after.auto_ok
+    assert [m.code for m in after.messages] == ["field.implausible_when_given"]
+
+
 def test_two_forms_on_one_image_go_to_a_person_with_the_reason() -> None:
     """Two sheets side by side on a flatbed, or a "2 in 1" copy: read as one form, the other was lost without a word
     (its fields auto-accepted from the first, session 18). Each corner's marker is printed once per form."""
