@@ -211,6 +211,25 @@ def _scanned_jpeg(page: Any, dpi: int, limits: Limits) -> Image.Image | None:
     return Image.fromarray(cv2.resize(np.asarray(gray), target, interpolation=cv2.INTER_AREA))
 
 
+def grey(pil: Image.Image) -> Gray:
+    """Any image Pillow opens as 8-bit grey, as it looks on paper. Pillow's own conversion clips a 16-bit grey scan
+    (a scanner's 16-bit or 48-bit setting, an archival TIFF) to 255 — the whole page white, triaged blank and
+    skipped: a form lost — and turns a transparent background black; here 16 bits are scaled to 8 and transparency
+    lies on white paper."""
+    mode = pil.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(pil).astype(np.float64)
+        top = float(a.max()) if a.size else 0.0
+        full = 65535.0 if mode.startswith("I;16") or top > 255 else 255.0
+        if mode == "F" and top <= 1.0:
+            full = 1.0
+        return np.asarray(np.clip(a * (255.0 / full) + 0.5, 0, 255), dtype=np.uint8)
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in pil.info):
+        rgba = pil.convert("RGBA")
+        pil = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return np.asarray(pil.convert("L"), dtype=np.uint8)
+
+
 def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 200) -> Gray:
     """One page as 8-bit grayscale."""
     if media == "application/pdf":
@@ -226,7 +245,7 @@ def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 
         img = _open_image(data, limits)
         try:
             img.seek(index)
-            pil = img.convert("L")
+            return grey(img)
         except Exception as exc:
             raise DecodeError(
                 "page_undecodable",
@@ -234,4 +253,4 @@ def decode_page(data: bytes, media: str, index: int, limits: Limits, dpi: int = 
                 "rescan this page",
                 page=index + 1,
             ) from exc
-    return np.asarray(pil.convert("L"), dtype=np.uint8)
+    return grey(pil)

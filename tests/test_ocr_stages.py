@@ -630,3 +630,26 @@ def test_a_checkbox_column_bent_off_its_place_is_not_auto_accepted_on_a_trusted_
     for q in rows:
         assert not res.fields[q].auto_ok, (q, res.fields[q].value)
         assert {m.code for m in res.fields[q].messages} & {"field.frame_off", "field.frame_unproven"}, q
+
+
+def test_a_16_bit_scan_is_read_not_skipped_as_blank(tmp_path: Path) -> None:
+    """A scanner set to 16-bit grey (or 48-bit colour), an archival TIFF: Pillow's own conversion clipped every
+    pixel to white, the page was triaged blank and skipped — the form lost. Scaled to 8 bits it reads as the
+    8-bit scan does; a transparent background lies on white paper, not black."""
+    import io
+
+    img, truth = _load(_clean_form())
+    deep = Image.fromarray((img.astype(np.uint16) * 257).astype(np.uint16))  # I;16, the same levels
+    for fmt, media in (("PNG", "image/png"), ("TIFF", "image/tiff")):
+        buf = io.BytesIO()
+        deep.save(buf, fmt)
+        page = decode_page(buf.getvalue(), media, 0, Limits())
+        assert np.abs(page.astype(int) - img.astype(int)).max() <= 1, fmt
+        res = process_page(page, T, lambda i: ReadContext(today=date(2026, 11, 20)))
+        assert res.page_kind == "form" and res.identity is not None, fmt
+    ink = np.zeros((60, 80, 4), np.uint8)
+    ink[20:40, 30:50] = (0, 0, 0, 255)  # black ink on a transparent ground
+    buf = io.BytesIO()
+    Image.fromarray(ink, "RGBA").save(buf, "PNG")
+    page = decode_page(buf.getvalue(), "image/png", 0, Limits())
+    assert page[0, 0] == 255 and page[30, 40] == 0

@@ -280,15 +280,15 @@ def ocr_overlay(
 @app.command("ocr-field", rich_help_panel=OPERATIONS)
 def ocr_field(images: list[Path], kind: Annotated[FieldKind, typer.Option()]) -> None:
     """Read one field image with the engines.  Example: intake ocr-field --kind digits cell.png"""
-    import numpy as np
     from PIL import Image
 
+    from ocr.decode import grey
     from ocr.field_image import read_field_image
 
     for path in images:
         try:  # a field's crop, not a page: the page decoder's size limits do not apply, Pillow's pixel limit does
             with Image.open(path) as im:
-                img = np.asarray(im.convert("L"), dtype=np.uint8)
+                img = grey(im)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:  # missing, a folder, not readable: said as such
                 raise
