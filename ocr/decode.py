@@ -214,8 +214,8 @@ def _scanned_jpeg(page: Any, dpi: int, limits: Limits) -> Image.Image | None:
 def grey(pil: Image.Image) -> Gray:
     """Any image Pillow opens as 8-bit grey, as it looks on paper. Pillow's own conversion clips a 16-bit grey scan
     (a scanner's 16-bit or 48-bit setting, an archival TIFF) to 255 — the whole page white, triaged blank and
-    skipped: a form lost — and turns a transparent background black; here 16 bits are scaled to 8 and transparency
-    lies on white paper."""
+    skipped: a form lost — turns a transparent background black, and cannot convert a CIELab scan; here 16 bits are
+    scaled to 8, transparency lies on white paper, and a Lab scan gives its lightness."""
     mode = pil.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         a = np.asarray(pil).astype(np.float64)
@@ -224,6 +224,8 @@ def grey(pil: Image.Image) -> Gray:
         if mode == "F" and top <= 1.0:
             full = 1.0
         return np.asarray(np.clip(a * (255.0 / full) + 0.5, 0, 255), dtype=np.uint8)
+    if mode == "LAB":  # a CIELab scan (some scanners' colour TIFF): its first band is the lightness, 0–255
+        return np.ascontiguousarray(np.asarray(pil, dtype=np.uint8)[:, :, 0])
     if mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in pil.info):
         rgba = pil.convert("RGBA")
         pil = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)

@@ -635,7 +635,8 @@ def test_a_checkbox_column_bent_off_its_place_is_not_auto_accepted_on_a_trusted_
 def test_a_16_bit_scan_is_read_not_skipped_as_blank(tmp_path: Path) -> None:
     """A scanner set to 16-bit grey (or 48-bit colour), an archival TIFF: Pillow's own conversion clipped every
     pixel to white, the page was triaged blank and skipped — the form lost. Scaled to 8 bits it reads as the
-    8-bit scan does; a transparent background lies on white paper, not black."""
+    8-bit scan does; a transparent background lies on white paper, not black; a CIELab colour scan (which Pillow
+    cannot convert: the page failed) is read by its lightness."""
     import io
 
     img, truth = _load(_clean_form())
@@ -647,6 +648,17 @@ def test_a_16_bit_scan_is_read_not_skipped_as_blank(tmp_path: Path) -> None:
         assert np.abs(page.astype(int) - img.astype(int)).max() <= 1, fmt
         res = process_page(page, T, lambda i: ReadContext(today=date(2026, 11, 20)))
         assert res.page_kind == "form" and res.identity is not None, fmt
+    from PIL import ImageCms
+
+    to_lab = ImageCms.buildTransformFromOpenProfiles(
+        ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB"), "RGB", "LAB"
+    )
+    buf = io.BytesIO()
+    ImageCms.applyTransform(Image.fromarray(img).convert("RGB"), to_lab).save(buf, "TIFF")  # a CIELab colour scan
+    res = process_page(
+        decode_page(buf.getvalue(), "image/tiff", 0, Limits()), T, lambda i: ReadContext(today=date(2026, 11, 20))
+    )
+    assert res.page_kind == "form" and res.identity is not None, "Lab"
     ink = np.zeros((60, 80, 4), np.uint8)
     ink[20:40, 30:50] = (0, 0, 0, 255)  # black ink on a transparent ground
     buf = io.BytesIO()
