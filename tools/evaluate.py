@@ -370,11 +370,27 @@ def _touching_string(rng: Any, pool: Any, k: float) -> tuple[np.ndarray, str]:
     return np.clip(c, 0, 255).astype(np.uint8), text
 
 
-def evaluate_digit_strings(n: int, seed: int, source: str = "corpus", touching: bool = False) -> dict[str, Any]:
-    """`read_digit_string` (what `intake ocr-field --kind digits` runs) on generated real-handwriting strings."""
+def elsewhere(img: np.ndarray, scale: float = 1.0, margin_mm: float = 0.0) -> np.ndarray:
+    """A field image as another source gives it: scanned at `scale` × the page reader's resolution (3: 600 dpi),
+    with `margin_mm` more paper around it."""
+    import cv2
+
+    if margin_mm:
+        pad = int(margin_mm * 8)  # digit_string_images draws at 8 px a mm
+        img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(np.percentile(img, 90)))
+    if scale != 1.0:
+        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def evaluate_digit_strings(
+    n: int, seed: int, source: str = "corpus", touching: bool = False, scale: float = 1.0, margin_mm: float = 0.0
+) -> dict[str, Any]:
+    """`read_digit_string` (what `intake ocr-field --kind digits` runs) on generated real-handwriting strings,
+    optionally as another source gives them (`elsewhere`)."""
     exact = digits_right = digits_total = 0
     for img, text in digit_string_images(n, seed, source, touching):
-        got = read_digit_string(img)["text"]
+        got = read_digit_string(elsewhere(img, scale, margin_mm))["text"]
         exact += got == text
         digits_total += len(text)
         digits_right += sum(a == b for a, b in zip(got, text, strict=False)) if len(got) == len(text) else 0
@@ -382,7 +398,10 @@ def evaluate_digit_strings(n: int, seed: int, source: str = "corpus", touching: 
         "strings": n,
         "exact": exact / n,
         "digits_right": digits_right / digits_total,
-        "source": source + (", touching" if touching else ""),
+        "source": source
+        + (", touching" if touching else "")
+        + (f", ×{scale:g}" if scale != 1.0 else "")
+        + (f", +{margin_mm:g} mm paper" if margin_mm else ""),
     }
 
 
