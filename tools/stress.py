@@ -368,6 +368,24 @@ def _small_digits(a: Page, rng: random.Random) -> Page:  # the digits written sm
     return _rewritten(a, rng, shrink)
 
 
+def _pushed(a: Page, rng: random.Random) -> Page:  # each digit pushed against a side of its box, as a hurried hand
+    def push(box: Page, r: random.Random) -> Page:
+        paper = float(box.max())
+        ys, xs = np.nonzero(box < paper - 60)
+        if ys.size == 0:
+            return box
+        ink = box[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        h, w = box.shape
+        side = r.choice(("left", "right", "top", "bottom"))
+        y0 = {"top": 0, "bottom": h - ink.shape[0]}.get(side, int(ys.min()))
+        x0 = {"left": 0, "right": w - ink.shape[1]}.get(side, int(xs.min()))
+        out = np.full_like(box, paper)
+        out[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]] = ink
+        return out
+
+    return _rewritten(a, rng, push)
+
+
 def _overflow(a: Page, rng: random.Random) -> Page:
     """Digits written larger than their boxes (`tools.synth.corrections.write_past_boxes`) in one digit field. The
     truth is unchanged: a person reads them; the question is whether a digit cut by its box (a 2 without its curl
@@ -419,6 +437,7 @@ DAMAGE: dict[str, Callable[[Page, random.Random], Page]] = {
     "two_in_one": _two_in_one,
     "thick_pen": _thick_pen,
     "small_digits": _small_digits,
+    "pushed": _pushed,
 }
 
 
