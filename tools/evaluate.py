@@ -314,7 +314,9 @@ def print_table(m: dict[str, Any]) -> None:
         print(f"    [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:5d}  right {_pct(row['accuracy'])}")
 
 
-def digit_string_images(n: int, seed: int, source: str = "corpus", touching: bool = False) -> list[tuple[np.ndarray, str]]:
+def digit_string_images(
+    n: int, seed: int, source: str = "corpus", touching: bool = False, damage: bool = True
+) -> list[tuple[np.ndarray, str]]:
     """Field images of real hand-written digit strings, 3–8 digits, some in printed boxes, some free, scanned
     with random damage: `source` "corpus" (MNIST digits never trained on), "mnist-test" (MNIST's test split: writers
     never trained on) or "uci" (UCI optdigits test split, upscaled from 8×8: other writers, other pens).
@@ -347,12 +349,17 @@ def digit_string_images(n: int, seed: int, source: str = "corpus", touching: boo
                 cv2.rectangle(c, (x0, int(2 * k)), (x0 + int((step - 0.8) * k), int(12 * k)), rng.uniform(0, 100), 2)
             alpha = digit_alpha(pool.draw(rng, int(ch)), rng, k, rng.uniform(5, 8), max_width_mm=step - 1.5)
             paste_ink(c, alpha, cx + rng.uniform(-0.5, 0.5) * k, 7 * k + rng.uniform(-0.7, 0.7) * k, pen)
+        # the same draws with or without damage: `damage=False` gives the same strings, clean
         if rng.random() < 0.5:
-            c = np.asarray(cv2.GaussianBlur(c, (0, 0), rng.uniform(0.3, 1.0)), dtype=np.float32)
-        noisy = c + np.random.default_rng(rng.randrange(2**31)).normal(0, rng.uniform(0, 8), c.shape)
-        img = np.clip(noisy, 0, 255).astype(np.uint8)
+            sigma = rng.uniform(0.3, 1.0)
+            if damage:
+                c = np.asarray(cv2.GaussianBlur(c, (0, 0), sigma), dtype=np.float32)
+        noise = np.random.default_rng(rng.randrange(2**31)).normal(0, rng.uniform(0, 8), c.shape)
+        img = np.clip(c + noise if damage else c, 0, 255).astype(np.uint8)
         if rng.random() < 0.25:
-            img = np.where(img > paper * rng.uniform(0.5, 0.85), 255, 0).astype(np.uint8)
+            level = rng.uniform(0.5, 0.85)
+            if damage:
+                img = np.where(img > paper * level, 255, 0).astype(np.uint8)
         out.append((img, text))
     return out
 
@@ -384,12 +391,18 @@ def elsewhere(img: np.ndarray, scale: float = 1.0, margin_mm: float = 0.0) -> np
 
 
 def evaluate_digit_strings(
-    n: int, seed: int, source: str = "corpus", touching: bool = False, scale: float = 1.0, margin_mm: float = 0.0
+    n: int,
+    seed: int,
+    source: str = "corpus",
+    touching: bool = False,
+    scale: float = 1.0,
+    margin_mm: float = 0.0,
+    damage: bool = True,
 ) -> dict[str, Any]:
     """`read_digit_string` (what `intake ocr-field --kind digits` runs) on generated real-handwriting strings,
     optionally as another source gives them (`elsewhere`)."""
     exact = digits_right = digits_total = 0
-    for img, text in digit_string_images(n, seed, source, touching):
+    for img, text in digit_string_images(n, seed, source, touching, damage):
         got = read_digit_string(elsewhere(img, scale, margin_mm))["text"]
         exact += got == text
         digits_total += len(text)
@@ -401,7 +414,8 @@ def evaluate_digit_strings(
         "source": source
         + (", touching" if touching else "")
         + (f", ×{scale:g}" if scale != 1.0 else "")
-        + (f", +{margin_mm:g} mm paper" if margin_mm else ""),
+        + (f", +{margin_mm:g} mm paper" if margin_mm else "")
+        + ("" if damage else ", no scan damage"),
     }
 
 
