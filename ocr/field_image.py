@@ -28,11 +28,9 @@ def _in_frame(left: int, right: int, top: int, bottom: int) -> bool:
 def to_reading_frame(img: Gray) -> Gray:
     """The field image cropped to its ink (specks left out) and scaled so that its printed boxes, or its writing
     where there are no boxes, have the height the reader expects, centred in a frame of FRAME_PX with paper around."""
-    if img.size == 0 or min(img.shape) < 4:
-        return img
+    if img.size == 0 or min(img.shape) < 4 or float(img.max()) - float(img.min()) < 40:
+        return img  # no ink at all: nothing to frame
     _, dark = cv2.threshold(img, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    if float(img.max()) - float(img.min()) < 40:  # no ink at all: nothing to frame
-        return img
     n, _, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
     comps = stats[1:n]
     if len(comps) == 0:
