@@ -234,16 +234,17 @@ def eval_digit_strings(
     scale: Annotated[float, typer.Option(help="as scanned at this × the page reader's 8 px a mm (3: 600 dpi)")] = 1.0,
     margin_mm: Annotated[float, typer.Option(help="this much more paper around each field image")] = 0.0,
     damage: Annotated[bool, typer.Option(help="blur, noise and bitonal thresholds (--no-damage: clean scans)")] = True,
+    plain: Annotated[bool, typer.Option(help="the source's 28 px digit images side by side, as a data set's")] = False,
 ) -> None:
     """Read generated field images of real hand-written digit strings.
-    Example: python -m tools.dev eval-digit-strings --seed 9 [--touching] [--scale 3] [--margin-mm 25]"""
+    Example: python -m tools.dev eval-digit-strings --seed 9 [--touching | --plain] [--scale 3] [--margin-mm 25]"""
     from tools.evaluate import evaluate_digit_strings
 
     if source not in ("corpus", "mnist-test", "uci"):
         raise BadInput("value.choice", what="--source", value=source, choices="corpus, mnist-test, uci")
     if not 0.2 <= scale <= 8 or not 0 <= margin_mm <= 100:
         raise BadInput("value.choice", what="--scale / --margin-mm", value=f"{scale} / {margin_mm}", choices="0.2–8 / 0–100")
-    m = evaluate_digit_strings(n, seed, source, touching, scale, margin_mm, damage)
+    m = evaluate_digit_strings(n, seed, source, touching, scale, margin_mm, damage, plain)
     typer.echo(
         f"{m['strings']} strings ({m['source']}): exact {100 * m['exact']:.2f}%, digits right {100 * m['digits_right']:.2f}%"
     )

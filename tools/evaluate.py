@@ -315,7 +315,7 @@ def print_table(m: dict[str, Any]) -> None:
 
 
 def digit_string_images(
-    n: int, seed: int, source: str = "corpus", touching: bool = False, damage: bool = True
+    n: int, seed: int, source: str = "corpus", touching: bool = False, damage: bool = True, plain: bool = False
 ) -> list[tuple[np.ndarray, str]]:
     """Field images of real hand-written digit strings, 3–8 digits, some in printed boxes, some free, scanned
     with random damage: `source` "corpus" (MNIST digits never trained on), "mnist-test" (MNIST's test split: writers
@@ -333,6 +333,8 @@ def digit_string_images(
     k = 8.0  # px per mm
     if touching:
         return [_touching_string(rng, pool, k) for _ in range(n)]
+    if plain:
+        return [_plain_string(rng, pool) for _ in range(n)]
     out = []
     for _ in range(n):
         text = "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(3, 8)))
@@ -362,6 +364,17 @@ def digit_string_images(
                 img = np.where(img > paper * level, 255, 0).astype(np.uint8)
         out.append((img, text))
     return out
+
+
+def _plain_string(rng: Any, pool: Any) -> tuple[np.ndarray, str]:
+    """3–8 of the source's digits side by side in their own 28 × 28 cells, black on white, a little paper around:
+    a digit string as a data set's images make one, not as a page renders it."""
+    import cv2
+
+    text = "".join(str(rng.randint(0, 9)) for _ in range(rng.randint(3, 8)))
+    strip = np.concatenate([pool.draw(rng, int(ch)) for ch in text], axis=1)
+    img = np.asarray(255 - np.clip(strip, 0, 1) * 255, dtype=np.uint8)
+    return np.asarray(cv2.copyMakeBorder(img, 4, 4, 8, 8, cv2.BORDER_CONSTANT, value=255), dtype=np.uint8), text
 
 
 def _touching_string(rng: Any, pool: Any, k: float) -> tuple[np.ndarray, str]:
@@ -398,11 +411,12 @@ def evaluate_digit_strings(
     scale: float = 1.0,
     margin_mm: float = 0.0,
     damage: bool = True,
+    plain: bool = False,
 ) -> dict[str, Any]:
     """`read_digit_string` (what `intake ocr-field --kind digits` runs) on generated real-handwriting strings,
     optionally as another source gives them (`elsewhere`)."""
     exact = digits_right = digits_total = 0
-    for img, text in digit_string_images(n, seed, source, touching, damage):
+    for img, text in digit_string_images(n, seed, source, touching, damage, plain):
         got = read_digit_string(elsewhere(img, scale, margin_mm))["text"]
         exact += got == text
         digits_total += len(text)
@@ -415,7 +429,8 @@ def evaluate_digit_strings(
         + (", touching" if touching else "")
         + (f", ×{scale:g}" if scale != 1.0 else "")
         + (f", +{margin_mm:g} mm paper" if margin_mm else "")
-        + ("" if damage else ", no scan damage"),
+        + ("" if damage else ", no scan damage")
+        + (", plain 28 px cells" if plain else ""),
     }
 
 
