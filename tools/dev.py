@@ -40,7 +40,8 @@ def synth(
         typer.Option(
             help="real: real hand-written digits in the boxes (MNIST, never trained on); mnist-test: writers never "
             "trained on (MNIST's test split, an outside check); uci: other writers' (UCI optdigits test split, an "
-            "outside check); font: handwriting fonts"
+            "outside check); mnist-test-plain: the same, each digit its data set's 28 px image scaled to the box; "
+            "font: handwriting fonts"
         ),
     ] = "real",
     registry: Annotated[
@@ -52,8 +53,9 @@ def synth(
 
     if degrade not in ("none", "light", "heavy", "mixed", "wide"):
         raise BadInput("value.choice", what="--degrade", value=degrade, choices="none, light, heavy, mixed, wide")
-    if digits not in ("real", "mnist-test", "uci", "font"):
-        raise BadInput("value.choice", what="--digits", value=digits, choices="real, mnist-test, uci, font")
+    kinds = ("real", "mnist-test", "mnist-test-plain", "uci", "font")
+    if digits not in kinds:
+        raise BadInput("value.choice", what="--digits", value=digits, choices=", ".join(kinds))
     from intake.progress import Progress
 
     t = time.perf_counter()

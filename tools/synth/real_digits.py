@@ -131,6 +131,7 @@ class DigitPool:
     def __init__(self, name: Pool = "corpus") -> None:
         x, y = pool(name)
         self.by_value = {d: x[y == d] for d in range(10)}
+        self.plain = False  # write each digit as its data set's 28 px cell scaled to the box, not re-drawn
 
     def draw(self, rng: random.Random, value: int) -> Digit:
         imgs = self.by_value[value]
@@ -140,12 +141,15 @@ class DigitPool:
 def digits_from(source: str) -> DigitPool:
     """The digits a corpus is written with: "corpus" (MNIST digits the classifier never saw, of the same writers as
     its training digits), "mnist-test" (MNIST's test split: writers it never saw) or "uci" (the UCI optdigits test
-    split: 43 other writers, 8×8 upscaled). The last two are outside checks only, never trained or tuned on."""
+    split: 43 other writers, 8×8 upscaled). The last two are outside checks only, never trained or tuned on. A
+    "-plain" suffix writes each digit as its data set's cell scaled to the box (`DigitPool.plain`), not re-drawn."""
     pool = DigitPool("corpus")
     outside = {"uci": uci_test_digits, "mnist-test": mnist_test_digits}
-    if source in outside:
-        xs, ys = outside[source]()
+    name = source.removesuffix("-plain")
+    if name in outside:
+        xs, ys = outside[name]()
         pool.by_value = {d: xs[ys == d] for d in range(10)}
+    pool.plain = source.endswith("-plain")
     return pool
 
 
@@ -228,10 +232,15 @@ def write_digit(
 ) -> None:  # fmt: skip
     """A real hand-written digit (from the `corpus` pool) written into one box of a rendered form."""
     x, y, w, h = box_mm
-    alpha = digit_alpha(digits.draw(rng, value), rng, px_per_mm, rng.uniform(4.5, min(7.8, h - 1.5)), max_width_mm=w - 1.6)
+    digit = digits.draw(rng, value)
+    alpha = digit_alpha(digit, rng, px_per_mm, rng.uniform(4.5, min(7.8, h - 1.5)), max_width_mm=w - 1.6)
     a = np.asarray(img, dtype=np.float32)
     cx = (x + w / 2 + rng.uniform(-0.8, 0.8)) * px_per_mm
     cy = (y + h / 2 + rng.uniform(-0.9, 0.9)) * px_per_mm
+    if digits.plain:  # the same draws, then the data set's own image: its cell scaled to the box, centred
+        side = max(8, int((min(w, h) - 1.0) * px_per_mm))
+        alpha = np.asarray(cv2.resize(digit, (side, side), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+        cx, cy = (x + w / 2) * px_per_mm, (y + h / 2) * px_per_mm
     for ch in range(3):
         plane = np.ascontiguousarray(a[:, :, ch])
         paste_ink(plane, alpha, cx, cy, float(pen_rgb[ch]))

@@ -293,7 +293,7 @@ def make_corpus(
     `registry`: the forms carry numbers of an issuance registry written beside the pages (issued.csv), a fifth of
     them numbers the registry must stop (RegistryMix)."""
     today = today or date(2026, 11, 20)
-    pool = digits_from("corpus" if digits == "real" else digits) if digits in ("real", "uci", "mnist-test") else None
+    pool = digits_from("corpus" if digits == "real" else digits) if digits != "font" else None
     rng = random.Random(seed)
     residents = make_residents(max(50, n * 2), seed, today=today)
     vaccines = _vaccines()
