@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from intake.errors import BadInput
 from ocr.codes import FormIdentity
-from ocr.template import Box, SeparatorTemplate, Template, load_separator, load_template
+from ocr.template import Box, SeparatorTemplate, Sheet, Template, load_separator, load_template
 
 FONT_PATHS = (
     Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
@@ -68,7 +68,7 @@ def register_font() -> None:
 class _Page:
     """Template coordinates (mm, origin top-left) onto a reportlab canvas (points, origin bottom-left)."""
 
-    def __init__(self, canvas: Canvas, template: Template | SeparatorTemplate) -> None:
+    def __init__(self, canvas: Canvas, template: Sheet) -> None:
         self.c = canvas
         self.h = template.height_mm
 

@@ -60,9 +60,24 @@ class Markers(BaseModel):
     positions: dict[int, tuple[float, float]]
 
 
-class Template(BaseModel):
+class Sheet(BaseModel):
+    """What every printed sheet's template has: its layout name and its page size (mm)."""
+
     layout: str
     page: dict[str, float]
+
+    @property
+    def width_mm(self) -> float:
+        return self.page["width_mm"]
+
+    @property
+    def height_mm(self) -> float:
+        return self.page["height_mm"]
+
+
+class Template(Sheet):
+    """The form (ocr/templates/yoshin-*.yaml)."""
+
     markers: Markers
     qr: dict[str, Box]
     id_digits: dict[str, Box]
@@ -72,14 +87,6 @@ class Template(BaseModel):
     resident_value_x_mm: float = 24.0  # where, in each resident-block row, the printed value starts (printer and reader)
     questions_header: dict[str, Any]
     fields: list[FieldSpec]
-
-    @property
-    def width_mm(self) -> float:
-        return self.page["width_mm"]
-
-    @property
-    def height_mm(self) -> float:
-        return self.page["height_mm"]
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -114,22 +121,12 @@ class SeparatorRecognition(BaseModel):
     min_bars: int
 
 
-class SeparatorTemplate(BaseModel):
+class SeparatorTemplate(Sheet):
     """The separator sheet put between bundles (ocr/templates/separator-*.yaml): printed and recognised from here."""
 
-    layout: str
-    page: dict[str, float]
     label: Label
     bars: Bars
     recognition: SeparatorRecognition
-
-    @property
-    def width_mm(self) -> float:
-        return self.page["width_mm"]
-
-    @property
-    def height_mm(self) -> float:
-        return self.page["height_mm"]
 
 
 def _layout_file(layout: str) -> Any:
