@@ -8,16 +8,18 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ocr.register import PX_PER_MM
 from ocr.types import Gray
 
 # The frame the digit-string reader was built and tuned in (`eval-digit-strings`: a field cut from a page at
 # ocr.register.PX_PER_MM, 8 px a mm): 14 mm high, printed boxes 10 mm high, free writing 5–8 mm. A field image
 # from elsewhere (another scanner's resolution, a phone, a crop with wide margins) is brought to it first: read as
 # given, the same strings read 56% exact at 2.5× the scale, 37% at 4×, 41% with wide margins (tuning seed 905).
-FRAME_PX = 112
-BOX_PX = (72, 88)  # a box's height (with its rules) the reader reads as it is; outside, scaled to the nearer end
-WRITING_PX = (40, 64)  # likewise free writing's height
-SIDE_PX = 24  # 3 mm of paper left and right
+FRAME_PX = int(14 * PX_PER_MM)
+# a box's height (with its rules) the reader reads as it is, 9–11 mm; outside, scaled to the nearer end
+BOX_PX = (int(9 * PX_PER_MM), int(11 * PX_PER_MM))
+WRITING_PX = (int(5 * PX_PER_MM), int(8 * PX_PER_MM))  # likewise free writing's height, 5–8 mm
+SIDE_PX = int(3 * PX_PER_MM)  # paper left and right
 
 
 def _in_frame(left: int, right: int, top: int, bottom: int) -> bool:
